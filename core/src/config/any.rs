@@ -1,0 +1,26 @@
+//! Sections TrafficCop accepts without interpreting them, and Traefik's empty marker sections.
+
+use super::decode::{Cx, Decode};
+use super::node::Node;
+
+/// A subtree kept as written: used for sections of out-of-scope features (other providers, Go
+/// plugins) so that a Traefik configuration that has them still loads. The loader warns about
+/// them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnyValue(pub Option<Node>);
+
+impl Decode for AnyValue {
+    fn decode_into(slot: &mut Self, node: &Node, _cx: &mut Cx, _allow_empty: bool) {
+        slot.0 = Some(node.clone());
+    }
+
+    fn is_section() -> bool {
+        true
+    }
+}
+
+section! {
+    /// A section with no settings of its own whose presence switches something on (e.g. a
+    /// weighted service's `healthCheck: {}`).
+    pub struct EmptySection {}
+}
