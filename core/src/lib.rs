@@ -5,3 +5,4 @@
 //! connections to open. See `ARCHITECTURE.md` at the repository root.
 
 pub mod config;
+pub mod rule;
