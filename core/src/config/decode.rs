@@ -92,7 +92,11 @@ impl Cx {
 
     /// The entries of a section, or `None` when there is nothing to decode (an empty section where
     /// allowed, or an error already recorded).
-    pub fn section_entries<'n>(&mut self, node: &'n Node, allow_empty: bool) -> Option<&'n [Entry]> {
+    pub fn section_entries<'n>(
+        &mut self,
+        node: &'n Node,
+        allow_empty: bool,
+    ) -> Option<&'n [Entry]> {
         match &node.value {
             Value::Map(entries) if entries.iter().any(|e| !e.value.is_null()) => Some(entries),
             Value::Map(_) | Value::Null => {
@@ -170,7 +174,10 @@ fn scalar<'n>(node: &'n Node, cx: &mut Cx, expected: &str) -> Option<(&'n str, S
         Value::Scalar(s, k) => Some((s, *k)),
         Value::Null => Some(("", ScalarKind::Str)),
         _ => {
-            cx.error(node.pos, format!("expected {expected}, found {}", node.type_name()));
+            cx.error(
+                node.pos,
+                format!("expected {expected}, found {}", node.type_name()),
+            );
             None
         }
     }
@@ -234,7 +241,9 @@ impl Decode for f64 {
                 Ok(v) => *slot = v,
                 Err(_) => cx.error(
                     node.pos,
-                    format!("strconv.ParseFloat: parsing \"{s}\": invalid syntax (expected a number)"),
+                    format!(
+                        "strconv.ParseFloat: parsing \"{s}\": invalid syntax (expected a number)"
+                    ),
                 ),
             }
         }
@@ -321,7 +330,10 @@ impl<T: Decode> Decode for Vec<T> {
                 *slot = vec![T::default()];
             }
             Value::Null => {}
-            _ => cx.error(node.pos, format!("expected a list, found {}", node.type_name())),
+            _ => cx.error(
+                node.pos,
+                format!("expected a list, found {}", node.type_name()),
+            ),
         }
     }
 }
@@ -372,7 +384,11 @@ mod tests {
         assert!(decode::<bool>("v: T").0);
         let (_, errs) = decode::<bool>("v: yes");
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].to_string().starts_with("t.yml:1:4: "), "{}", errs[0]);
+        assert!(
+            errs[0].to_string().starts_with("t.yml:1:4: "),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
@@ -383,7 +399,10 @@ mod tests {
 
     #[test]
     fn string_lists_split_on_commas() {
-        assert_eq!(decode::<Vec<String>>("v: web,websecure").0, vec!["web", "websecure"]);
+        assert_eq!(
+            decode::<Vec<String>>("v: web,websecure").0,
+            vec!["web", "websecure"]
+        );
         assert_eq!(decode::<Vec<String>>("v: [80, web]").0, vec!["80", "web"]);
     }
 
@@ -405,7 +424,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(closest("entrypoint", &["entryPoints", "rule"]), Some("entryPoints"));
+        assert_eq!(
+            closest("entrypoint", &["entryPoints", "rule"]),
+            Some("entryPoints")
+        );
         assert_eq!(closest("zzz", &["entryPoints", "rule"]), None);
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::decode::{Cx, Decode};
 use super::error::{ConfigError, Severity};
-use super::node::{Node, Pos, Value};
+use super::node::{Node, Value};
 
 /// A configuration file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,33 +54,35 @@ pub fn parse_document(
     })
 }
 
-/// Decodes a root document into `T`, keeping only the top-level keys in `keys` (case-insensitive)
-/// as Traefik does. Returns the value and whether any known key was present.
-pub(crate) fn decode_root<T: Decode>(root: &Node, keys: &[&str], cx: &mut Cx) -> (T, bool) {
-    let mut value = T::default();
+/// Decodes a root document over `value`, keeping only the top-level keys in `keys`
+/// (case-insensitive) as Traefik does. Returns whether any known key had a value.
+pub(crate) fn decode_root<T: Decode>(
+    root: &Node,
+    keys: &[&str],
+    value: &mut T,
+    cx: &mut Cx,
+) -> bool {
     let entries: Vec<_> = match &root.value {
         Value::Map(entries) => entries
             .iter()
-            .filter(|e| keys.iter().any(|k| k.eq_ignore_ascii_case(&e.key)))
+            .filter(|e| !e.value.is_null() && keys.iter().any(|k| k.eq_ignore_ascii_case(&e.key)))
             .cloned()
             .collect(),
         Value::Null => Vec::new(),
         _ => {
-            cx.error(root.pos, format!("expected a map at the top level, found {}", root.type_name()));
-            return (value, false);
+            cx.error(
+                root.pos,
+                format!(
+                    "expected a map at the top level, found {}",
+                    root.type_name()
+                ),
+            );
+            return false;
         }
     };
-    let any = entries.iter().any(|e| !e.value.is_null());
-    if any {
-        let filtered = Node::new(Value::Map(entries), root.pos);
-        T::decode_into(&mut value, &filtered, cx, false);
+    if entries.is_empty() {
+        return false;
     }
-    (value, any)
-}
-
-/// The position of a top-level key, for errors about whole sections.
-pub(crate) fn key_pos(root: &Node, key: &str) -> Pos {
-    root.as_map()
-        .and_then(|m| m.iter().find(|e| e.key.eq_ignore_ascii_case(key)))
-        .map_or(root.pos, |e| e.key_pos)
+    T::decode_into(value, &Node::new(Value::Map(entries), root.pos), cx, false);
+    true
 }

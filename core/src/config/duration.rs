@@ -178,12 +178,18 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(Duration::parse_traefik("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(
+            Duration::parse_traefik("300ms"),
+            Ok(Duration::from_millis(300))
+        );
         assert_eq!(
             Duration::parse_traefik("1h30m"),
             Ok(Duration(90 * Duration::MINUTE))
         );
-        assert_eq!(Duration::parse_traefik("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            Duration::parse_traefik("1.5s"),
+            Ok(Duration::from_millis(1500))
+        );
         assert_eq!(Duration::parse_traefik("0"), Ok(Duration(0)));
         assert!(Duration::parse_traefik("10x").is_err());
         assert!(Duration::parse_traefik("1.5").is_err());

@@ -112,6 +112,24 @@ impl Node {
             .map(|e| &e.value)
     }
 
+    /// The position of the value at a key path (keys matched case-insensitively), or of the
+    /// deepest key found on the way.
+    pub fn pos_at(&self, path: &[&str]) -> Pos {
+        let mut node = self;
+        let mut pos = self.pos;
+        for key in path {
+            let Some(entry) = node
+                .as_map()
+                .and_then(|m| m.iter().find(|e| e.key.eq_ignore_ascii_case(key)))
+            else {
+                break;
+            };
+            pos = entry.key_pos;
+            node = &entry.value;
+        }
+        pos
+    }
+
     /// A short description of the node's type for error messages.
     pub fn type_name(&self) -> &'static str {
         match &self.value {

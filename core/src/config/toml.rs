@@ -29,7 +29,9 @@ impl LineIndex {
     pub(crate) fn pos(&self, text: &str, offset: usize) -> Pos {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = text.get(start..offset.min(text.len())).map_or(0, |s| s.chars().count());
+        let col = text
+            .get(start..offset.min(text.len()))
+            .map_or(0, |s| s.chars().count());
         Pos::new(line as u32, col as u32 + 1)
     }
 }
@@ -46,7 +48,9 @@ pub fn parse(text: &str) -> Result<Node, TomlError> {
             ))
         }
         Err(e) => Err(TomlError {
-            pos: e.span().map_or(Pos::default(), |s| index.pos(text, s.start)),
+            pos: e
+                .span()
+                .map_or(Pos::default(), |s| index.pos(text, s.start)),
             message: e.message().trim().to_string(),
         }),
     }
@@ -93,7 +97,13 @@ mod tests {
     fn tables_and_positions() {
         let text = "[http.routers.r1]\n  rule = \"Host(`a`)\"\n  priority = 1_0\n";
         let n = parse(text).unwrap();
-        let r1 = n.get("http").unwrap().get("routers").unwrap().get("r1").unwrap();
+        let r1 = n
+            .get("http")
+            .unwrap()
+            .get("routers")
+            .unwrap()
+            .get("r1")
+            .unwrap();
         let rule = r1.get("rule").unwrap();
         assert_eq!(rule.as_scalar(), Some("Host(`a`)"));
         assert_eq!(rule.pos, Pos::new(2, 10));

@@ -240,7 +240,13 @@ fn merge_into(merged: &mut Vec<Entry>, value: Node) -> Result<(), YamlError> {
 fn size_of_tree(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => items.iter().map(size_of_tree).sum::<usize>() + 1,
-        Value::Map(entries) => entries.iter().map(|e| size_of_tree(&e.value)).sum::<usize>() + 1,
+        Value::Map(entries) => {
+            entries
+                .iter()
+                .map(|e| size_of_tree(&e.value))
+                .sum::<usize>()
+                + 1
+        }
         _ => 1,
     }
 }
@@ -290,7 +296,11 @@ fn plain_int(text: &str) -> Option<String> {
         return None;
     }
     if radix == 10 {
-        return Some(if neg { format!("-{digits}") } else { digits.to_string() });
+        return Some(if neg {
+            format!("-{digits}")
+        } else {
+            digits.to_string()
+        });
     }
     let v = i128::from_str_radix(digits, radix).ok()?;
     Some(if neg { format!("-{v}") } else { v.to_string() })
@@ -358,7 +368,11 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos.line, 3);
-        assert!(err.message.contains("already defined at line 1"), "{}", err.message);
+        assert!(
+            err.message.contains("already defined at line 1"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

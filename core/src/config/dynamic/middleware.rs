@@ -138,7 +138,7 @@ section! {
         /// `http.middlewares.<name>.ipWhiteList.ipStrategy.depth`.
         depth: i64 = "depth",
         /// `http.middlewares.<name>.ipWhiteList.ipStrategy.excludedIPs`.
-        excluded_i_ps: Vec<String> = "excludedIPs",
+        excluded_ips: Vec<String> = "excludedIPs",
         /// `http.middlewares.<name>.ipWhiteList.ipStrategy.ipv6Subnet` (since v3.2.0).
         ipv6_subnet: Option<i64> = "ipv6Subnet",
     }

@@ -1,6 +1,7 @@
 //! The dynamic configuration (file provider, HTTP provider): `http`, `tcp`, `udp` and `tls`.
 //! Each section mirrors a Traefik Go struct; defaults are Traefik's `SetDefaults`.
 
+mod load;
 mod middleware;
 mod middleware_access;
 mod router;
@@ -10,6 +11,7 @@ mod tls;
 mod transport;
 mod udp;
 
+pub use load::*;
 pub use middleware::*;
 pub use middleware_access::*;
 pub use router::*;
@@ -40,7 +42,7 @@ pub fn default_cipher_suites() -> Vec<String> {
     .collect()
 }
 
-// <root> (pkg/config/dynamic.AcmeConfiguration)
+// <root> (pkg/config/dynamic.Configuration)
 section! {
     /// `<root>`.
     pub struct DynamicConfiguration {

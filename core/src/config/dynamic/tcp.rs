@@ -211,7 +211,7 @@ section! {
         /// `tcp.serversTransports.<name>.tls.insecureSkipVerify`.
         insecure_skip_verify: bool = "insecureSkipVerify",
         /// `tcp.serversTransports.<name>.tls.rootCAs`.
-        root_c_as: Vec<String> = "rootCAs",
+        root_cas: Vec<String> = "rootCAs",
         /// `tcp.serversTransports.<name>.tls.certificates`.
         certificates: Vec<Certificate> = "certificates",
         /// `tcp.serversTransports.<name>.tls.peerCertURI`.

@@ -11,7 +11,7 @@ section! {
         /// `http.serversTransports.<name>.insecureSkipVerify`.
         insecure_skip_verify: bool = "insecureSkipVerify",
         /// `http.serversTransports.<name>.rootCAs`.
-        root_c_as: Vec<String> = "rootCAs",
+        root_cas: Vec<String> = "rootCAs",
         /// `http.serversTransports.<name>.certificates`.
         certificates: Vec<Certificate> = "certificates",
         /// `http.serversTransports.<name>.cipherSuites` (since v3.7.0).

@@ -79,7 +79,7 @@ section! {
         /// `entryPoints.<name>.proxyProtocol.insecure`.
         insecure: bool = "insecure",
         /// `entryPoints.<name>.proxyProtocol.trustedIPs`.
-        trusted_i_ps: Vec<String> = "trustedIPs",
+        trusted_ips: Vec<String> = "trustedIPs",
     }
 }
 
@@ -90,7 +90,7 @@ section! {
         /// `entryPoints.<name>.forwardedHeaders.insecure`.
         insecure: bool = "insecure",
         /// `entryPoints.<name>.forwardedHeaders.trustedIPs`.
-        trusted_i_ps: Vec<String> = "trustedIPs",
+        trusted_ips: Vec<String> = "trustedIPs",
         /// `entryPoints.<name>.forwardedHeaders.connection` (since v3.1.3).
         connection: Vec<String> = "connection",
         /// `entryPoints.<name>.forwardedHeaders.notAppendXForwardedFor` (since v3.7.0).

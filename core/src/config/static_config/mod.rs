@@ -2,13 +2,17 @@
 //! variables. Each section mirrors a Traefik Go struct; defaults are Traefik's `SetDefaults`.
 
 mod acme;
+mod effective;
 mod entry_point;
+mod load;
 mod observability;
 mod providers;
 mod transport;
 
 pub use acme::*;
+pub use effective::*;
 pub use entry_point::*;
+pub use load::*;
 pub use observability::*;
 pub use providers::*;
 pub use transport::*;
@@ -41,7 +45,7 @@ pub fn default_precedence() -> Vec<String> {
     .collect()
 }
 
-// <root> (pkg/config/static.AcmeConfiguration)
+// <root> (pkg/config/static.Configuration)
 section! {
     /// `<root>`.
     pub struct StaticConfiguration {

@@ -32,7 +32,7 @@ section! {
         /// `metrics.datadog`.
         @allow_empty datadog: Option<Datadog> = "datadog",
         /// `metrics.statsD`.
-        @allow_empty stats_d: Option<Statsd> = "statsD",
+        @allow_empty statsd: Option<Statsd> = "statsD",
         /// `metrics.influxDB2`.
         @allow_empty influx_db2: Option<InfluxDB2> = "influxDB2",
         /// `metrics.otlp`.

@@ -9,7 +9,7 @@ section! {
         /// `serversTransport.insecureSkipVerify`.
         insecure_skip_verify: bool = "insecureSkipVerify",
         /// `serversTransport.rootCAs`.
-        root_c_as: Vec<String> = "rootCAs",
+        root_cas: Vec<String> = "rootCAs",
         /// `serversTransport.maxIdleConnsPerHost`.
         max_idle_conns_per_host: i64 = "maxIdleConnsPerHost" => 200,
         /// `serversTransport.forwardingTimeouts`.
@@ -65,7 +65,7 @@ section! {
         /// `tcpServersTransport.tls.insecureSkipVerify`.
         insecure_skip_verify: bool = "insecureSkipVerify",
         /// `tcpServersTransport.tls.rootCAs`.
-        root_c_as: Vec<String> = "rootCAs",
+        root_cas: Vec<String> = "rootCAs",
         /// `tcpServersTransport.tls.spiffe`.
         @allow_empty spiffe: Option<Spiffe> = "spiffe",
     }
