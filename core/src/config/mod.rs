@@ -21,6 +21,7 @@ pub mod yaml;
 
 mod any;
 mod document;
+pub mod template;
 
 pub use any::{AnyValue, EmptySection};
 pub use document::{parse_document, Format};
