@@ -13,10 +13,13 @@ pub mod decode;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
+pub mod file_provider;
 pub mod node;
+pub mod sources;
 pub mod static_config;
 pub mod toml;
 pub mod types;
+pub mod validate;
 pub mod yaml;
 
 mod any;

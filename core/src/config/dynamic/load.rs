@@ -17,6 +17,50 @@ pub struct DynamicLoad {
     pub config: DynamicConfiguration,
     /// Problems and warnings, in the order found.
     pub diagnostics: Vec<ConfigError>,
+    /// Where each named object was defined (`http.routers.<name>` -> file and position).
+    pub sources: SourceMap,
+}
+
+/// Where each named object of a dynamic configuration was defined, keyed by its section path
+/// (`http.routers.<name>`, `tls.options.<name>`, ...).
+pub type SourceMap = BTreeMap<String, (Option<Arc<str>>, crate::config::node::Pos)>;
+
+/// The named-object maps of the dynamic configuration.
+const OBJECT_MAPS: &[[&str; 2]] = &[
+    ["http", "routers"],
+    ["http", "services"],
+    ["http", "middlewares"],
+    ["http", "models"],
+    ["http", "serversTransports"],
+    ["tcp", "routers"],
+    ["tcp", "services"],
+    ["tcp", "middlewares"],
+    ["tcp", "serversTransports"],
+    ["udp", "routers"],
+    ["udp", "services"],
+    ["tls", "options"],
+    ["tls", "stores"],
+];
+
+fn record_sources(
+    root: &crate::config::node::Node,
+    file: &Option<Arc<str>>,
+    sources: &mut SourceMap,
+) {
+    for [section, map] in OBJECT_MAPS {
+        let Some(entries) = root
+            .get(section)
+            .and_then(|s| s.get(map))
+            .and_then(|m| m.as_map())
+        else {
+            continue;
+        };
+        for e in entries {
+            sources
+                .entry(format!("{section}.{map}.{}", e.key))
+                .or_insert((file.clone(), e.key_pos));
+        }
+    }
 }
 
 impl DynamicLoad {
@@ -31,16 +75,19 @@ impl DynamicLoad {
 pub fn load_dynamic(text: &str, format: Format, file: Option<Arc<str>>) -> DynamicLoad {
     let mut cx = Cx::new(file.clone());
     let mut config = DynamicConfiguration::default();
+    let mut sources = SourceMap::new();
     match parse_document(text, format, file.as_ref()) {
         Ok(root) => {
             decode_root(&root, DynamicConfiguration::KEYS, &mut config, &mut cx);
             warn_plugins(&config, &root, &mut cx);
+            record_sources(&root, &file, &mut sources);
         }
         Err(e) => cx.diagnostics.push(e),
     }
     DynamicLoad {
         config,
         diagnostics: cx.diagnostics,
+        sources,
     }
 }
 
