@@ -1,0 +1,8 @@
+//! The `trafficcop` daemon's library: static configuration sources, the file provider's IO and
+//! watch, the health check, and the `check` command. The binary is `src/main.rs`.
+
+pub mod check;
+pub mod file_provider;
+pub mod healthcheck;
+pub mod static_source;
+pub mod watch;
