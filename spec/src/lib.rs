@@ -26,3 +26,5 @@ pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
     }
     dir
 }
+
+pub mod fixtures;

@@ -6,8 +6,19 @@ use super::node::Node;
 /// A subtree kept as written: used for sections of out-of-scope features (other providers, Go
 /// plugins) so that a Traefik configuration that has them still loads. The loader warns about
 /// them.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct AnyValue(pub Option<Node>);
+
+impl PartialEq for AnyValue {
+    /// Equal when the subtrees hold the same values (source positions are ignored).
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => a.same_value(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
 
 impl Decode for AnyValue {
     fn decode_into(slot: &mut Self, node: &Node, _cx: &mut Cx, _allow_empty: bool) {

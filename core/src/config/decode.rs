@@ -344,10 +344,42 @@ impl<T: Decode> Decode for BTreeMap<String, T> {
             return;
         };
         for entry in entries.iter().filter(|e| !e.value.is_null()) {
+            if !T::is_section() {
+                if let Value::Map(inner) = &entry.value.value {
+                    // A map of scalars given nested keys (TOML `a.b.c = "x"`): paerser reads
+                    // the dotted path as the key.
+                    flatten_into(slot, &entry.key, inner, cx);
+                    continue;
+                }
+            }
             cx.push(entry.key.clone());
             let value = slot.entry(entry.key.clone()).or_default();
-            T::decode_into(value, &entry.value, cx, false);
+            // An empty map entry (`[http.services.s1]`) is a value with no field set: Traefik
+            // accepts it and reports the object's own error later.
+            let empty = entry.value.as_map().is_some_and(|m| m.is_empty());
+            if !empty {
+                T::decode_into(value, &entry.value, cx, false);
+            }
             cx.pop();
+        }
+    }
+}
+
+fn flatten_into<T: Decode>(
+    slot: &mut BTreeMap<String, T>,
+    prefix: &str,
+    entries: &[Entry],
+    cx: &mut Cx,
+) {
+    for e in entries.iter().filter(|e| !e.value.is_null()) {
+        let key = format!("{prefix}.{}", e.key);
+        match &e.value.value {
+            Value::Map(inner) => flatten_into(slot, &key, inner, cx),
+            _ => {
+                cx.push(key.clone());
+                T::decode_into(slot.entry(key).or_default(), &e.value, cx, false);
+                cx.pop();
+            }
         }
     }
 }

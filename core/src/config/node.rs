@@ -130,6 +130,23 @@ impl Node {
         pos
     }
 
+    /// Whether two trees hold the same values, ignoring source positions.
+    pub fn same_value(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Seq(a), Value::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|x| {
+                        b.iter()
+                            .any(|y| y.key == x.key && y.value.same_value(&x.value))
+                    })
+            }
+            (a, b) => a == b,
+        }
+    }
+
     /// A short description of the node's type for error messages.
     pub fn type_name(&self) -> &'static str {
         match &self.value {

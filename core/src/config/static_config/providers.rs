@@ -40,9 +40,9 @@ section! {
         /// `providers.etcd`.
         @allow_empty etcd: Option<EtcdProvider> = "etcd",
         /// `providers.zooKeeper`.
-        @allow_empty zoo_keeper: Option<KvStoreProvider> = "zooKeeper",
+        @allow_empty zoo_keeper: Option<AnyValue> = "zooKeeper",
         /// `providers.redis`.
-        @allow_empty redis: Option<KvStoreProvider> = "redis",
+        @allow_empty redis: Option<AnyValue> = "redis",
         /// `providers.http`.
         @allow_empty http: Option<HttpProvider> = "http",
         /// `providers.plugin`.
