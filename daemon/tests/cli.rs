@@ -1,0 +1,215 @@
+//! The `trafficcop` binary as a user runs it: static source discovery and precedence, `check`
+//! output and exit codes, `version`, `healthcheck` without ping.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("trafficcop-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trafficcop"));
+    c.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir.join("home"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn file_in_working_directory_wins_over_flags_and_env() {
+    let d = tmpdir("precedence");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints:\n  web:\n    adress: ':8000'\n",
+    )
+    .unwrap();
+    let o = run(
+        &d,
+        &["check", "--entryPoints.web.address=:8002"],
+        &[("TRAEFIK_ENTRYPOINTS_WEB_ADDRESS", ":8001")],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("Configuration loaded from file:"), "{t}");
+    assert!(t.contains("traefik.yml:3:5: entryPoints.web.adress: field not found, node: adress (did you mean \"address\"?)"), "{t}");
+}
+
+#[test]
+fn missing_config_file_flag_falls_back_to_flags_then_env() {
+    let d = tmpdir("fallback");
+    let o = run(
+        &d,
+        &[
+            "check",
+            "--configFile=nope.yml",
+            "--entryPoints.web.address=:8002",
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("Configuration loaded from flags"), "{t}");
+    let o = run(
+        &d,
+        &["check"],
+        &[
+            ("TRAEFIK_ENTRYPOINTS_WEB_ADDRESS", ":8001"),
+            ("TRAEFIK_API_NOPE", "1"),
+        ],
+    );
+    let t = text(&o);
+    assert!(
+        t.contains("Configuration loaded from environment variables"),
+        "{t}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "unknown key from env is refused: {t}"
+    );
+    let o = run(&d, &["check", "--nope=1"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("field not found, node: nope"));
+}
+
+#[test]
+fn search_path_finds_home_config_and_trafficcop_names() {
+    let d = tmpdir("search");
+    std::fs::create_dir_all(d.join("home/.config")).unwrap();
+    std::fs::write(
+        d.join("home/.config/traefik.toml"),
+        "[entryPoints.web]\naddress = \":8000\"\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[]);
+    assert!(
+        text(&o).contains("home/.config/traefik.toml"),
+        "{}",
+        text(&o)
+    );
+    let x = tmpdir("search-xdg");
+    std::fs::write(
+        x.join("trafficcop.yaml"),
+        "entryPoints: {web: {address: ':8000'}}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[("XDG_CONFIG_HOME", x.to_str().unwrap())]);
+    assert!(text(&o).contains("trafficcop.yaml"), "{}", text(&o));
+}
+
+#[test]
+fn check_reports_object_errors_and_strict_fails_on_them() {
+    let d = tmpdir("objects");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints: {web: {address: ':8000'}}\nproviders: {file: {directory: dyn}}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("dyn/sub")).unwrap();
+    std::fs::write(
+        d.join("dyn/a.yml"),
+        "http:\n  routers:\n    r: {rule: \"Path(`/`)\", service: missing}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("dyn/sub/b.toml"),
+        "[http.routers.r]\nrule = \"Path(`/b`)\"\nservice = \"s\"\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("dyn/notes.txt"), "ignored").unwrap();
+    let o = run(&d, &["check"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("dyn/a.yml:3:5: http.routers.r: the service \"missing@file\" does not exist"),
+        "{t}"
+    );
+    assert!(
+        t.contains("HTTP router already configured, skipping: r"),
+        "{t}"
+    );
+    let o = run(&d, &["check", "--strict"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_broken_dynamic_file_is_a_refusal_for_check() {
+    let d = tmpdir("broken");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "providers: {file: {filename: dyn.yml}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("dyn.yml"),
+        "http:\n  routers:\n    r: {rule: x, service: s, priority: high}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("dyn.yml:3:40: http.routers.r.priority"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn version_and_healthcheck_without_ping() {
+    let d = tmpdir("version");
+    let o = run(&d, &["version"], &[]);
+    assert!(text(&o).starts_with("Version:"));
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints: {web: {address: ':8000'}}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["healthcheck"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("please enable `ping` to use health check"));
+    let o = run(&d, &["bogus"], &[]);
+    assert!(text(&o).contains("command not found: bogus"));
+}
+
+#[test]
+fn healthcheck_asks_the_ping_entry_point() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).unwrap();
+        let req = String::from_utf8_lossy(&buf[..n]).to_string();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        req
+    });
+    let d = tmpdir("health");
+    std::fs::write(
+        d.join("traefik.yml"),
+        format!("entryPoints: {{traefik: {{address: '127.0.0.1:{port}'}}}}\nping: {{}}\n"),
+    )
+    .unwrap();
+    let o = run(&d, &["healthcheck"], &[]);
+    let req = server.join().unwrap();
+    assert!(req.starts_with("HEAD /ping HTTP/1.1\r\n"), "{req}");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(&format!("OK: http://127.0.0.1:{port}/ping")));
+}
