@@ -96,8 +96,7 @@ pub fn valid_host_sni(v: &str) -> bool {
 /// Whether a v2 `HostSNI` value is acceptable: `^[\w.\-:]+$` (ASCII word characters).
 pub fn valid_host_sni_v2(v: &str) -> bool {
     !v.is_empty()
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':'))
 }
 

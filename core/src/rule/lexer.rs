@@ -82,7 +82,6 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, RuleError> {
                 tok: Tok::Semi,
                 pos: newline_at.unwrap_or(i),
             });
-            semi_ok = false;
         }
         let start = i;
         let Some(&c) = bytes.get(i) else {
@@ -125,7 +124,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, RuleError> {
                 let Some(n) = src[i + 1..].find('`') else {
                     return Err(RuleError::new(i, "raw string literal not terminated"));
                 };
-                let value: String = src[i + 1..i + 1 + n].chars().filter(|&c| c != '\r').collect();
+                let value: String = src[i + 1..i + 1 + n]
+                    .chars()
+                    .filter(|&c| c != '\r')
+                    .collect();
                 i += n + 2;
                 Tok::Str(value)
             }
@@ -204,7 +206,9 @@ fn interpreted_string(src: &str, start: usize) -> Result<(String, usize), RuleEr
                         let digits = src.get(i..i + n).unwrap_or("");
                         let v = u32::from_str_radix(digits, 16)
                             .ok()
-                            .filter(|_| digits.len() == n && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+                            .filter(|_| {
+                                digits.len() == n && digits.bytes().all(|b| b.is_ascii_hexdigit())
+                            })
                             .ok_or_else(|| RuleError::new(i - 2, "invalid hexadecimal escape"))?;
                         if esc == b'x' {
                             out.push(v as u8);
@@ -269,7 +273,24 @@ mod tests {
             toks("a\n&&"),
             vec![Tok::Ident("a".into()), Tok::Semi, Tok::And, Tok::Eof]
         );
-        assert_eq!(toks("a &&\n b"), vec![Tok::Ident("a".into()), Tok::And, Tok::Ident("b".into()), Tok::Semi, Tok::Eof]);
-        assert_eq!(toks("a /* x */ b // c"), vec![Tok::Ident("a".into()), Tok::Ident("b".into()), Tok::Semi, Tok::Eof]);
+        assert_eq!(
+            toks("a &&\n b"),
+            vec![
+                Tok::Ident("a".into()),
+                Tok::And,
+                Tok::Ident("b".into()),
+                Tok::Semi,
+                Tok::Eof
+            ]
+        );
+        assert_eq!(
+            toks("a /* x */ b // c"),
+            vec![
+                Tok::Ident("a".into()),
+                Tok::Ident("b".into()),
+                Tok::Semi,
+                Tok::Eof
+            ]
+        );
     }
 }

@@ -275,7 +275,10 @@ mod tests {
         assert_eq!(
             t,
             RuleTree::Or(
-                Box::new(RuleTree::Or(Box::new(leaf(true, "1")), Box::new(leaf(true, "2")))),
+                Box::new(RuleTree::Or(
+                    Box::new(leaf(true, "1")),
+                    Box::new(leaf(true, "2"))
+                )),
                 Box::new(leaf(false, "3"))
             )
         );
@@ -286,12 +289,31 @@ mod tests {
     #[test]
     fn rejects_non_rules() {
         for bad in [
-            "", "m", "m(`1`) &&", "m(`1`))", "m((`1`))", "m(1)", "m(`1` `2`)", "m(`1`)\n&& m(`2`)",
-            "m(`1`) == m(`2`)", "m(`1`);", "x(`1`)", "m(m(`1`))", "(m)(`1`)", "m(`1`) & m(`2`)",
+            "",
+            "m",
+            "m(`1`) &&",
+            "m(`1`))",
+            "m((`1`))",
+            "m(1)",
+            "m(`1` `2`)",
+            "m(`1`)\n&& m(`2`)",
+            "m(`1`) == m(`2`)",
+            "m(`1`);",
+            "x(`1`)",
+            "m(m(`1`))",
+            "(m)(`1`)",
+            "m(`1`) & m(`2`)",
         ] {
             assert!(parse_tree(bad, M).is_err(), "{bad:?}");
         }
-        for good in ["m(`1`,)", "m(`1`...)", "  m ( `1` )  ", "m(`1`) &&\n m(`2`)\n", "!!m(`1`)", "m()"] {
+        for good in [
+            "m(`1`,)",
+            "m(`1`...)",
+            "  m ( `1` )  ",
+            "m(`1`) &&\n m(`2`)\n",
+            "!!m(`1`)",
+            "m()",
+        ] {
             assert!(parse_tree(good, M).is_ok(), "{good:?}");
         }
     }

@@ -177,7 +177,10 @@ impl Translator {
             return err("invalid nested repetition operator", &self.src[start..]);
         }
         if !self.can_repeat {
-            return err("missing argument to repetition operator", &self.src[start..]);
+            return err(
+                "missing argument to repetition operator",
+                &self.src[start..],
+            );
         }
         self.out.push_str(op);
         if self.peek(0) == Some('?') {
@@ -261,7 +264,11 @@ impl Translator {
             match c {
                 'i' | 'm' | 's' | 'U' => {
                     saw = true;
-                    if negated { off.push(c) } else { on.push(c) }
+                    if negated {
+                        off.push(c)
+                    } else {
+                        on.push(c)
+                    }
                 }
                 '-' if !negated => {
                     negated = true;
@@ -365,7 +372,10 @@ impl Translator {
                         };
                         let name = &rest[..end];
                         if name.is_empty()
-                            || !name.trim_start_matches('^').chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            || !name
+                                .trim_start_matches('^')
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_')
                         {
                             return err("invalid character class range", &self.src[start..]);
                         }
@@ -431,7 +441,9 @@ impl Translator {
                     hex = rest[..end].to_string();
                     self.at += 1 + hex.chars().count() + 1;
                 } else {
-                    hex = self.src[self.at..(self.at + 2).min(self.src.len())].iter().collect();
+                    hex = self.src[self.at..(self.at + 2).min(self.src.len())]
+                        .iter()
+                        .collect();
                     self.at += 2;
                     if hex.chars().count() != 2 {
                         return err("invalid escape sequence", &self.src[start..]);
@@ -551,10 +563,46 @@ mod tests {
 
     #[test]
     fn go_only_rejections() {
-        for bad in ["a**", "a*+", "a{2}*", "*a", "(?x)a", "(?i-)a", r"\1", r"\8", r"\e", "(a", "a)", "[a", r"(?P<n>a)(?P<n>b)", "(?P<>a)", r"[\b]", "[z-a]", "[[:foo:]]"] {
+        for bad in [
+            "a**",
+            "a*+",
+            "a{2}*",
+            "*a",
+            "(?x)a",
+            "(?i-)a",
+            r"\1",
+            r"\8",
+            r"\e",
+            "(a",
+            "a)",
+            "[a",
+            r"(?P<n>a)(?P<n>b)",
+            "(?P<>a)",
+            r"[\b]",
+            "[z-a]",
+            "[[:foo:]]",
+        ] {
             assert!(compile_go_regex(bad).is_err(), "{bad}");
         }
-        for good in ["a*?", "a+?b", "(?i)A", "(?i:a)b", "(?)", r"\Qa.b\E", "^*", "[]a]", "[^]a]", "[a-]", r"[\d\-x]", r"\pL", r"\p{Greek}", "(?P<n>a)(?<m>b)", "[[:alpha:]]", "[[:^digit:]]", r"\012"] {
+        for good in [
+            "a*?",
+            "a+?b",
+            "(?i)A",
+            "(?i:a)b",
+            "(?)",
+            r"\Qa.b\E",
+            "^*",
+            "[]a]",
+            "[^]a]",
+            "[a-]",
+            r"[\d\-x]",
+            r"\pL",
+            r"\p{Greek}",
+            "(?P<n>a)(?<m>b)",
+            "[[:alpha:]]",
+            "[[:^digit:]]",
+            r"\012",
+        ] {
             assert!(compile_go_regex(good).is_ok(), "{good}");
         }
     }
