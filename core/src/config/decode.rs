@@ -286,6 +286,16 @@ impl<T: Decode> Decode for Option<T> {
     }
 }
 
+impl<T: Decode> Decode for Box<T> {
+    fn decode_into(slot: &mut Self, node: &Node, cx: &mut Cx, allow_empty: bool) {
+        T::decode_into(slot, node, cx, allow_empty);
+    }
+
+    fn is_section() -> bool {
+        T::is_section()
+    }
+}
+
 impl<T: Decode> Decode for Vec<T> {
     fn decode_into(slot: &mut Self, node: &Node, cx: &mut Cx, _: bool) {
         match &node.value {

@@ -151,6 +151,7 @@ impl<'a> Builder<'a> {
 
     fn mapping(&mut self, pos: Pos, depth: usize) -> Result<Node, YamlError> {
         let mut entries: Vec<Entry> = Vec::new();
+        let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
         let mut merged: Vec<Entry> = Vec::new();
         loop {
             let (ev, span) = self.next()?;
@@ -176,15 +177,13 @@ impl<'a> Builder<'a> {
                 merge_into(&mut merged, value)?;
                 continue;
             }
-            if let Some(prev) = entries.iter().find(|e| e.key == key) {
+            if let Some(prev_line) = seen.get(&key) {
                 return Err(YamlError {
                     pos: key_pos,
-                    message: format!(
-                        "mapping key \"{key}\" already defined at line {}",
-                        prev.key_pos.line
-                    ),
+                    message: format!("mapping key \"{key}\" already defined at line {prev_line}"),
                 });
             }
+            seen.insert(key.clone(), key_pos.line);
             entries.push(Entry {
                 key,
                 key_pos,
@@ -192,7 +191,8 @@ impl<'a> Builder<'a> {
             });
         }
         for m in merged {
-            if !entries.iter().any(|e| e.key == m.key) {
+            if !seen.contains_key(&m.key) {
+                seen.insert(m.key.clone(), m.key_pos.line);
                 entries.push(m);
             }
         }

@@ -8,11 +8,7 @@ use super::text::{eq_fold, go_lower, split_host_port, trim_space};
 /// IPv6 brackets removed, surrounding white space trimmed and lower-cased
 /// (`requestdecorator.GetCanonicalHost`). `[10::10]:80` becomes `10::10`.
 pub fn canonical_host(raw: &str) -> Cow<'_, str> {
-    let host = strip_port(raw);
-    match go_lower(trim_space(host)) {
-        Cow::Borrowed(b) => Cow::Borrowed(b),
-        Cow::Owned(o) => Cow::Owned(o),
-    }
+    go_lower(trim_space(strip_port(raw)))
 }
 
 /// The request-decorator's `parseHost`: the host part of `host:port`; a bracketed IPv6 address
@@ -43,9 +39,9 @@ pub fn mux_host(addr: &str) -> &str {
 /// with `*` and equals `domain` with its first label replaced by `*` (so `*.example.com` matches
 /// exactly one extra label).
 pub fn domain_match(domain: &str, expr: &str) -> bool {
-    if expr.starts_with('*') {
+    if let Some(tail) = expr.strip_prefix('*') {
         let rest = domain.find('.').map_or("", |i| &domain[i..]);
-        return expr.len() >= 1 && eq_fold(&expr[1..], rest);
+        return eq_fold(tail, rest);
     }
     eq_fold(domain, expr)
 }

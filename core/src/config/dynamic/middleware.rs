@@ -7,55 +7,55 @@ section! {
     /// `http.middlewares.<name>`.
     pub struct Middleware {
         /// `http.middlewares.<name>.addPrefix`.
-        add_prefix: Option<AddPrefix> = "addPrefix",
+        add_prefix: Option<Box<AddPrefix>> = "addPrefix",
         /// `http.middlewares.<name>.stripPrefix`.
-        strip_prefix: Option<StripPrefix> = "stripPrefix",
+        strip_prefix: Option<Box<StripPrefix>> = "stripPrefix",
         /// `http.middlewares.<name>.stripPrefixRegex`.
-        strip_prefix_regex: Option<StripPrefixRegex> = "stripPrefixRegex",
+        strip_prefix_regex: Option<Box<StripPrefixRegex>> = "stripPrefixRegex",
         /// `http.middlewares.<name>.replacePath`.
-        replace_path: Option<ReplacePath> = "replacePath",
+        replace_path: Option<Box<ReplacePath>> = "replacePath",
         /// `http.middlewares.<name>.replacePathRegex`.
-        replace_path_regex: Option<ReplacePathRegex> = "replacePathRegex",
+        replace_path_regex: Option<Box<ReplacePathRegex>> = "replacePathRegex",
         /// `http.middlewares.<name>.chain`.
-        chain: Option<Chain> = "chain",
+        chain: Option<Box<Chain>> = "chain",
         /// `http.middlewares.<name>.ipWhiteList`.
-        ip_white_list: Option<IPWhiteList> = "ipWhiteList",
+        ip_white_list: Option<Box<IPWhiteList>> = "ipWhiteList",
         /// `http.middlewares.<name>.ipAllowList`.
-        ip_allow_list: Option<IPAllowList> = "ipAllowList",
+        ip_allow_list: Option<Box<IPAllowList>> = "ipAllowList",
         /// `http.middlewares.<name>.headers`.
-        headers: Option<Headers> = "headers",
+        headers: Option<Box<Headers>> = "headers",
         /// `http.middlewares.<name>.encodedCharacters` (since v3.7.0).
-        encoded_characters: Option<EncodedCharacters> = "encodedCharacters",
+        encoded_characters: Option<Box<EncodedCharacters>> = "encodedCharacters",
         /// `http.middlewares.<name>.errors`.
-        errors: Option<ErrorPage> = "errors",
+        errors: Option<Box<ErrorPage>> = "errors",
         /// `http.middlewares.<name>.rateLimit`.
-        rate_limit: Option<RateLimit> = "rateLimit",
+        rate_limit: Option<Box<RateLimit>> = "rateLimit",
         /// `http.middlewares.<name>.redirectRegex`.
-        redirect_regex: Option<RedirectRegex> = "redirectRegex",
+        redirect_regex: Option<Box<RedirectRegex>> = "redirectRegex",
         /// `http.middlewares.<name>.redirectScheme`.
-        redirect_scheme: Option<RedirectScheme> = "redirectScheme",
+        redirect_scheme: Option<Box<RedirectScheme>> = "redirectScheme",
         /// `http.middlewares.<name>.basicAuth`.
-        basic_auth: Option<BasicAuth> = "basicAuth",
+        basic_auth: Option<Box<BasicAuth>> = "basicAuth",
         /// `http.middlewares.<name>.digestAuth`.
-        digest_auth: Option<DigestAuth> = "digestAuth",
+        digest_auth: Option<Box<DigestAuth>> = "digestAuth",
         /// `http.middlewares.<name>.forwardAuth`.
-        forward_auth: Option<ForwardAuth> = "forwardAuth",
+        forward_auth: Option<Box<ForwardAuth>> = "forwardAuth",
         /// `http.middlewares.<name>.inFlightReq`.
-        in_flight_req: Option<InFlightReq> = "inFlightReq",
+        in_flight_req: Option<Box<InFlightReq>> = "inFlightReq",
         /// `http.middlewares.<name>.buffering`.
-        buffering: Option<Buffering> = "buffering",
+        buffering: Option<Box<Buffering>> = "buffering",
         /// `http.middlewares.<name>.circuitBreaker`.
-        circuit_breaker: Option<CircuitBreaker> = "circuitBreaker",
+        circuit_breaker: Option<Box<CircuitBreaker>> = "circuitBreaker",
         /// `http.middlewares.<name>.compress`.
-        @allow_empty compress: Option<Compress> = "compress",
+        @allow_empty compress: Option<Box<Compress>> = "compress",
         /// `http.middlewares.<name>.passTLSClientCert`.
-        pass_tls_client_cert: Option<PassTLSClientCert> = "passTLSClientCert",
+        pass_tls_client_cert: Option<Box<PassTLSClientCert>> = "passTLSClientCert",
         /// `http.middlewares.<name>.retry`.
-        retry: Option<Retry> = "retry",
+        retry: Option<Box<Retry>> = "retry",
         /// `http.middlewares.<name>.contentType`.
-        @allow_empty content_type: Option<ContentType> = "contentType",
+        @allow_empty content_type: Option<Box<ContentType>> = "contentType",
         /// `http.middlewares.<name>.grpcWeb`.
-        grpc_web: Option<GrpcWeb> = "grpcWeb",
+        grpc_web: Option<Box<GrpcWeb>> = "grpcWeb",
         /// `http.middlewares.<name>.plugin`.
         plugin: AnyValue = "plugin",
     }

@@ -9,15 +9,15 @@ section! {
         /// `http.services.<name>.middlewares` (since v3.7.0).
         middlewares: Vec<String> = "middlewares",
         /// `http.services.<name>.loadBalancer`.
-        load_balancer: Option<ServersLoadBalancer> = "loadBalancer",
+        load_balancer: Option<Box<ServersLoadBalancer>> = "loadBalancer",
         /// `http.services.<name>.highestRandomWeight` (since v3.6.0).
-        highest_random_weight: Option<HighestRandomWeight> = "highestRandomWeight",
+        highest_random_weight: Option<Box<HighestRandomWeight>> = "highestRandomWeight",
         /// `http.services.<name>.weighted`.
-        weighted: Option<WeightedRoundRobin> = "weighted",
+        weighted: Option<Box<WeightedRoundRobin>> = "weighted",
         /// `http.services.<name>.mirroring`.
-        mirroring: Option<Mirroring> = "mirroring",
+        mirroring: Option<Box<Mirroring>> = "mirroring",
         /// `http.services.<name>.failover`.
-        failover: Option<Failover> = "failover",
+        failover: Option<Box<Failover>> = "failover",
     }
 }
 
