@@ -43,7 +43,7 @@ pub fn parse(text: &str) -> Result<Node, TomlError> {
         Ok(table) => {
             let pos = index.pos(text, table.span().start);
             Ok(Node::new(
-                Value::Map(table_entries(table.get_ref(), text, &index)),
+                Value::Map(table_entries(table.into_inner(), text, &index)),
                 pos,
             ))
         }
@@ -56,21 +56,22 @@ pub fn parse(text: &str) -> Result<Node, TomlError> {
     }
 }
 
-fn table_entries(table: &DeTable<'_>, text: &str, index: &LineIndex) -> Vec<Entry> {
+/// Converts a table, consuming it so that the parser's tree is freed as ours is built.
+fn table_entries(table: DeTable<'_>, text: &str, index: &LineIndex) -> Vec<Entry> {
     table
-        .iter()
+        .into_iter()
         .map(|(k, v)| Entry {
-            key: k.get_ref().to_string(),
             key_pos: index.pos(text, k.span().start),
+            key: k.into_inner().into_owned(),
             value: convert(v, text, index),
         })
         .collect()
 }
 
-fn convert(value: &Spanned<DeValue<'_>>, text: &str, index: &LineIndex) -> Node {
+fn convert(value: Spanned<DeValue<'_>>, text: &str, index: &LineIndex) -> Node {
     let pos = index.pos(text, value.span().start);
-    let v = match value.get_ref() {
-        DeValue::String(s) => Value::Scalar(s.to_string(), ScalarKind::Str),
+    let v = match value.into_inner() {
+        DeValue::String(s) => Value::Scalar(s.into_owned(), ScalarKind::Str),
         DeValue::Integer(i) => {
             let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
             let text = i128::from_str_radix(&digits, i.radix())
@@ -82,7 +83,7 @@ fn convert(value: &Spanned<DeValue<'_>>, text: &str, index: &LineIndex) -> Node 
         DeValue::Boolean(b) => Value::Scalar(b.to_string(), ScalarKind::Bool),
         DeValue::Datetime(d) => Value::Scalar(d.to_string(), ScalarKind::DateTime),
         DeValue::Array(items) => {
-            Value::Seq(items.iter().map(|v| convert(v, text, index)).collect())
+            Value::Seq(items.into_iter().map(|v| convert(v, text, index)).collect())
         }
         DeValue::Table(t) => Value::Map(table_entries(t, text, index)),
     };
