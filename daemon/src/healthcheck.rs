@@ -54,7 +54,10 @@ fn head(dial: &str, host: &str) -> std::io::Result<u16> {
     let mut s = TcpStream::connect_timeout(&sock, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(s, "HEAD /ping HTTP/1.1\r\nHost: {host}\r\nUser-Agent: trafficcop-healthcheck\r\nConnection: close\r\n\r\n")?;
+    let request = format!(
+        "HEAD /ping HTTP/1.1\r\nHost: {host}\r\nUser-Agent: trafficcop-healthcheck\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(request.as_bytes())?;
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf)?;
     let line = String::from_utf8_lossy(&buf[..n]);
