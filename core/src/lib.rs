@@ -5,4 +5,5 @@
 //! connections to open. See `ARCHITECTURE.md` at the repository root.
 
 pub mod config;
+pub mod http;
 pub mod rule;

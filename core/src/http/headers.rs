@@ -1,0 +1,177 @@
+//! An ordered HTTP header list with Go's header-name canonicalisation (`x-foo` -> `X-Foo`), which
+//! is what backends and clients see from Traefik.
+
+use crate::rule::RequestHeaders;
+
+/// One header line: canonical name and raw value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The canonical name (Go's `CanonicalMIMEHeaderKey`).
+    pub name: String,
+    /// The value bytes (without surrounding whitespace).
+    pub value: Vec<u8>,
+}
+
+/// Header lines in received order; lookups are ASCII case-insensitive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    lines: Vec<Header>,
+}
+
+/// Go's `CanonicalMIMEHeaderKey`: upper-cases the first letter and every letter after `-`,
+/// lower-cases the rest; names with bytes outside the token set (or a space) are kept as is.
+pub fn canonical_name(name: &str) -> String {
+    let valid = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        upper = c == '-';
+    }
+    out
+}
+
+impl Headers {
+    /// An empty list.
+    pub fn new() -> Self {
+        Headers::default()
+    }
+
+    /// The number of header lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether there is no header line.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Every line, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Header> {
+        self.lines.iter()
+    }
+
+    /// Appends a line (the name is canonicalised).
+    pub fn append(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        self.lines.push(Header {
+            name: canonical_name(name),
+            value: value.into(),
+        });
+    }
+
+    /// Replaces every line of `name` with one line holding `value` (at the first line's place).
+    pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        let value = value.into();
+        match self
+            .lines
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            Some(i) => {
+                self.lines[i].value = value;
+                let mut j = i + 1;
+                while j < self.lines.len() {
+                    if self.lines[j].name.eq_ignore_ascii_case(name) {
+                        self.lines.remove(j);
+                    } else {
+                        j += 1;
+                    }
+                }
+            }
+            None => self.append(name, value),
+        }
+    }
+
+    /// Removes every line of `name`; returns whether any was there.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.lines.len();
+        self.lines.retain(|h| !h.name.eq_ignore_ascii_case(name));
+        before != self.lines.len()
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.lines
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_slice())
+    }
+
+    /// The first value of `name` as UTF-8 text.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.lines
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_slice())
+    }
+
+    /// Whether `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.lines.iter().any(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Keeps only the lines for which `f` is true.
+    pub fn retain(&mut self, f: impl FnMut(&Header) -> bool) {
+        self.lines.retain(f);
+    }
+
+    /// Whether a comma-separated header `name` lists `token` (case-insensitive), as in
+    /// `Connection: keep-alive, Upgrade`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name).any(|v| {
+            v.split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        })
+    }
+}
+
+impl RequestHeaders for Headers {
+    fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.lines
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name) && f(&h.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_as_go() {
+        assert_eq!(canonical_name("x-forwarded-for"), "X-Forwarded-For");
+        assert_eq!(canonical_name("CONTENT-type"), "Content-Type");
+        assert_eq!(canonical_name("x_foo"), "X_foo");
+        assert_eq!(canonical_name("bad header"), "bad header");
+    }
+
+    #[test]
+    fn set_remove_tokens() {
+        let mut h = Headers::new();
+        h.append("a", "1");
+        h.append("b", "2");
+        h.append("A", "3");
+        h.set("a", "x");
+        assert_eq!(h.get_all("a").count(), 1);
+        assert_eq!(h.get("A"), Some(&b"x"[..]));
+        h.append("connection", "keep-alive, Upgrade");
+        assert!(h.has_token("Connection", "upgrade"));
+        assert!(h.remove("b"));
+        assert_eq!(h.len(), 2);
+    }
+}
