@@ -29,6 +29,12 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> RequestHeaders for [(N, V)] {
     }
 }
 
+impl<N: AsRef<str>, V: AsRef<[u8]>, const K: usize> RequestHeaders for [(N, V); K] {
+    fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.as_slice().any_value(name, f)
+    }
+}
+
 impl<N: AsRef<str>, V: AsRef<[u8]>> RequestHeaders for Vec<(N, V)> {
     fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.as_slice().any_value(name, f)
