@@ -5,5 +5,6 @@
 //! connections to open. See `ARCHITECTURE.md` at the repository root.
 
 pub mod config;
+pub mod h1;
 pub mod http;
 pub mod rule;

@@ -1,0 +1,452 @@
+//! Strict HTTP/1.1 request-head parsing (RFC 9112), on top of `httparse`, with the extra checks
+//! that keep a proxy from forwarding an ambiguous message: bare LF, CL+TE, invalid or
+//! conflicting Content-Length, any Transfer-Encoding but `chunked`, missing or repeated Host.
+//! Errors carry the exact answer Go's `net/http` server (and so Traefik) gives.
+
+use crate::http::{Headers, RequestHead, Version};
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestBody {
+    /// No body.
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+}
+
+/// A parsed request head and what the connection layer needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRequest {
+    /// The head, with `Host` moved into `head.host`.
+    pub head: RequestHead,
+    /// Body framing.
+    pub body: RequestBody,
+    /// Whether the connection may carry another request after this one.
+    pub keep_alive: bool,
+    /// `Expect: 100-continue`.
+    pub expect_continue: bool,
+    /// The request asks for a protocol upgrade (`Connection: Upgrade` + `Upgrade`).
+    pub upgrade: bool,
+    /// The request target was in absolute form (`http://host/path`).
+    pub absolute_form: bool,
+}
+
+/// Why a request head was refused, with Go's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    /// Status code (400, 431, 501, 505).
+    pub status: u16,
+    /// The status line's text after the code, as Go writes it (`Bad Request: missing required
+    /// Host header`); also the body after the code.
+    pub text: String,
+}
+
+impl RequestError {
+    fn bad(detail: &str) -> Self {
+        let text = if detail.is_empty() {
+            "Bad Request".to_string()
+        } else {
+            format!("Bad Request: {detail}")
+        };
+        RequestError { status: 400, text }
+    }
+
+    /// The raw response Go's server writes for this error, then closes the connection.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 {code} {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{code} {text}",
+            code = self.status,
+            text = self.text
+        )
+        .into_bytes()
+    }
+}
+
+/// Limits applied while parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// `entryPoints.<name>.http.maxHeaderBytes` (Go adds 4096 bytes of slack).
+    pub max_header_bytes: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_header_bytes: 1 << 20,
+        }
+    }
+}
+
+const MAX_HEADERS: usize = 512;
+
+/// Parses a request head from the start of `buf`. `Ok(None)` means more bytes are needed;
+/// `Ok(Some((req, n)))` consumed `n` bytes.
+pub fn parse_request(
+    buf: &[u8],
+    limits: &RequestLimits,
+) -> Result<Option<(ParsedRequest, usize)>, RequestError> {
+    let limit = limits.max_header_bytes + 4096;
+    // Go skips empty lines before a request line.
+    let lead = buf
+        .iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
+    let data = &buf[lead..];
+    let Some(end) = find_head_end(data) else {
+        if data.len() > limit {
+            return Err(too_large());
+        }
+        // A bare LF line ending anywhere already seen is fatal, whatever comes later.
+        check_line_endings(data)?;
+        return Ok(None);
+    };
+    if end > limit {
+        return Err(too_large());
+    }
+    let head_bytes = &data[..end];
+    check_line_endings(head_bytes)?;
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut storage);
+    match req.parse(head_bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(RequestError::bad("")),
+        Err(httparse::Error::Version) => return Err(version_error(head_bytes)),
+        Err(httparse::Error::TooManyHeaders) => return Err(too_large()),
+        Err(_) => return Err(RequestError::bad("")),
+    }
+    let method = req.method.unwrap_or_default().to_string();
+    let version = if req.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let target = req.path.unwrap_or_default();
+    let mut headers = Headers::new();
+    let mut hosts: Vec<&[u8]> = Vec::new();
+    for h in req.headers.iter() {
+        if h.value
+            .iter()
+            .any(|b| *b == 0 || *b == b'\r' || *b == b'\n')
+        {
+            return Err(RequestError::bad("invalid header value"));
+        }
+        if h.name.eq_ignore_ascii_case("host") {
+            hosts.push(h.value);
+            continue;
+        }
+        headers.append(h.name, h.value.trim_ascii());
+    }
+    let consumed = lead + end;
+    let parsed = finish(method, version, target, headers, hosts)?;
+    Ok(Some((parsed, consumed)))
+}
+
+fn too_large() -> RequestError {
+    RequestError {
+        status: 431,
+        text: "Request Header Fields Too Large".into(),
+    }
+}
+
+fn version_error(head: &[u8]) -> RequestError {
+    // A well-formed `HTTP/x.y` that is not 1.0/1.1 is 505; anything else is 400.
+    let line_end = head.iter().position(|b| *b == b'\r').unwrap_or(head.len());
+    let line = &head[..line_end];
+    let proto = line.rsplit(|b| *b == b' ').next().unwrap_or_default();
+    let well_formed = proto.len() == 8
+        && proto.starts_with(b"HTTP/")
+        && proto[5].is_ascii_digit()
+        && proto[6] == b'.'
+        && proto[7].is_ascii_digit();
+    if well_formed {
+        RequestError {
+            status: 505,
+            text: "HTTP Version Not Supported".into(),
+        }
+    } else {
+        RequestError::bad("")
+    }
+}
+
+/// The end of the head (`\r\n\r\n`), as an index just past it.
+fn find_head_end(data: &[u8]) -> Option<usize> {
+    data.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+}
+
+/// Every LF must follow a CR, and every CR must precede an LF.
+fn check_line_endings(data: &[u8]) -> Result<(), RequestError> {
+    for (i, b) in data.iter().enumerate() {
+        match b {
+            b'\n' if i == 0 || data[i - 1] != b'\r' => return Err(RequestError::bad("")),
+            b'\r' if i + 1 < data.len() && data[i + 1] != b'\n' => {
+                return Err(RequestError::bad(""))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn valid_host(h: &[u8]) -> bool {
+    // Go's httpguts.ValidHostHeader: a permissive set of URL and IPv6 bytes.
+    h.iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"!$%&'()*+,-.:;=[]_~@".contains(b) || *b >= 0x80)
+}
+
+fn finish(
+    method: String,
+    version: Version,
+    target: &str,
+    mut headers: Headers,
+    hosts: Vec<&[u8]>,
+) -> Result<ParsedRequest, RequestError> {
+    if hosts.len() > 1 {
+        return Err(RequestError::bad("too many Host headers"));
+    }
+    let mut host = match hosts.first() {
+        Some(h) => {
+            let h = h.trim_ascii();
+            if !valid_host(h) {
+                return Err(RequestError::bad("malformed Host header"));
+            }
+            String::from_utf8_lossy(h).into_owned()
+        }
+        None if version == Version::Http11 => {
+            return Err(RequestError::bad("missing required Host header"))
+        }
+        None => String::new(),
+    };
+    // Request target: origin form, absolute form, asterisk (OPTIONS), authority (CONNECT).
+    let mut absolute_form = false;
+    let (path, raw_query) = if target.starts_with('/') {
+        split_query(target)
+    } else if let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+        .or_else(|| target.strip_prefix("HTTP://"))
+        .or_else(|| target.strip_prefix("HTTPS://"))
+    {
+        absolute_form = true;
+        let slash = rest.find(['/', '?']).unwrap_or(rest.len());
+        let authority = &rest[..slash];
+        if !authority.is_empty() {
+            if !valid_host(authority.as_bytes()) {
+                return Err(RequestError::bad("malformed Host header"));
+            }
+            host = authority.to_string();
+        }
+        let (p, q) = split_query(&rest[slash..]);
+        (if p.is_empty() { "/".to_string() } else { p }, q)
+    } else if target == "*" && method == "OPTIONS" {
+        ("*".to_string(), None)
+    } else if method == "CONNECT" {
+        (target.to_string(), None)
+    } else {
+        return Err(RequestError::bad(""));
+    };
+    if target.contains('#') {
+        // Go rejects a fragment in the request target.
+        return Err(RequestError::bad(""));
+    }
+
+    // Body framing.
+    let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
+    let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();
+    let body = if !te.is_empty() {
+        if te.len() > 1 || !te[0].trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            return Err(RequestError {
+                status: 501,
+                text: "Not Implemented".into(),
+            });
+        }
+        if !cls.is_empty() || version == Version::Http10 {
+            return Err(RequestError::bad(""));
+        }
+        RequestBody::Chunked
+    } else if !cls.is_empty() {
+        let first = cls[0].trim_ascii();
+        if cls.iter().any(|c| c.trim_ascii() != first) {
+            return Err(RequestError::bad(""));
+        }
+        let n =
+            parse_content_length(first).ok_or_else(|| RequestError::bad("bad Content-Length"))?;
+        if cls.len() > 1 {
+            headers.set("Content-Length", first.to_vec());
+        }
+        if n == 0 {
+            RequestBody::None
+        } else {
+            RequestBody::Length(n)
+        }
+    } else {
+        RequestBody::None
+    };
+
+    let conn_close = headers.has_token("Connection", "close");
+    let keep_alive = match version {
+        Version::Http11 => !conn_close,
+        Version::Http10 => headers.has_token("Connection", "keep-alive") && !conn_close,
+    };
+    let expect_continue = version == Version::Http11
+        && headers
+            .get("Expect")
+            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+    let upgrade = headers.has_token("Connection", "upgrade") && headers.contains("Upgrade");
+    Ok(ParsedRequest {
+        head: RequestHead {
+            method,
+            path,
+            raw_query,
+            host,
+            version,
+            headers,
+        },
+        body,
+        keep_alive,
+        expect_continue,
+        upgrade,
+        absolute_form,
+    })
+}
+
+fn split_query(target: &str) -> (String, Option<String>) {
+    match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (target.to_string(), None),
+    }
+}
+
+/// A Content-Length value: 1*DIGIT, no sign, no spaces, fits in 63 bits.
+pub fn parse_content_length(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<(ParsedRequest, usize)>, RequestError> {
+        parse_request(s.as_bytes(), &RequestLimits::default())
+    }
+
+    fn ok(s: &str) -> ParsedRequest {
+        parse(s).unwrap().unwrap().0
+    }
+
+    fn status(s: &str) -> u16 {
+        parse(s).unwrap_err().status
+    }
+
+    #[test]
+    fn simple_get() {
+        let r = ok("GET /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nx-foo: bar \r\n\r\n");
+        assert_eq!(r.head.path, "/a/b");
+        assert_eq!(r.head.raw_query.as_deref(), Some("x=1"));
+        assert_eq!(r.head.host, "example.com");
+        assert_eq!(r.head.headers.get("X-Foo"), Some(&b"bar"[..]));
+        assert_eq!(r.head.headers.iter().next().unwrap().name, "X-Foo");
+        assert!(r.keep_alive && r.body == RequestBody::None);
+    }
+
+    #[test]
+    fn partial_heads_wait() {
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+    }
+
+    #[test]
+    fn framing() {
+        assert_eq!(
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n").body,
+            RequestBody::Length(5)
+        );
+        assert_eq!(
+            ok("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n").body,
+            RequestBody::Chunked
+        );
+        assert_eq!(
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n").body,
+            RequestBody::Length(5)
+        );
+    }
+
+    #[test]
+    fn smuggling_classes_are_refused() {
+        assert_eq!(status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n"),
+            501
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"),
+            400
+        );
+        assert_eq!(status("GET / HTTP/1.1\nHost: a\n\n"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+        assert_eq!(status("GET /\r\n\r\n"), 400);
+        assert_eq!(status("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 505);
+        assert_eq!(status("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn go_error_bytes() {
+        let e = parse("GET / HTTP/1.1\r\n\r\n").unwrap_err();
+        assert_eq!(
+            String::from_utf8(e.to_bytes()).unwrap(),
+            "HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header"
+        );
+    }
+
+    #[test]
+    fn absolute_form_overrides_host() {
+        let r = ok("GET http://other.example:8080/p?q HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(
+            (r.head.host.as_str(), r.head.path.as_str()),
+            ("other.example:8080", "/p")
+        );
+        assert!(r.absolute_form);
+    }
+
+    #[test]
+    fn oversized_heads_are_431() {
+        let limits = RequestLimits {
+            max_header_bytes: 16,
+        };
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "a".repeat(5000)
+        );
+        assert_eq!(
+            parse_request(big.as_bytes(), &limits).unwrap_err().status,
+            431
+        );
+    }
+}
