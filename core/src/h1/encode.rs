@@ -1,0 +1,110 @@
+//! Writing message heads: the request sent upstream and the response sent downstream.
+
+use crate::http::{status_text, LocalResponse, RequestHead, ResponseHead};
+
+/// Appends `name: value\r\n` for every header line.
+fn write_headers(headers: &crate::http::Headers, out: &mut Vec<u8>) {
+    for h in headers.iter() {
+        out.extend_from_slice(h.name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(&h.value);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Writes an upstream request head: `METHOD target HTTP/1.1`, `Host`, then the headers.
+pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(head.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(head.path.as_bytes());
+    if let Some(q) = &head.raw_query {
+        out.push(b'?');
+        out.extend_from_slice(q.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    write_headers(&head.headers, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes a downstream response head (always `HTTP/1.1`, Go's reason phrase for the code).
+pub fn encode_response_head(head: &ResponseHead, out: &mut Vec<u8>) {
+    let reason = status_text(head.status);
+    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", head.status, reason).as_bytes());
+    write_headers(&head.headers, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes a complete local response with `Content-Length` (and `Connection: close` when
+/// `close`), followed by its body unless `head_request`.
+pub fn encode_local_response(
+    resp: &LocalResponse,
+    date: &str,
+    close: bool,
+    head_request: bool,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(
+        format!("HTTP/1.1 {} {}\r\n", resp.status, status_text(resp.status)).as_bytes(),
+    );
+    write_headers(&resp.headers, out);
+    if close {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    if !date.is_empty() {
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(date.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let no_body = resp.status == 204 || resp.status == 304 || (100..200).contains(&resp.status);
+    if !no_body {
+        out.extend_from_slice(format!("Content-Length: {}\r\n", resp.body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    if !head_request && !no_body {
+        out.extend_from_slice(&resp.body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Headers, Version};
+
+    #[test]
+    fn request_head() {
+        let mut h = Headers::new();
+        h.append("x-a", "1");
+        let head = RequestHead {
+            method: "GET".into(),
+            path: "/p".into(),
+            raw_query: Some("q=1".into()),
+            host: "ignored".into(),
+            version: Version::Http11,
+            headers: h,
+        };
+        let mut out = Vec::new();
+        encode_request_head(&head, "example.com", &mut out);
+        assert_eq!(
+            out,
+            b"GET /p?q=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn local_response() {
+        let mut out = Vec::new();
+        encode_local_response(
+            &LocalResponse::go_error(404, "404 page not found"),
+            "",
+            false,
+            false,
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n404 page not found\n"
+        );
+    }
+}

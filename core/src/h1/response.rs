@@ -1,0 +1,190 @@
+//! Parsing upstream response heads (strictly: a malformed response is a 502, never relayed) and
+//! deciding their body framing (HEAD, 1xx, 204 and 304 have none; no length means
+//! close-delimited).
+
+use super::body::Framing;
+use super::request::parse_content_length;
+use crate::http::{Headers, ResponseHead, Version};
+
+/// A parsed response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedResponse {
+    /// The head.
+    pub head: ResponseHead,
+    /// Body framing, given the request method.
+    pub framing: Framing,
+    /// Whether the upstream connection can be reused after this response.
+    pub keep_alive: bool,
+}
+
+/// Why an upstream response was refused (TrafficCop answers 502).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseError(pub &'static str);
+
+const MAX_HEADERS: usize = 512;
+/// The most response-head bytes read from a backend (Go's transport default is 1 MiB).
+pub const MAX_RESPONSE_HEAD: usize = 1 << 20;
+
+/// Parses a response head from `buf`. `head_request` is whether the request was HEAD.
+pub fn parse_response(
+    buf: &[u8],
+    head_request: bool,
+) -> Result<Option<(ParsedResponse, usize)>, ResponseError> {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) else {
+        if buf.len() > MAX_RESPONSE_HEAD {
+            return Err(ResponseError("response head too large"));
+        }
+        if buf.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') || buf.first() == Some(&b'\n') {
+            return Err(ResponseError("bare LF in response head"));
+        }
+        return Ok(None);
+    };
+    let head_bytes = &buf[..end];
+    for (i, b) in head_bytes.iter().enumerate() {
+        if (*b == b'\n' && (i == 0 || head_bytes[i - 1] != b'\r'))
+            || (*b == b'\r' && head_bytes.get(i + 1) != Some(&b'\n'))
+        {
+            return Err(ResponseError("bare CR or LF in response head"));
+        }
+    }
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut storage);
+    match resp.parse(head_bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) | Err(_) => {
+            return Err(ResponseError("malformed response head"))
+        }
+    }
+    let status = resp.code.unwrap_or(0);
+    if !(100..=999).contains(&status) {
+        return Err(ResponseError("invalid status code"));
+    }
+    let version = if resp.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let mut headers = Headers::new();
+    for h in resp.headers.iter() {
+        if h.value
+            .iter()
+            .any(|b| *b == 0 || *b == b'\r' || *b == b'\n')
+        {
+            return Err(ResponseError("invalid header value"));
+        }
+        headers.append(h.name, h.value.trim_ascii());
+    }
+    let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
+    let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();
+    let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
+    let chunked = !te.is_empty()
+        && te
+            .last()
+            .and_then(|v| v.rsplit(|b| *b == b',').next())
+            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+    let framing = if no_body {
+        Framing::Empty
+    } else if !te.is_empty() {
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        }
+    } else if !cls.is_empty() {
+        let first = cls[0].trim_ascii();
+        if cls.iter().any(|c| c.trim_ascii() != first) {
+            return Err(ResponseError("conflicting Content-Length"));
+        }
+        match parse_content_length(first) {
+            Some(0) => Framing::Empty,
+            Some(n) => Framing::Length(n),
+            None => return Err(ResponseError("invalid Content-Length")),
+        }
+    } else {
+        Framing::Close
+    };
+    if !te.is_empty() && !chunked {
+        // Unknown codings: read to close, and never reuse the connection.
+    }
+    let conn_close = headers.has_token("Connection", "close");
+    let keep_alive = framing != Framing::Close
+        && match version {
+            Version::Http11 => !conn_close,
+            Version::Http10 => headers.has_token("Connection", "keep-alive") && !conn_close,
+        };
+    Ok(Some((
+        ParsedResponse {
+            head: ResponseHead {
+                status,
+                reason: resp.reason.unwrap_or_default().to_string(),
+                version,
+                headers,
+            },
+            framing,
+            keep_alive,
+        },
+        end,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str, head: bool) -> Result<Option<(ParsedResponse, usize)>, ResponseError> {
+        parse_response(s.as_bytes(), head)
+    }
+
+    #[test]
+    fn framings() {
+        let f = |s: &str, head| p(s, head).unwrap().unwrap().0.framing;
+        assert_eq!(
+            f("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", false),
+            Framing::Length(3)
+        );
+        assert_eq!(
+            f("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", true),
+            Framing::Empty
+        );
+        assert_eq!(
+            f(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                false
+            ),
+            Framing::Chunked
+        );
+        assert_eq!(f("HTTP/1.1 200 OK\r\n\r\n", false), Framing::Close);
+        assert_eq!(f("HTTP/1.1 204 No Content\r\n\r\n", false), Framing::Empty);
+        assert_eq!(
+            f(
+                "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+                false
+            ),
+            Framing::Empty
+        );
+    }
+
+    #[test]
+    fn malformed_responses() {
+        assert!(p(
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            false
+        )
+        .is_err());
+        assert!(p("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", false).is_err());
+        assert!(p("HTTP/1.1 200 OK\nX: y\n\n", false).is_err());
+        assert!(p("HTTX/1.1 200 OK\r\n\r\n", false).is_err());
+        assert!(p("HTTP/1.1 20 OK\r\n\r\n", false).is_err());
+    }
+
+    #[test]
+    fn keep_alive() {
+        let k = |s: &str| p(s, false).unwrap().unwrap().0.keep_alive;
+        assert!(k("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!k(
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(!k("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!k("HTTP/1.1 200 OK\r\n\r\n"));
+    }
+}
