@@ -7,4 +7,5 @@
 pub mod config;
 pub mod h1;
 pub mod http;
+pub mod proxy;
 pub mod rule;

@@ -1,0 +1,510 @@
+//! Compiling the static and dynamic configuration into what workers serve from: per entry
+//! point, the router table of its plain-HTTP routers; per service, its servers and transport.
+//! Routers whose configuration is broken (or uses a feature not built yet) are left out with an
+//! error, as Traefik disables a broken router and keeps the others.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::dynamic::{DynamicConfiguration, ServersLoadBalancer};
+use crate::config::static_config::{ListenAddress, StaticConfiguration};
+use crate::config::validate::{qualify, validate_dynamic};
+use crate::config::{ConfigError, Duration, Severity};
+use crate::rule::ip::IpChecker;
+use crate::rule::priority::{effective_priority, Protocol, ProviderPrecedence};
+use crate::rule::{parse_http_rule, RouteSpec, RouterTable, RuleSyntax};
+
+use super::lb::SplitMix;
+
+/// What a router sends requests to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A user service (index into [`CompiledConfig::services`]).
+    Service(usize),
+    /// `ping@internal`: `200 OK` (503 while shutting down).
+    Ping,
+    /// `noop@internal`: `418` with an empty body.
+    Noop,
+}
+
+/// A router as served.
+#[derive(Debug, Clone)]
+pub struct CompiledRouter {
+    /// Qualified name (`web@file`).
+    pub name: String,
+    /// Where its requests go.
+    pub target: Target,
+}
+
+/// One backend server of a load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTarget {
+    /// The URL as configured.
+    pub url: String,
+    /// Host to dial.
+    pub host: String,
+    /// Port to dial.
+    pub port: u16,
+    /// `host:port` as Go's URL.Host (the Host header when `passHostHeader` is false).
+    pub authority: String,
+    /// The URL's path, prefixed to request paths when `preservePath` is set.
+    pub path: String,
+    /// `preservePath`.
+    pub preserve_path: bool,
+    /// The weight (servers with weight <= 0 are never used).
+    pub weight: i64,
+}
+
+/// How a service talks to its servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportSettings {
+    /// `forwardingTimeouts.dialTimeout`.
+    pub dial_timeout: Duration,
+    /// `forwardingTimeouts.responseHeaderTimeout` (0 = none).
+    pub response_header_timeout: Duration,
+    /// `forwardingTimeouts.idleConnTimeout`.
+    pub idle_conn_timeout: Duration,
+    /// Idle connections kept per server (`maxIdleConnsPerHost`; 0 means Go's 2, negative none).
+    pub max_idle_per_host: usize,
+}
+
+/// A load-balanced service.
+#[derive(Debug, Clone)]
+pub struct CompiledService {
+    /// Qualified name.
+    pub name: String,
+    /// Servers, shuffled once at build as Traefik does.
+    pub servers: Vec<ServerTarget>,
+    /// `passHostHeader`.
+    pub pass_host_header: bool,
+    /// Transport settings.
+    pub transport: TransportSettings,
+}
+
+/// The forwarded-headers policy of an entry point.
+#[derive(Debug, Clone)]
+pub struct ForwardedPolicy {
+    /// `forwardedHeaders.insecure`: trust everyone.
+    pub insecure: bool,
+    /// `forwardedHeaders.trustedIPs`.
+    pub trusted: Option<IpChecker>,
+    /// `forwardedHeaders.connection`: headers a trusted client may protect from `Connection`
+    /// removal.
+    pub connection: Vec<String>,
+    /// `forwardedHeaders.notAppendXForwardedFor`.
+    pub not_append_xff: bool,
+}
+
+/// An entry point as served.
+#[derive(Debug, Clone)]
+pub struct CompiledEntryPoint {
+    /// Its name.
+    pub name: String,
+    /// Where it listens.
+    pub address: ListenAddress,
+    /// The plain-HTTP routers, in Traefik's order.
+    pub table: RouterTable,
+    /// For each router given to the table (its lookup result), the router index in
+    /// [`CompiledConfig::routers`].
+    pub routes: Vec<usize>,
+    /// Forwarded-headers policy.
+    pub forwarded: ForwardedPolicy,
+    /// `http.sanitizePath`.
+    pub sanitize_path: bool,
+    /// `http.encodeQuerySemicolons`.
+    pub encode_query_semicolons: bool,
+    /// `http.maxHeaderBytes`.
+    pub max_header_bytes: usize,
+    /// `transport.respondingTimeouts.readTimeout` (0 = none).
+    pub read_timeout: Duration,
+    /// `transport.respondingTimeouts.idleTimeout`.
+    pub idle_timeout: Duration,
+    /// `transport.lifeCycle.graceTimeOut`.
+    pub grace_timeout: Duration,
+    /// `transport.lifeCycle.requestAcceptGraceTimeout`.
+    pub request_accept_grace_timeout: Duration,
+}
+
+/// Everything a worker needs to serve one configuration generation.
+#[derive(Debug, Clone)]
+pub struct CompiledConfig {
+    /// A number that changes with every configuration.
+    pub generation: u64,
+    /// TCP entry points, by name order.
+    pub entry_points: Vec<CompiledEntryPoint>,
+    /// Routers.
+    pub routers: Vec<CompiledRouter>,
+    /// Services.
+    pub services: Vec<CompiledService>,
+    /// `ping.terminatingStatusCode`.
+    pub ping_terminating_status: u16,
+    /// Problems found (routers, services and middlewares left out).
+    pub errors: Vec<ConfigError>,
+}
+
+impl CompiledConfig {
+    /// The entry point index for `name`.
+    pub fn entry_point(&self, name: &str) -> Option<usize> {
+        self.entry_points.iter().position(|e| e.name == name)
+    }
+}
+
+fn transport(
+    st: &StaticConfiguration,
+    dy: &DynamicConfiguration,
+    lb: &ServersLoadBalancer,
+) -> Result<TransportSettings, String> {
+    let default = TransportSettings {
+        dial_timeout: Duration::from_secs(30),
+        response_header_timeout: Duration(0),
+        idle_conn_timeout: Duration::from_secs(90),
+        max_idle_per_host: 2,
+    };
+    let name = qualify(&lb.servers_transport, "file");
+    if lb.servers_transport.is_empty() || name == "default@internal" {
+        let Some(t) = &st.servers_transport else {
+            return Ok(default);
+        };
+        let ft = t.forwarding_timeouts.clone().unwrap_or_default();
+        let has_ft = t.forwarding_timeouts.is_some();
+        return Ok(TransportSettings {
+            dial_timeout: if has_ft {
+                ft.dial_timeout
+            } else {
+                default.dial_timeout
+            },
+            response_header_timeout: ft.response_header_timeout,
+            idle_conn_timeout: if has_ft {
+                ft.idle_conn_timeout
+            } else {
+                default.idle_conn_timeout
+            },
+            max_idle_per_host: idle_count(t.max_idle_conns_per_host),
+        });
+    }
+    let local = name
+        .strip_suffix("@file")
+        .ok_or_else(|| format!("servers transport not found {name}"))?;
+    let t = dy
+        .http
+        .as_ref()
+        .and_then(|h| h.servers_transports.get(local))
+        .ok_or_else(|| format!("servers transport not found {name}"))?;
+    let ft = t.forwarding_timeouts.clone().unwrap_or_default();
+    let has_ft = t.forwarding_timeouts.is_some();
+    Ok(TransportSettings {
+        dial_timeout: if has_ft {
+            ft.dial_timeout
+        } else {
+            default.dial_timeout
+        },
+        response_header_timeout: ft.response_header_timeout,
+        idle_conn_timeout: if has_ft {
+            ft.idle_conn_timeout
+        } else {
+            default.idle_conn_timeout
+        },
+        max_idle_per_host: idle_count(t.max_idle_conns_per_host),
+    })
+}
+
+fn idle_count(n: i64) -> usize {
+    match n {
+        0 => 2,
+        n if n < 0 => 0,
+        n => n as usize,
+    }
+}
+
+/// Parses a server URL (`http://host:port/path`).
+pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("error parsing server URL {url:?}"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" | "h2c" => {
+            return Err(format!(
+                "{scheme}:// servers are not supported yet by TrafficCop (plain http:// only)"
+            ))
+        }
+        _ => return Err(format!("unsupported scheme in server URL {url:?}")),
+    };
+    let slash = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..slash];
+    let path = rest[slash..].split('?').next().unwrap_or("").to_string();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(format!("error parsing server URL {url:?}"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("error parsing server URL {url:?}"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("error parsing server URL {url:?}"))?,
+            None => default_port,
+        };
+        (h.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse()
+                    .map_err(|_| format!("error parsing server URL {url:?}"))?,
+            ),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    Ok(ServerTarget {
+        url: url.to_string(),
+        host,
+        port,
+        authority: authority.to_string(),
+        path,
+        preserve_path: false,
+        weight: 1,
+    })
+}
+
+/// Builds the served configuration from the static configuration and the file provider's
+/// dynamic configuration. `generation` seeds the server shuffle.
+pub fn compile(
+    st: &StaticConfiguration,
+    dy: &DynamicConfiguration,
+    generation: u64,
+) -> Arc<CompiledConfig> {
+    let mut errors: Vec<ConfigError> = validate_dynamic(dy, st, "file", &Default::default())
+        .into_iter()
+        .filter(|e| e.severity == Severity::ObjectError)
+        .collect();
+    let broken: std::collections::BTreeSet<String> =
+        errors.iter().map(|e| e.path.clone()).collect();
+    let mut object_error = |path: String, message: String| {
+        errors.push(ConfigError {
+            file: None,
+            pos: None,
+            path,
+            message,
+            severity: Severity::ObjectError,
+        });
+    };
+    let http = dy.http.clone().unwrap_or_default();
+    let mut rng = SplitMix(generation ^ 0x7472_6166_6669_6300);
+
+    // Services.
+    let mut services = Vec::new();
+    let mut service_index = BTreeMap::new();
+    for (name, svc) in &http.services {
+        let path = format!("http.services.{name}");
+        if broken.contains(&path) {
+            continue;
+        }
+        let Some(lb) = &svc.load_balancer else {
+            object_error(path, "weighted, mirroring, failover and highestRandomWeight services are not supported yet by TrafficCop".into());
+            continue;
+        };
+        if !svc.middlewares.is_empty() {
+            object_error(
+                path,
+                "service middlewares are not supported yet by TrafficCop".into(),
+            );
+            continue;
+        }
+        if lb.sticky.is_some()
+            || lb.health_check.is_some()
+            || lb.passive_health_check.is_some()
+            || lb.strategy != "wrr"
+        {
+            object_error(path, "sticky sessions, health checks and non-wrr strategies are not supported yet by TrafficCop".into());
+            continue;
+        }
+        let transport = match transport(st, dy, lb) {
+            Ok(t) => t,
+            Err(e) => {
+                object_error(path, e);
+                continue;
+            }
+        };
+        let mut servers = Vec::new();
+        let mut bad = None;
+        for s in &lb.servers {
+            match parse_server_url(&s.url) {
+                Ok(mut t) => {
+                    t.preserve_path = s.preserve_path;
+                    t.weight = s.weight.unwrap_or(1);
+                    servers.push(t);
+                }
+                Err(e) => bad = Some(e),
+            }
+        }
+        if let Some(e) = bad {
+            object_error(path, e);
+            continue;
+        }
+        rng.shuffle(&mut servers);
+        service_index.insert(format!("{name}@file"), services.len());
+        services.push(CompiledService {
+            name: format!("{name}@file"),
+            servers,
+            pass_host_header: lb.pass_host_header.unwrap_or(true),
+            transport,
+        });
+    }
+
+    // Routers.
+    let default_syntax = st
+        .core
+        .as_ref()
+        .map_or("v3", |c| c.default_rule_syntax.as_str())
+        .to_string();
+    let default_eps = st.default_entry_points();
+    let precedence = ProviderPrecedence::new(
+        st.providers
+            .as_ref()
+            .map(|p| p.precedence.clone())
+            .unwrap_or_default(),
+    );
+    let mut routers = Vec::new();
+    // (router index, entry points, rule, priority)
+    let mut placed: Vec<(usize, Vec<String>, crate::rule::HttpRule, i64)> = Vec::new();
+    for (name, r) in &http.routers {
+        let path = format!("http.routers.{name}");
+        if broken.contains(&path) {
+            continue;
+        }
+        if !r.middlewares.is_empty() {
+            object_error(path, "middlewares are not supported yet by TrafficCop; the router is disabled rather than served without them".into());
+            continue;
+        }
+        if r.tls.is_some() {
+            object_error(
+                path,
+                "TLS routers are not supported yet by TrafficCop".into(),
+            );
+            continue;
+        }
+        let syntax = RuleSyntax::from_router_option(if r.rule_syntax.is_empty() {
+            &default_syntax
+        } else {
+            &r.rule_syntax
+        });
+        let rule = match parse_http_rule(&r.rule, syntax) {
+            Ok(rule) => rule,
+            Err(e) => {
+                object_error(path, format!("error while parsing rule {}: {e}", r.rule));
+                continue;
+            }
+        };
+        let q = qualify(&r.service, "file");
+        let target = match q.as_str() {
+            "ping@internal" if st.ping.is_some() => Target::Ping,
+            "noop@internal" => Target::Noop,
+            _ => match service_index.get(&q) {
+                Some(i) => Target::Service(*i),
+                None => {
+                    object_error(
+                        path,
+                        format!("the service \"{q}\" does not exist or is not usable"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let eps = if r.entry_points.is_empty() {
+            default_eps.clone()
+        } else {
+            r.entry_points.clone()
+        };
+        let priority = effective_priority(r.priority, &r.rule, Protocol::Http);
+        routers.push(CompiledRouter {
+            name: format!("{name}@file"),
+            target,
+        });
+        placed.push((routers.len() - 1, eps, rule, priority));
+    }
+    // Internal ping router.
+    if let Some(ping) = &st.ping {
+        if !ping.manual_routing {
+            let ep = if ping.entry_point.is_empty() {
+                "traefik".to_string()
+            } else {
+                ping.entry_point.clone()
+            };
+            let rule = parse_http_rule("PathPrefix(`/ping`)", RuleSyntax::V3).expect("static rule");
+            routers.push(CompiledRouter {
+                name: "ping@internal".into(),
+                target: Target::Ping,
+            });
+            placed.push((routers.len() - 1, vec![ep], rule, i64::MAX));
+        }
+    }
+
+    // Entry points.
+    let mut entry_points = Vec::new();
+    for (name, ep) in &st.entry_points {
+        let Ok(address) = ep.parsed_address() else {
+            continue;
+        };
+        if address.protocol != crate::config::static_config::Protocol::Tcp {
+            continue;
+        }
+        let mut specs = Vec::new();
+        let mut routes = Vec::new();
+        for (idx, eps, rule, priority) in &placed {
+            if eps.iter().any(|e| e == name) {
+                let rname = &routers[*idx].name;
+                let provider = rname.rsplit('@').next().unwrap_or("file");
+                specs.push(RouteSpec {
+                    name: rname.clone(),
+                    rule: rule.clone(),
+                    priority: *priority,
+                    rank: precedence.rank(provider),
+                });
+                routes.push(*idx);
+            }
+        }
+        let table = RouterTable::build(specs);
+        let fh = ep.forwarded_headers.clone().unwrap_or_default();
+        let trusted = if fh.trusted_ips.is_empty() {
+            None
+        } else {
+            IpChecker::parse(&fh.trusted_ips).ok()
+        };
+        let t = ep.transport.clone().unwrap_or_default();
+        let rt = t.responding_timeouts.clone().unwrap_or_default();
+        let lc = t.life_cycle.clone().unwrap_or_default();
+        entry_points.push(CompiledEntryPoint {
+            name: name.clone(),
+            address,
+            table,
+            routes,
+            forwarded: ForwardedPolicy {
+                insecure: fh.insecure,
+                trusted,
+                connection: fh.connection.clone(),
+                not_append_xff: fh.not_append_x_forwarded_for,
+            },
+            sanitize_path: ep.http.sanitize_path.unwrap_or(true),
+            encode_query_semicolons: ep.http.encode_query_semicolons,
+            max_header_bytes: ep.http.max_header_bytes.max(0) as usize,
+            read_timeout: rt.read_timeout,
+            idle_timeout: rt.idle_timeout,
+            grace_timeout: lc.grace_time_out,
+            request_accept_grace_timeout: lc.request_accept_grace_timeout,
+        });
+    }
+    Arc::new(CompiledConfig {
+        generation,
+        entry_points,
+        routers,
+        services,
+        ping_terminating_status: st
+            .ping
+            .as_ref()
+            .map_or(503, |p| p.terminating_status_code as u16),
+        errors,
+    })
+}

@@ -1,0 +1,99 @@
+//! Traefik's weighted round robin: earliest deadline first over `1/weight` steps (smooth, so
+//! 11:3 gives `AAABAAAABAAABA`), servers with weight <= 0 never picked.
+
+/// The round-robin state of one service.
+#[derive(Debug, Clone)]
+pub struct Wrr {
+    weights: Vec<f64>,
+    deadlines: Vec<f64>,
+    current: f64,
+}
+
+impl Wrr {
+    /// A balancer over servers with `weights` (index = server index).
+    pub fn new(weights: &[i64]) -> Self {
+        let weights: Vec<f64> = weights.iter().map(|w| *w as f64).collect();
+        let deadlines = weights
+            .iter()
+            .map(|w| if *w > 0.0 { 1.0 / w } else { f64::INFINITY })
+            .collect();
+        Wrr {
+            weights,
+            deadlines,
+            current: 0.0,
+        }
+    }
+
+    /// The next server among those `up` says are available, or `None` when none is.
+    pub fn next(&mut self, up: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for i in 0..self.weights.len() {
+            if self.weights[i] <= 0.0 || !up(i) {
+                continue;
+            }
+            if best.is_none_or(|b| self.deadlines[i] < self.deadlines[b]) {
+                best = Some(i);
+            }
+        }
+        let i = best?;
+        self.current = self.deadlines[i];
+        self.deadlines[i] = self.current + 1.0 / self.weights[i];
+        Some(i)
+    }
+}
+
+/// A small deterministic PRNG (SplitMix64) for shuffling servers at build time; seeded from
+/// configuration, never from the OS.
+#[derive(Debug, Clone)]
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next pseudo-random number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Shuffles `items` (Fisher-Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traefik_sequence_for_11_3() {
+        let mut w = Wrr::new(&[11, 3]);
+        let s: String = (0..14)
+            .map(|_| {
+                if w.next(|_| true) == Some(0) {
+                    'A'
+                } else {
+                    'B'
+                }
+            })
+            .collect();
+        assert_eq!(s, "AAABAAAABAAABA");
+    }
+
+    #[test]
+    fn shares_and_down_servers() {
+        let mut w = Wrr::new(&[1, 2, 0]);
+        let mut counts = [0; 3];
+        for _ in 0..300 {
+            counts[w.next(|_| true).unwrap()] += 1;
+        }
+        assert_eq!(counts, [100, 200, 0]);
+        assert_eq!(w.next(|i| i == 2), None);
+        assert_eq!(w.next(|i| i == 0), Some(0));
+    }
+}
