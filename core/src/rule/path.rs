@@ -78,6 +78,22 @@ fn valid_encoded(s: &str) -> bool {
     })
 }
 
+/// Checks that every `%` starts a `%XX` escape, without decoding.
+fn check_escapes(s: &str) -> Result<(), PathError> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'%') {
+        let at = i + off;
+        if !(b.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+            && b.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err(PathError::InvalidPercentEncoding);
+        }
+        i = at + 3;
+    }
+    Ok(())
+}
+
 /// Decodes every `%XX`; errors on a malformed escape.
 fn unescape(s: &str) -> Result<Vec<u8>, PathError> {
     let b = s.as_bytes();
@@ -104,10 +120,11 @@ fn unescape(s: &str) -> Result<Vec<u8>, PathError> {
 /// Go's `URL.EscapedPath()` for a request whose raw path is `raw`: the raw path when it is a
 /// valid encoding, otherwise the decoded path re-encoded.
 pub fn escaped_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
-    let decoded = unescape(raw)?;
     if valid_encoded(raw) {
+        check_escapes(raw)?;
         return Ok(Cow::Borrowed(raw));
     }
+    let decoded = unescape(raw)?;
     let mut out = String::with_capacity(raw.len() + 8);
     for c in decoded {
         if should_escape(c) {

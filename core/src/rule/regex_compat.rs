@@ -61,6 +61,7 @@ pub fn translate(pattern: &str) -> Result<String, String> {
         names: Vec::new(),
         can_repeat: false,
         last_repeat: false,
+        pending_flags: String::new(),
     };
     t.run()?;
     Ok(t.out)
@@ -76,6 +77,10 @@ struct Translator {
     can_repeat: bool,
     /// Whether the last item was a repetition operator (Go rejects `a**`).
     last_repeat: bool,
+    /// A flag group (`(?i)`) not yet written: Go lets a repetition that follows it apply to the
+    /// item before it (`a(?i)*`), which Rust rejects, so the flags are written after that
+    /// repetition instead.
+    pending_flags: String,
 }
 
 fn err<T>(what: &str, at: &[char]) -> Result<T, String> {
@@ -108,6 +113,11 @@ impl Translator {
 
     fn run(&mut self) -> Result<(), String> {
         while let Some(c) = self.peek(0) {
+            let repeat =
+                matches!(c, '*' | '+' | '?') || (c == '{' && self.parse_repeat().is_some());
+            if !repeat {
+                self.flush_flags();
+            }
             match c {
                 '(' => self.open_group()?,
                 ')' => {
@@ -188,7 +198,14 @@ impl Translator {
             self.out.push('?');
         }
         self.last_repeat = true;
+        self.flush_flags();
         Ok(())
+    }
+
+    fn flush_flags(&mut self) {
+        if !self.pending_flags.is_empty() {
+            self.out.push_str(&std::mem::take(&mut self.pending_flags));
+        }
     }
 
     /// Go's `parseRepeat`: `{n}`, `{n,}`, `{n,m}` with no leading zeros; `None` if the text at
@@ -287,9 +304,8 @@ impl Translator {
                         return self.push_group(&format!("(?{flags}:"));
                     }
                     if !flags.is_empty() {
-                        self.out.push_str(&format!("(?{flags})"));
+                        self.pending_flags.push_str(&format!("(?{flags})"));
                     }
-                    self.can_repeat = false;
                     self.last_repeat = false;
                     return Ok(());
                 }
