@@ -2,6 +2,7 @@
 //! that turns connection events into bytes to send.
 
 pub mod compile;
+pub mod forward;
 pub mod lb;
 
 pub use compile::{

@@ -1,0 +1,293 @@
+//! What the entry point and the reverse proxy do to headers on the way to the backend and back:
+//! Traefik's forwarded-headers rules (delete untrusted `X-Forwarded-*`, set `X-Real-Ip`,
+//! `X-Forwarded-Proto/Host/Port/Server`, append to `X-Forwarded-For`) and Go's hop-by-hop
+//! header removal.
+
+use std::net::IpAddr;
+
+use crate::http::{Headers, RequestHead, ResponseHead};
+
+use super::compile::ForwardedPolicy;
+
+/// The `X-Forwarded-*` family Traefik removes from untrusted clients.
+const FORWARDED: &[&str] = &[
+    "X-Forwarded-Proto",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Server",
+    "X-Forwarded-Uri",
+    "X-Forwarded-Method",
+    "X-Forwarded-Prefix",
+    "X-Forwarded-Tls-Client-Cert",
+    "X-Forwarded-Tls-Client-Cert-Info",
+    "X-Real-Ip",
+];
+
+/// Go's hop-by-hop headers (`net/http/httputil`).
+const HOP_BY_HOP: &[&str] = &[
+    "Connection",
+    "Proxy-Connection",
+    "Keep-Alive",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "Te",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+];
+
+/// Whether a header name is one of the forwarded family, also in its underscore spelling.
+fn is_forwarded(name: &str) -> bool {
+    FORWARDED.iter().any(|f| {
+        f.len() == name.len()
+            && f.bytes()
+                .zip(name.bytes())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b) || (a == b'-' && b == b'_'))
+    })
+}
+
+/// Whether the entry point trusts forwarded headers from `client`.
+pub fn trusted(policy: &ForwardedPolicy, client: Option<IpAddr>) -> bool {
+    policy.insecure
+        || match (&policy.trusted, client) {
+            (Some(t), Some(ip)) => t.contains(ip),
+            _ => false,
+        }
+}
+
+/// The names listed in `Connection` (lower-cased).
+fn connection_tokens(h: &Headers) -> Vec<String> {
+    h.get_all("Connection")
+        .flat_map(|v| v.split(|b| *b == b','))
+        .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The entry point's forwarded-headers middleware: applied to every request before routing.
+pub fn apply_entry_point(
+    head: &mut RequestHead,
+    policy: &ForwardedPolicy,
+    client: Option<IpAddr>,
+    hostname: &str,
+    websocket: bool,
+) {
+    let trust = trusted(policy, client);
+    if !trust {
+        head.headers.retain(|h| !is_forwarded(&h.name));
+    }
+    let h = &mut head.headers;
+    if let Some(ip) = client {
+        if !h.contains("X-Real-Ip") {
+            h.set("X-Real-Ip", ip.to_string());
+        }
+    }
+    if !h.contains("X-Forwarded-Proto") {
+        h.set("X-Forwarded-Proto", if websocket { "ws" } else { "http" });
+    }
+    if !h.contains("X-Forwarded-Port") {
+        let proto = h
+            .get("X-Forwarded-Proto")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let port = match host_port(&head.host) {
+            Some(p) => p.to_string(),
+            None if proto == b"https" || proto == b"wss" => "443".into(),
+            None => "80".into(),
+        };
+        h.set("X-Forwarded-Port", port);
+    }
+    if !h.contains("X-Forwarded-Host") {
+        h.set("X-Forwarded-Host", head.host.clone());
+    }
+    h.set("X-Forwarded-Server", hostname);
+    // Several X-Forwarded-For lines become one.
+    let xff: Vec<Vec<u8>> = h.get_all("X-Forwarded-For").map(<[u8]>::to_vec).collect();
+    if xff.len() > 1 {
+        h.set("X-Forwarded-For", xff.join(&b", "[..]));
+    }
+    // Headers the client lists in Connection are removed, except the ones Traefik manages and
+    // those allowed by forwardedHeaders.connection; Connection is then rewritten to the kept
+    // names (plus Upgrade) or removed.
+    let upgrade = if h.has_token("Connection", "upgrade") {
+        h.get("Upgrade").map(<[u8]>::to_vec)
+    } else {
+        None
+    };
+    let mut kept: Vec<String> = Vec::new();
+    for token in connection_tokens(h) {
+        if is_forwarded(&token) {
+            continue;
+        }
+        if policy
+            .connection
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&token))
+        {
+            kept.push(token);
+            continue;
+        }
+        h.remove(&token);
+    }
+    if let Some(u) = upgrade {
+        kept.push("Upgrade".into());
+        h.set("Upgrade", u);
+    }
+    if kept.is_empty() {
+        h.remove("Connection");
+    } else {
+        h.set("Connection", kept.join(","));
+    }
+}
+
+fn host_port(host: &str) -> Option<&str> {
+    let (h, p) = host.rsplit_once(':')?;
+    if h.contains(':') && !h.ends_with(']') {
+        return None;
+    }
+    (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then_some(p)
+}
+
+/// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`.
+pub fn remove_hop_by_hop(h: &mut Headers) {
+    for token in connection_tokens(h) {
+        h.remove(&token);
+    }
+    for name in HOP_BY_HOP {
+        if *name == "Te"
+            && h.get_all("Te")
+                .any(|v| v.trim_ascii().eq_ignore_ascii_case(b"trailers"))
+        {
+            continue;
+        }
+        h.remove(name);
+    }
+}
+
+/// Prepares the request head sent to a backend: hop-by-hop removal (keeping the upgrade),
+/// `X-Forwarded-For` append, and the framing header for the body.
+pub fn upstream_request(
+    head: &mut RequestHead,
+    client: Option<IpAddr>,
+    not_append_xff: bool,
+    upgrade: Option<Vec<u8>>,
+) {
+    remove_hop_by_hop(&mut head.headers);
+    if let Some(proto) = upgrade {
+        head.headers.set("Connection", "Upgrade");
+        head.headers.set("Upgrade", proto);
+    }
+    if let (Some(ip), false) = (client, not_append_xff) {
+        let value = match head.headers.get("X-Forwarded-For") {
+            Some(prior) if !prior.is_empty() => {
+                let mut v = prior.to_vec();
+                v.extend_from_slice(b", ");
+                v.extend_from_slice(ip.to_string().as_bytes());
+                v
+            }
+            _ => ip.to_string().into_bytes(),
+        };
+        head.headers.set("X-Forwarded-For", value);
+    }
+}
+
+/// Prepares a backend's response head for the client: hop-by-hop headers removed.
+pub fn downstream_response(head: &mut ResponseHead) {
+    let keep_upgrade = head.status == 101;
+    let upgrade = head.headers.get("Upgrade").map(<[u8]>::to_vec);
+    remove_hop_by_hop(&mut head.headers);
+    if keep_upgrade {
+        head.headers.set("Connection", "Upgrade");
+        if let Some(u) = upgrade {
+            head.headers.set("Upgrade", u);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Version;
+
+    fn head(headers: &[(&str, &str)]) -> RequestHead {
+        let mut h = Headers::new();
+        for (n, v) in headers {
+            h.append(n, *v);
+        }
+        RequestHead {
+            method: "GET".into(),
+            path: "/".into(),
+            raw_query: None,
+            host: "example.com:8080".into(),
+            version: Version::Http11,
+            headers: h,
+        }
+    }
+
+    fn policy(insecure: bool) -> ForwardedPolicy {
+        ForwardedPolicy {
+            insecure,
+            trusted: None,
+            connection: vec![],
+            not_append_xff: false,
+        }
+    }
+
+    #[test]
+    fn untrusted_clients_lose_forwarded_headers() {
+        let mut h = head(&[
+            ("X-Forwarded-For", "6.6.6.6"),
+            ("X_Forwarded_Host", "evil"),
+            ("X-Real-Ip", "6.6.6.6"),
+        ]);
+        let ip = Some("10.0.0.1".parse().unwrap());
+        apply_entry_point(&mut h, &policy(false), ip, "proxy", false);
+        upstream_request(&mut h, ip, false, None);
+        assert_eq!(h.headers.get_str("X-Forwarded-For"), Some("10.0.0.1"));
+        assert_eq!(h.headers.get_str("X-Real-Ip"), Some("10.0.0.1"));
+        assert_eq!(
+            h.headers.get_str("X-Forwarded-Host"),
+            Some("example.com:8080")
+        );
+        assert_eq!(h.headers.get_str("X-Forwarded-Port"), Some("8080"));
+        assert_eq!(h.headers.get_str("X-Forwarded-Proto"), Some("http"));
+        assert_eq!(h.headers.get_str("X-Forwarded-Server"), Some("proxy"));
+        assert!(!h.headers.contains("X_Forwarded_Host"));
+    }
+
+    #[test]
+    fn trusted_clients_keep_and_append() {
+        let mut h = head(&[
+            ("X-Forwarded-For", "1.1.1.1"),
+            ("X-Forwarded-For", "2.2.2.2"),
+            ("X-Forwarded-Proto", "https"),
+        ]);
+        let ip = Some("10.0.0.1".parse().unwrap());
+        apply_entry_point(&mut h, &policy(true), ip, "proxy", false);
+        upstream_request(&mut h, ip, false, None);
+        assert_eq!(
+            h.headers.get_str("X-Forwarded-For"),
+            Some("1.1.1.1, 2.2.2.2, 10.0.0.1")
+        );
+        assert_eq!(h.headers.get_str("X-Forwarded-Proto"), Some("https"));
+    }
+
+    #[test]
+    fn connection_listed_headers_are_removed() {
+        let mut h = head(&[
+            ("Connection", "close, X-Secret, X-Forwarded-Host"),
+            ("X-Secret", "s"),
+            ("Keep-Alive", "1"),
+        ]);
+        let ip = Some("10.0.0.1".parse().unwrap());
+        apply_entry_point(&mut h, &policy(false), ip, "proxy", false);
+        upstream_request(&mut h, ip, false, None);
+        assert!(
+            !h.headers.contains("X-Secret")
+                && !h.headers.contains("Connection")
+                && !h.headers.contains("Keep-Alive")
+        );
+        assert!(h.headers.contains("X-Forwarded-Host"));
+    }
+}
