@@ -2,9 +2,16 @@
 //! that turns connection events into bytes to send.
 
 pub mod compile;
+mod down;
 pub mod forward;
+pub mod io;
 pub mod lb;
+mod txn;
+mod up;
+mod worker;
 
 pub use compile::{
     compile, CompiledConfig, CompiledEntryPoint, CompiledRouter, CompiledService, Target,
 };
+pub use io::{AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
+pub use worker::Worker;

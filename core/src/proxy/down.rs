@@ -1,0 +1,456 @@
+//! The client side: parsing requests, routing them, answering locally or starting the upstream
+//! exchange, and streaming request bodies.
+
+use std::net::SocketAddr;
+
+use crate::h1::{
+    encode_chunk, encode_local_response, encode_request_head, parse_request, BodyDecoder, Decoded,
+    Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
+};
+use crate::http::LocalResponse;
+use crate::rule::path::{normalize_raw_path, sanitize_path};
+use crate::rule::HttpRequestView;
+
+use super::compile::Target;
+use super::forward;
+use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
+use super::txn::Txn;
+use super::worker::{DState, UState, Up, Worker, HIGH_WATER, MAX_PIPELINED};
+
+impl Worker {
+    pub(super) fn down_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        if let DState::Tunnel(up) = d.state {
+            let up = up;
+            self.send(up, data.to_vec());
+            self.backpressure(id, up);
+            return;
+        }
+        d.buf.extend_from_slice(data);
+        self.drive_down(now, id);
+    }
+
+    /// Pauses `from` when too much is queued towards `to`.
+    pub(super) fn backpressure(&mut self, from: ConnId, to: ConnId) {
+        let queued = self
+            .down
+            .get(&to)
+            .map(|d| d.unacked)
+            .or_else(|| self.up.get(&to).map(|u| u.unacked))
+            .unwrap_or(0);
+        if queued > HIGH_WATER {
+            self.pause(from);
+        }
+    }
+
+    pub(super) fn drive_down(&mut self, now: Timestamp, id: ConnId) {
+        loop {
+            let Some(d) = self.down.get_mut(&id) else {
+                return;
+            };
+            match &mut d.state {
+                DState::Head => {
+                    if d.buf.is_empty() {
+                        if d.read_closed {
+                            self.close_down(id);
+                        }
+                        return;
+                    }
+                    let limits = RequestLimits {
+                        max_header_bytes: self
+                            .config
+                            .entry_points
+                            .get(d.ep)
+                            .map_or(1 << 20, |e| e.max_header_bytes),
+                    };
+                    match parse_request(&d.buf, &limits) {
+                        Err(e) => {
+                            self.send(id, e.to_bytes());
+                            self.close_down(id);
+                            return;
+                        }
+                        Ok(None) => {
+                            if d.read_closed {
+                                self.close_down(id);
+                            }
+                            return;
+                        }
+                        Ok(Some((req, n))) => {
+                            d.buf.drain(..n);
+                            d.requests += 1;
+                            self.start_request(now, id, req);
+                        }
+                    }
+                }
+                DState::Active(txn) => {
+                    if txn.request_done {
+                        if d.buf.len() > MAX_PIPELINED {
+                            self.pause(id);
+                        }
+                        return;
+                    }
+                    match txn.req_body.decode(&d.buf) {
+                        Err(_) => {
+                            // A broken request body: the exchange cannot continue.
+                            if txn.resp.is_none() {
+                                let up = txn.up;
+                                self.send(
+                                    id,
+                                    crate::h1::RequestError {
+                                        status: 400,
+                                        text: "Bad Request".into(),
+                                    }
+                                    .to_bytes(),
+                                );
+                                if let Some(u) = up {
+                                    self.close_up(u);
+                                }
+                                self.close_down(id);
+                            } else {
+                                self.abort_down(id);
+                            }
+                            return;
+                        }
+                        Ok((n, Decoded::Data(range))) => {
+                            let mut chunk = Vec::with_capacity(range.len() + 16);
+                            if txn.req_chunked {
+                                encode_chunk(&d.buf[range], &mut chunk);
+                            } else {
+                                chunk.extend_from_slice(&d.buf[range]);
+                            }
+                            d.buf.drain(..n);
+                            self.to_upstream(id, chunk);
+                        }
+                        Ok((n, Decoded::NeedMore)) => {
+                            d.buf.drain(..n);
+                            if d.read_closed {
+                                self.abort_down(id);
+                            }
+                            return;
+                        }
+                        Ok((n, Decoded::Done)) => {
+                            d.buf.drain(..n);
+                            txn.request_done = true;
+                            let last = if txn.req_chunked {
+                                LAST_CHUNK.to_vec()
+                            } else {
+                                Vec::new()
+                            };
+                            let finished = txn.resp.as_ref().is_some_and(|r| r.decoder.is_done());
+                            self.to_upstream(id, last);
+                            if finished {
+                                self.finish_txn(now, id);
+                                continue;
+                            }
+                        }
+                    }
+                }
+                DState::Tunnel(_) => return,
+            }
+        }
+    }
+
+    /// Sends request bytes to the transaction's upstream, or keeps them until it connects.
+    pub(super) fn to_upstream(&mut self, down: ConnId, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let Some(crate::proxy::worker::Down {
+            state: DState::Active(txn),
+            ..
+        }) = self.down.get_mut(&down)
+        else {
+            return;
+        };
+        let ready = txn
+            .up
+            .and_then(|u| self.up.get(&u))
+            .is_some_and(|u| u.state == UState::Busy);
+        if ready {
+            let up = txn.up.expect("ready upstream");
+            self.send(up, bytes);
+            self.backpressure(down, up);
+        } else {
+            txn.pending.extend_from_slice(&bytes);
+            if txn.pending.len() > HIGH_WATER {
+                self.pause(down);
+            }
+        }
+    }
+
+    fn local_response(
+        &mut self,
+        id: ConnId,
+        resp: LocalResponse,
+        req: &ParsedRequest,
+        router: Option<String>,
+    ) {
+        let Some(d) = self.down.get(&id) else { return };
+        let has_body = req.body != RequestBody::None;
+        let keep_alive = req.keep_alive && !has_body && !self.shutting_down;
+        let mut out = Vec::new();
+        encode_local_response(&resp, "", !keep_alive, req.head.method == "HEAD", &mut out);
+        let record = AccessRecord {
+            client: d.peer,
+            method: req.head.method.clone(),
+            target: req.head.target(),
+            status: resp.status,
+            router,
+            server: None,
+        };
+        self.send(id, out);
+        self.events.push_back(Event::Access(record));
+        if !keep_alive {
+            self.close_down(id);
+        }
+    }
+
+    fn start_request(&mut self, now: Timestamp, id: ConnId, mut req: ParsedRequest) {
+        let config = self.config.clone();
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        d.deadline = None;
+        let peer: SocketAddr = d.peer;
+        let Some(ep) = config.entry_points.get(d.ep) else {
+            self.close_down(id);
+            return;
+        };
+        if req.head.method == "CONNECT" {
+            return self.local_response(id, LocalResponse::new(501, Vec::new()), &req, None);
+        }
+        // The entry point's path handling: normalise encodings, sanitise dot segments.
+        if req.head.path != "*" {
+            match normalize_raw_path(&req.head.path) {
+                Ok(p) => {
+                    let p = p.into_owned();
+                    req.head.path = if ep.sanitize_path {
+                        sanitize_path(&p).into_owned()
+                    } else {
+                        p
+                    };
+                }
+                Err(_) => {
+                    return self.local_response(id, LocalResponse::new(400, Vec::new()), &req, None)
+                }
+            }
+        }
+        if let Some(q) = &mut req.head.raw_query {
+            *q = if ep.encode_query_semicolons {
+                q.replace(';', "%3B")
+            } else {
+                q.replace(';', "&")
+            };
+        }
+        let client_ip = Some(peer.ip().to_canonical());
+        let websocket = req.upgrade
+            && req
+                .head
+                .headers
+                .get("Upgrade")
+                .is_some_and(|u| u.eq_ignore_ascii_case(b"websocket"));
+        forward::apply_entry_point(
+            &mut req.head,
+            &ep.forwarded,
+            client_ip,
+            &self.hostname,
+            websocket,
+        );
+        let route = {
+            let view = HttpRequestView {
+                method: &req.head.method,
+                host: &req.head.host,
+                path: &req.head.path,
+                raw_query: req.head.raw_query.as_deref().unwrap_or(""),
+                headers: &req.head.headers,
+                client_ip,
+                tls: false,
+            };
+            ep.table.lookup(&view).map(|i| ep.routes[i])
+        };
+        let Some(router_idx) = route else {
+            return self.local_response(
+                id,
+                LocalResponse::go_error(404, "404 page not found"),
+                &req,
+                None,
+            );
+        };
+        let router = &config.routers[router_idx];
+        let svc_idx = match router.target {
+            Target::Ping => {
+                let resp = if self.shutting_down {
+                    let code = config.ping_terminating_status;
+                    LocalResponse::new(code, crate::http::status_text(code))
+                } else {
+                    LocalResponse::new(200, "OK")
+                };
+                return self.local_response(id, resp, &req, Some(router.name.clone()));
+            }
+            Target::Noop => {
+                return self.local_response(
+                    id,
+                    LocalResponse::new(418, Vec::new()),
+                    &req,
+                    Some(router.name.clone()),
+                )
+            }
+            Target::Service(i) => i,
+        };
+        let service = &config.services[svc_idx];
+        let Some(server_idx) = self.lbs.get_mut(svc_idx).and_then(|lb| lb.next(|_| true)) else {
+            return self.local_response(
+                id,
+                LocalResponse::go_error(503, "no available server"),
+                &req,
+                Some(router.name.clone()),
+            );
+        };
+        let server = &service.servers[server_idx];
+
+        // The request as the backend sees it.
+        let method = req.head.method.clone();
+        let target_for_log = req.head.target();
+        let mut head = req.head.clone();
+        if server.preserve_path && !server.path.is_empty() {
+            let base = server.path.trim_end_matches('/');
+            head.path = format!("{base}{}", head.path);
+        }
+        let upgrade = if req.upgrade {
+            head.headers.get("Upgrade").map(<[u8]>::to_vec)
+        } else {
+            None
+        };
+        forward::upstream_request(&mut head, client_ip, ep.forwarded.not_append_xff, upgrade);
+        head.headers.remove("Expect");
+        let (req_body, req_chunked) = match req.body {
+            RequestBody::None => {
+                head.headers.remove("Content-Length");
+                (BodyDecoder::new(Framing::Empty), false)
+            }
+            RequestBody::Length(n) => (BodyDecoder::new(Framing::Length(n)), false),
+            RequestBody::Chunked => {
+                head.headers.remove("Content-Length");
+                head.headers.set("Transfer-Encoding", "chunked");
+                (BodyDecoder::new(Framing::Chunked), true)
+            }
+        };
+        let host = if service.pass_host_header {
+            req.head.host.clone()
+        } else {
+            server.authority.clone()
+        };
+        let mut head_bytes = Vec::with_capacity(512);
+        encode_request_head(&head, &host, &mut head_bytes);
+        if req.expect_continue && req.body != RequestBody::None {
+            // Go's server answers 100 Continue as soon as the handler reads the body.
+            self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
+        }
+
+        let key = (server.host.clone(), server.port);
+        let transport = service.transport.clone();
+        let txn = Txn {
+            up: None,
+            req_body,
+            req_chunked,
+            pending: Vec::new(),
+            request_done: req.body == RequestBody::None,
+            head_request: method == "HEAD",
+            keep_alive: req.keep_alive && !self.shutting_down,
+            upgrade: req.upgrade,
+            resp: None,
+            response_header_timeout: transport.response_header_timeout,
+            method,
+            target: target_for_log,
+            router: router.name.clone(),
+            server: server.url.clone(),
+        };
+        // An idle pooled connection, or a new one.
+        let pooled = loop {
+            match self.pools.get_mut(&key).and_then(Vec::pop) {
+                Some(c) if self.up.contains_key(&c) => break Some(c),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        let up_id = match pooled {
+            Some(c) => c,
+            None => {
+                let c = self.alloc();
+                self.up.insert(
+                    c,
+                    Up {
+                        key: key.clone(),
+                        down: None,
+                        state: UState::Connecting,
+                        buf: Vec::new(),
+                        deadline: Some(now.after(transport.dial_timeout)),
+                        unacked: 0,
+                        paused: false,
+                        max_idle: transport.max_idle_per_host,
+                        idle_timeout: transport.idle_conn_timeout,
+                    },
+                );
+                self.out.push_back(Output::Connect {
+                    conn: c,
+                    host: key.0.clone(),
+                    port: key.1,
+                });
+                c
+            }
+        };
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        d.state = DState::Active(Box::new(Txn {
+            up: Some(up_id),
+            ..txn
+        }));
+        if let DState::Active(t) = &mut d.state {
+            t.pending = head_bytes;
+        }
+        let u = self.up.get_mut(&up_id).expect("upstream just chosen");
+        u.down = Some(id);
+        if u.state == UState::Idle {
+            u.state = UState::Busy;
+            u.deadline = None;
+            self.flush_pending(now, id);
+        }
+    }
+
+    /// The upstream is ready: sends what was kept for it.
+    pub(super) fn flush_pending(&mut self, now: Timestamp, down: ConnId) {
+        let Some(d) = self.down.get_mut(&down) else {
+            return;
+        };
+        let DState::Active(txn) = &mut d.state else {
+            return;
+        };
+        let Some(up) = txn.up else { return };
+        let pending = std::mem::take(&mut txn.pending);
+        let rht = txn.response_header_timeout;
+        if let Some(u) = self.up.get_mut(&up) {
+            u.deadline = (rht.0 > 0).then(|| now.after(rht));
+        }
+        self.send(up, pending);
+        self.resume(down);
+        self.drive_down(now, down);
+    }
+
+    pub(super) fn down_eof(&mut self, now: Timestamp, id: ConnId) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        d.read_closed = true;
+        match &d.state {
+            DState::Head => self.drive_down(now, id),
+            DState::Active(_) | DState::Tunnel(_) => self.abort_down(id),
+        }
+    }
+
+    pub(super) fn down_timeout(&mut self, _now: Timestamp, id: ConnId) {
+        self.abort_down(id);
+    }
+}

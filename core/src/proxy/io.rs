@@ -1,0 +1,137 @@
+//! The worker's inputs and outputs: the closed list of things an adapter feeds in and carries
+//! out (see DESIGN.md, "Core API").
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::compile::CompiledConfig;
+
+/// A point in time, in nanoseconds since an arbitrary origin chosen by the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// `self + d` (saturating), where `d` is a configuration duration.
+    pub fn after(self, d: crate::config::Duration) -> Timestamp {
+        Timestamp(self.0.saturating_add(d.0.max(0) as u64))
+    }
+}
+
+/// A connection, allocated by the worker (downstream by [`super::Worker::accept`], upstream
+/// with [`Output::Connect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+/// Why an upstream connection could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    /// Refused, unreachable, DNS failure, or any other error: Traefik answers 502.
+    Failed(String),
+    /// The dial timed out: Traefik answers 504.
+    TimedOut,
+}
+
+/// Something that happened on a connection.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Bytes arrived.
+    Received {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// The peer finished sending (read side closed).
+    Eof {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// The connection broke (reset, write error).
+    Reset {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// An upstream connection requested with [`Output::Connect`] is established.
+    Connected {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// An upstream connection could not be established.
+    ConnectFailed {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        error: ConnectError,
+    },
+    /// Everything sent to the connection so far has been written to the socket.
+    Writable {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// A new configuration: new requests use it, requests in flight finish on theirs.
+    Config(Arc<CompiledConfig>),
+    /// Graceful shutdown began: ping answers its terminating status; idle connections close.
+    Shutdown,
+}
+
+/// Something the adapter must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Write bytes to a connection, in order.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Open an upstream TCP connection; answer with `Connected` or `ConnectFailed`.
+    Connect {
+        /// The id the worker chose for it.
+        conn: ConnId,
+        /// Host name or IP to resolve and dial.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// Flush what was sent, then close the connection. No input for it follows.
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Stop reading from a connection (backpressure).
+    PauseRead {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Resume reading.
+    ResumeRead {
+        /// The connection.
+        conn: ConnId,
+    },
+}
+
+/// An observation for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A request was answered (an access-log record).
+    Access(AccessRecord),
+}
+
+/// One access-log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// Client address.
+    pub client: SocketAddr,
+    /// Method.
+    pub method: String,
+    /// Request target.
+    pub target: String,
+    /// Status sent.
+    pub status: u16,
+    /// Router name, when one matched.
+    pub router: Option<String>,
+    /// Server URL, when proxied.
+    pub server: Option<String>,
+}

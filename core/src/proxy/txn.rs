@@ -1,0 +1,37 @@
+//! One request in flight on a downstream connection.
+
+use crate::h1::BodyDecoder;
+
+use super::io::ConnId;
+
+/// The response side of a transaction, once the upstream's head arrived.
+pub(super) struct Resp {
+    pub decoder: BodyDecoder,
+    /// Re-encode the body as chunked (the upstream's framing was chunked or close-delimited).
+    pub chunked_out: bool,
+    /// The upstream connection can be reused afterwards.
+    pub upstream_keep_alive: bool,
+    pub status: u16,
+}
+
+/// A request being proxied.
+pub(super) struct Txn {
+    /// The upstream connection serving it.
+    pub up: Option<ConnId>,
+    pub req_body: BodyDecoder,
+    /// Re-encode the request body as chunked.
+    pub req_chunked: bool,
+    /// Bytes for the upstream while it is still connecting.
+    pub pending: Vec<u8>,
+    pub request_done: bool,
+    pub head_request: bool,
+    /// The client connection stays open after the response.
+    pub keep_alive: bool,
+    pub upgrade: bool,
+    pub resp: Option<Resp>,
+    pub response_header_timeout: crate::config::Duration,
+    pub method: String,
+    pub target: String,
+    pub router: String,
+    pub server: String,
+}

@@ -1,0 +1,356 @@
+//! The backend side: connecting, relaying the response head and body to the client, pooling
+//! connections, and turning backend failures into Traefik's answers (502 `Bad Gateway`,
+//! 504 `Gateway Timeout`).
+
+use crate::h1::{
+    encode_chunk, encode_response_head, parse_response, BodyDecoder, Decoded, Framing, LAST_CHUNK,
+};
+use crate::http::LocalResponse;
+
+use super::forward;
+use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
+use super::txn::Resp;
+use super::worker::{DState, UState, Worker};
+
+impl Worker {
+    pub(super) fn up_connected(&mut self, now: Timestamp, id: ConnId) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        if u.state != UState::Connecting {
+            return;
+        }
+        u.state = UState::Busy;
+        u.deadline = None;
+        if let Some(down) = u.down {
+            self.flush_pending(now, down);
+        } else {
+            self.close_up(id);
+        }
+    }
+
+    pub(super) fn up_connect_failed(&mut self, _now: Timestamp, id: ConnId, error: ConnectError) {
+        let Some(u) = self.up.remove(&id) else { return };
+        if let Some(down) = u.down {
+            self.fail_txn(down, Self::connect_error_status(&error));
+        }
+    }
+
+    /// The backend failed before a response head reached the client: answers `status` (502 or
+    /// 504 with Go's status text as body) and closes or keeps the client connection.
+    fn fail_txn(&mut self, down: ConnId, status: u16) {
+        let Some(d) = self.down.get_mut(&down) else {
+            return;
+        };
+        let DState::Active(txn) = &mut d.state else {
+            return;
+        };
+        if txn.resp.is_some() {
+            // The response already started: all we can do is cut the client off.
+            self.close_down(down);
+            return;
+        }
+        let keep_alive = txn.keep_alive && txn.request_done;
+        let head_request = txn.head_request;
+        let record = AccessRecord {
+            client: d.peer,
+            method: txn.method.clone(),
+            target: txn.target.clone(),
+            status,
+            router: Some(txn.router.clone()),
+            server: Some(txn.server.clone()),
+        };
+        d.state = DState::Head;
+        let mut out = Vec::new();
+        let resp = LocalResponse::new(status, crate::http::status_text(status));
+        crate::h1::encode_local_response(&resp, "", !keep_alive, head_request, &mut out);
+        self.send(down, out);
+        self.events.push_back(Event::Access(record));
+        if !keep_alive {
+            self.close_down(down);
+        }
+    }
+
+    pub(super) fn up_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        match u.state {
+            UState::Tunnel => {
+                if let Some(down) = u.down {
+                    self.send(down, data.to_vec());
+                    self.backpressure(id, down);
+                }
+            }
+            UState::Busy => {
+                u.buf.extend_from_slice(data);
+                self.drive_up(now, id);
+            }
+            // Bytes from an idle or connecting backend: it is not speaking HTTP to us.
+            UState::Idle | UState::Connecting => self.close_up(id),
+        }
+    }
+
+    fn drive_up(&mut self, now: Timestamp, id: ConnId) {
+        loop {
+            let Some(u) = self.up.get_mut(&id) else {
+                return;
+            };
+            let Some(down) = u.down else {
+                self.close_up(id);
+                return;
+            };
+            let Some(d) = self.down.get_mut(&down) else {
+                self.close_up(id);
+                return;
+            };
+            let DState::Active(txn) = &mut d.state else {
+                self.close_up(id);
+                return;
+            };
+            let Some(resp) = &mut txn.resp else {
+                // Waiting for the response head.
+                match parse_response(&u.buf, txn.head_request) {
+                    Err(_) => {
+                        self.close_up(id);
+                        self.fail_txn(down, 502);
+                        return;
+                    }
+                    Ok(None) => return,
+                    Ok(Some((parsed, n))) => {
+                        u.buf.drain(..n);
+                        u.deadline = None;
+                        let mut head = parsed.head;
+                        if head.status == 101 && txn.upgrade {
+                            forward::downstream_response(&mut head);
+                            let mut out = Vec::new();
+                            encode_response_head(&head, &mut out);
+                            let rest = std::mem::take(&mut u.buf);
+                            u.state = UState::Tunnel;
+                            d.state = DState::Tunnel(id);
+                            let client_rest = std::mem::take(&mut d.buf);
+                            self.send(down, out);
+                            self.send(down, rest);
+                            self.send(id, client_rest);
+                            return;
+                        }
+                        if (100..200).contains(&head.status) {
+                            // Interim responses are relayed as they come.
+                            let mut out = Vec::new();
+                            forward::downstream_response(&mut head);
+                            encode_response_head(&head, &mut out);
+                            self.send(down, out);
+                            continue;
+                        }
+                        forward::downstream_response(&mut head);
+                        let chunked_out =
+                            matches!(parsed.framing, Framing::Chunked | Framing::Close);
+                        if parsed.framing == Framing::Empty
+                            && !txn.head_request
+                            && !matches!(head.status, 204 | 304)
+                            && !head.headers.contains("Content-Length")
+                        {
+                            head.headers.set("Content-Length", "0");
+                        }
+                        if chunked_out {
+                            head.headers.remove("Content-Length");
+                            head.headers.set("Transfer-Encoding", "chunked");
+                        }
+                        if !txn.keep_alive || self.shutting_down {
+                            txn.keep_alive = false;
+                            head.headers.set("Connection", "close");
+                        }
+                        let mut out = Vec::new();
+                        encode_response_head(&head, &mut out);
+                        txn.resp = Some(Resp {
+                            decoder: BodyDecoder::new(parsed.framing),
+                            chunked_out,
+                            upstream_keep_alive: parsed.keep_alive,
+                            status: head.status,
+                        });
+                        self.send(down, out);
+                        continue;
+                    }
+                }
+            };
+            if resp.decoder.is_done() {
+                if txn.request_done {
+                    self.finish_txn(now, down);
+                }
+                return;
+            }
+            match resp.decoder.decode(&u.buf) {
+                Err(_) => {
+                    // A malformed body after the head: cut both sides.
+                    self.close_up(id);
+                    self.close_down(down);
+                    return;
+                }
+                Ok((n, Decoded::Data(range))) => {
+                    let mut out = Vec::with_capacity(range.len() + 16);
+                    if resp.chunked_out {
+                        encode_chunk(&u.buf[range], &mut out);
+                    } else {
+                        out.extend_from_slice(&u.buf[range]);
+                    }
+                    u.buf.drain(..n);
+                    self.send(down, out);
+                    self.backpressure(id, down);
+                }
+                Ok((n, Decoded::NeedMore)) => {
+                    u.buf.drain(..n);
+                    return;
+                }
+                Ok((n, Decoded::Done)) => {
+                    u.buf.drain(..n);
+                    // Loop once more: `is_done` finishes the transaction.
+                }
+            }
+        }
+    }
+
+    /// The response is complete: ends the chunked encoding, pools or closes the upstream, and
+    /// returns the client connection to reading requests (or closes it).
+    pub(super) fn finish_txn(&mut self, now: Timestamp, down: ConnId) {
+        let Some(d) = self.down.get_mut(&down) else {
+            return;
+        };
+        let DState::Active(txn) = std::mem::replace(&mut d.state, DState::Head) else {
+            return;
+        };
+        let resp = txn
+            .resp
+            .as_ref()
+            .expect("finished transaction has a response");
+        let record = AccessRecord {
+            client: d.peer,
+            method: txn.method.clone(),
+            target: txn.target.clone(),
+            status: resp.status,
+            router: Some(txn.router.clone()),
+            server: Some(txn.server.clone()),
+        };
+        let idle_timeout = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
+        d.deadline = idle_timeout.filter(|t| t.0 > 0).map(|t| now.after(t));
+        if resp.chunked_out {
+            self.send(down, LAST_CHUNK.to_vec());
+        }
+        if let Some(up) = txn.up {
+            self.release_up(now, up, resp.upstream_keep_alive && txn.request_done);
+        }
+        self.events.push_back(Event::Access(record));
+        if txn.keep_alive {
+            self.resume(down);
+            self.drive_down(now, down);
+        } else {
+            self.close_down(down);
+        }
+    }
+
+    fn release_up(&mut self, now: Timestamp, id: ConnId, reusable: bool) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        let pool_len = self.pools.get(&u.key).map_or(0, Vec::len);
+        if !reusable || !u.buf.is_empty() || pool_len >= u.max_idle || self.shutting_down {
+            self.close_up(id);
+            return;
+        }
+        u.down = None;
+        u.state = UState::Idle;
+        u.deadline = (u.idle_timeout.0 > 0).then(|| now.after(u.idle_timeout));
+        let key = u.key.clone();
+        self.resume(id);
+        self.pools.entry(key).or_default().push(id);
+    }
+
+    pub(super) fn up_eof(&mut self, now: Timestamp, id: ConnId, reset: bool) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        match u.state {
+            UState::Idle | UState::Connecting => {
+                let down = u.down;
+                self.close_up(id);
+                if let Some(d) = down {
+                    self.fail_txn(d, 502);
+                }
+            }
+            UState::Tunnel => {
+                let down = u.down;
+                self.close_up(id);
+                if let Some(d) = down {
+                    self.close_down(d);
+                }
+            }
+            UState::Busy => {
+                let Some(down) = u.down else {
+                    self.close_up(id);
+                    return;
+                };
+                let started = match self.down.get_mut(&down).map(|d| &mut d.state) {
+                    Some(DState::Active(txn)) => match &mut txn.resp {
+                        Some(resp) => {
+                            if !reset && resp.decoder.framing() == Framing::Close {
+                                let _ = resp.decoder.eof();
+                                resp.upstream_keep_alive = false;
+                                true
+                            } else {
+                                // Truncated: the client must see the connection end.
+                                self.close_up(id);
+                                self.close_down(down);
+                                return;
+                            }
+                        }
+                        None => false,
+                    },
+                    _ => false,
+                };
+                if started {
+                    self.close_up_keep_link(id);
+                    if let Some(DState::Active(txn)) = self.down.get(&down).map(|d| &d.state) {
+                        if txn.request_done {
+                            self.finish_txn(now, down);
+                        } else {
+                            self.close_down(down);
+                        }
+                    }
+                } else {
+                    self.close_up(id);
+                    self.fail_txn(down, 502);
+                }
+            }
+        }
+    }
+
+    /// Closes an upstream whose transaction will still be finished (its `up` id is forgotten).
+    fn close_up_keep_link(&mut self, id: ConnId) {
+        let down = self.up.get(&id).and_then(|u| u.down);
+        self.close_up(id);
+        if let Some(d) = down.and_then(|d| self.down.get_mut(&d)) {
+            if let DState::Active(txn) = &mut d.state {
+                txn.up = None;
+            }
+        }
+    }
+
+    pub(super) fn up_timeout(&mut self, _now: Timestamp, id: ConnId) {
+        let Some(u) = self.up.get(&id) else { return };
+        let down = u.down;
+        match u.state {
+            UState::Idle => self.close_up(id),
+            UState::Connecting | UState::Busy => {
+                self.close_up(id);
+                if let Some(d) = down {
+                    self.fail_txn(d, 504);
+                }
+            }
+            UState::Tunnel => {
+                self.close_up(id);
+                if let Some(d) = down {
+                    self.close_down(d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The worker: one per thread, owning its connections. Every call takes `now`; after any call,
+//! drain [`Worker::poll_output`] before the next (the single-mutation rule). Peer misbehaviour
+//! never returns an error: it becomes a response (400, 502, ...) or a close.
+//!
+//! Connection life cycle (downstream): `Head` (waiting for a request head, idle between
+//! keep-alive requests) -> `Active` (one request in flight: body streamed to the upstream,
+//! response streamed back) -> `Head` again, or closed; `Tunnel` after a `101` upgrade.
+//! Upstream: `Connecting` -> `Busy` (serving one downstream request) -> `Idle` in the pool, or
+//! closed.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::compile::CompiledConfig;
+use super::io::{ConnId, ConnectError, Event, Input, Output, Timestamp};
+use super::lb::Wrr;
+use super::txn::Txn;
+
+/// Bytes queued to a peer before the connection feeding it is paused.
+pub(super) const HIGH_WATER: usize = 1 << 20;
+/// Pipelined bytes buffered beyond the request in flight before reading pauses.
+pub(super) const MAX_PIPELINED: usize = 64 * 1024;
+
+pub(super) enum DState {
+    Head,
+    Active(Box<Txn>),
+    Tunnel(ConnId),
+}
+
+pub(super) struct Down {
+    pub ep: usize,
+    pub peer: SocketAddr,
+    pub buf: Vec<u8>,
+    pub state: DState,
+    pub deadline: Option<Timestamp>,
+    pub unacked: usize,
+    pub paused: bool,
+    pub read_closed: bool,
+    pub requests: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum UState {
+    Connecting,
+    Busy,
+    Idle,
+    Tunnel,
+}
+
+pub(super) struct Up {
+    pub key: (String, u16),
+    pub down: Option<ConnId>,
+    pub state: UState,
+    pub buf: Vec<u8>,
+    pub deadline: Option<Timestamp>,
+    pub unacked: usize,
+    pub paused: bool,
+    pub max_idle: usize,
+    pub idle_timeout: crate::config::Duration,
+}
+
+/// One worker's proxy state machine.
+pub struct Worker {
+    pub(super) config: Arc<CompiledConfig>,
+    pub(super) hostname: String,
+    next_id: u64,
+    pub(super) down: BTreeMap<ConnId, Down>,
+    pub(super) up: BTreeMap<ConnId, Up>,
+    pub(super) pools: BTreeMap<(String, u16), Vec<ConnId>>,
+    pub(super) lbs: Vec<Wrr>,
+    pub(super) out: VecDeque<Output>,
+    pub(super) events: VecDeque<Event>,
+    pub(super) shutting_down: bool,
+}
+
+impl Worker {
+    /// A worker serving `config`; `hostname` is sent as `X-Forwarded-Server`.
+    pub fn new(config: Arc<CompiledConfig>, hostname: &str) -> Self {
+        let lbs = lbs_for(&config);
+        Worker {
+            config,
+            hostname: hostname.to_string(),
+            next_id: 1,
+            down: BTreeMap::new(),
+            up: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            lbs,
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            shutting_down: false,
+        }
+    }
+
+    /// The configuration new requests use.
+    pub fn config(&self) -> &Arc<CompiledConfig> {
+        &self.config
+    }
+
+    /// Number of open connections (downstream, upstream).
+    pub fn connection_counts(&self) -> (usize, usize) {
+        (self.down.len(), self.up.len())
+    }
+
+    pub(super) fn alloc(&mut self) -> ConnId {
+        let id = ConnId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// A client connected to entry point `ep` (index into the configuration's entry points).
+    pub fn accept(&mut self, now: Timestamp, ep: usize, peer: SocketAddr) -> ConnId {
+        let id = self.alloc();
+        let read_timeout = self.config.entry_points.get(ep).map(|e| e.read_timeout);
+        let deadline = read_timeout.filter(|d| d.0 > 0).map(|d| now.after(d));
+        self.down.insert(
+            id,
+            Down {
+                ep,
+                peer,
+                buf: Vec::new(),
+                state: DState::Head,
+                deadline,
+                unacked: 0,
+                paused: false,
+                read_closed: false,
+                requests: 0,
+            },
+        );
+        id
+    }
+
+    /// Feeds one input.
+    pub fn handle_input(&mut self, now: Timestamp, input: Input) {
+        match input {
+            Input::Received { conn, data } => {
+                if self.down.contains_key(&conn) {
+                    self.down_received(now, conn, &data);
+                } else if self.up.contains_key(&conn) {
+                    self.up_received(now, conn, &data);
+                }
+            }
+            Input::Eof { conn } => {
+                if self.down.contains_key(&conn) {
+                    self.down_eof(now, conn);
+                } else if self.up.contains_key(&conn) {
+                    self.up_eof(now, conn, false);
+                }
+            }
+            Input::Reset { conn } => {
+                if self.down.contains_key(&conn) {
+                    self.abort_down(conn);
+                } else if self.up.contains_key(&conn) {
+                    self.up_eof(now, conn, true);
+                }
+            }
+            Input::Connected { conn } => self.up_connected(now, conn),
+            Input::ConnectFailed { conn, error } => self.up_connect_failed(now, conn, error),
+            Input::Writable { conn } => self.writable(conn),
+            Input::Config(cfg) => {
+                self.lbs = lbs_for(&cfg);
+                self.config = cfg;
+            }
+            Input::Shutdown => self.begin_shutdown(),
+        }
+    }
+
+    /// Fires every deadline at or before `now`.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        let downs: Vec<ConnId> = self
+            .down
+            .iter()
+            .filter(|(_, d)| d.deadline.is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in downs {
+            self.down_timeout(now, id);
+        }
+        let ups: Vec<ConnId> = self
+            .up
+            .iter()
+            .filter(|(_, u)| u.deadline.is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ups {
+            self.up_timeout(now, id);
+        }
+    }
+
+    /// The next thing to do, until `None`.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest deadline, if any.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        let d = self.down.values().filter_map(|d| d.deadline);
+        let u = self.up.values().filter_map(|u| u.deadline);
+        d.chain(u).min()
+    }
+
+    /// The next observation (access records), until `None`.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub(super) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
+        if data.is_empty() {
+            return;
+        }
+        let len = data.len();
+        if let Some(d) = self.down.get_mut(&conn) {
+            d.unacked += len;
+        } else if let Some(u) = self.up.get_mut(&conn) {
+            u.unacked += len;
+        }
+        self.out.push_back(Output::Send {
+            conn,
+            data: Bytes::from(data),
+        });
+    }
+
+    pub(super) fn pause(&mut self, conn: ConnId) {
+        let paused = if let Some(d) = self.down.get_mut(&conn) {
+            std::mem::replace(&mut d.paused, true)
+        } else if let Some(u) = self.up.get_mut(&conn) {
+            std::mem::replace(&mut u.paused, true)
+        } else {
+            true
+        };
+        if !paused {
+            self.out.push_back(Output::PauseRead { conn });
+        }
+    }
+
+    pub(super) fn resume(&mut self, conn: ConnId) {
+        let was = if let Some(d) = self.down.get_mut(&conn) {
+            std::mem::replace(&mut d.paused, false)
+        } else if let Some(u) = self.up.get_mut(&conn) {
+            std::mem::replace(&mut u.paused, false)
+        } else {
+            false
+        };
+        if was {
+            self.out.push_back(Output::ResumeRead { conn });
+        }
+    }
+
+    /// The peer of `conn` in its transaction or tunnel.
+    pub(super) fn partner(&self, conn: ConnId) -> Option<ConnId> {
+        if let Some(d) = self.down.get(&conn) {
+            return match &d.state {
+                DState::Active(t) => t.up,
+                DState::Tunnel(u) => Some(*u),
+                DState::Head => None,
+            };
+        }
+        self.up.get(&conn).and_then(|u| u.down)
+    }
+
+    fn writable(&mut self, conn: ConnId) {
+        if let Some(d) = self.down.get_mut(&conn) {
+            d.unacked = 0;
+        } else if let Some(u) = self.up.get_mut(&conn) {
+            u.unacked = 0;
+        } else {
+            return;
+        }
+        if let Some(p) = self.partner(conn) {
+            self.resume(p);
+        }
+    }
+
+    pub(super) fn close_down(&mut self, id: ConnId) {
+        if self.down.remove(&id).is_some() {
+            self.out.push_back(Output::Close { conn: id });
+        }
+    }
+
+    pub(super) fn close_up(&mut self, id: ConnId) {
+        if let Some(u) = self.up.remove(&id) {
+            if let Some(pool) = self.pools.get_mut(&u.key) {
+                pool.retain(|c| *c != id);
+            }
+            self.out.push_back(Output::Close { conn: id });
+        }
+    }
+
+    /// Closes a downstream connection and its upstream partner at once.
+    pub(super) fn abort_down(&mut self, id: ConnId) {
+        if let Some(p) = self.partner(id) {
+            self.close_up(p);
+        }
+        self.close_down(id);
+    }
+
+    fn begin_shutdown(&mut self) {
+        self.shutting_down = true;
+        let idle: Vec<ConnId> = self
+            .down
+            .iter()
+            .filter(|(_, d)| matches!(d.state, DState::Head) && d.buf.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle {
+            self.close_down(id);
+        }
+        let idle_up: Vec<ConnId> = self
+            .up
+            .iter()
+            .filter(|(_, u)| u.state == UState::Idle)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle_up {
+            self.close_up(id);
+        }
+    }
+
+    pub(super) fn connect_error_status(error: &ConnectError) -> u16 {
+        match error {
+            ConnectError::TimedOut => 504,
+            ConnectError::Failed(_) => 502,
+        }
+    }
+}
+
+fn lbs_for(config: &CompiledConfig) -> Vec<Wrr> {
+    config
+        .services
+        .iter()
+        .map(|s| Wrr::new(&s.servers.iter().map(|t| t.weight).collect::<Vec<_>>()))
+        .collect()
+}

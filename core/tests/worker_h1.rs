@@ -1,0 +1,304 @@
+//! The worker proxying HTTP/1.1, driven by hand: routing, Traefik's own answers, backend
+//! failures, keep-alive and pooling, chunked bodies, pipelining, upgrades.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use trafficcop_core::config::dynamic::load_dynamic;
+use trafficcop_core::config::static_config::load_static;
+use trafficcop_core::config::Format;
+use trafficcop_core::proxy::{compile, ConnId, ConnectError, Input, Output, Timestamp, Worker};
+
+const STATIC: &str = "entryPoints: {web: {address: ':8000'}}\nping: {entryPoint: web}\n";
+const DYNAMIC: &str = r#"
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      service: app
+    other:
+      rule: "PathPrefix(`/other`)"
+      service: empty
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://backend:9000"}]
+    empty:
+      loadBalancer:
+        servers: []
+"#;
+
+fn worker() -> Worker {
+    let st = load_static(STATIC, Format::Yaml, None);
+    assert!(!st.is_fatal(), "{:?}", st.diagnostics);
+    let dy = load_dynamic(DYNAMIC, Format::Yaml, None);
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    let cfg = compile(&st.config, &dy.config, 1);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    Worker::new(cfg, "proxy-host")
+}
+
+fn t(ms: u64) -> Timestamp {
+    Timestamp(ms * 1_000_000)
+}
+
+struct Harness {
+    w: Worker,
+    now: Timestamp,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Harness {
+            w: worker(),
+            now: t(0),
+        }
+    }
+
+    fn accept(&mut self) -> ConnId {
+        let ep = self.w.config().entry_point("web").unwrap();
+        self.w
+            .accept(self.now, ep, "10.1.2.3:5555".parse().unwrap())
+    }
+
+    fn input(&mut self, i: Input) -> Vec<Output> {
+        self.w.handle_input(self.now, i);
+        std::iter::from_fn(|| self.w.poll_output()).collect()
+    }
+
+    fn recv(&mut self, conn: ConnId, data: &str) -> Vec<Output> {
+        self.input(Input::Received {
+            conn,
+            data: Bytes::copy_from_slice(data.as_bytes()),
+        })
+    }
+}
+
+fn sent_to(out: &[Output], conn: ConnId) -> String {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send { conn: c, data } if *c == conn => {
+                Some(String::from_utf8_lossy(data).into_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn connect(out: &[Output]) -> Option<(ConnId, String, u16)> {
+    out.iter().find_map(|o| match o {
+        Output::Connect { conn, host, port } => Some((*conn, host.clone(), *port)),
+        _ => None,
+    })
+}
+
+fn closed(out: &[Output], conn: ConnId) -> bool {
+    out.iter()
+        .any(|o| matches!(o, Output::Close { conn: c } if *c == conn))
+}
+
+#[test]
+fn proxies_and_reuses_connections() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "GET /x?y=1 HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n",
+    );
+    let (up, host, port) = connect(&out).expect("connect");
+    assert_eq!((host.as_str(), port), ("backend", 9000));
+    let out = h.input(Input::Connected { conn: up });
+    let req = sent_to(&out, up);
+    assert!(
+        req.starts_with("GET /x?y=1 HTTP/1.1\r\nHost: app.example\r\n"),
+        "{req}"
+    );
+    assert!(req.contains("X-Forwarded-For: 10.1.2.3\r\n"), "{req}");
+    assert!(req.contains("X-Forwarded-Server: proxy-host\r\n"), "{req}");
+    let out = h.recv(
+        up,
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-B: 1\r\n\r\nhello",
+    );
+    let resp = sent_to(&out, c);
+    assert_eq!(
+        resp,
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-B: 1\r\n\r\nhello"
+    );
+    // Second request on the same client connection reuses the pooled upstream.
+    let out = h.recv(c, "GET /again HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(connect(&out).is_none(), "pooled connection reused");
+    assert!(sent_to(&out, up).starts_with("GET /again HTTP/1.1\r\n"));
+    let out = h.recv(up, "HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(sent_to(&out, c), "HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(h.w.connection_counts(), (1, 1));
+}
+
+#[test]
+fn traefik_answers() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n404 page not found\n"
+    );
+    let out = h.recv(c, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nno available server\n"));
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+    );
+    let out = h.recv(c, "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+    let out = h.recv(c, "GET / HTTP/1.1\r\n\r\n");
+    assert!(
+        sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request: missing required Host header\r\n")
+    );
+    assert!(closed(&out, c));
+}
+
+#[test]
+fn backend_failures() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 11\r\n\r\nBad Gateway"
+    );
+    // Dial timeout (30 s by default).
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    assert_eq!(h.w.poll_timeout(), Some(t(30_000)));
+    h.now = t(30_000);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 15\r\n\r\nGateway Timeout"
+    );
+    assert!(closed(&out, up));
+    // The backend closes before answering.
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.input(Input::Eof { conn: up });
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+    // A malformed response.
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(
+        up,
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    );
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+}
+
+#[test]
+fn chunked_bodies_both_ways() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+    );
+    let (up, ..) = connect(&out).unwrap();
+    let out = h.input(Input::Connected { conn: up });
+    let mut sent = sent_to(&out, up);
+    let out = h.recv(c, "lo\r\n0\r\n\r\n");
+    sent.push_str(&sent_to(&out, up));
+    // Chunks are re-framed as they arrive (the chunk sizes are ours, never the client's).
+    assert!(
+        sent.contains("Transfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"),
+        "{sent}"
+    );
+    // A close-delimited response is re-framed as chunked for the client.
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart1");
+    let mut resp = sent_to(&out, c);
+    let out = h.input(Input::Eof { conn: up });
+    resp.push_str(&sent_to(&out, c));
+    assert_eq!(
+        resp,
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\npart1\r\n0\r\n\r\n"
+    );
+    assert!(closed(&out, up));
+}
+
+#[test]
+fn pipelined_requests_answer_in_order() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "GET /1 HTTP/1.1\r\nHost: app.example\r\n\r\nGET /2 HTTP/1.1\r\nHost: nowhere\r\n\r\n",
+    );
+    let (up, ..) = connect(&out).unwrap();
+    assert_eq!(sent_to(&out, c), "", "second answer waits for the first");
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA");
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\n"),
+        "{resp}"
+    );
+}
+
+#[test]
+fn websocket_upgrade_becomes_a_tunnel() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET /ws HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    let out = h.input(Input::Connected { conn: up });
+    let req = sent_to(&out, up);
+    assert!(
+        req.contains("Connection: Upgrade\r\n")
+            && req.contains("Upgrade: websocket\r\n")
+            && req.contains("X-Forwarded-Proto: ws\r\n"),
+        "{req}"
+    );
+    let out = h.recv(up, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nframe1");
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.starts_with("HTTP/1.1 101 Switching Protocols\r\n")
+            && resp.ends_with("\r\n\r\nframe1"),
+        "{resp}"
+    );
+    let out = h.recv(c, "client-frame");
+    assert_eq!(sent_to(&out, up), "client-frame");
+    let out = h.input(Input::Eof { conn: up });
+    assert!(closed(&out, c) && closed(&out, up));
+    assert_eq!(h.w.connection_counts(), (0, 0));
+}
+
+#[test]
+fn config_reload_applies_to_new_requests() {
+    let mut h = Harness::new();
+    let st = load_static(STATIC, Format::Yaml, None).config;
+    let dy = load_dynamic(
+        "http:\n  routers:\n    r: {rule: \"PathPrefix(`/`)\", service: noop@internal}\n",
+        Format::Yaml,
+        None,
+    )
+    .config;
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Config(Arc::clone(&compile(&st, &dy, 2))));
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert!(
+        sent_to(&out, c).starts_with("HTTP/1.1 200 OK"),
+        "in-flight request finished on its configuration"
+    );
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 418 I'm a teapot\r\n"));
+}
