@@ -104,13 +104,19 @@ impl HostIndex {
     fn find(&self, host: &str, try_route: &mut dyn FnMut(u32) -> bool) -> Option<u32> {
         let host = fold_key(host);
         let trimmed = host.strip_suffix('.');
-        let mut lists: [&[u32]; 5] = [&self.scan, &[], &[], &[], &[]];
-        let mut n = 1;
+        let mut lists: [&[u32]; 5] = [&[]; 5];
+        let mut n = 0;
+        fn add<'a>(lists: &mut [&'a [u32]; 5], n: &mut usize, l: &'a [u32]) {
+            if !l.is_empty() {
+                lists[*n] = l;
+                *n += 1;
+            }
+        }
+        add(&mut lists, &mut n, &self.scan);
         if !self.exact.is_empty() {
             for h in std::iter::once(&*host).chain(trimmed) {
                 if let Some(v) = self.exact.get(h) {
-                    lists[n] = v;
-                    n += 1;
+                    add(&mut lists, &mut n, v);
                 }
             }
         }
@@ -118,14 +124,15 @@ impl HostIndex {
             for h in std::iter::once(&*host).chain(trimmed) {
                 let suffix = h.find('.').map_or("", |i| &h[i..]);
                 if let Some(v) = self.suffixes.get(suffix) {
-                    lists[n] = v;
-                    n += 1;
+                    add(&mut lists, &mut n, v);
                 }
             }
         }
         let lists = &mut lists[..n];
-        if n == 1 {
-            return lists[0].iter().copied().find(|&p| try_route(p));
+        match lists {
+            [] => return None,
+            [only] => return only.iter().copied().find(|&p| try_route(p)),
+            _ => {}
         }
         let mut last = None;
         loop {
