@@ -239,3 +239,12 @@ fn priority_bound_and_errors() {
     let err = parse_http_rule("Path(`a`)", RuleSyntax::V3).unwrap_err();
     assert!(err.problem.contains("does not start with a '/'"), "{err}");
 }
+
+#[test]
+fn compiled_tables_can_be_shared_across_workers() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<trafficcop_core::rule::HttpRule>();
+    shared::<trafficcop_core::rule::TcpRule>();
+    shared::<RouterTable>();
+    shared::<trafficcop_core::rule::TcpRouterTable>();
+}
