@@ -5,9 +5,11 @@ use trafficcop_core::rule::{
     default_priority, http_domains, parse_http_rule, parse_tcp_rule, tcp_domains, HttpRequestView,
     Protocol, RuleSyntax, TcpConnView,
 };
+use trafficcop_core::rule::{host, ip, path, query};
 
-/// Feeds `data` (as UTF-8 text) to both rule parsers in both syntaxes, domain extraction and
-/// default priorities, and matches whatever parses against a fixed request and connection.
+/// Feeds `data` (as UTF-8 text) to both rule parsers in both syntaxes, domain extraction,
+/// default priorities and the request-side path, query, host and address helpers, and matches
+/// whatever parses against a fixed request and connection.
 /// Nothing here may panic.
 pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -45,4 +47,13 @@ pub fn check(data: &[u8]) {
     let _ = http_domains(text);
     let _ = tcp_domains(text);
     let _ = default_priority(text, Protocol::Tcp);
+    // The request-side helpers the HTTP layer calls on client input.
+    if let Ok(normalized) = path::normalize_raw_path(text) {
+        let sanitized = path::sanitize_path(&normalized);
+        let _ = path::routing_path(&sanitized);
+    }
+    let _ = path::routing_path(text);
+    let _ = query::parse_query(text);
+    let _ = host::canonical_host(text);
+    let _ = ip::parse_remote_addr(text);
 }
