@@ -77,22 +77,3 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
 }
-
-/// The run command: loads and checks the configuration. Serving traffic needs the proxy
-/// runtime, which is not built yet (see spec/COMPATIBILITY.md), so this says so and fails.
-pub fn run_proxy(args: &[String]) -> i32 {
-    match load_and_report(args) {
-        Err(code) => code,
-        Ok((fatal, _)) if fatal > 0 => {
-            eprintln!("command trafficcop error: the configuration is invalid");
-            1
-        }
-        Ok(_) => {
-            eprintln!(
-                "command trafficcop error: the configuration is valid, but this build cannot serve traffic yet: \
-                 the proxy runtime is not built (see spec/COMPATIBILITY.md); use `trafficcop check`"
-            );
-            1
-        }
-    }
-}

@@ -4,5 +4,7 @@
 pub mod check;
 pub mod file_provider;
 pub mod healthcheck;
+pub mod log;
+pub mod run;
 pub mod static_source;
 pub mod watch;

@@ -3,7 +3,7 @@
 //! Sub-commands: (none) run, `version`, `healthcheck`, and our extension `check`, which loads
 //! the static and dynamic configuration and prints every problem.
 
-use trafficcop_daemon::{check, healthcheck, static_source};
+use trafficcop_daemon::{check, healthcheck, run, static_source};
 
 use std::process::ExitCode;
 
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
             eprintln!("Error: command not found: {word}");
             1
         }
-        _ => check::run_proxy(&args),
+        _ => run::run(&args),
     };
     ExitCode::from(code as u8)
 }

@@ -2,9 +2,12 @@
 
 use crate::http::{status_text, LocalResponse, RequestHead, ResponseHead};
 
-/// Appends `name: value\r\n` for every header line.
+/// Appends `name: value\r\n` for every header line, sorted by name as Go's `Header.Write`
+/// does (lines of one name keep their order).
 fn write_headers(headers: &crate::http::Headers, out: &mut Vec<u8>) {
-    for h in headers.iter() {
+    let mut lines: Vec<&crate::http::Header> = headers.iter().collect();
+    lines.sort_by(|a, b| a.name.cmp(&b.name));
+    for h in lines {
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(&h.value);
@@ -37,7 +40,7 @@ pub fn encode_response_head(head: &ResponseHead, out: &mut Vec<u8>) {
 }
 
 /// Writes a complete local response with `Content-Length` (and `Connection: close` when
-/// `close`), followed by its body unless `head_request`.
+/// `close`, `Date` when `date` is given), followed by its body unless `head_request`.
 pub fn encode_local_response(
     resp: &LocalResponse,
     date: &str,
@@ -48,19 +51,18 @@ pub fn encode_local_response(
     out.extend_from_slice(
         format!("HTTP/1.1 {} {}\r\n", resp.status, status_text(resp.status)).as_bytes(),
     );
-    write_headers(&resp.headers, out);
+    let mut headers = resp.headers.clone();
     if close {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
-    if !date.is_empty() {
-        out.extend_from_slice(b"Date: ");
-        out.extend_from_slice(date.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        headers.set("Connection", "close");
     }
     let no_body = resp.status == 204 || resp.status == 304 || (100..200).contains(&resp.status);
     if !no_body {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", resp.body.len()).as_bytes());
+        headers.set("Content-Length", resp.body.len().to_string());
     }
+    if !date.is_empty() && !headers.contains("Date") {
+        headers.set("Date", date);
+    }
+    write_headers(&headers, out);
     out.extend_from_slice(b"\r\n");
     if !head_request && !no_body {
         out.extend_from_slice(&resp.body);
@@ -104,7 +106,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n404 page not found\n"
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n\r\n404 page not found\n"
         );
     }
 }

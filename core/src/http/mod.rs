@@ -1,7 +1,9 @@
 //! HTTP message model shared by the protocol codecs and the proxy pipeline.
 
+pub mod date;
 pub mod head;
 pub mod headers;
 
+pub use date::http_date;
 pub use head::{status_text, LocalResponse, RequestHead, ResponseHead, Version};
 pub use headers::{canonical_name, Header, Headers};

@@ -69,7 +69,7 @@ pub struct TransportSettings {
 }
 
 /// A load-balanced service.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CompiledService {
     /// Qualified name.
     pub name: String,
@@ -79,6 +79,15 @@ pub struct CompiledService {
     pub pass_host_header: bool,
     /// Transport settings.
     pub transport: TransportSettings,
+    /// The round-robin state, shared by every worker (one balancer per service, as Traefik).
+    pub wrr: std::sync::Mutex<super::lb::Wrr>,
+}
+
+impl CompiledService {
+    /// The next server (index into `servers`), or `None` when no server can take requests.
+    pub fn next_server(&self) -> Option<usize> {
+        self.wrr.lock().map_or(None, |mut w| w.next(|_| true))
+    }
 }
 
 /// The forwarded-headers policy of an entry point.
@@ -126,7 +135,7 @@ pub struct CompiledEntryPoint {
 }
 
 /// Everything a worker needs to serve one configuration generation.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CompiledConfig {
     /// A number that changes with every configuration.
     pub generation: u64,
@@ -346,11 +355,13 @@ pub fn compile(
         }
         rng.shuffle(&mut servers);
         service_index.insert(format!("{name}@file"), services.len());
+        let weights: Vec<i64> = servers.iter().map(|s| s.weight).collect();
         services.push(CompiledService {
             name: format!("{name}@file"),
             servers,
             pass_host_header: lb.pass_host_header.unwrap_or(true),
             transport,
+            wrr: std::sync::Mutex::new(super::lb::Wrr::new(&weights)),
         });
     }
 

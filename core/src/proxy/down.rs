@@ -191,7 +191,13 @@ impl Worker {
         let has_body = req.body != RequestBody::None;
         let keep_alive = req.keep_alive && !has_body && !self.shutting_down;
         let mut out = Vec::new();
-        encode_local_response(&resp, "", !keep_alive, req.head.method == "HEAD", &mut out);
+        encode_local_response(
+            &resp,
+            &self.date,
+            !keep_alive,
+            req.head.method == "HEAD",
+            &mut out,
+        );
         let record = AccessRecord {
             client: d.peer,
             method: req.head.method.clone(),
@@ -300,7 +306,7 @@ impl Worker {
             Target::Service(i) => i,
         };
         let service = &config.services[svc_idx];
-        let Some(server_idx) = self.lbs.get_mut(svc_idx).and_then(|lb| lb.next(|_| true)) else {
+        let Some(server_idx) = service.next_server() else {
             return self.local_response(
                 id,
                 LocalResponse::go_error(503, "no available server"),

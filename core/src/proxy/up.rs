@@ -63,7 +63,7 @@ impl Worker {
         d.state = DState::Head;
         let mut out = Vec::new();
         let resp = LocalResponse::new(status, crate::http::status_text(status));
-        crate::h1::encode_local_response(&resp, "", !keep_alive, head_request, &mut out);
+        crate::h1::encode_local_response(&resp, &self.date, !keep_alive, head_request, &mut out);
         self.send(down, out);
         self.events.push_back(Event::Access(record));
         if !keep_alive {

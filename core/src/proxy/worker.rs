@@ -16,7 +16,6 @@ use bytes::Bytes;
 
 use super::compile::CompiledConfig;
 use super::io::{ConnId, ConnectError, Event, Input, Output, Timestamp};
-use super::lb::Wrr;
 use super::txn::Txn;
 
 /// Bytes queued to a peer before the connection feeding it is paused.
@@ -70,16 +69,15 @@ pub struct Worker {
     pub(super) down: BTreeMap<ConnId, Down>,
     pub(super) up: BTreeMap<ConnId, Up>,
     pub(super) pools: BTreeMap<(String, u16), Vec<ConnId>>,
-    pub(super) lbs: Vec<Wrr>,
     pub(super) out: VecDeque<Output>,
     pub(super) events: VecDeque<Event>,
     pub(super) shutting_down: bool,
+    pub(super) date: String,
 }
 
 impl Worker {
     /// A worker serving `config`; `hostname` is sent as `X-Forwarded-Server`.
     pub fn new(config: Arc<CompiledConfig>, hostname: &str) -> Self {
-        let lbs = lbs_for(&config);
         Worker {
             config,
             hostname: hostname.to_string(),
@@ -87,11 +85,17 @@ impl Worker {
             down: BTreeMap::new(),
             up: BTreeMap::new(),
             pools: BTreeMap::new(),
-            lbs,
             out: VecDeque::new(),
             events: VecDeque::new(),
             shutting_down: false,
+            date: String::new(),
         }
+    }
+
+    /// Sets the `Date` header value of TrafficCop's own responses (the adapter calls this
+    /// about once a second with [`crate::http::http_date`]).
+    pub fn set_date(&mut self, date: String) {
+        self.date = date;
     }
 
     /// The configuration new requests use.
@@ -102,6 +106,12 @@ impl Worker {
     /// Number of open connections (downstream, upstream).
     pub fn connection_counts(&self) -> (usize, usize) {
         (self.down.len(), self.up.len())
+    }
+
+    /// Whether `conn` is a connection the worker still tracks (an adapter closes sockets the
+    /// worker has forgotten, e.g. a connect that completed after its dial timeout).
+    pub fn is_open(&self, conn: ConnId) -> bool {
+        self.down.contains_key(&conn) || self.up.contains_key(&conn)
     }
 
     pub(super) fn alloc(&mut self) -> ConnId {
@@ -159,10 +169,7 @@ impl Worker {
             Input::Connected { conn } => self.up_connected(now, conn),
             Input::ConnectFailed { conn, error } => self.up_connect_failed(now, conn, error),
             Input::Writable { conn } => self.writable(conn),
-            Input::Config(cfg) => {
-                self.lbs = lbs_for(&cfg);
-                self.config = cfg;
-            }
+            Input::Config(cfg) => self.config = cfg,
             Input::Shutdown => self.begin_shutdown(),
         }
     }
@@ -324,12 +331,4 @@ impl Worker {
             ConnectError::Failed(_) => 502,
         }
     }
-}
-
-fn lbs_for(config: &CompiledConfig) -> Vec<Wrr> {
-    config
-        .services
-        .iter()
-        .map(|s| Wrr::new(&s.servers.iter().map(|t| t.weight).collect::<Vec<_>>()))
-        .collect()
 }

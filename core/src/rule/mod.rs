@@ -31,6 +31,7 @@ pub mod path;
 pub mod priority;
 pub mod query;
 pub mod regex_compat;
+mod regex_escape;
 pub mod table;
 mod template;
 pub mod text;

@@ -1,0 +1,90 @@
+//! One socket: a reader task that forwards bytes (pausable) and a writer task that writes in
+//! order and reports when everything queued has been written.
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use trafficcop_core::proxy::{ConnId, Input};
+
+/// Commands for a connection's writer.
+pub enum WriteCmd {
+    /// Write bytes.
+    Data(Bytes),
+    /// Flush and close.
+    Close,
+}
+
+/// The adapter's handle on one socket.
+pub struct ConnHandle {
+    pub writer: mpsc::UnboundedSender<WriteCmd>,
+    pub paused: watch::Sender<bool>,
+    pub reader: JoinHandle<()>,
+}
+
+const READ_BUF: usize = 64 * 1024;
+
+/// Starts the reader and writer tasks of `stream`; events go to `events`.
+pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Input>) -> ConnHandle {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let (paused_tx, mut paused_rx) = watch::channel(false);
+    let ev = events.clone();
+    let reader = tokio::task::spawn_local(async move {
+        let mut buf = vec![0u8; READ_BUF];
+        loop {
+            while *paused_rx.borrow() {
+                if paused_rx.changed().await.is_err() {
+                    return;
+                }
+            }
+            match rd.read(&mut buf).await {
+                Ok(0) => {
+                    let _ = ev.send(Input::Eof { conn });
+                    return;
+                }
+                Ok(n) => {
+                    if ev
+                        .send(Input::Received {
+                            conn,
+                            data: Bytes::copy_from_slice(&buf[..n]),
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    let _ = ev.send(Input::Reset { conn });
+                    return;
+                }
+            }
+        }
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel::<WriteCmd>();
+    tokio::task::spawn_local(async move {
+        while let Some(cmd) = rx.recv().await {
+            match cmd {
+                WriteCmd::Data(data) => {
+                    if wr.write_all(&data).await.is_err() {
+                        let _ = events.send(Input::Reset { conn });
+                        return;
+                    }
+                    if rx.is_empty() {
+                        let _ = events.send(Input::Writable { conn });
+                    }
+                }
+                WriteCmd::Close => {
+                    let _ = wr.shutdown().await;
+                    return;
+                }
+            }
+        }
+    });
+    ConnHandle {
+        writer: tx,
+        paused: paused_tx,
+        reader,
+    }
+}

@@ -1,0 +1,195 @@
+//! The per-worker event loop: accepts, socket events, the core's one deadline, configuration
+//! snapshots and shutdown, all fed to the [`Worker`], whose outputs are carried out here.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use trafficcop_core::proxy::{
+    CompiledConfig, ConnId, ConnectError, Input, Output, Timestamp, Worker,
+};
+
+use crate::conn::{self, ConnHandle, WriteCmd};
+
+/// Requests from the daemon to the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Serve normally.
+    Run,
+    /// Stop accepting, tell the core (ping turns 503, keep-alive ends), finish in-flight work.
+    Drain,
+    /// Close everything now.
+    Stop,
+}
+
+/// A listening socket with `SO_REUSEPORT` (std, so it can move to the worker thread).
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        // `[::]` listens on IPv4 too, as Go's `:80` does.
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+fn now(origin: Instant) -> Timestamp {
+    Timestamp(origin.elapsed().as_nanos() as u64)
+}
+
+/// Runs one worker until stopped.
+pub async fn run(
+    listeners: Vec<(usize, std::net::TcpListener)>,
+    mut config: watch::Receiver<Arc<CompiledConfig>>,
+    mut control: watch::Receiver<Control>,
+    hostname: String,
+) -> std::io::Result<()> {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async move {
+            let origin = Instant::now();
+            let mut worker = Worker::new(config.borrow_and_update().clone(), &hostname);
+            let (events_tx, mut events) = mpsc::unbounded_channel::<Input>();
+            let (accept_tx, mut accepts) = mpsc::unbounded_channel::<(usize, TcpStream, SocketAddr)>();
+            let mut acceptors = Vec::new();
+            for (ep, l) in listeners {
+                l.set_nonblocking(true)?;
+                let l = TcpListener::from_std(l)?;
+                let tx = accept_tx.clone();
+                acceptors.push(tokio::task::spawn_local(async move {
+                    loop {
+                        match l.accept().await {
+                            Ok((s, peer)) => {
+                                if tx.send((ep, s, peer)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                        }
+                    }
+                }));
+            }
+            let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
+            let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
+            let mut draining = false;
+            let mut clock = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                let deadline = worker.poll_timeout();
+                let sleep = async {
+                    match deadline {
+                        Some(t) => {
+                            let at = origin + Duration::from_nanos(t.0);
+                            tokio::time::sleep_until(at.into()).await
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    Some((ep, stream, peer)) = accepts.recv(), if !draining => {
+                        let id = worker.accept(now(origin), ep, peer);
+                        conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
+                    }
+                    Some(input) = events.recv() => {
+                        worker.handle_input(now(origin), input);
+                    }
+                    Some((id, result)) = connected.recv() => {
+                        let input = match result {
+                            Ok(stream) => {
+                                conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
+                                Input::Connected { conn: id }
+                            }
+                            Err(e) => Input::ConnectFailed { conn: id, error: ConnectError::Failed(e.to_string()) },
+                        };
+                        worker.handle_input(now(origin), input);
+                        if !worker.is_open(id) {
+                            if let Some(c) = conns.remove(&id) {
+                                c.reader.abort();
+                                let _ = c.writer.send(WriteCmd::Close);
+                            }
+                        }
+                    }
+                    _ = sleep => {
+                        worker.handle_timeout(now(origin));
+                    }
+                    _ = clock.tick() => {
+                        let secs = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs());
+                        worker.set_date(trafficcop_core::http::http_date(secs));
+                    }
+                    Ok(()) = config.changed() => {
+                        let cfg = config.borrow_and_update().clone();
+                        worker.handle_input(now(origin), Input::Config(cfg));
+                    }
+                    Ok(()) = control.changed() => {
+                        match *control.borrow_and_update() {
+                            Control::Run => {}
+                            Control::Drain => {
+                                draining = true;
+                                for a in &acceptors { a.abort(); }
+                                worker.handle_input(now(origin), Input::Shutdown);
+                            }
+                            Control::Stop => {
+                                for a in &acceptors { a.abort(); }
+                                for (_, c) in conns.drain() { c.reader.abort(); }
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                while let Some(out) = worker.poll_output() {
+                    carry_out(out, &mut conns, &connected_tx);
+                }
+                if draining && worker.connection_counts() == (0, 0) {
+                    return Ok(());
+                }
+            }
+        })
+        .await
+}
+
+fn carry_out(
+    out: Output,
+    conns: &mut HashMap<ConnId, ConnHandle>,
+    connected: &mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
+) {
+    match out {
+        Output::Send { conn, data } => {
+            if let Some(c) = conns.get(&conn) {
+                let _ = c.writer.send(WriteCmd::Data(data));
+            }
+        }
+        Output::Close { conn } => {
+            if let Some(c) = conns.remove(&conn) {
+                c.reader.abort();
+                let _ = c.writer.send(WriteCmd::Close);
+            }
+        }
+        Output::PauseRead { conn } => {
+            if let Some(c) = conns.get(&conn) {
+                let _ = c.paused.send(true);
+            }
+        }
+        Output::ResumeRead { conn } => {
+            if let Some(c) = conns.get(&conn) {
+                let _ = c.paused.send(false);
+            }
+        }
+        Output::Connect { conn, host, port } => {
+            // The dial timeout is the core's; a late success for a connection the core has
+            // given up on is closed when it arrives (the core no longer knows the id).
+            let connected = connected.clone();
+            tokio::task::spawn_local(async move {
+                let result = TcpStream::connect((host.as_str(), port)).await;
+                let _ = connected.send((conn, result));
+            });
+        }
+    }
+}

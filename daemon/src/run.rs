@@ -1,0 +1,232 @@
+//! The run command: load the configuration, start the workers on every TCP entry point, apply
+//! file-provider changes live, and drain on SIGTERM/SIGINT as Traefik's `lifeCycle` says.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use trafficcop_core::config::dynamic::DynamicConfiguration;
+use trafficcop_core::config::static_config::StaticConfiguration;
+use trafficcop_core::config::Severity;
+use trafficcop_core::proxy::{compile, CompiledConfig};
+use trafficcop_tokio::{Control, Settings};
+
+use crate::log;
+use crate::static_source::{self, Source};
+use crate::watch::{Change, Watcher};
+
+/// The machine's host name (for `X-Forwarded-Server`).
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+fn report(config: &CompiledConfig) {
+    for e in &config.errors {
+        log::error(&e.to_string());
+    }
+}
+
+/// Runs the proxy; returns the process exit code.
+pub fn run(args: &[String]) -> i32 {
+    let loaded = match static_source::load(args) {
+        Ok(l) => l,
+        Err(errs) => {
+            for e in errs {
+                log::error(&e.to_string());
+            }
+            return 1;
+        }
+    };
+    let st = loaded.load.config.clone();
+    let (level, json, file) = st
+        .log
+        .as_ref()
+        .map_or((log::Level::Error, false, None), |l| {
+            (
+                log::Level::parse(&l.level),
+                l.format == "json",
+                Some(l.file_path.clone()),
+            )
+        });
+    if let Err(e) = log::init(level, json, file.as_deref()) {
+        eprintln!("cannot open log file: {e}");
+        return 1;
+    }
+    match &loaded.source {
+        Source::File(p) => log::info(&format!("Configuration loaded from file: {}", p.display())),
+        Source::Flags => log::info("Configuration loaded from flags"),
+        Source::Env => log::info("Configuration loaded from environment variables"),
+    }
+    let mut fatal = false;
+    for d in &loaded.load.diagnostics {
+        match d.severity {
+            Severity::Fatal => {
+                fatal = true;
+                log::error(&d.to_string());
+            }
+            _ => log::warn(&d.to_string()),
+        }
+    }
+    if fatal {
+        log::error("command trafficcop error: the static configuration is invalid");
+        return 1;
+    }
+
+    let file_provider = st.providers.as_ref().and_then(|p| p.file.clone());
+    let mut dynamic = DynamicConfiguration::default();
+    if let Some(fp) = &file_provider {
+        let load = crate::file_provider::load(fp);
+        for d in &load.diagnostics {
+            log::error(&d.to_string());
+        }
+        if load.is_fatal() {
+            log::error(
+                "Cannot start the provider *file.Provider: the file configuration is invalid",
+            );
+            if !fp.watch {
+                // Traefik keeps running without this provider's configuration.
+            }
+        } else {
+            dynamic = load.config;
+        }
+    }
+    let mut generation = 1;
+    let compiled = compile(&st, &dynamic, generation);
+    report(&compiled);
+
+    // Listeners.
+    let mut listeners = Vec::new();
+    for (i, ep) in compiled.entry_points.iter().enumerate() {
+        let bind = ep.address.bind_string();
+        let addr: Option<SocketAddr> = bind.to_socket_addrs().ok().and_then(|mut a| a.next());
+        match addr {
+            Some(a) => listeners.push((i, a)),
+            None => {
+                log::error(&format!(
+                    "error while building entryPoint {}: cannot resolve {bind}",
+                    ep.name
+                ));
+                return 1;
+            }
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (config_tx, config_rx) = watch::channel(compiled.clone());
+    let (control_tx, control_rx) = watch::channel(Control::Run);
+    let settings = Settings {
+        workers,
+        listeners,
+        hostname: hostname(),
+    };
+    let running = match trafficcop_tokio::start(settings, config_rx, control_rx) {
+        Ok(r) => r,
+        Err(e) => {
+            log::error(&format!("error opening listener: {e}"));
+            return 1;
+        }
+    };
+    for ep in &compiled.entry_points {
+        log::info(&format!(
+            "Starting entryPoint {} on {}",
+            ep.name,
+            ep.address.bind_string()
+        ));
+    }
+
+    // File provider watch.
+    if let Some(fp) = file_provider.filter(|f| f.watch) {
+        let throttle = st.providers.as_ref().map_or(Duration::from_secs(2), |p| {
+            p.providers_throttle_duration.to_std()
+        });
+        let st_for_watch: StaticConfiguration = st.clone();
+        let tx = config_tx.clone();
+        std::thread::Builder::new()
+            .name("trafficcop-file-watch".into())
+            .spawn(move || {
+                let mut w = Watcher::new(fp, throttle);
+                loop {
+                    std::thread::sleep(Duration::from_millis(200));
+                    match w.poll(Instant::now()) {
+                        Some(Change::Reloaded(load)) => {
+                            generation += 1;
+                            let compiled = compile(&st_for_watch, &load.config, generation);
+                            report(&compiled);
+                            log::info("Configuration reloaded from the file provider");
+                            if tx.send(compiled).is_err() {
+                                return;
+                            }
+                        }
+                        Some(Change::Rejected(load)) => {
+                            for d in load.diagnostics.iter().filter(|d| d.is_fatal()) {
+                                log::error(&d.to_string());
+                            }
+                            log::error("Error while building configuration: keeping the last good configuration");
+                        }
+                        None => {}
+                    }
+                }
+            })
+            .ok();
+    }
+
+    // Signals and graceful shutdown.
+    let grace = compiled
+        .entry_points
+        .iter()
+        .map(|e| e.grace_timeout.to_std())
+        .max()
+        .unwrap_or(Duration::from_secs(10));
+    let accept_grace = compiled
+        .entry_points
+        .iter()
+        .map(|e| e.request_accept_grace_timeout.to_std())
+        .max()
+        .unwrap_or_default();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error(&e.to_string());
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        log::info("I have to go...");
+        if !accept_grace.is_zero() {
+            tokio::time::sleep(accept_grace).await;
+        }
+        let _ = control_tx.send(Control::Drain);
+        log::info("Stopping server gracefully");
+        let stop = control_tx.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(grace);
+            let _ = stop.send(Control::Stop);
+        });
+    });
+    match running.join() {
+        Ok(()) => {
+            log::info("Shutting down");
+            0
+        }
+        Err(e) => {
+            log::error(&e.to_string());
+            1
+        }
+    }
+}
