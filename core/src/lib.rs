@@ -7,5 +7,6 @@
 pub mod config;
 pub mod h1;
 pub mod http;
+pub mod middleware;
 pub mod proxy;
 pub mod rule;
