@@ -233,6 +233,8 @@ fn finish(
         absolute_form = true;
         let slash = rest.find(['/', '?']).unwrap_or(rest.len());
         let authority = &rest[..slash];
+        // Go's URL parsing drops userinfo; an empty host keeps the Host header.
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         if !authority.is_empty() {
             if !valid_host(authority.as_bytes()) {
                 return Err(RequestError::bad("malformed Host header"));
@@ -433,6 +435,8 @@ mod tests {
             ("other.example:8080", "/p")
         );
         assert!(r.absolute_form);
+        let r = ok("GET http://@/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        assert_eq!(r.head.host, "example.com");
     }
 
     #[test]
