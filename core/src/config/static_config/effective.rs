@@ -48,6 +48,14 @@ impl EntryPoint {
             Some(_) => return Err("invalid protocol".to_string()),
             None => (self.address.as_str(), Protocol::Tcp),
         };
+        if addr.is_empty() {
+            // Go listens on a random port of every interface for an empty address.
+            return Ok(ListenAddress {
+                host: String::new(),
+                port: 0,
+                protocol,
+            });
+        }
         let Some((host, port)) = addr.rsplit_once(':') else {
             return Err(format!("address {addr}: missing port in address"));
         };
