@@ -21,6 +21,8 @@ pub struct ConnHandle {
     pub writer: mpsc::UnboundedSender<WriteCmd>,
     pub paused: watch::Sender<bool>,
     pub reader: JoinHandle<()>,
+    /// The writer task: awaited at shutdown so queued bytes reach the peer.
+    pub writer_task: JoinHandle<()>,
 }
 
 const READ_BUF: usize = 64 * 1024;
@@ -63,7 +65,7 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
         }
     });
     let (tx, mut rx) = mpsc::unbounded_channel::<WriteCmd>();
-    tokio::task::spawn_local(async move {
+    let writer_task = tokio::task::spawn_local(async move {
         while let Some(cmd) = rx.recv().await {
             match cmd {
                 WriteCmd::Data(data) => {
@@ -86,5 +88,6 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
         writer: tx,
         paused: paused_tx,
         reader,
+        writer_task,
     }
 }

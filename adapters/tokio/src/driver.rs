@@ -77,6 +77,8 @@ pub async fn run(
                 }));
             }
             let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
+            // Writers of closed connections still flushing their last bytes.
+            let mut closing: Vec<tokio::task::JoinHandle<()>> = Vec::new();
             let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
             let mut draining = false;
             let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -112,6 +114,7 @@ pub async fn run(
                             if let Some(c) = conns.remove(&id) {
                                 c.reader.abort();
                                 let _ = c.writer.send(WriteCmd::Close);
+                                closing.push(c.writer_task);
                             }
                         }
                     }
@@ -138,16 +141,29 @@ pub async fn run(
                             }
                             Control::Stop => {
                                 for a in &acceptors { a.abort(); }
-                                for (_, c) in conns.drain() { c.reader.abort(); }
+                                for (_, c) in conns.drain() {
+                                    c.reader.abort();
+                                    c.writer_task.abort();
+                                }
+                                for w in closing.drain(..) { w.abort(); }
                                 return Ok(());
                             }
                         }
                     }
                 }
                 while let Some(out) = worker.poll_output() {
-                    carry_out(out, &mut conns, &connected_tx);
+                    if let Some(w) = carry_out(out, &mut conns, &connected_tx) {
+                        closing.push(w);
+                    }
+                }
+                if closing.len() > 64 {
+                    closing.retain(|w| !w.is_finished());
                 }
                 if draining && worker.connection_counts() == (0, 0) {
+                    // Let the last responses reach their clients (bounded).
+                    for w in closing.drain(..) {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
+                    }
                     return Ok(());
                 }
             }
@@ -155,11 +171,12 @@ pub async fn run(
         .await
 }
 
+/// Carries out one output; returns the writer task of a connection being closed.
 fn carry_out(
     out: Output,
     conns: &mut HashMap<ConnId, ConnHandle>,
     connected: &mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
-) {
+) -> Option<tokio::task::JoinHandle<()>> {
     match out {
         Output::Send { conn, data } => {
             if let Some(c) = conns.get(&conn) {
@@ -170,6 +187,7 @@ fn carry_out(
             if let Some(c) = conns.remove(&conn) {
                 c.reader.abort();
                 let _ = c.writer.send(WriteCmd::Close);
+                return Some(c.writer_task);
             }
         }
         Output::PauseRead { conn } => {
@@ -192,4 +210,5 @@ fn carry_out(
             });
         }
     }
+    None
 }
