@@ -4,11 +4,58 @@
 //!
 //! The worker runs `on_request` in chain order (entry point middlewares first, then the
 //! router's), and `on_response` in reverse order for the middlewares whose `on_request` ran.
+//!
+//! [`build_chain`] turns a router's middleware names into built middlewares, one file per
+//! Traefik middleware type:
+//!
+//! | file | Traefik middleware |
+//! | --- | --- |
+//! | `builder.rs` | name resolution, `chain` flattening, recursion detection |
+//! | `add_prefix.rs` | `addPrefix` |
+//! | `strip_prefix.rs` | `stripPrefix` |
+//! | `strip_prefix_regex.rs` | `stripPrefixRegex` |
+//! | `replace_path.rs` | `replacePath` |
+//! | `replace_path_regex.rs` | `replacePathRegex` |
+//! | `redirect.rs` | the shared redirect logic (`redirectScheme`, `redirectRegex`) |
+//! | `redirect_scheme.rs`, `redirect_regex.rs` | `redirectScheme`, `redirectRegex` |
+//! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
+//! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
+//! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
+//! | `go_expand.rs` | Go's `$1` / `${name}` regex replacement templates |
 
 use std::fmt::Debug;
 use std::net::IpAddr;
 
 use crate::http::{LocalResponse, RequestHead, ResponseHead};
+
+mod add_prefix;
+mod builder;
+mod cors;
+mod go_expand;
+mod headers;
+mod ip_allow_list;
+mod ip_strategy;
+mod redirect;
+mod redirect_regex;
+mod redirect_scheme;
+mod replace_path;
+mod replace_path_regex;
+mod secure;
+mod strip_prefix;
+mod strip_prefix_regex;
+pub mod url_path;
+
+pub use add_prefix::AddPrefix;
+pub use builder::{build_chain, build_middleware};
+pub use headers::HeadersMiddleware;
+pub use ip_allow_list::IpAllowList;
+pub use ip_strategy::IpStrategy;
+pub use redirect_regex::RedirectRegex;
+pub use redirect_scheme::RedirectScheme;
+pub use replace_path::ReplacePath;
+pub use replace_path_regex::ReplacePathRegex;
+pub use strip_prefix::StripPrefix;
+pub use strip_prefix_regex::StripPrefixRegex;
 
 /// What a middleware decided about a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +75,11 @@ pub struct RequestContext<'a> {
     pub tls: bool,
     /// The entry point's name.
     pub entry_point: &'a str,
+    /// The request-target exactly as received when it was in absolute form
+    /// (`http://foo:8080/x?y`), else `None`. Go keeps it as `req.RequestURI`, and the redirect
+    /// middlewares read the scheme, host and port from it; it is ignored once a middleware has
+    /// rewritten the path or query.
+    pub absolute_target: Option<&'a str>,
 }
 
 /// A built middleware.
@@ -36,5 +88,50 @@ pub trait Middleware: Debug + Send + Sync {
     fn on_request(&self, head: &mut RequestHead, cx: &RequestContext<'_>) -> RequestAction;
 
     /// Inspects and may rewrite the response head of a request this middleware let through.
-    fn on_response(&self, _head: &mut ResponseHead, _request: &RequestHead, _cx: &RequestContext<'_>) {}
+    fn on_response(
+        &self,
+        _head: &mut ResponseHead,
+        _request: &RequestHead,
+        _cx: &RequestContext<'_>,
+    ) {
+    }
+
+    /// Whether a request this middleware let through must be forwarded without the proxy's
+    /// own `X-Forwarded-For` (Traefik: `customRequestHeaders: {X-Forwarded-For: ""}` leaves a
+    /// nil header value, which Go's reverse proxy reads as "do not set X-Forwarded-For").
+    fn suppresses_x_forwarded_for(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::RequestContext;
+    use crate::http::{Headers, RequestHead, Version};
+
+    /// A plain-HTTP context with client 192.0.2.1.
+    pub(crate) fn cx() -> RequestContext<'static> {
+        RequestContext {
+            client_ip: "192.0.2.1".parse().ok(),
+            tls: false,
+            entry_point: "web",
+            absolute_target: None,
+        }
+    }
+
+    /// A GET request for `target` (origin form) to host `localhost`.
+    pub(crate) fn get(target: &str) -> RequestHead {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (target.to_string(), None),
+        };
+        RequestHead {
+            method: "GET".into(),
+            path,
+            raw_query: query,
+            host: "localhost".into(),
+            version: Version::Http11,
+            headers: Headers::new(),
+        }
+    }
 }
