@@ -113,7 +113,12 @@ pub fn run(args: &[String]) -> i32 {
             }
         }
     }
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Our extension: TRAFFICCOP_WORKERS sets the worker threads (default: one per core).
+    let workers = std::env::var("TRAFFICCOP_WORKERS")
+        .ok()
+        .and_then(|w| w.parse::<usize>().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let (config_tx, config_rx) = watch::channel(compiled.clone());
     let (control_tx, control_rx) = watch::channel(Control::Run);
     let settings = Settings {

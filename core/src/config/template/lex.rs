@@ -82,8 +82,10 @@ pub(super) fn lex(src: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
+/// Identifier bytes: ASCII letters, digits, `_`, and every byte of a non-ASCII character (so a
+/// run of them always ends on a character boundary).
 fn ident_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || c == '_' || (c as u32) >= 0x80
 }
 
 fn path(s: &str, i: &mut usize) -> Vec<String> {

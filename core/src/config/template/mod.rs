@@ -92,6 +92,14 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_in_actions_does_not_panic() {
+        // Found by the config_loader fuzz target: a multi-byte character inside an action.
+        assert!(r("{{ rﻝue }}").is_err());
+        assert!(r("{{ $ﻝ := 1 }}{{ $ﻝ }}").is_ok());
+        assert!(r("{{ .ﻝa }}").is_ok());
+    }
+
+    #[test]
     fn errors() {
         assert!(r("{{ if true }}").is_err());
         assert!(r("{{ nosuchfunc 1 }}").is_err());
