@@ -65,7 +65,7 @@ fn render(n: &Node, out: &mut String, drop_empty: bool) {
             let empty = |n: &Node| n.as_map().is_some_and(<[_]>::is_empty);
             for e in entries
                 .iter()
-                .filter(|e| !e.key.starts_with("_internal_") && !(drop_empty && empty(&e.value)))
+                .filter(|e| !(e.key.starts_with("_internal_") || drop_empty && empty(&e.value)))
             {
                 if !first {
                     out.push_str(", ");
