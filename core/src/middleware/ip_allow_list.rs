@@ -55,9 +55,11 @@ impl Middleware for IpAllowList {
         if parse_remote_addr(&ip).is_some_and(|ip| self.checker.contains(ip)) {
             return RequestAction::Continue;
         }
-        let mut r = LocalResponse::new(self.reject_status, go_status_text(self.reject_status));
-        r.headers.set("Content-Type", "text/plain; charset=utf-8");
-        RequestAction::Respond(r)
+        // The status text as body, no Content-Type (checked against Traefik).
+        RequestAction::Respond(LocalResponse::new(
+            self.reject_status,
+            go_status_text(self.reject_status),
+        ))
     }
 }
 
@@ -155,6 +157,7 @@ mod tests {
             panic!()
         };
         assert_eq!((r.status, r.body.as_slice()), (404, &b"Not Found"[..]));
+        assert!(r.headers.is_empty());
         let mut no_peer = cx();
         no_peer.client_ip = None;
         assert!(matches!(

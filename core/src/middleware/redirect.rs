@@ -100,9 +100,8 @@ impl Redirect {
             .replace_all(old_url.as_bytes(), &self.replacement);
         let new_url = String::from_utf8_lossy(&new_url).into_owned();
         let Some(location) = go_url_string(&new_url) else {
-            let mut r = LocalResponse::new(502, status_text(502));
-            r.headers.set("Content-Type", "text/plain; charset=utf-8");
-            return RequestAction::Respond(r);
+            // oxy's error handler: the status text, no Content-Type (checked against Traefik).
+            return RequestAction::Respond(LocalResponse::new(502, status_text(502)));
         };
         if new_url == old_url {
             return RequestAction::Continue;
@@ -116,7 +115,6 @@ impl Redirect {
         });
         let mut r = LocalResponse::new(status, status_text(status));
         r.headers.set("Location", location);
-        r.headers.set("Content-Type", "text/plain; charset=utf-8");
         RequestAction::Respond(r)
     }
 }
@@ -290,6 +288,7 @@ mod tests {
         };
         assert_eq!(resp.status, 301);
         assert_eq!(resp.body, b"Moved Permanently");
+        assert!(!resp.headers.contains("Content-Type"));
         assert_eq!(resp.headers.get_str("Location"), Some("https://foo"));
         assert_eq!(r.apply("https://foo", "GET"), RequestAction::Continue);
     }
