@@ -76,6 +76,14 @@ pub fn run(args: &[String]) -> i32 {
     }
 
     let file_provider = st.providers.as_ref().and_then(|p| p.file.clone());
+    let throttle = st.providers.as_ref().map_or(Duration::from_secs(2), |p| {
+        p.providers_throttle_duration.to_std()
+    });
+    // The watcher takes its first look before the first load, so no change is missed between.
+    let watcher = file_provider
+        .clone()
+        .filter(|f| f.watch)
+        .map(|f| Watcher::new(f, throttle));
     let mut dynamic = DynamicConfiguration::default();
     if let Some(fp) = &file_provider {
         let load = crate::file_provider::load(fp);
@@ -142,16 +150,12 @@ pub fn run(args: &[String]) -> i32 {
     }
 
     // File provider watch.
-    if let Some(fp) = file_provider.filter(|f| f.watch) {
-        let throttle = st.providers.as_ref().map_or(Duration::from_secs(2), |p| {
-            p.providers_throttle_duration.to_std()
-        });
+    if let Some(mut w) = watcher {
         let st_for_watch: StaticConfiguration = st.clone();
         let tx = config_tx.clone();
         std::thread::Builder::new()
             .name("trafficcop-file-watch".into())
             .spawn(move || {
-                let mut w = Watcher::new(fp, throttle);
                 loop {
                     std::thread::sleep(Duration::from_millis(200));
                     match w.poll(Instant::now()) {

@@ -31,29 +31,37 @@ pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Writes a downstream response head (always `HTTP/1.1`, Go's reason phrase for the code).
-pub fn encode_response_head(head: &ResponseHead, out: &mut Vec<u8>) {
+/// Writes a downstream response head with Go's reason phrase for the code; the version is
+/// `HTTP/1.0` for HTTP/1.0 clients, `HTTP/1.1` otherwise.
+pub fn encode_response_head(head: &ResponseHead, http10: bool, out: &mut Vec<u8>) {
     let reason = status_text(head.status);
-    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", head.status, reason).as_bytes());
+    let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    out.extend_from_slice(format!("{version} {} {}\r\n", head.status, reason).as_bytes());
     write_headers(&head.headers, out);
     out.extend_from_slice(b"\r\n");
 }
 
-/// Writes a complete local response with `Content-Length` (and `Connection: close` when
-/// `close`, `Date` when `date` is given), followed by its body unless `head_request`.
+/// Writes a complete local response with `Content-Length` (and `Date` when `date` is given),
+/// followed by its body unless `head_request`. As Go's server: to an HTTP/1.1 client that will
+/// be disconnected it says `Connection: close`; to an HTTP/1.0 client it answers `HTTP/1.0`
+/// and says `Connection: keep-alive` only when the connection stays open.
 pub fn encode_local_response(
     resp: &LocalResponse,
     date: &str,
     close: bool,
     head_request: bool,
+    http10: bool,
     out: &mut Vec<u8>,
 ) {
+    let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.extend_from_slice(
-        format!("HTTP/1.1 {} {}\r\n", resp.status, status_text(resp.status)).as_bytes(),
+        format!("{version} {} {}\r\n", resp.status, status_text(resp.status)).as_bytes(),
     );
     let mut headers = resp.headers.clone();
-    if close {
+    if close && !http10 {
         headers.set("Connection", "close");
+    } else if !close && http10 {
+        headers.set("Connection", "keep-alive");
     }
     let no_body = resp.status == 204 || resp.status == 304 || (100..200).contains(&resp.status);
     if !no_body {
@@ -100,6 +108,7 @@ mod tests {
         encode_local_response(
             &LocalResponse::go_error(404, "404 page not found"),
             "",
+            false,
             false,
             false,
             &mut out,

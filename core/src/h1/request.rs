@@ -205,7 +205,8 @@ fn finish(
     hosts: Vec<&[u8]>,
 ) -> Result<ParsedRequest, RequestError> {
     if hosts.len() > 1 {
-        return Err(RequestError::bad("too many Host headers"));
+        // Go answers a plain 400 here (its error is not a badRequestError).
+        return Err(RequestError::bad(""));
     }
     let mut host = match hosts.first() {
         Some(h) => {

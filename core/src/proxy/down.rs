@@ -189,13 +189,16 @@ impl Worker {
     ) {
         let Some(d) = self.down.get(&id) else { return };
         let has_body = req.body != RequestBody::None;
-        let keep_alive = req.keep_alive && !has_body && !self.shutting_down;
+        // Go closes after a CONNECT it refuses.
+        let keep_alive =
+            req.keep_alive && !has_body && !self.shutting_down && req.head.method != "CONNECT";
         let mut out = Vec::new();
         encode_local_response(
             &resp,
             &self.date,
             !keep_alive,
             req.head.method == "HEAD",
+            req.head.version == crate::http::Version::Http10,
             &mut out,
         );
         let record = AccessRecord {
@@ -363,6 +366,7 @@ impl Worker {
             req_chunked,
             pending: Vec::new(),
             request_done: req.body == RequestBody::None,
+            http10: req.head.version == crate::http::Version::Http10,
             head_request: method == "HEAD",
             keep_alive: req.keep_alive && !self.shutting_down,
             upgrade: req.upgrade,

@@ -24,6 +24,8 @@ pub(super) struct Txn {
     /// Bytes for the upstream while it is still connecting.
     pub pending: Vec<u8>,
     pub request_done: bool,
+    /// The client spoke HTTP/1.0: answers are `HTTP/1.0`, never chunked.
+    pub http10: bool,
     pub head_request: bool,
     /// The client connection stays open after the response.
     pub keep_alive: bool,

@@ -52,6 +52,7 @@ impl Worker {
         }
         let keep_alive = txn.keep_alive && txn.request_done;
         let head_request = txn.head_request;
+        let http10 = txn.http10;
         let record = AccessRecord {
             client: d.peer,
             method: txn.method.clone(),
@@ -63,7 +64,14 @@ impl Worker {
         d.state = DState::Head;
         let mut out = Vec::new();
         let resp = LocalResponse::new(status, crate::http::status_text(status));
-        crate::h1::encode_local_response(&resp, &self.date, !keep_alive, head_request, &mut out);
+        crate::h1::encode_local_response(
+            &resp,
+            &self.date,
+            !keep_alive,
+            head_request,
+            http10,
+            &mut out,
+        );
         self.send(down, out);
         self.events.push_back(Event::Access(record));
         if !keep_alive {
@@ -124,7 +132,7 @@ impl Worker {
                         if head.status == 101 && txn.upgrade {
                             forward::downstream_response(&mut head);
                             let mut out = Vec::new();
-                            encode_response_head(&head, &mut out);
+                            encode_response_head(&head, txn.http10, &mut out);
                             let rest = std::mem::take(&mut u.buf);
                             u.state = UState::Tunnel;
                             d.state = DState::Tunnel(id);
@@ -138,13 +146,18 @@ impl Worker {
                             // Interim responses are relayed as they come.
                             let mut out = Vec::new();
                             forward::downstream_response(&mut head);
-                            encode_response_head(&head, &mut out);
+                            encode_response_head(&head, txn.http10, &mut out);
                             self.send(down, out);
                             continue;
                         }
                         forward::downstream_response(&mut head);
-                        let chunked_out =
-                            matches!(parsed.framing, Framing::Chunked | Framing::Close);
+                        // HTTP/1.0 clients cannot take chunked: they get the body until close.
+                        let chunked_out = !txn.http10
+                            && matches!(parsed.framing, Framing::Chunked | Framing::Close);
+                        if txn.http10 && matches!(parsed.framing, Framing::Chunked | Framing::Close)
+                        {
+                            txn.keep_alive = false;
+                        }
                         if parsed.framing == Framing::Empty
                             && !txn.head_request
                             && !matches!(head.status, 204 | 304)
@@ -158,10 +171,14 @@ impl Worker {
                         }
                         if !txn.keep_alive || self.shutting_down {
                             txn.keep_alive = false;
-                            head.headers.set("Connection", "close");
+                            if !txn.http10 {
+                                head.headers.set("Connection", "close");
+                            }
+                        } else if txn.http10 {
+                            head.headers.set("Connection", "keep-alive");
                         }
                         let mut out = Vec::new();
-                        encode_response_head(&head, &mut out);
+                        encode_response_head(&head, txn.http10, &mut out);
                         txn.resp = Some(Resp {
                             decoder: BodyDecoder::new(parsed.framing),
                             chunked_out,
