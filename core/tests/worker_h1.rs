@@ -151,7 +151,9 @@ fn traefik_answers() {
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
     );
     let out = h.recv(c, "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n");
-    assert!(sent_to(&out, c).starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 501 Not Implemented\r\nConnection: close\r\n"));
+    assert!(closed(&out, c), "Go closes after refusing CONNECT");
+    let c = h.accept();
     let out = h.recv(c, "GET / HTTP/1.1\r\n\r\n");
     assert!(
         sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request: missing required Host header\r\n")

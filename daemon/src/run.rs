@@ -122,6 +122,21 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     // Our extension: TRAFFICCOP_WORKERS sets the worker threads (default: one per core).
+    // Workers share each entry point's port with SO_REUSEPORT; two entry points on one port
+    // would silently share it too, where Traefik fails with "address already in use".
+    for (i, (_, a)) in listeners.iter().enumerate() {
+        for (_, b) in &listeners[..i] {
+            let overlap = a.port() == b.port()
+                && a.port() != 0
+                && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified());
+            if overlap {
+                log::error(&format!(
+                    "error opening listener: listen tcp {a}: bind: address already in use"
+                ));
+                return 1;
+            }
+        }
+    }
     let workers = std::env::var("TRAFFICCOP_WORKERS")
         .ok()
         .and_then(|w| w.parse::<usize>().ok())

@@ -31,6 +31,8 @@ pub struct ParsedRequest {
     pub upgrade: bool,
     /// The request target was in absolute form (`http://host/path`).
     pub absolute_form: bool,
+    /// The request target as received, when it was in absolute form.
+    pub absolute_target: Option<String>,
 }
 
 /// Why a request head was refused, with Go's response.
@@ -313,6 +315,7 @@ fn finish(
         expect_continue,
         upgrade,
         absolute_form,
+        absolute_target: absolute_form.then(|| target.to_string()),
     })
 }
 

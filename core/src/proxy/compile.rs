@@ -34,6 +34,8 @@ pub struct CompiledRouter {
     pub name: String,
     /// Where its requests go.
     pub target: Target,
+    /// Its middlewares, in order (chains flattened).
+    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
 }
 
 /// One backend server of a load balancer.
@@ -132,6 +134,8 @@ pub struct CompiledEntryPoint {
     pub grace_timeout: Duration,
     /// `transport.lifeCycle.requestAcceptGraceTimeout`.
     pub request_accept_grace_timeout: Duration,
+    /// `http.middlewares`: run before every router's own middlewares.
+    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
 }
 
 /// Everything a worker needs to serve one configuration generation.
@@ -149,6 +153,39 @@ pub struct CompiledConfig {
     pub ping_terminating_status: u16,
     /// Problems found (routers, services and middlewares left out).
     pub errors: Vec<ConfigError>,
+}
+
+impl CompiledEntryPoint {
+    /// An entry point that serves no router (every request gets 404).
+    fn empty(
+        name: &str,
+        address: ListenAddress,
+        ep: &crate::config::static_config::EntryPoint,
+    ) -> Self {
+        let t = ep.transport.clone().unwrap_or_default();
+        let rt = t.responding_timeouts.clone().unwrap_or_default();
+        let lc = t.life_cycle.clone().unwrap_or_default();
+        CompiledEntryPoint {
+            name: name.to_string(),
+            address,
+            table: RouterTable::build(Vec::new()),
+            routes: Vec::new(),
+            forwarded: ForwardedPolicy {
+                insecure: false,
+                trusted: None,
+                connection: Vec::new(),
+                not_append_xff: false,
+            },
+            sanitize_path: ep.http.sanitize_path.unwrap_or(true),
+            encode_query_semicolons: ep.http.encode_query_semicolons,
+            max_header_bytes: ep.http.max_header_bytes.max(0) as usize,
+            read_timeout: rt.read_timeout,
+            idle_timeout: rt.idle_timeout,
+            grace_timeout: lc.grace_time_out,
+            request_accept_grace_timeout: lc.request_accept_grace_timeout,
+            middlewares: Vec::new(),
+        }
+    }
 }
 
 impl CompiledConfig {
@@ -386,10 +423,13 @@ pub fn compile(
         if broken.contains(&path) {
             continue;
         }
-        if !r.middlewares.is_empty() {
-            object_error(path, "middlewares are not supported yet by TrafficCop; the router is disabled rather than served without them".into());
-            continue;
-        }
+        let middlewares = match crate::middleware::build_chain(&r.middlewares, &http, "file") {
+            Ok(m) => m,
+            Err(e) => {
+                object_error(path, e);
+                continue;
+            }
+        };
         if r.tls.is_some() {
             object_error(
                 path,
@@ -433,6 +473,7 @@ pub fn compile(
         routers.push(CompiledRouter {
             name: format!("{name}@file"),
             target,
+            middlewares,
         });
         placed.push((routers.len() - 1, eps, rule, priority));
     }
@@ -448,6 +489,7 @@ pub fn compile(
             routers.push(CompiledRouter {
                 name: "ping@internal".into(),
                 target: Target::Ping,
+                middlewares: Vec::new(),
             });
             placed.push((routers.len() - 1, vec![ep], rule, i64::MAX));
         }
@@ -462,6 +504,18 @@ pub fn compile(
         if address.protocol != crate::config::static_config::Protocol::Tcp {
             continue;
         }
+        let ep_middlewares =
+            match crate::middleware::build_chain(&ep.http.middlewares, &http, "file") {
+                Ok(m) => m,
+                Err(e) => {
+                    object_error(
+                        format!("entryPoints.{name}.http.middlewares"),
+                        format!("{e}: the routers of this entry point are disabled"),
+                    );
+                    entry_points.push(CompiledEntryPoint::empty(name, address, ep));
+                    continue;
+                }
+            };
         let mut specs = Vec::new();
         let mut routes = Vec::new();
         for (idx, eps, rule, priority) in &placed {
@@ -505,6 +559,7 @@ pub fn compile(
             idle_timeout: rt.idle_timeout,
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
+            middlewares: ep_middlewares,
         });
     }
     Arc::new(CompiledConfig {

@@ -7,7 +7,10 @@ use crate::h1::{
     encode_chunk, encode_local_response, encode_request_head, parse_request, BodyDecoder, Decoded,
     Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
 };
-use crate::http::LocalResponse;
+use std::sync::Arc;
+
+use crate::http::{LocalResponse, RequestHead, ResponseHead};
+use crate::middleware::{Middleware, RequestAction, RequestContext};
 use crate::rule::path::{normalize_raw_path, sanitize_path};
 use crate::rule::HttpRequestView;
 
@@ -288,6 +291,38 @@ impl Worker {
             );
         };
         let router = &config.routers[router_idx];
+        // Middlewares: the entry point's, then the router's.
+        let chain: Vec<Arc<dyn Middleware>> = ep
+            .middlewares
+            .iter()
+            .chain(router.middlewares.iter())
+            .cloned()
+            .collect();
+        let absolute_target = req.absolute_target.clone();
+        let mut suppress_xff = false;
+        {
+            let cx = RequestContext {
+                client_ip,
+                tls: false,
+                entry_point: &ep.name,
+                absolute_target: absolute_target.as_deref(),
+            };
+            for (i, m) in chain.iter().enumerate() {
+                match m.on_request(&mut req.head, &cx) {
+                    RequestAction::Continue => suppress_xff |= m.suppresses_x_forwarded_for(),
+                    RequestAction::Respond(resp) => {
+                        let resp = respond_through(&chain[..i], resp, &req.head, &cx);
+                        return self.local_response(id, resp, &req, Some(router.name.clone()));
+                    }
+                }
+            }
+        }
+        let cx = RequestContext {
+            client_ip,
+            tls: false,
+            entry_point: &ep.name,
+            absolute_target: absolute_target.as_deref(),
+        };
         let svc_idx = match router.target {
             Target::Ping => {
                 let resp = if self.shutting_down {
@@ -296,26 +331,25 @@ impl Worker {
                 } else {
                     LocalResponse::new(200, "OK")
                 };
+                let resp = respond_through(&chain, resp, &req.head, &cx);
                 return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
             Target::Noop => {
-                return self.local_response(
-                    id,
-                    LocalResponse::new(418, Vec::new()),
-                    &req,
-                    Some(router.name.clone()),
-                )
+                let resp =
+                    respond_through(&chain, LocalResponse::new(418, Vec::new()), &req.head, &cx);
+                return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
             Target::Service(i) => i,
         };
         let service = &config.services[svc_idx];
         let Some(server_idx) = service.next_server() else {
-            return self.local_response(
-                id,
+            let resp = respond_through(
+                &chain,
                 LocalResponse::go_error(503, "no available server"),
-                &req,
-                Some(router.name.clone()),
+                &req.head,
+                &cx,
             );
+            return self.local_response(id, resp, &req, Some(router.name.clone()));
         };
         let server = &service.servers[server_idx];
 
@@ -332,7 +366,12 @@ impl Worker {
         } else {
             None
         };
-        forward::upstream_request(&mut head, client_ip, ep.forwarded.not_append_xff, upgrade);
+        forward::upstream_request(
+            &mut head,
+            client_ip,
+            ep.forwarded.not_append_xff || suppress_xff,
+            upgrade,
+        );
         head.headers.remove("Expect");
         let (req_body, req_chunked) = match req.body {
             RequestBody::None => {
@@ -376,6 +415,11 @@ impl Worker {
             target: target_for_log,
             router: router.name.clone(),
             server: server.url.clone(),
+            middlewares: chain.clone(),
+            mw_request: (!chain.is_empty()).then(|| req.head.clone()),
+            entry_point: ep.name.clone(),
+            client_ip,
+            absolute_target: absolute_target.clone(),
         };
         // An idle pooled connection, or a new one.
         let pooled = loop {
@@ -462,5 +506,31 @@ impl Worker {
 
     pub(super) fn down_timeout(&mut self, _now: Timestamp, id: ConnId) {
         self.abort_down(id);
+    }
+}
+
+/// Runs the response side of `chain` (in reverse) over a response TrafficCop produced itself.
+pub(super) fn respond_through(
+    chain: &[Arc<dyn Middleware>],
+    resp: LocalResponse,
+    request: &RequestHead,
+    cx: &RequestContext<'_>,
+) -> LocalResponse {
+    if chain.is_empty() {
+        return resp;
+    }
+    let mut head = ResponseHead {
+        status: resp.status,
+        reason: crate::http::status_text(resp.status).to_string(),
+        version: crate::http::Version::Http11,
+        headers: resp.headers,
+    };
+    for m in chain.iter().rev() {
+        m.on_response(&mut head, request, cx);
+    }
+    LocalResponse {
+        status: head.status,
+        headers: head.headers,
+        body: resp.body,
     }
 }

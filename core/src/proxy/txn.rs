@@ -36,4 +36,29 @@ pub(super) struct Txn {
     pub target: String,
     pub router: String,
     pub server: String,
+    /// The middlewares the request went through, for the response side.
+    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
+    /// The request head as the middlewares left it (only kept when there are middlewares).
+    pub mw_request: Option<crate::http::RequestHead>,
+    pub entry_point: String,
+    pub client_ip: Option<std::net::IpAddr>,
+    pub absolute_target: Option<String>,
+}
+
+impl Txn {
+    /// Runs the response side of the middlewares over `head`.
+    pub fn apply_response_middlewares(&self, head: &mut crate::http::ResponseHead) {
+        let Some(request) = &self.mw_request else {
+            return;
+        };
+        let cx = crate::middleware::RequestContext {
+            client_ip: self.client_ip,
+            tls: false,
+            entry_point: &self.entry_point,
+            absolute_target: self.absolute_target.as_deref(),
+        };
+        for m in self.middlewares.iter().rev() {
+            m.on_response(head, request, &cx);
+        }
+    }
 }

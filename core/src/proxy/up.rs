@@ -61,9 +61,20 @@ impl Worker {
             router: Some(txn.router.clone()),
             server: Some(txn.server.clone()),
         };
-        d.state = DState::Head;
         let mut out = Vec::new();
-        let resp = LocalResponse::new(status, crate::http::status_text(status));
+        let mut resp = LocalResponse::new(status, crate::http::status_text(status));
+        if txn.mw_request.is_some() {
+            let mut head = crate::http::ResponseHead {
+                status,
+                reason: String::new(),
+                version: crate::http::Version::Http11,
+                headers: std::mem::take(&mut resp.headers),
+            };
+            txn.apply_response_middlewares(&mut head);
+            resp.status = head.status;
+            resp.headers = head.headers;
+        }
+        d.state = DState::Head;
         crate::h1::encode_local_response(
             &resp,
             &self.date,
@@ -151,6 +162,7 @@ impl Worker {
                             continue;
                         }
                         forward::downstream_response(&mut head);
+                        txn.apply_response_middlewares(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         let chunked_out = !txn.http10
                             && matches!(parsed.framing, Framing::Chunked | Framing::Close);
