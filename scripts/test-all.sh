@@ -13,6 +13,13 @@ if [ -d "$SHARED/conformance/blackbox" ] && python3 -c 'import yaml' 2>/dev/null
   # TLS routers are not built yet: their cases are skipped, not counted as passes.
   python3 "$SHARED/conformance/blackbox/rules_blackbox.py" --bin "$BIN" \
     --cases "$SHARED/conformance/rules.yaml" --tls-mode skip --max-time 600
+  # The middlewares TrafficCop implements (the others are refused at load, never served
+  # differently); TLS cases are skipped until TLS exists.
+  python3 "$SHARED/conformance/blackbox/middlewares_blackbox.py" --bin "$BIN" \
+    --cases "$SHARED/conformance/middlewares.yaml" \
+    --known-divergences "$SHARED/conformance/blackbox/known_divergences.yaml" --tls-mode skip \
+    --filter '^(chain|stripPrefix|stripPrefixRegex|addPrefix|replacePath|replacePathRegex|redirectScheme|redirectRegex|headers|ipAllowList|ipWhiteList|ipStrategy|forwardedHeaders)\.' \
+    --max-time 600
   bash scripts/h1-corpus-probe.sh "$BIN" "$SHARED"
 else
   echo "SKIPPED black-box runners: $SHARED/conformance/blackbox or PyYAML not available"
