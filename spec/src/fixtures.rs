@@ -44,11 +44,13 @@ fn placeholder_value(name: &str, self_path: &str) -> Value {
         return Value::Str(self_path.to_string());
     }
     match name {
-        "PortHTTP" | "PortHTTPS" => return Value::Str(":8000".into()),
+        "PortHTTP" => return Value::Str(":8000".into()),
+        "PortHTTPS" => return Value::Str(":8443".into()),
         "Precedence" => return Value::Str("[\"file\"]".into()),
         "IdleConnTimeout" => return Value::Str("1s".into()),
         "DefaultRuleSyntax" => return Value::Str("v3".into()),
-        "Strategy" => return Value::Str("wrr".into()),
+        // simple_underscore_headers.toml: entryPoints.web.http.underscoreHeadersStrategy.
+        "Strategy" => return Value::Str("delete".into()),
         "DefaultRule" => return Value::Str("Host(`{{ normalize .Name }}`)".into()),
         _ => {}
     }

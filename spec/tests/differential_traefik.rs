@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use trafficcop_core::config::dynamic::load_dynamic;
+#[allow(unused_imports)]
+use trafficcop_core::config::parse_document;
 use trafficcop_core::config::static_config::load_static;
 use trafficcop_core::config::Format;
 use trafficcop_spec::fixtures::{reference_dir, render_fixture};
@@ -242,6 +244,168 @@ fn traefik_and_trafficcop_agree_on_accept_and_refuse() {
     assert!(
         refused >= 10 && runs - refused >= 10,
         "{refused} of {runs} refused"
+    );
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+/// Runs `traefik --configFile=<file>` inside a private network namespace (so every fixture can
+/// bind its own ports, in parallel); `true` when it is still running after a while (accepted).
+fn traefik_accepts_static_isolated(bin: &Path, file: &Path, cwd: &Path) -> bool {
+    let script = format!(
+        "ip link set lo up && exec {} --configFile={}",
+        bin.display(),
+        file.display()
+    );
+    let mut child = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .current_dir(cwd)
+        .env_remove("TRAEFIK_ENTRYPOINTS_WEB_ADDRESS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(2500) {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    true
+}
+
+fn netns_available() -> bool {
+    Command::new("unshare")
+        .args(["-n", "sh", "-c", "ip link set lo up"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Every configuration under reference/v3.7.9 (static and dynamic, rendered as Traefik's test
+/// harness would) gets the same accept/refuse verdict from TrafficCop as from the real binary.
+/// Static files run in private network namespaces, four at a time; without `unshare` the test
+/// skips (the curated test above still runs).
+#[test]
+fn every_reference_fixture_gets_traefiks_verdict() {
+    let Some(shared) = shared_or_skip("every_reference_fixture_gets_traefiks_verdict") else {
+        return;
+    };
+    let Some(bin) = traefik_bin() else {
+        eprintln!("SKIPPED every_reference_fixture_gets_traefiks_verdict: no Traefik binary");
+        return;
+    };
+    if !netns_available() {
+        eprintln!(
+            "SKIPPED every_reference_fixture_gets_traefiks_verdict: `unshare -n` is not available"
+        );
+        return;
+    }
+    let reference = reference_dir(&shared);
+    let dir = workdir("all");
+    // (label, rendered text, file name, is_dynamic)
+    let mut jobs: Vec<(String, String, PathBuf, bool)> = Vec::new();
+    let mut statics: Vec<PathBuf> = vec![
+        reference.join("docs/content/reference/static-configuration/file.yaml"),
+        reference.join("docs/content/reference/static-configuration/file.toml"),
+    ];
+    statics.extend(trafficcop_spec::fixtures::files_with_ext(
+        &reference.join("pkg/cli/fixtures"),
+        &["toml"],
+    ));
+    let dynamic_roots = ["http", "tcp", "udp", "tls"];
+    for f in trafficcop_spec::fixtures::files_with_ext(
+        &reference.join("integration/fixtures"),
+        &["toml", "yaml", "yml"],
+    ) {
+        let raw = std::fs::read_to_string(&f).unwrap();
+        let rendered = render_fixture(&raw, "/nonexistent").unwrap_or(raw);
+        let format = Format::from_path(&f.display().to_string()).unwrap();
+        let root = trafficcop_core::config::parse_document(&rendered, format, None).ok();
+        let only_dynamic = root.as_ref().and_then(|r| r.as_map()).is_some_and(|m| {
+            !m.is_empty()
+                && m.iter()
+                    .all(|e| dynamic_roots.iter().any(|k| k.eq_ignore_ascii_case(&e.key)))
+        });
+        if only_dynamic {
+            let rel = f.strip_prefix(&reference).unwrap().display().to_string();
+            jobs.push((rel, std::fs::read_to_string(&f).unwrap(), f.clone(), true));
+        } else {
+            statics.push(f);
+        }
+    }
+    for (i, f) in statics.iter().enumerate() {
+        let rel = f.strip_prefix(&reference).unwrap().display().to_string();
+        let ext = f.extension().unwrap().to_string_lossy().to_string();
+        let target = dir.join(format!("static{i}.{ext}"));
+        let text = render_fixture(
+            &std::fs::read_to_string(f).unwrap(),
+            &target.display().to_string(),
+        )
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        std::fs::write(&target, &text).unwrap();
+        jobs.push((rel, text, target, false));
+    }
+    let cwd = reference.join("integration");
+    let results: Vec<(String, bool, bool)> = std::thread::scope(|s| {
+        let chunks: Vec<Vec<(String, String, PathBuf, bool)>> = (0..4)
+            .map(|k| jobs.iter().skip(k).step_by(4).cloned().collect())
+            .collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(k, chunk)| {
+                let bin = &bin;
+                let cwd = &cwd;
+                let dir = &dir;
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for (j, (rel, text, path, dynamic)) in chunk.into_iter().enumerate() {
+                        let name = path.display().to_string();
+                        let (theirs, ours) = if dynamic {
+                            let sub = dir.join(format!("dyn-{k}-{j}"));
+                            std::fs::create_dir_all(&sub).unwrap();
+                            let copy = sub.join(path.file_name().unwrap());
+                            std::fs::write(&copy, &text).unwrap();
+                            (
+                                traefik_accepts_dynamic(bin, &copy, &sub),
+                                ours_dynamic(&text, &name),
+                            )
+                        } else {
+                            (
+                                traefik_accepts_static_isolated(bin, &path, cwd),
+                                ours_static(&text, &name),
+                            )
+                        };
+                        out.push((rel, theirs, ours));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let refused = results.iter().filter(|(_, t, _)| !t).count();
+    let mismatches: Vec<String> = results
+        .iter()
+        .filter(|(_, t, o)| t != o)
+        .map(|(rel, t, o)| format!("{rel}: traefik accepts={t}, trafficcop accepts={o}"))
+        .collect();
+    eprintln!(
+        "every reference fixture: {} configurations ({refused} refused by Traefik), {} disagreements",
+        results.len(),
+        mismatches.len()
+    );
+    assert!(
+        results.len() >= 150,
+        "only {} fixtures found",
+        results.len()
     );
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }

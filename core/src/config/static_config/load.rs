@@ -234,6 +234,94 @@ fn validate(root: &Node, config: &StaticConfiguration, cx: &mut Cx) {
                 format!("error while building entryPoint {name}: {e}"),
             );
         }
+        let strategy = ep.http.underscore_headers_strategy.as_str();
+        if !matches!(strategy, "keep" | "delete" | "reject") {
+            invalid(
+                root,
+                cx,
+                &["entryPoints", name, "http", "underscoreHeadersStrategy"],
+                format!("error while building entryPoint {name}: invalid underscoreHeadersStrategy value {strategy:?}"),
+            );
+        }
+        let trusted = [
+            ep.forwarded_headers
+                .as_ref()
+                .map(|f| (&f.trusted_ips, "forwardedHeaders")),
+            ep.proxy_protocol
+                .as_ref()
+                .map(|p| (&p.trusted_ips, "proxyProtocol")),
+        ];
+        for (ips, section) in trusted.into_iter().flatten() {
+            if !ips.is_empty() {
+                if let Err(e) = crate::rule::ip::IpChecker::parse(ips) {
+                    invalid(
+                        root,
+                        cx,
+                        &["entryPoints", name, section, "trustedIPs"],
+                        format!(
+                            "error while building entryPoint {name}: creating HTTP server: {e}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let grpc_conflict = |g: Option<&OTelGRPC>| g.is_some_and(|g| g.insecure && g.tls.is_some());
+    let otlp_checks: [(&[&str], bool, &str); 4] = [
+        (
+            &["accessLog", "otlp", "grpc"],
+            grpc_conflict(
+                config
+                    .access_log
+                    .as_ref()
+                    .and_then(|a| a.otlp.as_ref())
+                    .and_then(|o| o.grpc.as_ref()),
+            ),
+            "access logs OTLP GRPC",
+        ),
+        (
+            &["log", "otlp", "grpc"],
+            grpc_conflict(
+                config
+                    .log
+                    .as_ref()
+                    .and_then(|a| a.otlp.as_ref())
+                    .and_then(|o| o.grpc.as_ref()),
+            ),
+            "logs OTLP GRPC",
+        ),
+        (
+            &["tracing", "otlp", "grpc"],
+            grpc_conflict(
+                config
+                    .tracing
+                    .as_ref()
+                    .and_then(|a| a.otlp.as_ref())
+                    .and_then(|o| o.grpc.as_ref()),
+            ),
+            "tracing OTLP GRPC",
+        ),
+        (
+            &["metrics", "otlp", "grpc"],
+            grpc_conflict(
+                config
+                    .metrics
+                    .as_ref()
+                    .and_then(|a| a.otlp.as_ref())
+                    .and_then(|o| o.grpc.as_ref()),
+            ),
+            "metrics OTLP GRPC",
+        ),
+    ];
+    for (path, conflict, what) in otlp_checks {
+        if conflict {
+            invalid(
+                root,
+                cx,
+                path,
+                format!("{what}: TLS and Insecure options are mutually exclusive"),
+            );
+        }
     }
     if let Some(providers) = &config.providers {
         let known = default_precedence();
