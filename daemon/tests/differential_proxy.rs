@@ -78,7 +78,7 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                     } else if path.starts_with("/empty") {
                         b"HTTP/1.1 204 No Content\r\nX-Backend: yes\r\n\r\n".to_vec()
                     } else {
-                        format!("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Backend: yes\r\nConnection: keep-alive, X-Hop\r\nX-Hop: gone\r\n\r\nhello").into_bytes()
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Backend: yes\r\nConnection: keep-alive, X-Hop\r\nX-Hop: gone\r\n\r\nhello".to_vec()
                     };
                     if w.write_all(&resp).is_err() {
                         return;

@@ -320,7 +320,7 @@ fn check_service(
     }
 }
 
-fn service_children<'a>(svc: &'a Service) -> Vec<&'a str> {
+fn service_children(svc: &Service) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     if let Some(w) = &svc.weighted {
         out.extend(w.services.iter().map(|s| s.name.as_str()));

@@ -26,7 +26,6 @@ impl Worker {
             return;
         };
         if let DState::Tunnel(up) = d.state {
-            let up = up;
             self.send(up, data.to_vec());
             self.backpressure(id, up);
             return;
@@ -124,7 +123,7 @@ impl Worker {
                                 chunk.extend_from_slice(&d.buf[range]);
                             }
                             d.buf.drain(..n);
-                            self.to_upstream(id, chunk);
+                            self.send_upstream(id, chunk);
                         }
                         Ok((n, Decoded::NeedMore)) => {
                             d.buf.drain(..n);
@@ -142,7 +141,7 @@ impl Worker {
                                 Vec::new()
                             };
                             let finished = txn.resp.as_ref().is_some_and(|r| r.decoder.is_done());
-                            self.to_upstream(id, last);
+                            self.send_upstream(id, last);
                             if finished {
                                 self.finish_txn(now, id);
                                 continue;
@@ -156,7 +155,7 @@ impl Worker {
     }
 
     /// Sends request bytes to the transaction's upstream, or keeps them until it connects.
-    pub(super) fn to_upstream(&mut self, down: ConnId, bytes: Vec<u8>) {
+    pub(super) fn send_upstream(&mut self, down: ConnId, bytes: Vec<u8>) {
         if bytes.is_empty() {
             return;
         }

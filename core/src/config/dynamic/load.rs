@@ -138,14 +138,15 @@ fn merge_map<T>(
     warnings: &mut Vec<MergeWarning>,
 ) {
     for (name, value) in from {
-        if into.contains_key(&name) {
-            warnings.push(MergeWarning {
+        match into.entry(name) {
+            std::collections::btree_map::Entry::Occupied(e) => warnings.push(MergeWarning {
                 kind,
-                name,
+                name: e.key().clone(),
                 file: file.clone(),
-            });
-        } else {
-            into.insert(name, value);
+            }),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(value);
+            }
         }
     }
 }

@@ -132,9 +132,9 @@ impl StaticConfiguration {
         }
         for resolver in self.certificates_resolvers.values_mut() {
             if let Some(acme) = &mut resolver.acme {
-                if acme.ca_server.is_empty() {
-                    acme.ca_server = "https://acme-v02.api.letsencrypt.org/directory".into();
-                } else if acme.ca_server.contains("acme-v01.api.letsencrypt.org") {
+                if acme.ca_server.is_empty()
+                    || acme.ca_server.contains("acme-v01.api.letsencrypt.org")
+                {
                     acme.ca_server = "https://acme-v02.api.letsencrypt.org/directory".into();
                 } else if acme.ca_server.contains("acme-staging.api.letsencrypt.org") {
                     acme.ca_server =

@@ -34,7 +34,7 @@ pub(super) fn parse(pieces: Vec<Piece>) -> Result<Vec<Node>, String> {
     let mut it = pieces.into_iter();
     match block(&mut it)? {
         (nodes, End::Eof) => Ok(nodes),
-        (_, End::End(line) | End::Else(line) | End::ElseChain(_, line)) => Err(format!(
+        (_, End::Closed(line) | End::Else(line) | End::ElseChain(_, line)) => Err(format!(
             "line {line}: unexpected {{{{end}}}} or {{{{else}}}}"
         )),
     }
@@ -43,7 +43,7 @@ pub(super) fn parse(pieces: Vec<Piece>) -> Result<Vec<Node>, String> {
 /// How a block stopped.
 enum End {
     Eof,
-    End(usize),
+    Closed(usize),
     Else(usize),
     /// `{{else if ...}}` / `{{else with ...}}`: the tokens after `else`.
     ElseChain(Vec<Tok>, usize),
@@ -66,7 +66,7 @@ fn block(it: &mut Pieces) -> Result<(Vec<Node>, End), String> {
             _ => "",
         };
         match kw {
-            "end" => return Ok((nodes, End::End(line))),
+            "end" => return Ok((nodes, End::Closed(line))),
             "else" if toks.len() == 1 => return Ok((nodes, End::Else(line))),
             "else" => return Ok((nodes, End::ElseChain(toks[1..].to_vec(), line))),
             "if" | "range" | "with" => nodes.push(control(&toks, line, it)?),
@@ -97,9 +97,9 @@ fn control(toks: &[Tok], line: usize, it: &mut Pieces) -> Result<Node, String> {
     let pipe = pipeline(&toks[1..]).map_err(|e| format!("line {line}: {e}"))?;
     let (body, end) = block(it)?;
     let else_body = match end {
-        End::End(_) => Vec::new(),
+        End::Closed(_) => Vec::new(),
         End::Else(_) => match block(it)? {
-            (e, End::End(_)) => e,
+            (e, End::Closed(_)) => e,
             _ => return Err(format!("line {line}: expected {{{{end}}}}")),
         },
         End::ElseChain(chain, l) => vec![control(&chain, l, it)?],
