@@ -2,7 +2,9 @@
 //! HTTP/1 request head, a response head and a chunked body. Nothing may panic; a parsed head
 //! must have consumed no more than the input.
 
-use trafficcop_core::h1::{parse_request, parse_response, BodyDecoder, Decoded, Framing, RequestLimits};
+use trafficcop_core::h1::{
+    parse_request, parse_response, BodyDecoder, Decoded, Framing, RequestLimits,
+};
 
 /// Runs the HTTP/1 parsers over `data`.
 pub fn check(data: &[u8]) {

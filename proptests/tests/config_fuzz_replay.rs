@@ -16,7 +16,8 @@ fn config_fuzz_replay() {
 /// corpus).
 #[test]
 fn config_corpus_is_replayed() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/__fuzz__/config_fuzz_replay/corpus");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/__fuzz__/config_fuzz_replay/corpus");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         config_loader_check::check(&std::fs::read(entry.expect("seed").path()).expect("read seed"));

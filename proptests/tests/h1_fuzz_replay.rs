@@ -14,7 +14,8 @@ fn h1_fuzz_replay() {
 /// Every saved seed is replayed.
 #[test]
 fn h1_corpus_is_replayed() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/__fuzz__/h1_fuzz_replay/corpus");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/__fuzz__/h1_fuzz_replay/corpus");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         h1_parser_check::check(&std::fs::read(entry.expect("seed").path()).expect("read seed"));
