@@ -156,6 +156,8 @@ pub async fn run(
                         closing.push(w);
                     }
                 }
+                // Access records are not written yet (accessLog is not built): drain them.
+                while worker.poll_event().is_some() {}
                 if closing.len() > 64 {
                     closing.retain(|w| !w.is_finished());
                 }

@@ -253,11 +253,6 @@ fn finish(
     } else {
         return Err(RequestError::bad(""));
     };
-    if target.contains('#') {
-        // Go rejects a fragment in the request target.
-        return Err(RequestError::bad(""));
-    }
-
     // Body framing.
     let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
     let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();

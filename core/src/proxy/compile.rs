@@ -134,6 +134,11 @@ pub struct CompiledEntryPoint {
     pub grace_timeout: Duration,
     /// `transport.lifeCycle.requestAcceptGraceTimeout`.
     pub request_accept_grace_timeout: Duration,
+    /// `http.encodedCharacters`: the encodings (`%2F`, ...) whose presence in the raw path is
+    /// refused with 400.
+    pub denied_encodings: Vec<&'static str>,
+    /// `http.underscoreHeadersStrategy`: `keep`, `delete` or `reject`.
+    pub underscore_headers: String,
     /// `http.middlewares`: run before every router's own middlewares.
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
 }
@@ -184,8 +189,31 @@ impl CompiledEntryPoint {
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
             middlewares: Vec::new(),
+            denied_encodings: denied_encodings(ep),
+            underscore_headers: ep.http.underscore_headers_strategy.clone(),
         }
     }
+}
+
+/// The encodings an entry point's `http.encodedCharacters` refuses (none when the section is
+/// absent; each `allow*` flag defaults to true when it is present).
+fn denied_encodings(ep: &crate::config::static_config::EntryPoint) -> Vec<&'static str> {
+    let Some(e) = &ep.http.encoded_characters else {
+        return Vec::new();
+    };
+    [
+        (e.allow_encoded_slash, "%2F"),
+        (e.allow_encoded_back_slash, "%5C"),
+        (e.allow_encoded_null_character, "%00"),
+        (e.allow_encoded_semicolon, "%3B"),
+        (e.allow_encoded_percent, "%25"),
+        (e.allow_encoded_question_mark, "%3F"),
+        (e.allow_encoded_hash, "%23"),
+    ]
+    .into_iter()
+    .filter(|(allowed, _)| !allowed)
+    .map(|(_, enc)| enc)
+    .collect()
 }
 
 impl CompiledConfig {
@@ -560,6 +588,8 @@ pub fn compile(
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
             middlewares: ep_middlewares,
+            denied_encodings: denied_encodings(ep),
+            underscore_headers: ep.http.underscore_headers_strategy.clone(),
         });
     }
     Arc::new(CompiledConfig {

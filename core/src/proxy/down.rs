@@ -212,7 +212,7 @@ impl Worker {
             server: None,
         };
         self.send(id, out);
-        self.events.push_back(Event::Access(record));
+        self.record(Event::Access(record));
         if !keep_alive {
             self.close_down(id);
         }
@@ -232,7 +232,23 @@ impl Worker {
         if req.head.method == "CONNECT" {
             return self.local_response(id, LocalResponse::new(501, Vec::new()), &req, None);
         }
-        // The entry point's path handling: normalise encodings, sanitise dot segments.
+        // The entry point's header and path handling, in Traefik's order: underscore headers,
+        // fragment, normalise encodings, sanitise dot segments; then encoded characters.
+        match ep.underscore_headers.as_str() {
+            "delete" => req.head.headers.retain(|h| !h.name.contains('_')),
+            "reject" if req.head.headers.iter().any(|h| h.name.contains('_')) => {
+                return self.local_response(
+                    id,
+                    LocalResponse::go_error(400, "Bad Request"),
+                    &req,
+                    None,
+                )
+            }
+            _ => {}
+        }
+        if req.head.path.contains('#') {
+            return self.local_response(id, LocalResponse::new(400, Vec::new()), &req, None);
+        }
         if req.head.path != "*" {
             match normalize_raw_path(&req.head.path) {
                 Ok(p) => {
@@ -247,6 +263,16 @@ impl Worker {
                     return self.local_response(id, LocalResponse::new(400, Vec::new()), &req, None)
                 }
             }
+        }
+        let raw_path_denied = ep.denied_encodings.iter().any(|enc| {
+            req.head
+                .path
+                .as_bytes()
+                .windows(3)
+                .any(|w| w.eq_ignore_ascii_case(enc.as_bytes()))
+        });
+        if raw_path_denied {
+            return self.local_response(id, LocalResponse::new(400, Vec::new()), &req, None);
         }
         if let Some(q) = &mut req.head.raw_query {
             *q = if ep.encode_query_semicolons {

@@ -84,7 +84,7 @@ impl Worker {
             &mut out,
         );
         self.send(down, out);
-        self.events.push_back(Event::Access(record));
+        self.record(Event::Access(record));
         if !keep_alive {
             self.close_down(down);
         }
@@ -267,7 +267,7 @@ impl Worker {
         if let Some(up) = txn.up {
             self.release_up(now, up, resp.upstream_keep_alive && txn.request_done);
         }
-        self.events.push_back(Event::Access(record));
+        self.record(Event::Access(record));
         if txn.keep_alive {
             self.resume(down);
             self.drive_down(now, down);

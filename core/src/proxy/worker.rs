@@ -20,6 +20,8 @@ use super::txn::Txn;
 
 /// Bytes queued to a peer before the connection feeding it is paused.
 pub(super) const HIGH_WATER: usize = 1 << 20;
+/// Observations kept for [`Worker::poll_event`] before the oldest are dropped.
+const MAX_EVENTS: usize = 4096;
 /// Pipelined bytes buffered beyond the request in flight before reading pauses.
 pub(super) const MAX_PIPELINED: usize = 64 * 1024;
 
@@ -206,6 +208,15 @@ impl Worker {
         let d = self.down.values().filter_map(|d| d.deadline);
         let u = self.up.values().filter_map(|u| u.deadline);
         d.chain(u).min()
+    }
+
+    /// Queues an observation; the oldest are dropped beyond a bound, so an adapter that does not
+    /// poll events cannot make memory grow.
+    pub(super) fn record(&mut self, event: Event) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
     }
 
     /// The next observation (access records), until `None`.
