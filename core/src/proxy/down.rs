@@ -472,6 +472,7 @@ impl Worker {
                         idle_timeout: transport.idle_conn_timeout,
                     },
                 );
+                self.note_deadline(Some(now.after(transport.dial_timeout)));
                 self.out.push_back(Output::Connect {
                     conn: c,
                     host: key.0.clone(),
@@ -510,9 +511,11 @@ impl Worker {
         let Some(up) = txn.up else { return };
         let pending = std::mem::take(&mut txn.pending);
         let rht = txn.response_header_timeout;
+        let deadline = (rht.0 > 0).then(|| now.after(rht));
         if let Some(u) = self.up.get_mut(&up) {
-            u.deadline = (rht.0 > 0).then(|| now.after(rht));
+            u.deadline = deadline;
         }
+        self.note_deadline(deadline);
         self.send(up, pending);
         self.resume(down);
         self.drive_down(now, down);

@@ -260,7 +260,9 @@ impl Worker {
             server: Some(txn.server.clone()),
         };
         let idle_timeout = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
-        d.deadline = idle_timeout.filter(|t| t.0 > 0).map(|t| now.after(t));
+        let deadline = idle_timeout.filter(|t| t.0 > 0).map(|t| now.after(t));
+        d.deadline = deadline;
+        self.note_deadline(deadline);
         if resp.chunked_out {
             self.send(down, LAST_CHUNK.to_vec());
         }
@@ -287,8 +289,10 @@ impl Worker {
         }
         u.down = None;
         u.state = UState::Idle;
-        u.deadline = (u.idle_timeout.0 > 0).then(|| now.after(u.idle_timeout));
+        let deadline = (u.idle_timeout.0 > 0).then(|| now.after(u.idle_timeout));
+        u.deadline = deadline;
         let key = u.key.clone();
+        self.note_deadline(deadline);
         self.resume(id);
         self.pools.entry(key).or_default().push(id);
     }

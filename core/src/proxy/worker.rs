@@ -75,6 +75,9 @@ pub struct Worker {
     pub(super) events: VecDeque<Event>,
     pub(super) shutting_down: bool,
     pub(super) date: String,
+    /// A lower bound of every connection deadline (it may be early after a deadline is
+    /// cleared; `handle_timeout` recomputes it exactly).
+    earliest: Option<Timestamp>,
 }
 
 impl Worker {
@@ -91,6 +94,7 @@ impl Worker {
             events: VecDeque::new(),
             shutting_down: false,
             date: String::new(),
+            earliest: None,
         }
     }
 
@@ -127,6 +131,7 @@ impl Worker {
         let id = self.alloc();
         let read_timeout = self.config.entry_points.get(ep).map(|e| e.read_timeout);
         let deadline = read_timeout.filter(|d| d.0 > 0).map(|d| now.after(d));
+        self.note_deadline(deadline);
         self.down.insert(
             id,
             Down {
@@ -196,6 +201,9 @@ impl Worker {
         for id in ups {
             self.up_timeout(now, id);
         }
+        let d = self.down.values().filter_map(|d| d.deadline);
+        let u = self.up.values().filter_map(|u| u.deadline);
+        self.earliest = d.chain(u).min();
     }
 
     /// The next thing to do, until `None`.
@@ -203,11 +211,16 @@ impl Worker {
         self.out.pop_front()
     }
 
-    /// The earliest deadline, if any.
+    /// When to call [`Worker::handle_timeout`] next, if ever. It may be earlier than the
+    /// earliest deadline (a wake-up that finds nothing due is harmless); never later.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        let d = self.down.values().filter_map(|d| d.deadline);
-        let u = self.up.values().filter_map(|u| u.deadline);
-        d.chain(u).min()
+        self.earliest
+    }
+
+    pub(super) fn note_deadline(&mut self, t: Option<Timestamp>) {
+        if let Some(t) = t {
+            self.earliest = Some(self.earliest.map_or(t, |e| e.min(t)));
+        }
     }
 
     /// Queues an observation; the oldest are dropped beyond a bound, so an adapter that does not
