@@ -8,7 +8,7 @@ SHARED="${TRAFFICCOP_SHARED:-$(cd .. && pwd)/shared}"
 cargo test --workspace
 
 cargo build --release -p trafficcop
-BIN="$PWD/target/release/trafficcop"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/trafficcop"
 if [ -d "$SHARED/conformance/blackbox" ] && python3 -c 'import yaml' 2>/dev/null; then
   # TLS routers are not built yet: their cases are skipped, not counted as passes.
   python3 "$SHARED/conformance/blackbox/rules_blackbox.py" --bin "$BIN" \
