@@ -6,5 +6,6 @@ pub mod file_provider;
 pub mod healthcheck;
 pub mod log;
 pub mod run;
+pub mod runtime;
 pub mod static_source;
 pub mod watch;

@@ -4,12 +4,11 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use crate::runtime::Workers;
 use trafficcop_core::config::dynamic::DynamicConfiguration;
 use trafficcop_core::config::static_config::StaticConfiguration;
 use trafficcop_core::config::Severity;
 use trafficcop_core::proxy::{compile, CompiledConfig};
-use trafficcop_tokio::{Control, Settings};
 
 use crate::log;
 use crate::static_source::{self, Source};
@@ -31,7 +30,15 @@ fn report(config: &CompiledConfig) {
 
 /// Runs the proxy; returns the process exit code.
 pub fn run(args: &[String]) -> i32 {
-    let loaded = match static_source::load(args) {
+    let mut args = args.to_vec();
+    let runtime = match crate::runtime::take_runtime(&mut args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("command trafficcop error: {e}");
+            return 1;
+        }
+    };
+    let loaded = match static_source::load(&args) {
         Ok(l) => l,
         Err(errs) => {
             for e in errs {
@@ -142,20 +149,14 @@ pub fn run(args: &[String]) -> i32 {
         .and_then(|w| w.parse::<usize>().ok())
         .filter(|w| *w > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (config_tx, config_rx) = watch::channel(compiled.clone());
-    let (control_tx, control_rx) = watch::channel(Control::Run);
-    let settings = Settings {
-        workers,
-        listeners,
-        hostname: hostname(),
-    };
-    let running = match trafficcop_tokio::start(settings, config_rx, control_rx) {
-        Ok(r) => r,
+    let workers = match Workers::start(runtime, workers, listeners, hostname(), compiled.clone()) {
+        Ok(w) => w,
         Err(e) => {
             log::error(&format!("error opening listener: {e}"));
             return 1;
         }
     };
+    let handle = workers.handle();
     for ep in &compiled.entry_points {
         log::info(&format!(
             "Starting entryPoint {} on {}",
@@ -167,7 +168,7 @@ pub fn run(args: &[String]) -> i32 {
     // File provider watch.
     if let Some(mut w) = watcher {
         let st_for_watch: StaticConfiguration = st.clone();
-        let tx = config_tx.clone();
+        let publisher = handle.clone();
         std::thread::Builder::new()
             .name("trafficcop-file-watch".into())
             .spawn(move || {
@@ -179,9 +180,7 @@ pub fn run(args: &[String]) -> i32 {
                             let compiled = compile(&st_for_watch, &load.config, generation);
                             report(&compiled);
                             log::info("Configuration reloaded from the file provider");
-                            if tx.send(compiled).is_err() {
-                                return;
-                            }
+                            publisher.publish(compiled);
                         }
                         Some(Change::Rejected(load)) => {
                             for d in load.diagnostics.iter().filter(|d| d.is_fatal()) {
@@ -235,15 +234,15 @@ pub fn run(args: &[String]) -> i32 {
         if !accept_grace.is_zero() {
             tokio::time::sleep(accept_grace).await;
         }
-        let _ = control_tx.send(Control::Drain);
+        handle.drain();
         log::info("Stopping server gracefully");
-        let stop = control_tx.clone();
+        let stop = handle.clone();
         std::thread::spawn(move || {
             std::thread::sleep(grace);
-            let _ = stop.send(Control::Stop);
+            stop.stop();
         });
     });
-    match running.join() {
+    match workers.join() {
         Ok(()) => {
             log::info("Shutting down");
             0

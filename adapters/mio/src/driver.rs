@@ -1,0 +1,392 @@
+//! The per-worker mio event loop.
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use trafficcop_core::proxy::{ConnId, ConnectError, Input, Output, Timestamp, Worker};
+
+use crate::conn::{Conn, Flush};
+use crate::{Shared, DRAIN, STOP};
+
+const WAKER: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX - 1_000;
+const READ_BUF: usize = 64 * 1024;
+
+/// A listening socket with `SO_REUSEPORT`.
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+struct Loop {
+    poll: Poll,
+    worker: Worker,
+    origin: Instant,
+    conns: HashMap<usize, Conn>,
+    tokens: HashMap<ConnId, usize>,
+    next_token: usize,
+    buf: Vec<u8>,
+    /// Inputs produced while carrying out outputs (flush results), fed after.
+    deferred: Vec<Input>,
+    /// Connections to read again (resumed while bytes may be waiting).
+    pending_reads: Vec<usize>,
+}
+
+impl Loop {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.origin.elapsed().as_nanos() as u64)
+    }
+
+    fn add(
+        &mut self,
+        mut stream: TcpStream,
+        id: ConnId,
+        connecting: bool,
+    ) -> std::io::Result<usize> {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.poll.registry().register(
+            &mut stream,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        self.conns.insert(token, Conn::new(stream, id, connecting));
+        self.tokens.insert(id, token);
+        Ok(token)
+    }
+
+    fn remove(&mut self, token: usize) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+            self.tokens.remove(&c.id);
+        }
+    }
+
+    fn input(&mut self, input: Input) {
+        let now = self.now();
+        self.worker.handle_input(now, input);
+        self.carry_out();
+    }
+
+    /// Carries out every pending output of the core.
+    fn carry_out(&mut self) {
+        while let Some(out) = self.worker.poll_output() {
+            match out {
+                Output::Send { conn, data } => {
+                    if let Some(&t) = self.tokens.get(&conn) {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            c.out.push_back(data);
+                            c.owes_writable = true;
+                        }
+                        self.flush(t);
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(&t) = self.tokens.get(&conn) {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            c.closing = true;
+                        }
+                        self.flush(t);
+                    }
+                }
+                Output::PauseRead { conn } => {
+                    if let Some(c) = self.tokens.get(&conn).and_then(|t| self.conns.get_mut(t)) {
+                        c.paused = true;
+                    }
+                }
+                Output::ResumeRead { conn } => {
+                    if let Some(&t) = self.tokens.get(&conn) {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            c.paused = false;
+                        }
+                        // Edge-triggered: bytes that arrived while paused raise no new event.
+                        self.pending_reads.push(t);
+                    }
+                }
+                Output::Connect { conn, host, port } => self.connect(conn, &host, port),
+            }
+        }
+        while self.worker.poll_event().is_some() {}
+    }
+
+    fn connect(&mut self, conn: ConnId, host: &str, port: u16) {
+        // Host names are resolved here, synchronously (IP literals cost nothing).
+        let addr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next());
+        let result = match addr {
+            Some(a) => TcpStream::connect(a).and_then(|s| {
+                let _ = s.set_nodelay(true);
+                self.add(s, conn, true)
+            }),
+            None => Err(std::io::Error::other(format!(
+                "lookup {host}: no such host"
+            ))),
+        };
+        if let Err(e) = result {
+            self.deferred.push(Input::ConnectFailed {
+                conn,
+                error: ConnectError::Failed(e.to_string()),
+            });
+        }
+    }
+
+    /// Writes what is queued for `token`; reports `Writable`, completes closes, and reports
+    /// write failures.
+    fn flush(&mut self, token: usize) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        match c.flush() {
+            Flush::Done => {
+                let id = c.id;
+                if c.closing {
+                    self.remove(token);
+                    return;
+                }
+                if std::mem::take(&mut c.owes_writable) {
+                    self.deferred.push(Input::Writable { conn: id });
+                }
+            }
+            Flush::Blocked => {}
+            Flush::Failed => {
+                let id = c.id;
+                let closing = c.closing;
+                self.remove(token);
+                if !closing {
+                    self.deferred.push(Input::Reset { conn: id });
+                }
+            }
+        }
+    }
+
+    /// Reads `token` until it would block, feeding the core.
+    fn read(&mut self, token: usize) {
+        loop {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            if c.paused || c.closing || c.connecting {
+                return;
+            }
+            let id = c.id;
+            match c.stream.read(&mut self.buf) {
+                Ok(0) => {
+                    self.input(Input::Eof { conn: id });
+                    return;
+                }
+                Ok(n) => {
+                    let data = Bytes::copy_from_slice(&self.buf[..n]);
+                    self.input(Input::Received { conn: id, data });
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.remove(token);
+                    self.input(Input::Reset { conn: id });
+                    return;
+                }
+            }
+            self.run_deferred();
+        }
+    }
+
+    fn run_deferred(&mut self) {
+        while !self.deferred.is_empty() {
+            let batch = std::mem::take(&mut self.deferred);
+            for input in batch {
+                self.input(input);
+            }
+        }
+        while let Some(t) = self.pending_reads.pop() {
+            self.read(t);
+        }
+    }
+}
+
+impl Loop {
+    fn writable_event(&mut self, token: usize) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if c.connecting {
+            let id = c.id;
+            match c.stream.take_error() {
+                Ok(Some(e)) | Err(e) => {
+                    self.remove(token);
+                    let error = if e.kind() == ErrorKind::TimedOut {
+                        ConnectError::TimedOut
+                    } else {
+                        ConnectError::Failed(e.to_string())
+                    };
+                    self.input(Input::ConnectFailed { conn: id, error });
+                    return;
+                }
+                Ok(None) => {}
+            }
+            match c.stream.peer_addr() {
+                Ok(_) => {
+                    c.connecting = false;
+                    self.input(Input::Connected { conn: id });
+                }
+                Err(e) if e.kind() == ErrorKind::NotConnected => return,
+                Err(e) => {
+                    self.remove(token);
+                    self.input(Input::ConnectFailed {
+                        conn: id,
+                        error: ConnectError::Failed(e.to_string()),
+                    });
+                    return;
+                }
+            }
+        }
+        self.flush(token);
+    }
+}
+
+// Deferred inputs and reads live beside the loop (see `Loop::run_deferred`).
+impl Loop {
+    fn new(poll: Poll, worker: Worker) -> Self {
+        Loop {
+            poll,
+            worker,
+            origin: Instant::now(),
+            conns: HashMap::new(),
+            tokens: HashMap::new(),
+            next_token: 0,
+            buf: vec![0; READ_BUF],
+            deferred: Vec::new(),
+            pending_reads: Vec::new(),
+        }
+    }
+}
+
+fn http_date_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    trafficcop_core::http::http_date(secs)
+}
+
+/// Runs one worker until it is stopped (or drained).
+pub fn run(
+    listeners: Vec<(usize, std::net::TcpListener)>,
+    shared: Arc<Shared>,
+    hostname: String,
+) -> std::io::Result<()> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    if let Ok(mut w) = shared.wakers.lock() {
+        w.push(waker);
+    }
+    let mut generation = shared.generation.load(Ordering::SeqCst);
+    let mut lp = Loop::new(poll, Worker::new(shared.config(), &hostname));
+    let mut listeners: Vec<(usize, TcpListener)> = listeners
+        .into_iter()
+        .map(|(ep, l)| (ep, TcpListener::from_std(l)))
+        .collect();
+    for (i, (_, l)) in listeners.iter_mut().enumerate() {
+        lp.poll
+            .registry()
+            .register(l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+    }
+    let mut events = Events::with_capacity(1024);
+    let mut draining = false;
+    let mut last_date = Instant::now() - Duration::from_secs(2);
+    loop {
+        if last_date.elapsed() >= Duration::from_secs(1) {
+            lp.worker.set_date(http_date_now());
+            last_date = Instant::now();
+        }
+        let now = lp.now();
+        let mut timeout = Duration::from_millis(100);
+        if let Some(t) = lp.worker.poll_timeout() {
+            timeout = timeout.min(Duration::from_nanos(t.0.saturating_sub(now.0)));
+        }
+        if let Err(e) = lp.poll.poll(&mut events, Some(timeout)) {
+            if e.kind() != ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        for ev in events.iter() {
+            let token = ev.token().0;
+            if token == WAKER.0 {
+                continue;
+            }
+            if token >= LISTENER_BASE {
+                let i = token - LISTENER_BASE;
+                loop {
+                    if draining {
+                        break;
+                    }
+                    match listeners[i].1.accept() {
+                        Ok((stream, peer)) => {
+                            let _ = stream.set_nodelay(true);
+                            let now = lp.now();
+                            let id = lp.worker.accept(now, listeners[i].0, peer);
+                            if lp.add(stream, id, false).is_err() {
+                                lp.input(Input::Reset { conn: id });
+                            }
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => break,
+                    }
+                }
+                continue;
+            }
+            if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+                lp.writable_event(token);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                lp.read(token);
+            }
+            lp.run_deferred();
+        }
+        let now = lp.now();
+        if lp.worker.poll_timeout().is_some_and(|t| t <= now) {
+            lp.worker.handle_timeout(now);
+            lp.carry_out();
+            lp.run_deferred();
+        }
+        let g = shared.generation.load(Ordering::SeqCst);
+        if g != generation {
+            generation = g;
+            lp.input(Input::Config(shared.config()));
+            lp.run_deferred();
+        }
+        match shared.control.load(Ordering::SeqCst) {
+            DRAIN if !draining => {
+                draining = true;
+                for (_, l) in &mut listeners {
+                    let _ = lp.poll.registry().deregister(l);
+                }
+                listeners.clear();
+                lp.input(Input::Shutdown);
+                lp.run_deferred();
+            }
+            STOP => return Ok(()),
+            _ => {}
+        }
+        if draining && lp.worker.connection_counts() == (0, 0) && lp.conns.is_empty() {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Picking the runtime adapter (`--runtime=tokio|mio` or `TRAFFICCOP_RUNTIME`, our extension)
+//! and talking to it the same way whichever it is: publish configurations, drain, stop, join.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use trafficcop_core::proxy::CompiledConfig;
+
+/// Which adapter runs the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// `adapters/tokio`.
+    Tokio,
+    /// `adapters/mio`.
+    Mio,
+}
+
+impl Runtime {
+    /// Parses `tokio` or `mio`.
+    pub fn parse(s: &str) -> Option<Runtime> {
+        match s {
+            "tokio" => Some(Runtime::Tokio),
+            "mio" => Some(Runtime::Mio),
+            _ => None,
+        }
+    }
+}
+
+/// Removes `--runtime=X` from `args` (it is ours, not a Traefik flag) and returns the runtime:
+/// the flag, else `TRAFFICCOP_RUNTIME`, else the default.
+pub fn take_runtime(args: &mut Vec<String>) -> Result<Runtime, String> {
+    let mut chosen = None;
+    let mut rest = Vec::with_capacity(args.len());
+    for a in args.drain(..) {
+        match a
+            .strip_prefix("--runtime=")
+            .or_else(|| a.strip_prefix("-runtime="))
+        {
+            Some(v) => {
+                chosen = Some(
+                    Runtime::parse(v)
+                        .ok_or_else(|| format!("unknown runtime {v:?} (tokio or mio)"))?,
+                )
+            }
+            None => rest.push(a),
+        }
+    }
+    *args = rest;
+    if let Some(r) = chosen {
+        return Ok(r);
+    }
+    match std::env::var("TRAFFICCOP_RUNTIME") {
+        Ok(v) if !v.is_empty() => Runtime::parse(&v)
+            .ok_or_else(|| format!("unknown TRAFFICCOP_RUNTIME {v:?} (tokio or mio)")),
+        _ => Ok(DEFAULT),
+    }
+}
+
+/// The default runtime.
+pub const DEFAULT: Runtime = Runtime::Tokio;
+
+/// Running workers of either adapter.
+pub enum Workers {
+    /// tokio workers and their channels.
+    Tokio {
+        /// Configuration snapshots.
+        config: watch::Sender<Arc<CompiledConfig>>,
+        /// Drain/stop requests.
+        control: watch::Sender<trafficcop_tokio::Control>,
+        /// The threads.
+        running: trafficcop_tokio::Running,
+    },
+    /// mio workers and their shared state.
+    Mio {
+        /// Configuration and control.
+        shared: Arc<trafficcop_mio::Shared>,
+        /// The threads.
+        running: trafficcop_mio::Running,
+    },
+}
+
+/// A cloneable handle to publish configurations and request shutdown.
+#[derive(Clone)]
+pub enum Handle {
+    /// tokio channels.
+    Tokio(
+        watch::Sender<Arc<CompiledConfig>>,
+        watch::Sender<trafficcop_tokio::Control>,
+    ),
+    /// mio shared state.
+    Mio(Arc<trafficcop_mio::Shared>),
+}
+
+impl Handle {
+    /// Publishes a configuration snapshot to every worker.
+    pub fn publish(&self, config: Arc<CompiledConfig>) {
+        match self {
+            Handle::Tokio(c, _) => {
+                let _ = c.send(config);
+            }
+            Handle::Mio(s) => s.set_config(config),
+        }
+    }
+
+    /// Stop accepting and finish in-flight work.
+    pub fn drain(&self) {
+        match self {
+            Handle::Tokio(_, c) => {
+                let _ = c.send(trafficcop_tokio::Control::Drain);
+            }
+            Handle::Mio(s) => s.set_control(trafficcop_mio::DRAIN),
+        }
+    }
+
+    /// Close everything now.
+    pub fn stop(&self) {
+        match self {
+            Handle::Tokio(_, c) => {
+                let _ = c.send(trafficcop_tokio::Control::Stop);
+            }
+            Handle::Mio(s) => s.set_control(trafficcop_mio::STOP),
+        }
+    }
+}
+
+impl Workers {
+    /// Binds the listeners and starts `workers` threads of `runtime`.
+    pub fn start(
+        runtime: Runtime,
+        workers: usize,
+        listeners: Vec<(usize, SocketAddr)>,
+        hostname: String,
+        config: Arc<CompiledConfig>,
+    ) -> std::io::Result<Workers> {
+        match runtime {
+            Runtime::Tokio => {
+                let (config_tx, config_rx) = watch::channel(config);
+                let (control_tx, control_rx) = watch::channel(trafficcop_tokio::Control::Run);
+                let settings = trafficcop_tokio::Settings {
+                    workers,
+                    listeners,
+                    hostname,
+                };
+                let running = trafficcop_tokio::start(settings, config_rx, control_rx)?;
+                Ok(Workers::Tokio {
+                    config: config_tx,
+                    control: control_tx,
+                    running,
+                })
+            }
+            Runtime::Mio => {
+                let shared = trafficcop_mio::Shared::new(config);
+                let settings = trafficcop_mio::Settings {
+                    workers,
+                    listeners,
+                    hostname,
+                };
+                let running = trafficcop_mio::start(settings, shared.clone())?;
+                Ok(Workers::Mio { shared, running })
+            }
+        }
+    }
+
+    /// A handle for publishing and shutdown.
+    pub fn handle(&self) -> Handle {
+        match self {
+            Workers::Tokio {
+                config, control, ..
+            } => Handle::Tokio(config.clone(), control.clone()),
+            Workers::Mio { shared, .. } => Handle::Mio(shared.clone()),
+        }
+    }
+
+    /// Waits for the workers to stop.
+    pub fn join(self) -> std::io::Result<()> {
+        match self {
+            Workers::Tokio { running, .. } => running.join(),
+            Workers::Mio { running, .. } => running.join(),
+        }
+    }
+}
