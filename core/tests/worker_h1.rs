@@ -201,7 +201,8 @@ fn backend_failures() {
         up,
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
     );
-    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+    // Traefik answers 500 to a response Go cannot parse (it is not a network error).
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 500 Internal Server Error\r\n"));
 }
 
 #[test]
@@ -304,4 +305,57 @@ fn config_reload_applies_to_new_requests() {
     );
     let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
     assert!(sent_to(&out, c).starts_with("HTTP/1.1 418 I'm a teapot\r\n"));
+}
+
+#[test]
+fn a_dead_pooled_connection_is_retried_once_for_idempotent_requests() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET /1 HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    // The pooled connection is reused, then the backend closes it before answering.
+    let out = h.recv(c, "GET /2 HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(connect(&out).is_none());
+    let out = h.input(Input::Eof { conn: up });
+    let (up2, ..) = connect(&out).expect("retried on a new connection");
+    assert_eq!(sent_to(&out, c), "", "no error sent to the client");
+    let out = h.input(Input::Connected { conn: up2 });
+    assert!(sent_to(&out, up2).starts_with("GET /2 HTTP/1.1\r\n"));
+    let out = h.recv(up2, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nok"));
+    // A POST is not retried: the client gets 502.
+    let out = h.recv(
+        c,
+        "POST /3 HTTP/1.1\r\nHost: app.example\r\nContent-Length: 1\r\n\r\nx",
+    );
+    assert!(connect(&out).is_none());
+    let out = h.input(Input::Eof { conn: up2 });
+    assert!(connect(&out).is_none());
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+}
+
+#[test]
+fn unsolicited_101_and_interim_floods_are_500() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(
+        up,
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    );
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 500 Internal Server Error\r\n"));
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, &"HTTP/1.1 100 Continue\r\n\r\n".repeat(1025));
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.contains("HTTP/1.1 500 Internal Server Error\r\n"),
+        "{resp}"
+    );
+    assert_eq!(resp.matches("100 Continue").count(), 1024);
 }

@@ -25,27 +25,49 @@ const MAX_HEADERS: usize = 512;
 /// The most response-head bytes read from a backend (Go's transport default is 1 MiB).
 pub const MAX_RESPONSE_HEAD: usize = 1 << 20;
 
+/// The end of a head: an empty line (`\r\n` or bare `\n`), as an index just past it.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut line_start = 0;
+    for (i, b) in buf.iter().enumerate() {
+        if *b == b'\n' {
+            let line = &buf[line_start..i];
+            if line.is_empty() || line == b"\r" {
+                return Some(i + 1);
+            }
+            line_start = i + 1;
+        }
+    }
+    None
+}
+
 /// Parses a response head from `buf`. `head_request` is whether the request was HEAD.
 pub fn parse_response(
     buf: &[u8],
     head_request: bool,
 ) -> Result<Option<(ParsedResponse, usize)>, ResponseError> {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) else {
+    // Go's reader accepts bare LF line endings in responses (the head is re-written with CRLF
+    // before it reaches the client, so nothing ambiguous is relayed); a bare CR is refused.
+    let Some(end) = head_end(buf) else {
         if buf.len() > MAX_RESPONSE_HEAD {
             return Err(ResponseError("response head too large"));
         }
-        if buf.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') || buf.first() == Some(&b'\n') {
-            return Err(ResponseError("bare LF in response head"));
+        // Go fails as soon as the first line is not a status line.
+        if let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+            if !buf[..nl].starts_with(b"HTTP/") {
+                return Err(ResponseError("malformed HTTP response"));
+            }
+        } else if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
+            return Err(ResponseError("malformed HTTP response"));
         }
         return Ok(None);
     };
     let head_bytes = &buf[..end];
-    for (i, b) in head_bytes.iter().enumerate() {
-        if (*b == b'\n' && (i == 0 || head_bytes[i - 1] != b'\r'))
-            || (*b == b'\r' && head_bytes.get(i + 1) != Some(&b'\n'))
-        {
-            return Err(ResponseError("bare CR or LF in response head"));
-        }
+    if head_bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && head_bytes.get(i + 1) != Some(&b'\n'))
+    {
+        return Err(ResponseError("bare CR in response head"));
     }
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut storage);
@@ -85,11 +107,11 @@ pub fn parse_response(
     let framing = if no_body {
         Framing::Empty
     } else if !te.is_empty() {
-        if chunked {
-            Framing::Chunked
-        } else {
-            Framing::Close
+        if !chunked || te.len() > 1 || !te[0].trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            // Go's transport only speaks chunked.
+            return Err(ResponseError("unsupported transfer encoding"));
         }
+        Framing::Chunked
     } else if !cls.is_empty() {
         let first = cls[0].trim_ascii();
         if cls.iter().any(|c| c.trim_ascii() != first) {
@@ -103,9 +125,6 @@ pub fn parse_response(
     } else {
         Framing::Close
     };
-    if !te.is_empty() && !chunked {
-        // Unknown codings: read to close, and never reuse the connection.
-    }
     let conn_close = headers.has_token("Connection", "close");
     let keep_alive = framing != Framing::Close
         && match version {
@@ -172,9 +191,19 @@ mod tests {
         )
         .is_err());
         assert!(p("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", false).is_err());
-        assert!(p("HTTP/1.1 200 OK\nX: y\n\n", false).is_err());
+        assert!(p("HTTP/1.1 200 OK\r\nX: y\rz\r\n\r\n", false).is_err());
+        assert!(p("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false).is_err());
         assert!(p("HTTX/1.1 200 OK\r\n\r\n", false).is_err());
         assert!(p("HTTP/1.1 20 OK\r\n\r\n", false).is_err());
+    }
+
+    #[test]
+    fn bare_lf_heads_are_read_as_go_does() {
+        let (r, n) = p("HTTP/1.1 200 OK\nContent-Length: 2\nX: y\n\nok", false)
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.head.status, r.framing, n), (200, Framing::Length(2), 40));
+        assert_eq!(r.head.headers.get_str("X"), Some("y"));
     }
 
     #[test]

@@ -430,6 +430,11 @@ impl Worker {
             req_chunked,
             pending: Vec::new(),
             request_done: req.body == RequestBody::None,
+            interim: 0,
+            reused: false,
+            retry_head: None,
+            key: key.clone(),
+            transport: transport.clone(),
             http10: req.head.version == crate::http::Version::Http10,
             head_request: method == "HEAD",
             keep_alive: req.keep_alive && !self.shutting_down,
@@ -446,46 +451,19 @@ impl Worker {
             client_ip,
             absolute_target: absolute_target.clone(),
         };
-        // An idle pooled connection, or a new one.
-        let pooled = loop {
-            match self.pools.get_mut(&key).and_then(Vec::pop) {
-                Some(c) if self.up.contains_key(&c) => break Some(c),
-                Some(_) => continue,
-                None => break None,
-            }
-        };
-        let up_id = match pooled {
-            Some(c) => c,
-            None => {
-                let c = self.alloc();
-                self.up.insert(
-                    c,
-                    Up {
-                        key: key.clone(),
-                        down: None,
-                        state: UState::Connecting,
-                        buf: Vec::new(),
-                        deadline: Some(now.after(transport.dial_timeout)),
-                        unacked: 0,
-                        paused: false,
-                        max_idle: transport.max_idle_per_host,
-                        idle_timeout: transport.idle_conn_timeout,
-                    },
-                );
-                self.note_deadline(Some(now.after(transport.dial_timeout)));
-                self.out.push_back(Output::Connect {
-                    conn: c,
-                    host: key.0.clone(),
-                    port: key.1,
-                });
-                c
-            }
-        };
+        let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
+        let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+        let retry_head =
+            (reused && idempotent && txn.request_done && !txn.upgrade).then(|| head_bytes.clone());
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
         d.state = DState::Active(Box::new(Txn {
             up: Some(up_id),
+            reused,
+            retry_head,
+            key,
+            transport,
             ..txn
         }));
         if let DState::Active(t) = &mut d.state {
@@ -498,6 +476,47 @@ impl Worker {
             u.deadline = None;
             self.flush_pending(now, id);
         }
+    }
+
+    /// An upstream connection to `key`: an idle pooled one when `may_reuse` and one is there
+    /// (returned with `true`), else a new one being dialled.
+    pub(super) fn open_upstream(
+        &mut self,
+        now: Timestamp,
+        key: &(String, u16),
+        transport: &super::compile::TransportSettings,
+        may_reuse: bool,
+    ) -> (ConnId, bool) {
+        if may_reuse {
+            while let Some(c) = self.pools.get_mut(key).and_then(Vec::pop) {
+                if self.up.contains_key(&c) {
+                    return (c, true);
+                }
+            }
+        }
+        let c = self.alloc();
+        let deadline = now.after(transport.dial_timeout);
+        self.up.insert(
+            c,
+            Up {
+                key: key.clone(),
+                down: None,
+                state: UState::Connecting,
+                buf: Vec::new(),
+                deadline: Some(deadline),
+                unacked: 0,
+                paused: false,
+                max_idle: transport.max_idle_per_host,
+                idle_timeout: transport.idle_conn_timeout,
+            },
+        );
+        self.note_deadline(Some(deadline));
+        self.out.push_back(Output::Connect {
+            conn: c,
+            host: key.0.clone(),
+            port: key.1,
+        });
+        (c, false)
     }
 
     /// The upstream is ready: sends what was kept for it.

@@ -24,6 +24,17 @@ pub(super) struct Txn {
     /// Bytes for the upstream while it is still connecting.
     pub pending: Vec<u8>,
     pub request_done: bool,
+    /// Interim responses relayed so far.
+    pub interim: u32,
+    /// The upstream connection came from the pool (it may have died while idle).
+    pub reused: bool,
+    /// The upstream request head, kept to retry an idempotent request once on a new connection
+    /// when a pooled connection turns out dead (as Go's transport does).
+    pub retry_head: Option<Vec<u8>>,
+    /// The backend server's address, for a retry.
+    pub key: (String, u16),
+    /// The service's transport settings, for a retry.
+    pub transport: super::compile::TransportSettings,
     /// The client spoke HTTP/1.0: answers are `HTTP/1.0`, never chunked.
     pub http10: bool,
     pub head_request: bool,

@@ -12,6 +12,9 @@ use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
 use super::worker::{DState, UState, Worker};
 
+/// Interim (1xx) responses relayed per request before the backend is considered broken.
+const MAX_INTERIM: u32 = 1024;
+
 impl Worker {
     pub(super) fn up_connected(&mut self, now: Timestamp, id: ConnId) {
         let Some(u) = self.up.get_mut(&id) else {
@@ -131,8 +134,10 @@ impl Worker {
                 // Waiting for the response head.
                 match parse_response(&u.buf, txn.head_request) {
                     Err(_) => {
+                        // A response Go's transport cannot parse is not a network error:
+                        // Traefik answers 500.
                         self.close_up(id);
-                        self.fail_txn(down, 502);
+                        self.fail_txn(down, 500);
                         return;
                     }
                     Ok(None) => return,
@@ -153,8 +158,21 @@ impl Worker {
                             self.send(id, client_rest);
                             return;
                         }
+                        if head.status == 101 {
+                            // Go's transport refuses a 101 to a request that did not ask to
+                            // upgrade (Traefik answers 500).
+                            self.close_up(id);
+                            self.fail_txn(down, 500);
+                            return;
+                        }
                         if (100..200).contains(&head.status) {
-                            // Interim responses are relayed as they come.
+                            // Interim responses are relayed as they come, up to a bound.
+                            txn.interim += 1;
+                            if txn.interim > MAX_INTERIM {
+                                self.close_up(id);
+                                self.fail_txn(down, 500);
+                                return;
+                            }
                             let mut out = Vec::new();
                             forward::downstream_response(&mut head);
                             encode_response_head(&head, txn.http10, &mut out);
@@ -349,11 +367,43 @@ impl Worker {
                         }
                     }
                 } else {
+                    // Nothing received: Go's io.EOF, a 502. Part of a head: an unexpected EOF,
+                    // which Traefik answers with 500.
+                    let partial = self.up.get(&id).is_some_and(|u| !u.buf.is_empty());
                     self.close_up(id);
-                    self.fail_txn(down, 502);
+                    if partial {
+                        self.fail_txn(down, 500);
+                    } else if !self.retry(now, down) {
+                        self.fail_txn(down, 502);
+                    }
                 }
             }
         }
+    }
+
+    /// A pooled connection died before answering an idempotent request: sends it again, once,
+    /// on a new connection (Go's transport does the same). Returns whether it did.
+    fn retry(&mut self, now: Timestamp, down: ConnId) -> bool {
+        let Some(DState::Active(txn)) = self.down.get_mut(&down).map(|d| &mut d.state) else {
+            return false;
+        };
+        if !txn.reused || txn.resp.is_some() {
+            return false;
+        }
+        let Some(head) = txn.retry_head.take() else {
+            return false;
+        };
+        let (key, transport) = (txn.key.clone(), txn.transport.clone());
+        let (up, _) = self.open_upstream(now, &key, &transport, false);
+        if let Some(DState::Active(txn)) = self.down.get_mut(&down).map(|d| &mut d.state) {
+            txn.up = Some(up);
+            txn.reused = false;
+            txn.pending = head;
+        }
+        if let Some(u) = self.up.get_mut(&up) {
+            u.down = Some(down);
+        }
+        true
     }
 
     /// Closes an upstream whose transaction will still be finished (its `up` id is forgotten).
