@@ -7,7 +7,7 @@ SHARED="${TRAFFICCOP_SHARED:-$(cd .. && pwd)/shared}"
 
 cargo test --workspace
 # The black-box proxy tests again on the mio adapter (both runtimes must pass them).
-TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy
+TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos
 
 cargo build --release -p trafficcop
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/trafficcop"
