@@ -482,3 +482,66 @@ fn reload_under_load_drops_no_request_on_unchanged_routes() {
     }
     assert!(total > 100, "only {total} requests completed");
 }
+
+/// Peak resident memory of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_100_mib_response_streams_to_a_slow_reader_with_flat_memory() {
+    const SIZE: usize = 100 << 20;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                if read_head(&mut r).is_some() {
+                    let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\n\r\n");
+                    let block = vec![b'z'; 1 << 20];
+                    for _ in 0..SIZE / block.len() {
+                        if w.write_all(&block).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let p = Proxy::start("bigbody", &dynamic(port, port));
+    let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        .unwrap();
+    // A slow start: the proxy must stop reading the backend instead of buffering.
+    std::thread::sleep(Duration::from_millis(1500));
+    let during = peak_rss_kib(p.child.id());
+    let mut r = BufReader::new(s);
+    let head = read_head(&mut r).unwrap();
+    assert!(head.contains(&format!("Content-Length: {SIZE}")), "{head}");
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    while total < SIZE {
+        let n = r.read(&mut buf).unwrap();
+        assert!(n > 0, "truncated at {total}");
+        total += n;
+    }
+    let peak = peak_rss_kib(p.child.id());
+    eprintln!(
+        "100 MiB through the proxy: peak RSS {} KiB (after the slow start: {} KiB)",
+        peak, during
+    );
+    assert!(
+        peak < 48 * 1024,
+        "peak RSS {peak} KiB: the body was buffered"
+    );
+}
