@@ -1,2 +1,4 @@
-//! Property tests and (later) the deterministic simulator over the core. The tests live in
-//! `tests/`.
+//! Property tests and the deterministic simulator over the core. The tests live in `tests/`;
+//! the simulator is [`sim`].
+
+pub mod sim;
