@@ -4,6 +4,8 @@
 //! feed it bytes, timers and configuration snapshots, and it answers with bytes to send and
 //! connections to open. See `ARCHITECTURE.md` at the repository root.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod h1;
 pub mod http;

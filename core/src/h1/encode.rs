@@ -5,13 +5,31 @@ use crate::http::{status_text, LocalResponse, RequestHead, ResponseHead};
 /// Appends `name: value\r\n` for every header line, sorted by name as Go's `Header.Write`
 /// does (lines of one name keep their order).
 fn write_headers(headers: &crate::http::Headers, out: &mut Vec<u8>) {
-    let mut lines: Vec<&crate::http::Header> = headers.iter().collect();
-    lines.sort_by(|a, b| a.name.cmp(&b.name));
-    for h in lines {
+    let mut write = |h: &crate::http::Header| {
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(&h.value);
         out.extend_from_slice(b"\r\n");
+    };
+    let n = headers.len();
+    if n <= 64 {
+        // Sort line indices on the stack (stable: lines of one name keep their order).
+        let mut idx = [0u8; 64];
+        for (i, slot) in idx.iter_mut().enumerate().take(n) {
+            *slot = i as u8;
+        }
+        let line = |i: u8| headers.line(usize::from(i)).expect("index in range");
+        let order = &mut idx[..n];
+        order.sort_by(|a, b| line(*a).name.cmp(&line(*b).name));
+        for i in order.iter() {
+            write(line(*i));
+        }
+        return;
+    }
+    let mut lines: Vec<&crate::http::Header> = headers.iter().collect();
+    lines.sort_by(|a, b| a.name.cmp(&b.name));
+    for h in lines {
+        write(h);
     }
 }
 
@@ -36,6 +54,7 @@ pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
 pub fn encode_response_head(head: &ResponseHead, http10: bool, out: &mut Vec<u8>) {
     let reason = status_text(head.status);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    out.reserve(64 + head.headers.len() * 48);
     out.extend_from_slice(format!("{version} {} {}\r\n", head.status, reason).as_bytes());
     write_headers(&head.headers, out);
     out.extend_from_slice(b"\r\n");

@@ -125,7 +125,7 @@ pub fn parse_request(
         Version::Http11
     };
     let target = req.path.unwrap_or_default();
-    let mut headers = Headers::new();
+    let mut headers = Headers::with_capacity(req.headers.len() + 8);
     let mut hosts: Vec<&[u8]> = Vec::new();
     for h in req.headers.iter() {
         if h.value
@@ -174,20 +174,18 @@ fn version_error(head: &[u8]) -> RequestError {
 
 /// The end of the head (`\r\n\r\n`), as an index just past it.
 fn find_head_end(data: &[u8]) -> Option<usize> {
-    data.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
+    memchr::memmem::find(data, b"\r\n\r\n").map(|i| i + 4)
 }
 
 /// Every LF must follow a CR, and every CR must precede an LF.
 fn check_line_endings(data: &[u8]) -> Result<(), RequestError> {
-    for (i, b) in data.iter().enumerate() {
-        match b {
-            b'\n' if i == 0 || data[i - 1] != b'\r' => return Err(RequestError::bad("")),
-            b'\r' if i + 1 < data.len() && data[i + 1] != b'\n' => {
-                return Err(RequestError::bad(""))
-            }
-            _ => {}
+    for i in memchr::memchr2_iter(b'\r', b'\n', data) {
+        let bad = match data[i] {
+            b'\n' => i == 0 || data[i - 1] != b'\r',
+            _ => i + 1 < data.len() && data[i + 1] != b'\n',
+        };
+        if bad {
+            return Err(RequestError::bad(""));
         }
     }
     Ok(())

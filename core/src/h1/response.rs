@@ -28,14 +28,12 @@ pub const MAX_RESPONSE_HEAD: usize = 1 << 20;
 /// The end of a head: an empty line (`\r\n` or bare `\n`), as an index just past it.
 fn head_end(buf: &[u8]) -> Option<usize> {
     let mut line_start = 0;
-    for (i, b) in buf.iter().enumerate() {
-        if *b == b'\n' {
-            let line = &buf[line_start..i];
-            if line.is_empty() || line == b"\r" {
-                return Some(i + 1);
-            }
-            line_start = i + 1;
+    for i in memchr::memchr_iter(b'\n', buf) {
+        let line = &buf[line_start..i];
+        if line.is_empty() || line == b"\r" {
+            return Some(i + 1);
         }
+        line_start = i + 1;
     }
     None
 }
@@ -62,11 +60,7 @@ pub fn parse_response(
         return Ok(None);
     };
     let head_bytes = &buf[..end];
-    if head_bytes
-        .iter()
-        .enumerate()
-        .any(|(i, b)| *b == b'\r' && head_bytes.get(i + 1) != Some(&b'\n'))
-    {
+    if memchr::memchr_iter(b'\r', head_bytes).any(|i| head_bytes.get(i + 1) != Some(&b'\n')) {
         return Err(ResponseError("bare CR in response head"));
     }
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -86,7 +80,7 @@ pub fn parse_response(
     } else {
         Version::Http11
     };
-    let mut headers = Headers::new();
+    let mut headers = Headers::with_capacity(resp.headers.len() + 4);
     for h in resp.headers.iter() {
         if h.value
             .iter()

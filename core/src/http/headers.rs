@@ -3,11 +3,102 @@
 
 use crate::rule::RequestHeaders;
 
+/// A canonical header name: the common ones are static (no allocation per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderName {
+    /// One of [`COMMON`].
+    Static(&'static str),
+    /// Any other name.
+    Owned(String),
+}
+
+impl std::ops::Deref for HeaderName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            HeaderName::Static(s) => s,
+            HeaderName::Owned(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq<&str> for HeaderName {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+/// Header names common enough to be kept without allocating.
+pub const COMMON: &[&str] = &[
+    "Accept",
+    "Accept-Encoding",
+    "Accept-Language",
+    "Authorization",
+    "Cache-Control",
+    "Connection",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "Cookie",
+    "Date",
+    "Etag",
+    "Expect",
+    "Host",
+    "Keep-Alive",
+    "Last-Modified",
+    "Location",
+    "Origin",
+    "Referer",
+    "Server",
+    "Set-Cookie",
+    "Transfer-Encoding",
+    "Upgrade",
+    "User-Agent",
+    "Vary",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Server",
+    "X-Real-Ip",
+    "X-Request-Id",
+    "Accept-Ranges",
+    "Content-Range",
+    "Range",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Pragma",
+    "Sec-Websocket-Key",
+    "Sec-Websocket-Version",
+    "Sec-Websocket-Accept",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Strict-Transport-Security",
+];
+
+/// The canonical name of `name`, static when it is a [`COMMON`] one.
+pub fn header_name(name: &str) -> HeaderName {
+    for c in COMMON {
+        // A name equal to a common one but for case canonicalises to exactly that spelling
+        // (common names are valid tokens, so only letter case changes).
+        if c.len() == name.len() && c.eq_ignore_ascii_case(name) {
+            return HeaderName::Static(c);
+        }
+    }
+    HeaderName::Owned(canonical_name(name))
+}
+
 /// One header line: canonical name and raw value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// The canonical name (Go's `CanonicalMIMEHeaderKey`).
-    pub name: String,
+    pub name: HeaderName,
     /// The value bytes (without surrounding whitespace).
     pub value: Vec<u8>,
 }
@@ -21,6 +112,20 @@ pub struct Headers {
 /// Go's `CanonicalMIMEHeaderKey`: upper-cases the first letter and every letter after `-`,
 /// lower-cases the rest; names with bytes outside the token set (or a space) are kept as is.
 pub fn canonical_name(name: &str) -> String {
+    // Fast path: most names arrive canonical already.
+    let mut upper = true;
+    let canonical = name.bytes().all(|b| {
+        let ok = if upper {
+            !b.is_ascii_lowercase()
+        } else {
+            !b.is_ascii_uppercase()
+        };
+        upper = b == b'-';
+        ok && (b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    });
+    if canonical {
+        return name.to_string();
+    }
     let valid = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
@@ -46,6 +151,13 @@ impl Headers {
         Headers::default()
     }
 
+    /// An empty list with room for `n` lines.
+    pub fn with_capacity(n: usize) -> Self {
+        Headers {
+            lines: Vec::with_capacity(n),
+        }
+    }
+
     /// The number of header lines.
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -56,6 +168,11 @@ impl Headers {
         self.lines.is_empty()
     }
 
+    /// The line at `index` (in received order).
+    pub fn line(&self, index: usize) -> Option<&Header> {
+        self.lines.get(index)
+    }
+
     /// Every line, in order.
     pub fn iter(&self) -> impl Iterator<Item = &Header> {
         self.lines.iter()
@@ -64,7 +181,7 @@ impl Headers {
     /// Appends a line (the name is canonicalised).
     pub fn append(&mut self, name: &str, value: impl Into<Vec<u8>>) {
         self.lines.push(Header {
-            name: canonical_name(name),
+            name: header_name(name),
             value: value.into(),
         });
     }

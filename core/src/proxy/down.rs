@@ -380,8 +380,26 @@ impl Worker {
 
         // The request as the backend sees it.
         let method = req.head.method.clone();
-        let target_for_log = req.head.target();
-        let mut head = req.head.clone();
+        let target_for_log = if self.access_records {
+            req.head.target()
+        } else {
+            String::new()
+        };
+        let mw_request = (!chain.is_empty()).then(|| req.head.clone());
+        let client_host = req.head.host.clone();
+        let http10 = req.head.version == crate::http::Version::Http10;
+        // The head moves to the backend request (no copy of its headers).
+        let mut head = std::mem::replace(
+            &mut req.head,
+            crate::http::RequestHead {
+                method: String::new(),
+                path: String::new(),
+                raw_query: None,
+                host: String::new(),
+                version: crate::http::Version::Http11,
+                headers: crate::http::Headers::new(),
+            },
+        );
         if server.preserve_path && !server.path.is_empty() {
             let base = server.path.trim_end_matches('/');
             head.path = format!("{base}{}", head.path);
@@ -411,7 +429,7 @@ impl Worker {
             }
         };
         let host = if service.pass_host_header {
-            req.head.host.clone()
+            client_host
         } else {
             server.authority.clone()
         };
@@ -435,7 +453,7 @@ impl Worker {
             retry_head: None,
             key: key.clone(),
             transport: transport.clone(),
-            http10: req.head.version == crate::http::Version::Http10,
+            http10,
             head_request: method == "HEAD",
             keep_alive: req.keep_alive && !self.shutting_down,
             upgrade: req.upgrade,
@@ -443,10 +461,18 @@ impl Worker {
             response_header_timeout: transport.response_header_timeout,
             method,
             target: target_for_log,
-            router: router.name.clone(),
-            server: server.url.clone(),
+            router: if self.access_records {
+                router.name.clone()
+            } else {
+                String::new()
+            },
+            server: if self.access_records {
+                server.url.clone()
+            } else {
+                String::new()
+            },
             middlewares: chain.clone(),
-            mw_request: (!chain.is_empty()).then(|| req.head.clone()),
+            mw_request,
             entry_point: ep.name.clone(),
             client_ip,
             absolute_target: absolute_target.clone(),

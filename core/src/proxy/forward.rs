@@ -39,6 +39,10 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// Whether a header name is one of the forwarded family, also in its underscore spelling.
 fn is_forwarded(name: &str) -> bool {
+    // Every managed name starts with `X` and is 9 to 31 bytes long.
+    if !name.starts_with(['X', 'x']) || !(9..=31).contains(&name.len()) {
+        return false;
+    }
     FORWARDED.iter().any(|f| {
         f.len() == name.len()
             && f.bytes()

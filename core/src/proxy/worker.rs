@@ -78,6 +78,8 @@ pub struct Worker {
     /// A lower bound of every connection deadline (it may be early after a deadline is
     /// cleared; `handle_timeout` recomputes it exactly).
     earliest: Option<Timestamp>,
+    /// Whether access records are produced (see [`Worker::set_access_records`]).
+    pub(super) access_records: bool,
 }
 
 impl Worker {
@@ -95,7 +97,14 @@ impl Worker {
             shutting_down: false,
             date: String::new(),
             earliest: None,
+            access_records: false,
         }
+    }
+
+    /// Turns access records ([`Event::Access`] from [`Worker::poll_event`]) on or off; they are
+    /// off by default so that requests cost nothing for them when no access log is written.
+    pub fn set_access_records(&mut self, on: bool) {
+        self.access_records = on;
     }
 
     /// Sets the `Date` header value of TrafficCop's own responses (the adapter calls this
@@ -226,6 +235,9 @@ impl Worker {
     /// Queues an observation; the oldest are dropped beyond a bound, so an adapter that does not
     /// poll events cannot make memory grow.
     pub(super) fn record(&mut self, event: Event) {
+        if !self.access_records {
+            return;
+        }
         if self.events.len() >= MAX_EVENTS {
             self.events.pop_front();
         }

@@ -1,0 +1,124 @@
+//! Benchmark (not a test): the core's cost per proxied request, without sockets. One client
+//! connection and one pooled upstream connection; each cycle feeds a request, the backend's
+//! response, and the adapter's `Writable` reports, draining every output.
+//! Run: `cargo run --release -p trafficcop-benches --bin worker_cycle [N]`.
+#![allow(unsafe_code)] // the counting allocator below only delegates to the system allocator
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use trafficcop_core::config::dynamic::load_dynamic;
+use trafficcop_core::config::static_config::load_static;
+use trafficcop_core::config::Format;
+use trafficcop_core::proxy::{compile, ConnId, Input, Output, Timestamp, Worker};
+
+/// Counts allocations, to report them per request.
+struct Counting;
+static ALLOCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+// SAFETY: every method forwards its arguments unchanged to `System`.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(p, l, n) }
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n";
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 20:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, world!";
+
+fn drain(w: &mut Worker) -> (Option<ConnId>, usize) {
+    let mut connect = None;
+    let mut sent = 0;
+    while let Some(o) = w.poll_output() {
+        match o {
+            Output::Connect { conn, .. } => connect = Some(conn),
+            Output::Send { data, .. } => sent += data.len(),
+            _ => {}
+        }
+    }
+    while w.poll_event().is_some() {}
+    (connect, sent)
+}
+
+fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let st = load_static("entryPoints: {web: {address: ':80'}}\n", Format::Yaml, None).config;
+    let dy = load_dynamic(
+        "http:\n  routers:\n    bench: {rule: \"Host(`bench.local`)\", service: backend}\n  services:\n    backend:\n      loadBalancer:\n        servers: [{url: \"http://127.0.0.1:8080\"}]\n",
+        Format::Yaml,
+        None,
+    )
+    .config;
+    let cfg = compile(&st, &dy, 1);
+    let mut w = Worker::new(cfg, "bench-host");
+    let t = Timestamp(0);
+    let client = w.accept(t, 0, "127.0.0.1:40000".parse().unwrap());
+    let req = Bytes::from_static(REQUEST);
+    let resp = Bytes::from_static(RESPONSE);
+    w.handle_input(
+        t,
+        Input::Received {
+            conn: client,
+            data: req.clone(),
+        },
+    );
+    let (up, _) = drain(&mut w);
+    let up = up.expect("connect");
+    w.handle_input(t, Input::Connected { conn: up });
+    drain(&mut w);
+    w.handle_input(
+        t,
+        Input::Received {
+            conn: up,
+            data: resp.clone(),
+        },
+    );
+    drain(&mut w);
+    let a0 = ALLOCS.load(std::sync::atomic::Ordering::Relaxed);
+    let start = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..n {
+        w.handle_input(
+            t,
+            Input::Received {
+                conn: client,
+                data: req.clone(),
+            },
+        );
+        bytes += drain(&mut w).1;
+        w.handle_input(t, Input::Writable { conn: up });
+        drain(&mut w);
+        w.handle_input(
+            t,
+            Input::Received {
+                conn: up,
+                data: resp.clone(),
+            },
+        );
+        bytes += drain(&mut w).1;
+        w.handle_input(t, Input::Writable { conn: client });
+        drain(&mut w);
+    }
+    let el = start.elapsed();
+    let allocs = ALLOCS.load(std::sync::atomic::Ordering::Relaxed) - a0;
+    println!(
+        "{n} proxied requests in {:.2?}: {:.0} ns and {:.1} allocations per request ({} bytes sent)",
+        el,
+        el.as_nanos() as f64 / n as f64,
+        allocs as f64 / n as f64,
+        bytes
+    );
+}
