@@ -1,3 +1,14 @@
+//! Known core bugs the simulator found (tolerated only with `Options::tolerate_known_bugs`):
+//!
+//! 1. After TrafficCop answers a request itself on a keep-alive connection (404, 500, 502,
+//!    504...), the client connection has no deadline at all: `start_request` clears the read
+//!    deadline, and neither `local_response` nor `fail_txn` arms the idle timeout (only
+//!    `finish_txn` does). A client that stays idle keeps its connection forever. Seed 4.
+//! 2. After `fail_txn` answers a backend failure (500/502/504) and keeps the connection,
+//!    requests the client already pipelined behind it stay in the buffer unread (`fail_txn`
+//!    sets `Head` but never calls `drive_down`): they are never answered, and with bug 1 the
+//!    connection never closes either. Seed 144.
+//!
 //! The invariants: checked on every response and every request a backend reads, after every
 //! step (the adapter contract), and at the end (nothing unanswered, nothing leaked).
 
@@ -190,8 +201,24 @@ impl Sim {
 
     /// At quiescence: every request a client finished sending was answered or saw its
     /// connection end; the worker holds no connection; nothing is left waiting.
-    pub(crate) fn check_end(&self) {
+    pub(crate) fn check_end(&mut self) {
+        let tolerate = self.options.tolerate_known_bugs;
+        let mut tolerated_down = 0;
+        let mut hits = 0;
         for (i, c) in self.clients.iter().enumerate() {
+            let open = c
+                .conn
+                .is_some_and(|conn| self.links.get(&conn).is_some_and(|l| l.worker_open));
+            // Known bug 1: after TrafficCop's own answer the connection has no idle deadline.
+            // Known bug 2: after a backend failure answer, pipelined requests are not read.
+            let bug = open && !c.vanished && c.last_local.is_some();
+            if bug {
+                hits += 1;
+            }
+            if tolerate && bug {
+                tolerated_down += 1;
+                continue;
+            }
             for (k, r) in c.reqs.iter().enumerate() {
                 if r.fully_sent && r.outcome.is_none() {
                     self.fail(&format!(
@@ -216,8 +243,9 @@ impl Sim {
                 ));
             }
         }
+        self.report.known_bugs = hits;
         let counts = self.worker.connection_counts();
-        if counts != (0, 0) {
+        if counts != (tolerated_down, 0) {
             self.fail(&format!(
                 "connections leaked after every deadline passed: {counts:?} (downstream, upstream)"
             ));

@@ -54,6 +54,8 @@ pub struct Client {
     pub expect_close: bool,
     /// It closed its side after finishing.
     pub hung_up: bool,
+    /// The status of the last complete response when TrafficCop answered it itself.
+    pub last_local: Option<u16>,
 }
 
 impl Client {
@@ -69,6 +71,7 @@ impl Client {
             vanished: false,
             expect_close: false,
             hung_up: false,
+            last_local: None,
         }
     }
 
@@ -258,6 +261,7 @@ impl Sim {
         let status = head.status().unwrap_or(0);
         self.report.responses += 1;
         self.clients[i].reqs[k].outcome = Some(Outcome::Response(status));
+        self.clients[i].last_local = head.get("X-Backend").is_none().then_some(status);
         self.note(format!(
             "client {i} response to {}: {status} {}B",
             req.id,

@@ -25,9 +25,14 @@ pub mod scenario;
 pub mod trace;
 pub mod world;
 
-pub use world::{RunReport, Sim};
+pub use world::{Options, RunReport, Sim};
 
 /// Runs one seed; panics with the seed, the scenario and the last events on a violation.
 pub fn run_seed(seed: u64) -> RunReport {
     Sim::new(seed).run()
+}
+
+/// Runs one seed with `options`.
+pub fn run_seed_with(seed: u64, options: Options) -> RunReport {
+    Sim::with_options(seed, options).run()
 }

@@ -107,9 +107,9 @@ impl ConfigSpec {
             .collect();
         let routers: Vec<RouterSpec> = (0..rng.range_usize(1, 4))
             .map(|_| {
-                let (host, prefix) = match rng.below(3) {
-                    0 => (Some(rng.below(HOSTS as u64 - 1) as usize), None),
-                    1 => (None, Some(rng.below(PREFIXES as u64) as usize)),
+                let (host, prefix) = match rng.below(5) {
+                    0 | 1 => (Some(rng.below(HOSTS as u64 - 1) as usize), None),
+                    2 | 3 => (None, Some(rng.below(PREFIXES as u64) as usize)),
                     _ => (
                         Some(rng.below(HOSTS as u64 - 1) as usize),
                         Some(rng.below(PREFIXES as u64) as usize),
