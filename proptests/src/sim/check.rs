@@ -97,7 +97,7 @@ impl Sim {
             }
             return;
         }
-        let not_found = routes.iter().any(|r| *r == Route::NotFound);
+        let not_found = routes.contains(&Route::NotFound);
         let routed = routes.iter().any(|r| matches!(r, Route::Backends(_)));
         let ok = (not_found && status == 404) || (routed && BACKEND_FAILURE.contains(&status));
         if !ok {

@@ -407,7 +407,7 @@ impl Sim {
 
     fn dispatch(&mut self, ev: Ev) {
         match ev {
-            Ev::ToWorker(conn, seg) => self.to_worker(conn, seg),
+            Ev::ToWorker(conn, seg) => self.deliver_to_worker(conn, seg),
             Ev::ToPeer(conn, seg) => {
                 let Some(link) = self.links.get(&conn) else {
                     return;
@@ -470,7 +470,7 @@ impl Sim {
         }
     }
 
-    fn to_worker(&mut self, conn: ConnId, seg: Seg) {
+    fn deliver_to_worker(&mut self, conn: ConnId, seg: Seg) {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
