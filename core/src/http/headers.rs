@@ -100,7 +100,7 @@ pub struct Header {
     /// The canonical name (Go's `CanonicalMIMEHeaderKey`).
     pub name: HeaderName,
     /// The value bytes (without surrounding whitespace).
-    pub value: Vec<u8>,
+    pub value: bytes::Bytes,
 }
 
 /// Header lines in received order; lookups are ASCII case-insensitive.
@@ -180,15 +180,24 @@ impl Headers {
 
     /// Appends a line (the name is canonicalised).
     pub fn append(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        self.append_shared(name, bytes::Bytes::from(value.into()));
+    }
+
+    /// Appends a line whose value is shared (a static or already-counted buffer: no copy).
+    pub fn append_shared(&mut self, name: &str, value: bytes::Bytes) {
         self.lines.push(Header {
             name: header_name(name),
-            value: value.into(),
+            value,
         });
     }
 
     /// Replaces every line of `name` with one line holding `value` (at the first line's place).
     pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) {
-        let value = value.into();
+        self.set_shared(name, bytes::Bytes::from(value.into()));
+    }
+
+    /// Replaces every line of `name` with one shared value (no copy).
+    pub fn set_shared(&mut self, name: &str, value: bytes::Bytes) {
         match self
             .lines
             .iter()
@@ -205,7 +214,7 @@ impl Headers {
                     }
                 }
             }
-            None => self.append(name, value),
+            None => self.append_shared(name, value),
         }
     }
 
@@ -221,7 +230,7 @@ impl Headers {
         self.lines
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
+            .map(|h| &h.value[..])
     }
 
     /// The first value of `name` as UTF-8 text.
@@ -234,7 +243,7 @@ impl Headers {
         self.lines
             .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
+            .map(|h| &h.value[..])
     }
 
     /// Whether `name` is present.

@@ -215,6 +215,8 @@ impl Worker {
         self.record(Event::Access(record));
         if !keep_alive {
             self.close_down(id);
+        } else {
+            self.arm_idle(id);
         }
     }
 

@@ -74,7 +74,7 @@ pub fn apply_entry_point(
     head: &mut RequestHead,
     policy: &ForwardedPolicy,
     client: Option<IpAddr>,
-    hostname: &str,
+    hostname: &bytes::Bytes,
     websocket: bool,
 ) {
     let trust = trusted(policy, client);
@@ -88,7 +88,11 @@ pub fn apply_entry_point(
         }
     }
     if !h.contains("X-Forwarded-Proto") {
-        h.set("X-Forwarded-Proto", if websocket { "ws" } else { "http" });
+        let proto: &'static str = if websocket { "ws" } else { "http" };
+        h.set_shared(
+            "X-Forwarded-Proto",
+            bytes::Bytes::from_static(proto.as_bytes()),
+        );
     }
     if !h.contains("X-Forwarded-Port") {
         let proto = h
@@ -96,16 +100,16 @@ pub fn apply_entry_point(
             .unwrap_or_default()
             .to_ascii_lowercase();
         let port = match host_port(&head.host) {
-            Some(p) => p.to_string(),
-            None if proto == b"https" || proto == b"wss" => "443".into(),
-            None => "80".into(),
+            Some(p) => bytes::Bytes::copy_from_slice(p.as_bytes()),
+            None if proto == b"https" || proto == b"wss" => bytes::Bytes::from_static(b"443"),
+            None => bytes::Bytes::from_static(b"80"),
         };
-        h.set("X-Forwarded-Port", port);
+        h.set_shared("X-Forwarded-Port", port);
     }
     if !h.contains("X-Forwarded-Host") {
         h.set("X-Forwarded-Host", head.host.clone());
     }
-    h.set("X-Forwarded-Server", hostname);
+    h.set_shared("X-Forwarded-Server", hostname.clone());
     // Several X-Forwarded-For lines become one.
     let xff: Vec<Vec<u8>> = h.get_all("X-Forwarded-For").map(<[u8]>::to_vec).collect();
     if xff.len() > 1 {
@@ -246,7 +250,13 @@ mod tests {
             ("X-Real-Ip", "6.6.6.6"),
         ]);
         let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(&mut h, &policy(false), ip, "proxy", false);
+        apply_entry_point(
+            &mut h,
+            &policy(false),
+            ip,
+            &bytes::Bytes::from_static(b"proxy"),
+            false,
+        );
         upstream_request(&mut h, ip, false, None);
         assert_eq!(h.headers.get_str("X-Forwarded-For"), Some("10.0.0.1"));
         assert_eq!(h.headers.get_str("X-Real-Ip"), Some("10.0.0.1"));
@@ -268,7 +278,13 @@ mod tests {
             ("X-Forwarded-Proto", "https"),
         ]);
         let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(&mut h, &policy(true), ip, "proxy", false);
+        apply_entry_point(
+            &mut h,
+            &policy(true),
+            ip,
+            &bytes::Bytes::from_static(b"proxy"),
+            false,
+        );
         upstream_request(&mut h, ip, false, None);
         assert_eq!(
             h.headers.get_str("X-Forwarded-For"),
@@ -285,7 +301,13 @@ mod tests {
             ("Keep-Alive", "1"),
         ]);
         let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(&mut h, &policy(false), ip, "proxy", false);
+        apply_entry_point(
+            &mut h,
+            &policy(false),
+            ip,
+            &bytes::Bytes::from_static(b"proxy"),
+            false,
+        );
         upstream_request(&mut h, ip, false, None);
         assert!(
             !h.headers.contains("X-Secret")

@@ -90,6 +90,11 @@ impl Worker {
         self.record(Event::Access(record));
         if !keep_alive {
             self.close_down(down);
+        } else {
+            // Requests pipelined behind the failed one are answered next.
+            self.arm_idle(down);
+            let now = self.now;
+            self.drive_down(now, down);
         }
     }
 

@@ -66,7 +66,7 @@ pub(super) struct Up {
 /// One worker's proxy state machine.
 pub struct Worker {
     pub(super) config: Arc<CompiledConfig>,
-    pub(super) hostname: String,
+    pub(super) hostname: bytes::Bytes,
     next_id: u64,
     pub(super) down: BTreeMap<ConnId, Down>,
     pub(super) up: BTreeMap<ConnId, Up>,
@@ -80,6 +80,8 @@ pub struct Worker {
     earliest: Option<Timestamp>,
     /// Whether access records are produced (see [`Worker::set_access_records`]).
     pub(super) access_records: bool,
+    /// The time of the call being handled.
+    pub(super) now: Timestamp,
 }
 
 impl Worker {
@@ -87,7 +89,7 @@ impl Worker {
     pub fn new(config: Arc<CompiledConfig>, hostname: &str) -> Self {
         Worker {
             config,
-            hostname: hostname.to_string(),
+            hostname: bytes::Bytes::copy_from_slice(hostname.as_bytes()),
             next_id: 1,
             down: BTreeMap::new(),
             up: BTreeMap::new(),
@@ -98,6 +100,7 @@ impl Worker {
             date: String::new(),
             earliest: None,
             access_records: false,
+            now: Timestamp(0),
         }
     }
 
@@ -160,6 +163,7 @@ impl Worker {
 
     /// Feeds one input.
     pub fn handle_input(&mut self, now: Timestamp, input: Input) {
+        self.now = now;
         match input {
             Input::Received { conn, data } => {
                 if self.down.contains_key(&conn) {
@@ -192,6 +196,7 @@ impl Worker {
 
     /// Fires every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.now = now;
         let downs: Vec<ConnId> = self
             .down
             .iter()
@@ -230,6 +235,18 @@ impl Worker {
         if let Some(t) = t {
             self.earliest = Some(self.earliest.map_or(t, |e| e.min(t)));
         }
+    }
+
+    /// Arms the idle timeout of a client connection that waits for its next request.
+    pub(super) fn arm_idle(&mut self, id: ConnId) {
+        let now = self.now;
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        let idle = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
+        let deadline = idle.filter(|t| t.0 > 0).map(|t| now.after(t));
+        d.deadline = deadline;
+        self.note_deadline(deadline);
     }
 
     /// Queues an observation; the oldest are dropped beyond a bound, so an adapter that does not
