@@ -1,29 +1,58 @@
 //! The `Date` header value (IMF-fixdate, RFC 9110) for a given Unix time. The core has no
 //! clock: the adapter passes the current time in.
 
-/// Formats `unix_secs` as `Wed, 25 Nov 2026 19:54:00 GMT`.
-pub fn http_date(unix_secs: u64) -> String {
+/// A Unix time split into UTC calendar fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    /// Year.
+    pub year: i64,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Day of the month, 1-31.
+    pub day: u32,
+    /// Hour, minute, second.
+    pub hms: (u32, u32, u32),
+    /// Day of the week, 0 = Sunday.
+    pub weekday: u32,
+}
+
+/// Splits `unix_secs` into UTC calendar fields (Howard Hinnant's civil-from-days).
+pub fn civil(unix_secs: u64) -> Civil {
     let secs = unix_secs as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    Civil {
+        year: yoe + era * 400 + i64::from(month <= 2),
+        month: month as u32,
+        day: day as u32,
+        hms: (
+            (rem / 3600) as u32,
+            (rem % 3600 / 60) as u32,
+            (rem % 60) as u32,
+        ),
+        weekday: (days + 4).rem_euclid(7) as u32,
+    }
+}
+
+/// Formats `unix_secs` as `Wed, 25 Nov 2026 19:54:00 GMT`.
+pub fn http_date(unix_secs: u64) -> String {
+    let c = civil(unix_secs);
+    let weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][c.weekday as usize];
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
+    ][(c.month - 1) as usize];
+    let (h, m, s) = c.hms;
     format!(
-        "{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{weekday}, {:02} {month} {:04} {h:02}:{m:02}:{s:02} GMT",
+        c.day, c.year
     )
 }
 

@@ -228,33 +228,19 @@ fn transport(
     dy: &DynamicConfiguration,
     lb: &ServersLoadBalancer,
 ) -> Result<TransportSettings, String> {
-    let default = TransportSettings {
-        dial_timeout: Duration::from_secs(30),
-        response_header_timeout: Duration(0),
-        idle_conn_timeout: Duration::from_secs(90),
-        max_idle_per_host: 2,
-    };
     let name = qualify(&lb.servers_transport, "file");
     if lb.servers_transport.is_empty() || name == "default@internal" {
         let Some(t) = &st.servers_transport else {
-            return Ok(default);
+            return Ok(settings(None, 0));
         };
-        let ft = t.forwarding_timeouts.clone().unwrap_or_default();
-        let has_ft = t.forwarding_timeouts.is_some();
-        return Ok(TransportSettings {
-            dial_timeout: if has_ft {
-                ft.dial_timeout
-            } else {
-                default.dial_timeout
-            },
-            response_header_timeout: ft.response_header_timeout,
-            idle_conn_timeout: if has_ft {
-                ft.idle_conn_timeout
-            } else {
-                default.idle_conn_timeout
-            },
-            max_idle_per_host: idle_count(t.max_idle_conns_per_host),
+        let ft = t.forwarding_timeouts.as_ref().map(|f| {
+            (
+                f.dial_timeout,
+                f.response_header_timeout,
+                f.idle_conn_timeout,
+            )
         });
+        return Ok(settings(ft, t.max_idle_conns_per_host));
     }
     let local = name
         .strip_suffix("@file")
@@ -264,22 +250,31 @@ fn transport(
         .as_ref()
         .and_then(|h| h.servers_transports.get(local))
         .ok_or_else(|| format!("servers transport not found {name}"))?;
-    let ft = t.forwarding_timeouts.clone().unwrap_or_default();
-    let has_ft = t.forwarding_timeouts.is_some();
-    Ok(TransportSettings {
-        dial_timeout: if has_ft {
-            ft.dial_timeout
-        } else {
-            default.dial_timeout
-        },
-        response_header_timeout: ft.response_header_timeout,
-        idle_conn_timeout: if has_ft {
-            ft.idle_conn_timeout
-        } else {
-            default.idle_conn_timeout
-        },
-        max_idle_per_host: idle_count(t.max_idle_conns_per_host),
-    })
+    let ft = t.forwarding_timeouts.as_ref().map(|f| {
+        (
+            f.dial_timeout,
+            f.response_header_timeout,
+            f.idle_conn_timeout,
+        )
+    });
+    Ok(settings(ft, t.max_idle_conns_per_host))
+}
+
+/// Transport settings from `forwardingTimeouts` (dial, response header, idle) when the section
+/// is present (else Go's transport defaults: dial 30 s, idle 90 s, no response-header limit)
+/// and `maxIdleConnsPerHost`.
+fn settings(ft: Option<(Duration, Duration, Duration)>, max_idle: i64) -> TransportSettings {
+    let (dial, response_header, idle) = ft.unwrap_or((
+        Duration::from_secs(30),
+        Duration(0),
+        Duration::from_secs(90),
+    ));
+    TransportSettings {
+        dial_timeout: dial,
+        response_header_timeout: response_header,
+        idle_conn_timeout: idle,
+        max_idle_per_host: idle_count(max_idle),
+    }
 }
 
 fn idle_count(n: i64) -> usize {
