@@ -74,16 +74,34 @@ pub fn load(p: &FileProvider) -> FileProviderLoad {
     load
 }
 
-/// A fingerprint of the provider's files (paths, sizes, modification times) for polling.
-pub fn fingerprint(p: &FileProvider) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+/// What identifies one version of a file: size, modification and change times, inode, and for
+/// small files a hash of the content (coarse file-system clocks can give two writes in a row the
+/// same times and size).
+pub type FileStamp = (PathBuf, u64, Option<SystemTime>, u64, i64, u64);
+
+/// A fingerprint of the provider's files, for polling.
+pub fn fingerprint(p: &FileProvider) -> Vec<FileStamp> {
+    use std::hash::{Hash, Hasher};
+    use std::os::unix::fs::MetadataExt;
     provider_paths(p)
         .unwrap_or_default()
         .into_iter()
         .map(|path| {
             let meta = std::fs::metadata(&path).ok();
             let size = meta.as_ref().map_or(0, |m| m.len());
-            let mtime = meta.and_then(|m| m.modified().ok());
-            (path, size, mtime)
+            let mtime = meta.as_ref().and_then(|m| m.modified().ok());
+            let ino = meta.as_ref().map_or(0, |m| m.ino());
+            let ctime = meta
+                .as_ref()
+                .map_or(0, |m| m.ctime_nsec() + m.ctime() * 1_000_000_000);
+            let content = if size <= 256 * 1024 {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&path).unwrap_or_default().hash(&mut h);
+                h.finish()
+            } else {
+                0
+            };
+            (path, size, mtime, ino, ctime, content)
         })
         .collect()
 }

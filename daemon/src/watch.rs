@@ -2,8 +2,7 @@
 //! when they change, no more often than `providersThrottleDuration`. A snapshot that fails to
 //! load is reported and the last good configuration stays in force.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use trafficcop_core::config::file_provider::FileProviderLoad;
 use trafficcop_core::config::static_config::FileProvider;
@@ -22,7 +21,7 @@ pub enum Change {
 pub struct Watcher {
     provider: FileProvider,
     throttle: Duration,
-    last: Vec<(PathBuf, u64, Option<SystemTime>)>,
+    last: Vec<file_provider::FileStamp>,
     last_applied: Option<Instant>,
     pending: bool,
 }
