@@ -124,21 +124,46 @@ impl Handle {
     }
 }
 
+/// A listening socket with `SO_REUSEPORT`, so that every worker thread has its own socket on
+/// the entry point's address and the kernel spreads connections between them.
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        // `[::]` listens on IPv4 too, as Go's `:80` does.
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 impl Workers {
-    /// Binds the listeners and starts `workers` threads of `runtime`.
+    /// Binds every entry point once per worker (so address errors surface here, before any
+    /// thread starts) and starts `workers` threads of `runtime`.
     pub fn start(
         runtime: Runtime,
         workers: usize,
-        listeners: Vec<(usize, SocketAddr)>,
+        addresses: Vec<(usize, SocketAddr)>,
         hostname: String,
         config: Arc<CompiledConfig>,
     ) -> std::io::Result<Workers> {
+        let mut listeners = Vec::new();
+        for _ in 0..workers.max(1) {
+            let mut mine = Vec::new();
+            for (ep, addr) in &addresses {
+                mine.push((*ep, bind(*addr)?));
+            }
+            listeners.push(mine);
+        }
         match runtime {
             Runtime::Tokio => {
                 let (config_tx, config_rx) = watch::channel(config);
                 let (control_tx, control_rx) = watch::channel(trafficcop_tokio::Control::Run);
                 let settings = trafficcop_tokio::Settings {
-                    workers,
                     listeners,
                     hostname,
                 };
@@ -152,7 +177,6 @@ impl Workers {
             Runtime::Mio => {
                 let shared = trafficcop_mio::Shared::new(config);
                 let settings = trafficcop_mio::Settings {
-                    workers,
                     listeners,
                     hostname,
                 };

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,21 +18,6 @@ use crate::{Shared, DRAIN, STOP};
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX - 1_000;
 const READ_BUF: usize = 64 * 1024;
-
-/// A listening socket with `SO_REUSEPORT`.
-pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        let _ = socket.set_only_v6(false);
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
-}
 
 struct Loop {
     poll: Poll,
@@ -301,7 +286,10 @@ pub fn run(
     let mut lp = Loop::new(poll, Worker::new(shared.config(), &hostname));
     let mut listeners: Vec<(usize, TcpListener)> = listeners
         .into_iter()
-        .map(|(ep, l)| (ep, TcpListener::from_std(l)))
+        .map(|(ep, l)| {
+            let _ = l.set_nonblocking(true);
+            (ep, TcpListener::from_std(l))
+        })
         .collect();
     for (i, (_, l)) in listeners.iter_mut().enumerate() {
         lp.poll

@@ -9,7 +9,6 @@
 mod conn;
 mod driver;
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -75,10 +74,9 @@ impl Shared {
 
 /// What the adapter serves.
 pub struct Settings {
-    /// Worker threads (each binds every listener with `SO_REUSEPORT`).
-    pub workers: usize,
-    /// Listeners: entry point index and bind address.
-    pub listeners: Vec<(usize, SocketAddr)>,
+    /// One list per worker thread: its listening sockets (the daemon binds them, one per entry
+    /// point and worker, with `SO_REUSEPORT`) with their entry point index.
+    pub listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
     /// `X-Forwarded-Server`.
     pub hostname: String,
 }
@@ -104,14 +102,10 @@ impl Running {
     }
 }
 
-/// Binds the listeners here (so address errors surface before start), then starts the workers.
+/// Starts one worker thread per listener list.
 pub fn start(settings: Settings, shared: Arc<Shared>) -> std::io::Result<Running> {
     let mut threads = Vec::new();
-    for i in 0..settings.workers.max(1) {
-        let mut listeners = Vec::new();
-        for (ep, addr) in &settings.listeners {
-            listeners.push((*ep, driver::bind(*addr)?));
-        }
+    for (i, listeners) in settings.listeners.into_iter().enumerate() {
         let shared = shared.clone();
         let hostname = settings.hostname.clone();
         threads.push(

@@ -25,21 +25,6 @@ pub enum Control {
     Stop,
 }
 
-/// A listening socket with `SO_REUSEPORT` (std, so it can move to the worker thread).
-pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        // `[::]` listens on IPv4 too, as Go's `:80` does.
-        let _ = socket.set_only_v6(false);
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    Ok(socket.into())
-}
-
 fn now(origin: Instant) -> Timestamp {
     Timestamp(origin.elapsed().as_nanos() as u64)
 }

@@ -5,7 +5,6 @@
 mod conn;
 mod driver;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -16,10 +15,9 @@ pub use driver::Control;
 
 /// What the adapter serves.
 pub struct Settings {
-    /// Worker threads (each binds every listener with `SO_REUSEPORT`).
-    pub workers: usize,
-    /// Listeners: entry point index and bind address.
-    pub listeners: Vec<(usize, SocketAddr)>,
+    /// One list per worker thread: its listening sockets (the daemon binds them, one per entry
+    /// point and worker, with `SO_REUSEPORT`) with their entry point index.
+    pub listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
     /// `X-Forwarded-Server`.
     pub hostname: String,
 }
@@ -48,19 +46,14 @@ impl Running {
     }
 }
 
-/// Binds the listeners in this thread (so address errors surface before start), then starts
-/// the workers. `config` carries configuration snapshots; `control` shutdown requests.
+/// Starts one worker thread per listener list. `config` carries configuration snapshots; `control` shutdown requests.
 pub fn start(
     settings: Settings,
     config: watch::Receiver<Arc<CompiledConfig>>,
     control: watch::Receiver<Control>,
 ) -> std::io::Result<Running> {
     let mut threads = Vec::new();
-    for i in 0..settings.workers.max(1) {
-        let mut listeners = Vec::new();
-        for (ep, addr) in &settings.listeners {
-            listeners.push((*ep, driver::bind(*addr)?));
-        }
+    for (i, listeners) in settings.listeners.into_iter().enumerate() {
         let config = config.clone();
         let control = control.clone();
         let hostname = settings.hostname.clone();
