@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 use trafficcop_core::proxy::CompiledConfig;
@@ -60,24 +61,10 @@ pub fn take_runtime(args: &mut Vec<String>) -> Result<Runtime, String> {
 /// The default runtime.
 pub const DEFAULT: Runtime = Runtime::Tokio;
 
-/// Running workers of either adapter.
-pub enum Workers {
-    /// tokio workers and their channels.
-    Tokio {
-        /// Configuration snapshots.
-        config: watch::Sender<Arc<CompiledConfig>>,
-        /// Drain/stop requests.
-        control: watch::Sender<trafficcop_tokio::Control>,
-        /// The threads.
-        running: trafficcop_tokio::Running,
-    },
-    /// mio workers and their shared state.
-    Mio {
-        /// Configuration and control.
-        shared: Arc<trafficcop_mio::Shared>,
-        /// The threads.
-        running: trafficcop_mio::Running,
-    },
+/// Running worker threads of either adapter, with the handle that reaches them.
+pub struct Workers {
+    handle: Handle,
+    threads: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 /// A cloneable handle to publish configurations and request shutdown.
@@ -159,48 +146,38 @@ impl Workers {
             }
             listeners.push(mine);
         }
-        match runtime {
+        let (handle, threads) = match runtime {
             Runtime::Tokio => {
                 let (config_tx, config_rx) = watch::channel(config);
                 let (control_tx, control_rx) = watch::channel(trafficcop_tokio::Control::Run);
-                let settings = trafficcop_tokio::Settings {
-                    listeners,
-                    hostname,
-                };
-                let running = trafficcop_tokio::start(settings, config_rx, control_rx)?;
-                Ok(Workers::Tokio {
-                    config: config_tx,
-                    control: control_tx,
-                    running,
-                })
+                let threads = trafficcop_tokio::start(listeners, &hostname, config_rx, control_rx)?;
+                (Handle::Tokio(config_tx, control_tx), threads)
             }
             Runtime::Mio => {
                 let shared = trafficcop_mio::Shared::new(config);
-                let settings = trafficcop_mio::Settings {
-                    listeners,
-                    hostname,
-                };
-                let running = trafficcop_mio::start(settings, shared.clone())?;
-                Ok(Workers::Mio { shared, running })
+                let threads = trafficcop_mio::start(listeners, &hostname, shared.clone())?;
+                (Handle::Mio(shared), threads)
             }
-        }
+        };
+        Ok(Workers { handle, threads })
     }
 
     /// A handle for publishing and shutdown.
     pub fn handle(&self) -> Handle {
-        match self {
-            Workers::Tokio {
-                config, control, ..
-            } => Handle::Tokio(config.clone(), control.clone()),
-            Workers::Mio { shared, .. } => Handle::Mio(shared.clone()),
-        }
+        self.handle.clone()
     }
 
-    /// Waits for the workers to stop.
+    /// Waits for every worker thread to stop; returns the first error.
     pub fn join(self) -> std::io::Result<()> {
-        match self {
-            Workers::Tokio { running, .. } => running.join(),
-            Workers::Mio { running, .. } => running.join(),
+        let mut result = Ok(());
+        for t in self.threads {
+            let r = t
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("worker thread panicked")));
+            if result.is_ok() {
+                result = r;
+            }
         }
+        result
     }
 }

@@ -3,10 +3,13 @@
 //! never a hang, and the proxy stays up. Skips without ../shared or python3.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{free_port, spawn_trafficcop, wait_port, Kill};
 
 fn shared() -> Option<PathBuf> {
     let dir = std::env::var_os("TRAFFICCOP_SHARED")
@@ -15,33 +18,6 @@ fn shared() -> Option<PathBuf> {
     dir.join("security/tools/chaos_origin.py")
         .is_file()
         .then_some(dir)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_port(port: u16) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "port {port} never opened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Sends `method path` and reads until close or 10 s; returns (status, bytes after the head,
@@ -127,16 +103,7 @@ fn backend_faults_get_traefiks_answers_and_never_hang() {
         format!("http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: chaos}}\n  services:\n    chaos:\n      loadBalancer:\n        serversTransport: t\n        servers: [{{url: \"http://127.0.0.1:{origin_port}\"}}]\n  serversTransports:\n    t:\n      forwardingTimeouts: {{responseHeaderTimeout: 2s}}\n"),
     )
     .unwrap();
-    let proxy = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
-        .arg(format!(
-            "--configFile={}",
-            dir.join("traefik.yml").display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut proxy = Kill(proxy);
+    let mut proxy = spawn_trafficcop(&dir.join("traefik.yml"));
     wait_port(port);
 
     // (fault, method, expected status (0 = the client connection is cut after the head), body

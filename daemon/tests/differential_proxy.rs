@@ -10,9 +10,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{free_port, Kill};
 
 /// Differences accepted for now, each with its reason (see spec/COMPATIBILITY.md).
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
@@ -25,14 +28,6 @@ fn traefik_bin() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/traefik"));
     p.is_file().then_some(p)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A backend recording request heads; `/chunked` answers chunked, `/close` close-delimited,
@@ -90,16 +85,7 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
     port
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(bin: &Path, dir: &Path, backend: u16) -> (Running, u16) {
+fn start(bin: &Path, dir: &Path, backend: u16) -> (Kill, u16) {
     let port = free_port();
     std::fs::write(
         dir.join("static.yml"),
@@ -177,7 +163,7 @@ fn start(bin: &Path, dir: &Path, backend: u16) -> (Running, u16) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Running(child), port)
+    (Kill(child), port)
 }
 
 /// Sends a raw request; returns the response (status line + sorted headers without Date +

@@ -4,21 +4,16 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{free_port, spawn_trafficcop, wait_port, Kill};
 
 struct Proxy {
-    child: Child,
+    child: Kill,
     port: u16,
     dir: PathBuf,
 }
@@ -39,23 +34,8 @@ impl Proxy {
         )
         .unwrap();
         std::fs::write(dir.join("dyn.yml"), dynamic).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
-            .arg(format!(
-                "--configFile={}",
-                dir.join("traefik.yml").display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "proxy did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = spawn_trafficcop(&dir.join("traefik.yml"));
+        wait_port(port);
         Proxy { child, port, dir }
     }
 
@@ -63,13 +43,6 @@ impl Proxy {
         let tmp = self.dir.join("dyn.tmp");
         std::fs::write(&tmp, dynamic).unwrap();
         std::fs::rename(&tmp, self.dir.join("dyn.yml")).unwrap();
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -398,14 +371,14 @@ fn sigterm_lets_requests_in_flight_finish() {
     let proxy_port = p.port;
     let client = std::thread::spawn(move || get(proxy_port, "a.example", "/slow"));
     std::thread::sleep(Duration::from_millis(200));
-    let pid = p.child.id().to_string();
+    let pid = p.child.0.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let resp = client.join().unwrap();
     assert!(
         resp.ends_with("slow"),
         "in-flight request completed: {resp}"
     );
-    let status = p.child.wait().unwrap();
+    let status = p.child.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(
         TcpStream::connect(("127.0.0.1", proxy_port)).is_err(),
@@ -524,7 +497,7 @@ fn a_100_mib_response_streams_to_a_slow_reader_with_flat_memory() {
         .unwrap();
     // A slow start: the proxy must stop reading the backend instead of buffering.
     std::thread::sleep(Duration::from_millis(1500));
-    let during = peak_rss_kib(p.child.id());
+    let during = peak_rss_kib(p.child.0.id());
     let mut r = BufReader::new(s);
     let head = read_head(&mut r).unwrap();
     assert!(head.contains(&format!("Content-Length: {SIZE}")), "{head}");
@@ -535,7 +508,7 @@ fn a_100_mib_response_streams_to_a_slow_reader_with_flat_memory() {
         assert!(n > 0, "truncated at {total}");
         total += n;
     }
-    let peak = peak_rss_kib(p.child.id());
+    let peak = peak_rss_kib(p.child.0.id());
     eprintln!(
         "100 MiB through the proxy: peak RSS {} KiB (after the slow start: {} KiB)",
         peak, during

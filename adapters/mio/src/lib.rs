@@ -72,47 +72,24 @@ impl Shared {
     }
 }
 
-/// What the adapter serves.
-pub struct Settings {
-    /// One list per worker thread: its listening sockets (the daemon binds them, one per entry
-    /// point and worker, with `SO_REUSEPORT`) with their entry point index.
-    pub listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
-    /// `X-Forwarded-Server`.
-    pub hostname: String,
-}
-
-/// Running workers.
-pub struct Running {
-    threads: Vec<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    /// Waits for every worker to stop; returns the first error.
-    pub fn join(self) -> std::io::Result<()> {
-        let mut result = Ok(());
-        for t in self.threads {
-            let r = t
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("worker thread panicked")));
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
-    }
-}
-
-/// Starts one worker thread per listener list.
-pub fn start(settings: Settings, shared: Arc<Shared>) -> std::io::Result<Running> {
+/// Starts one worker thread per list in `listeners` (each worker's listening sockets, bound by
+/// the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server` and
+/// `shared` carries configuration snapshots and shutdown requests. The threads end when every
+/// connection is closed after a drain or stop.
+pub fn start(
+    listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
+    hostname: &str,
+    shared: Arc<Shared>,
+) -> std::io::Result<Vec<JoinHandle<std::io::Result<()>>>> {
     let mut threads = Vec::new();
-    for (i, listeners) in settings.listeners.into_iter().enumerate() {
+    for (i, listeners) in listeners.into_iter().enumerate() {
         let shared = shared.clone();
-        let hostname = settings.hostname.clone();
+        let hostname = hostname.to_string();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("trafficcop-mio-{i}"))
                 .spawn(move || driver::run(listeners, shared, hostname))?,
         );
     }
-    Ok(Running { threads })
+    Ok(threads)
 }

@@ -13,50 +13,21 @@ use trafficcop_core::proxy::CompiledConfig;
 
 pub use driver::Control;
 
-/// What the adapter serves.
-pub struct Settings {
-    /// One list per worker thread: its listening sockets (the daemon binds them, one per entry
-    /// point and worker, with `SO_REUSEPORT`) with their entry point index.
-    pub listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
-    /// `X-Forwarded-Server`.
-    pub hostname: String,
-}
-
-/// Running workers.
-pub struct Running {
-    threads: Vec<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    /// Waits for every worker to stop; returns the first error.
-    pub fn join(self) -> std::io::Result<()> {
-        let mut result = Ok(());
-        for t in self.threads {
-            match t.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    if result.is_ok() {
-                        result = Err(e);
-                    }
-                }
-                Err(_) => result = Err(std::io::Error::other("worker thread panicked")),
-            }
-        }
-        result
-    }
-}
-
-/// Starts one worker thread per listener list. `config` carries configuration snapshots; `control` shutdown requests.
+/// Starts one worker thread per list in `listeners` (each worker's listening sockets, bound by
+/// the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server`,
+/// `config` carries configuration snapshots and `control` shutdown requests. The threads end
+/// when every connection is closed after a drain or stop.
 pub fn start(
-    settings: Settings,
+    listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
+    hostname: &str,
     config: watch::Receiver<Arc<CompiledConfig>>,
     control: watch::Receiver<Control>,
-) -> std::io::Result<Running> {
+) -> std::io::Result<Vec<JoinHandle<std::io::Result<()>>>> {
     let mut threads = Vec::new();
-    for (i, listeners) in settings.listeners.into_iter().enumerate() {
+    for (i, listeners) in listeners.into_iter().enumerate() {
         let config = config.clone();
         let control = control.clone();
-        let hostname = settings.hostname.clone();
+        let hostname = hostname.to_string();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("trafficcop-worker-{i}"))
@@ -69,5 +40,5 @@ pub fn start(
                 })?,
         );
     }
-    Ok(Running { threads })
+    Ok(threads)
 }

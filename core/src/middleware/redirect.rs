@@ -21,17 +21,54 @@ pub(crate) fn uri_regexp() -> &'static Regex {
     })
 }
 
-/// The parts of Go's `req.RequestURI` that [`uri_regexp`] extracts from an absolute-form target.
-pub(crate) struct AbsoluteParts {
+/// The request URL as both redirect middlewares rebuild it: scheme, host, port (with its
+/// colon, or empty) and the request URI.
+pub(crate) struct UrlParts {
     pub scheme: String,
     pub host: String,
     pub port: String,
     pub uri: String,
 }
 
+/// The request URL seen from `host` and `port` (the caller's split of the `Host` header): an
+/// absolute-form target's scheme, host, port and path win over them, and TLS makes the scheme
+/// `https` whatever the target said.
+pub(crate) fn request_url(
+    host: String,
+    port: String,
+    head: &RequestHead,
+    cx: &RequestContext<'_>,
+) -> UrlParts {
+    let mut url = UrlParts {
+        scheme: "http".into(),
+        host,
+        port,
+        uri: request_uri(head, cx),
+    };
+    if let Some(c) = uri_regexp().captures(url.uri.as_bytes()) {
+        let s = |i: usize| {
+            c.get(i)
+                .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+                .unwrap_or_default()
+        };
+        url.scheme = s(1);
+        if !s(2).is_empty() {
+            url.host = s(2);
+        }
+        if !s(3).is_empty() {
+            url.port = s(3);
+        }
+        url.uri = s(4);
+    }
+    if cx.tls {
+        url.scheme = "https".into();
+    }
+    url
+}
+
 /// Go's `req.RequestURI`: the absolute-form target as received while no middleware has rewritten
 /// the path or query, else the current origin-form target.
-pub(crate) fn request_uri(head: &RequestHead, cx: &RequestContext<'_>) -> String {
+fn request_uri(head: &RequestHead, cx: &RequestContext<'_>) -> String {
     let current = head.target();
     if let Some(abs) = cx.absolute_target {
         let after_scheme = abs.split_once("://").map_or(abs, |(_, r)| r);
@@ -48,22 +85,6 @@ pub(crate) fn request_uri(head: &RequestHead, cx: &RequestContext<'_>) -> String
         }
     }
     current
-}
-
-/// Matches [`uri_regexp`] against a request-target (`None` for origin-form targets).
-pub(crate) fn absolute_parts(request_uri: &str) -> Option<AbsoluteParts> {
-    let c = uri_regexp().captures(request_uri.as_bytes())?;
-    let s = |i: usize| {
-        c.get(i)
-            .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
-            .unwrap_or_default()
-    };
-    Some(AbsoluteParts {
-        scheme: s(1),
-        host: s(2),
-        port: s(3),
-        uri: s(4),
-    })
 }
 
 /// The regex rewrite and the redirect answer.
@@ -261,17 +282,29 @@ mod tests {
         assert_eq!(request_uri(&h, &c), "/rewritten");
         c.absolute_target = Some("http://foo/a?b");
         assert_eq!(request_uri(&get("/a?b"), &c), "http://foo/a?b");
-        let p = absolute_parts("http://[::1]:80/x").unwrap();
+    }
+
+    #[test]
+    fn request_url_takes_absolute_target_parts_and_tls() {
+        let parts = |u: UrlParts| (u.scheme, u.host, u.port, u.uri);
+        let mut c = cx();
+        c.absolute_target = Some("http://[::1]:80/x");
+        let u = request_url("h".into(), ":81".into(), &get("/x"), &c);
         assert_eq!(
-            (
-                p.scheme.as_str(),
-                p.host.as_str(),
-                p.port.as_str(),
-                p.uri.as_str()
-            ),
-            ("http", "[::1]", ":80", "/x")
+            parts(u),
+            ("http".into(), "[::1]".into(), ":80".into(), "/x".into())
         );
-        assert!(absolute_parts("/x").is_none());
+        c.absolute_target = None;
+        let u = request_url("h".into(), ":81".into(), &get("/x"), &c);
+        assert_eq!(
+            parts(u),
+            ("http".into(), "h".into(), ":81".into(), "/x".into())
+        );
+        c.tls = true;
+        assert_eq!(
+            request_url("h".into(), "".into(), &get("/x"), &c).scheme,
+            "https"
+        );
     }
 
     #[test]

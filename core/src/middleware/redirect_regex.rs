@@ -3,7 +3,7 @@
 //! the scheme from TLS or an absolute-form target (never `X-Forwarded-Proto`); the replacement
 //! uses Go's `$1` / `${1}` templates.
 
-use super::redirect::{absolute_parts, request_uri, Redirect};
+use super::redirect::{request_url, Redirect, UrlParts};
 use super::{Middleware, RequestAction, RequestContext};
 use crate::config::dynamic;
 use crate::http::RequestHead;
@@ -25,23 +25,12 @@ impl RedirectRegex {
 
 /// Traefik's `rawURL`: the request URL the regex sees.
 fn raw_url(head: &RequestHead, cx: &RequestContext<'_>) -> String {
-    let mut scheme = "http".to_string();
-    let mut host = head.host.clone();
-    let mut port = String::new();
-    let mut uri = request_uri(head, cx);
-    if let Some(abs) = absolute_parts(&uri) {
-        scheme = abs.scheme;
-        if !abs.host.is_empty() {
-            host = abs.host;
-        }
-        if !abs.port.is_empty() {
-            port = abs.port;
-        }
-        uri = abs.uri;
-    }
-    if cx.tls {
-        scheme = "https".into();
-    }
+    let UrlParts {
+        scheme,
+        host,
+        port,
+        uri,
+    } = request_url(head.host.clone(), String::new(), head, cx);
     format!("{scheme}://{host}{port}{uri}")
 }
 

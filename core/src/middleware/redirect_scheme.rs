@@ -3,7 +3,7 @@
 //! absolute-form target, TLS, and `X-Forwarded-Proto` (`http`/`ws`, `https`/`wss`); default
 //! ports are dropped; an unchanged URL (`X-Forwarded-Proto: https` already) passes through.
 
-use super::redirect::{absolute_parts, request_uri, Redirect};
+use super::redirect::{request_url, Redirect, UrlParts};
 use super::{Middleware, RequestAction, RequestContext};
 use crate::config::dynamic;
 use crate::http::RequestHead;
@@ -50,25 +50,16 @@ impl RedirectScheme {
 
 /// The URL the client asked for, as Traefik's `clientRequestURL` rebuilds it.
 fn client_request_url(head: &RequestHead, cx: &RequestContext<'_>) -> String {
-    let mut scheme = "http".to_string();
-    let (mut host, mut port) = match split_host_port(&head.host) {
+    let (host, port) = match split_host_port(&head.host) {
         Some((h, p)) => (h.to_string(), format!(":{p}")),
         None => (head.host.clone(), String::new()),
     };
-    let mut uri = request_uri(head, cx);
-    if let Some(abs) = absolute_parts(&uri) {
-        scheme = abs.scheme;
-        if !abs.host.is_empty() {
-            host = abs.host;
-        }
-        if !abs.port.is_empty() {
-            port = abs.port;
-        }
-        uri = abs.uri;
-    }
-    if cx.tls {
-        scheme = "https".into();
-    }
+    let UrlParts {
+        mut scheme,
+        host,
+        mut port,
+        uri,
+    } = request_url(host, port, head, cx);
     if let Some(proto) = head
         .headers
         .get_str("X-Forwarded-Proto")

@@ -161,25 +161,35 @@ pub struct CompiledConfig {
 }
 
 impl CompiledEntryPoint {
-    /// An entry point that serves no router (every request gets 404).
-    fn empty(
+    /// Compiles one entry point's static settings around its router table, the indexes of
+    /// its routes in `CompiledConfig::routers` and its entry point middlewares.
+    fn new(
         name: &str,
         address: ListenAddress,
         ep: &crate::config::static_config::EntryPoint,
+        table: RouterTable,
+        routes: Vec<usize>,
+        middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
     ) -> Self {
+        let fh = ep.forwarded_headers.clone().unwrap_or_default();
+        let trusted = if fh.trusted_ips.is_empty() {
+            None
+        } else {
+            IpChecker::parse(&fh.trusted_ips).ok()
+        };
         let t = ep.transport.clone().unwrap_or_default();
         let rt = t.responding_timeouts.clone().unwrap_or_default();
         let lc = t.life_cycle.clone().unwrap_or_default();
         CompiledEntryPoint {
             name: name.to_string(),
             address,
-            table: RouterTable::build(Vec::new()),
-            routes: Vec::new(),
+            table,
+            routes,
             forwarded: ForwardedPolicy {
-                insecure: false,
-                trusted: None,
-                connection: Vec::new(),
-                not_append_xff: false,
+                insecure: fh.insecure,
+                trusted,
+                connection: fh.connection,
+                not_append_xff: fh.not_append_x_forwarded_for,
             },
             sanitize_path: ep.http.sanitize_path.unwrap_or(true),
             encode_query_semicolons: ep.http.encode_query_semicolons,
@@ -188,7 +198,7 @@ impl CompiledEntryPoint {
             idle_timeout: rt.idle_timeout,
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
-            middlewares: Vec::new(),
+            middlewares,
             denied_encodings: denied_encodings(ep),
             underscore_headers: ep.http.underscore_headers_strategy.clone(),
         }
@@ -535,7 +545,15 @@ pub fn compile(
                         format!("entryPoints.{name}.http.middlewares"),
                         format!("{e}: the routers of this entry point are disabled"),
                     );
-                    entry_points.push(CompiledEntryPoint::empty(name, address, ep));
+                    // An entry point that serves no router: every request gets 404.
+                    entry_points.push(CompiledEntryPoint::new(
+                        name,
+                        address,
+                        ep,
+                        RouterTable::build(Vec::new()),
+                        Vec::new(),
+                        Vec::new(),
+                    ));
                     continue;
                 }
             };
@@ -554,38 +572,14 @@ pub fn compile(
                 routes.push(*idx);
             }
         }
-        let table = RouterTable::build(specs);
-        let fh = ep.forwarded_headers.clone().unwrap_or_default();
-        let trusted = if fh.trusted_ips.is_empty() {
-            None
-        } else {
-            IpChecker::parse(&fh.trusted_ips).ok()
-        };
-        let t = ep.transport.clone().unwrap_or_default();
-        let rt = t.responding_timeouts.clone().unwrap_or_default();
-        let lc = t.life_cycle.clone().unwrap_or_default();
-        entry_points.push(CompiledEntryPoint {
-            name: name.clone(),
+        entry_points.push(CompiledEntryPoint::new(
+            name,
             address,
-            table,
+            ep,
+            RouterTable::build(specs),
             routes,
-            forwarded: ForwardedPolicy {
-                insecure: fh.insecure,
-                trusted,
-                connection: fh.connection.clone(),
-                not_append_xff: fh.not_append_x_forwarded_for,
-            },
-            sanitize_path: ep.http.sanitize_path.unwrap_or(true),
-            encode_query_semicolons: ep.http.encode_query_semicolons,
-            max_header_bytes: ep.http.max_header_bytes.max(0) as usize,
-            read_timeout: rt.read_timeout,
-            idle_timeout: rt.idle_timeout,
-            grace_timeout: lc.grace_time_out,
-            request_accept_grace_timeout: lc.request_accept_grace_timeout,
-            middlewares: ep_middlewares,
-            denied_encodings: denied_encodings(ep),
-            underscore_headers: ep.http.underscore_headers_strategy.clone(),
-        });
+            ep_middlewares,
+        ));
     }
     Arc::new(CompiledConfig {
         generation,

@@ -242,6 +242,20 @@ mod tests {
         }
     }
 
+    /// Both steps a plain-HTTP request from 10.0.0.1 goes through on its way to a backend of
+    /// an entry point whose `forwardedHeaders.insecure` is `insecure`.
+    fn forward(h: &mut RequestHead, insecure: bool) {
+        let ip = Some("10.0.0.1".parse().unwrap());
+        apply_entry_point(
+            h,
+            &policy(insecure),
+            ip,
+            &bytes::Bytes::from_static(b"proxy"),
+            false,
+        );
+        upstream_request(h, ip, false, None);
+    }
+
     #[test]
     fn untrusted_clients_lose_forwarded_headers() {
         let mut h = head(&[
@@ -249,15 +263,7 @@ mod tests {
             ("X_Forwarded_Host", "evil"),
             ("X-Real-Ip", "6.6.6.6"),
         ]);
-        let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(
-            &mut h,
-            &policy(false),
-            ip,
-            &bytes::Bytes::from_static(b"proxy"),
-            false,
-        );
-        upstream_request(&mut h, ip, false, None);
+        forward(&mut h, false);
         assert_eq!(h.headers.get_str("X-Forwarded-For"), Some("10.0.0.1"));
         assert_eq!(h.headers.get_str("X-Real-Ip"), Some("10.0.0.1"));
         assert_eq!(
@@ -277,15 +283,7 @@ mod tests {
             ("X-Forwarded-For", "2.2.2.2"),
             ("X-Forwarded-Proto", "https"),
         ]);
-        let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(
-            &mut h,
-            &policy(true),
-            ip,
-            &bytes::Bytes::from_static(b"proxy"),
-            false,
-        );
-        upstream_request(&mut h, ip, false, None);
+        forward(&mut h, true);
         assert_eq!(
             h.headers.get_str("X-Forwarded-For"),
             Some("1.1.1.1, 2.2.2.2, 10.0.0.1")
@@ -300,15 +298,7 @@ mod tests {
             ("X-Secret", "s"),
             ("Keep-Alive", "1"),
         ]);
-        let ip = Some("10.0.0.1".parse().unwrap());
-        apply_entry_point(
-            &mut h,
-            &policy(false),
-            ip,
-            &bytes::Bytes::from_static(b"proxy"),
-            false,
-        );
-        upstream_request(&mut h, ip, false, None);
+        forward(&mut h, false);
         assert!(
             !h.headers.contains("X-Secret")
                 && !h.headers.contains("Connection")

@@ -1,0 +1,50 @@
+//! Helpers shared by the black-box tests that run the `trafficcop` binary (and its peers) as
+//! child processes on 127.0.0.1.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed and reaped when dropped, so a failing test leaves none behind.
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until 127.0.0.1:`port` accepts connections; fails the test after 10 s.
+pub fn wait_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "port {port} never opened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the `trafficcop` binary under test on `config` (a static configuration file), with
+/// its output discarded.
+pub fn spawn_trafficcop(config: &std::path::Path) -> Kill {
+    let child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
+        .arg(format!("--configFile={}", config.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Kill(child)
+}
