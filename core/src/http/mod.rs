@@ -3,6 +3,7 @@
 pub mod date;
 pub mod head;
 pub mod headers;
+pub mod percent;
 
 pub use date::http_date;
 pub use head::{status_text, LocalResponse, RequestHead, ResponseHead, Version};

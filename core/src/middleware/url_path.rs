@@ -5,6 +5,7 @@
 //!
 //! Decoded paths are bytes: `%FF` decodes to a byte that is not UTF-8, as in Go strings.
 
+use crate::http::percent::{self, escape_path, valid_encoded_path};
 use crate::http::{status_text, LocalResponse, RequestHead};
 
 /// A request path as Go's `net/url` holds it.
@@ -21,7 +22,7 @@ impl GoPath {
     /// message (`invalid URL escape "%zz"`).
     pub fn parse(encoded: &str) -> Result<Self, String> {
         let path = unescape(encoded)?;
-        let raw_path = if escape(&path) == encoded {
+        let raw_path = if escape_path(&path) == encoded {
             String::new()
         } else {
             encoded.to_string()
@@ -33,7 +34,7 @@ impl GoPath {
     /// default escaping of `path`.
     pub fn escaped_path(&self) -> String {
         if !self.raw_path.is_empty()
-            && valid_encoded(&self.raw_path)
+            && valid_encoded_path(&self.raw_path)
             && unescape(&self.raw_path).is_ok_and(|p| p == self.path)
         {
             return self.raw_path.clone();
@@ -41,7 +42,7 @@ impl GoPath {
         if self.path == b"*" {
             return "*".to_string();
         }
-        escape(&self.path)
+        escape_path(&self.path)
     }
 
     /// The path part of Go's `URL.RequestURI`: the escaped path, or `/` when it is empty.
@@ -85,58 +86,9 @@ impl GoPath {
     }
 }
 
-/// Decodes `%XX` escapes (Go's `url.PathUnescape`; `+` stays `+`).
+/// Go's `url.PathUnescape` (`+` stays `+`), failing with Go's message.
 pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = |c: u8| (c as char).to_digit(16);
-            match (
-                b.get(i + 1).and_then(|&c| hex(c)),
-                b.get(i + 2).and_then(|&c| hex(c)),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                }
-                _ => {
-                    let end = (i + 3).min(b.len());
-                    let bad = String::from_utf8_lossy(&b[i..end]);
-                    return Err(format!("invalid URL escape {bad:?}"));
-                }
-            }
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Whether Go escapes `c` in a path (`shouldEscape(c, encodePath)`).
-fn should_escape(c: u8) -> bool {
-    !(c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c))
-}
-
-/// Go's default path escaping (`escape(path, encodePath)`), upper-case hex.
-pub fn escape(path: &[u8]) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &c in path {
-        if should_escape(c) {
-            out.push_str(&format!("%{c:02X}"));
-        } else {
-            out.push(c as char);
-        }
-    }
-    out
-}
-
-/// Go's `validEncoded(s, encodePath)`: only characters a path may carry unescaped.
-fn valid_encoded(s: &str) -> bool {
-    s.bytes()
-        .all(|c| b"!$&'()*+,;=:@[]%".contains(&c) || !should_escape(c))
+    percent::unescape(s, false).map_err(|e| e.to_string())
 }
 
 /// Go's `path.Clean`.
@@ -238,9 +190,6 @@ mod tests {
 
     #[test]
     fn escaping_as_go() {
-        assert_eq!(escape(b"/a b?c!"), "/a%20b%3Fc%21");
-        assert_eq!(escape(b"/$&+,:;=@~"), "/$&+,:;=@~");
-        assert_eq!(escape(&[b'/', 0xff]), "/%FF");
         // RawPath with a character Go would escape is not "valid encoded": default escaping wins.
         let p = GoPath {
             path: b"/t /x".to_vec(),

@@ -10,6 +10,10 @@
 
 use std::borrow::Cow;
 
+use crate::http::percent::{
+    escaped_byte, push_escaped, should_escape_path, unescape, valid_encoded_path,
+};
+
 /// A path that cannot be routed: Traefik answers 400 before routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -30,54 +34,6 @@ impl std::error::Error for PathError {}
 /// `%` itself), as upper-case hexadecimal codes.
 const RESERVED: &[u8] = b":/?#[]@!$&'()*+,;=%";
 
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Go's `shouldEscape(c, encodePath)`.
-fn should_escape(c: u8) -> bool {
-    !(c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'_'
-                | b'.'
-                | b'~'
-                | b'$'
-                | b'&'
-                | b'+'
-                | b','
-                | b'/'
-                | b':'
-                | b';'
-                | b'='
-                | b'@'
-        ))
-}
-
-/// Go's `validEncoded(s, encodePath)`.
-fn valid_encoded(s: &str) -> bool {
-    s.bytes().all(|c| {
-        matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'['
-                | b']'
-                | b'%'
-        ) || !should_escape(c)
-    })
-}
-
 /// Checks that every `%` starts a `%XX` escape, without decoding.
 fn check_escapes(s: &str) -> Result<(), PathError> {
     let b = s.as_bytes();
@@ -94,41 +50,18 @@ fn check_escapes(s: &str) -> Result<(), PathError> {
     Ok(())
 }
 
-/// Decodes every `%XX`; errors on a malformed escape.
-fn unescape(s: &str) -> Result<Vec<u8>, PathError> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|&x| hex(x)),
-                b.get(i + 2).and_then(|&x| hex(x)),
-            ) else {
-                return Err(PathError::InvalidPercentEncoding);
-            };
-            out.push(h << 4 | l);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
 /// Go's `URL.EscapedPath()` for a request whose raw path is `raw`: the raw path when it is a
 /// valid encoding, otherwise the decoded path re-encoded.
 pub fn escaped_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
-    if valid_encoded(raw) {
+    if valid_encoded_path(raw) {
         check_escapes(raw)?;
         return Ok(Cow::Borrowed(raw));
     }
-    let decoded = unescape(raw)?;
+    let decoded = unescape(raw, false).map_err(|_| PathError::InvalidPercentEncoding)?;
     let mut out = String::with_capacity(raw.len() + 8);
     for c in decoded {
-        if should_escape(c) {
-            out.push_str(&format!("%{c:02X}"));
+        if should_escape_path(c) {
+            push_escaped(&mut out, c);
         } else {
             out.push(c as char);
         }
@@ -155,13 +88,7 @@ pub fn routing_path(raw: &str) -> Result<Cow<'_, [u8]>, PathError> {
             i += 1;
             continue;
         }
-        let (Some(h), Some(l)) = (
-            b.get(i + 1).and_then(|&x| hex(x)),
-            b.get(i + 2).and_then(|&x| hex(x)),
-        ) else {
-            return Err(PathError::InvalidPercentEncoding);
-        };
-        let c = h << 4 | l;
+        let c = escaped_byte(b, i).map_err(|_| PathError::InvalidPercentEncoding)?;
         if RESERVED.contains(&c) {
             out.push(b'%');
             out.extend(b[i + 1..i + 3].iter().map(u8::to_ascii_uppercase));
@@ -189,17 +116,11 @@ pub fn normalize_raw_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
             i += ch.len_utf8();
             continue;
         }
-        let (Some(h), Some(l)) = (
-            b.get(i + 1).and_then(|&x| hex(x)),
-            b.get(i + 2).and_then(|&x| hex(x)),
-        ) else {
-            return Err(PathError::InvalidPercentEncoding);
-        };
-        let c = h << 4 | l;
+        let c = escaped_byte(b, i).map_err(|_| PathError::InvalidPercentEncoding)?;
         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
             out.push(c as char);
         } else {
-            out.push_str(&format!("%{c:02X}"));
+            push_escaped(&mut out, c);
         }
         i += 3;
     }

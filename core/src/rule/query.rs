@@ -30,28 +30,7 @@ fn unescape(s: &str) -> Option<Cow<'_, [u8]>> {
     if !s.contains(['%', '+']) {
         return Some(Cow::Borrowed(s.as_bytes()));
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let h = (*b.get(i + 1)? as char).to_digit(16)?;
-                let l = (*b.get(i + 2)? as char).to_digit(16)?;
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Some(Cow::Owned(out))
+    crate::http::percent::unescape(s, true).ok().map(Cow::Owned)
 }
 
 /// The first value of `key`, if present (gorilla/mux's query matching reads only that one).

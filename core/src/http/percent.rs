@@ -1,0 +1,117 @@
+//! Go's `net/url` percent-encoding for paths and queries, shared by the routing path
+//! (`rule::path`), the path-rewriting middlewares (`middleware::url_path`) and query matching.
+
+/// A `%` not followed by two hexadecimal digits; displays as Go's `invalid URL escape "%4"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEscape(pub String);
+
+impl std::fmt::Display for BadEscape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid URL escape {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BadEscape {}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// The byte that the escape starting at `b[i]` (a `%`) encodes.
+pub fn escaped_byte(b: &[u8], i: usize) -> Result<u8, BadEscape> {
+    match (
+        b.get(i + 1).and_then(|&x| hex(x)),
+        b.get(i + 2).and_then(|&x| hex(x)),
+    ) {
+        (Some(h), Some(l)) => Ok(h << 4 | l),
+        _ => {
+            let end = (i + 3).min(b.len());
+            Err(BadEscape(String::from_utf8_lossy(&b[i..end]).into_owned()))
+        }
+    }
+}
+
+/// Decodes every `%XX` (Go's `PathUnescape`; with `plus_is_space`, `QueryUnescape`).
+pub fn unescape(s: &str, plus_is_space: bool) -> Result<Vec<u8>, BadEscape> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                out.push(escaped_byte(b, i)?);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether Go escapes `c` in a path (`shouldEscape(c, encodePath)`).
+pub fn should_escape_path(c: u8) -> bool {
+    !(c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c))
+}
+
+/// Go's `validEncoded(s, encodePath)`: only characters a path may carry unescaped.
+pub fn valid_encoded_path(s: &str) -> bool {
+    s.bytes()
+        .all(|c| b"!$&'()*+,;=:@[]%".contains(&c) || !should_escape_path(c))
+}
+
+/// Appends `c` as `%XX` (upper-case hexadecimal).
+pub fn push_escaped(out: &mut String, c: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(HEX[usize::from(c >> 4)] as char);
+    out.push(HEX[usize::from(c & 15)] as char);
+}
+
+/// Go's default path escaping (`escape(path, encodePath)`), upper-case hex.
+pub fn escape_path(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &c in path {
+        if should_escape_path(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_path_and_query() {
+        assert_eq!(unescape("/a%20b+c", false).unwrap(), b"/a b+c");
+        assert_eq!(unescape("a%2Bb+c", true).unwrap(), b"a+b c");
+        assert_eq!(
+            unescape("/x%4", false).unwrap_err().to_string(),
+            r#"invalid URL escape "%4""#
+        );
+        assert_eq!(
+            unescape("%zz/", false).unwrap_err().to_string(),
+            r#"invalid URL escape "%zz""#
+        );
+    }
+
+    #[test]
+    fn escape_and_valid_encoded() {
+        assert_eq!(escape_path(b"/a b?c!"), "/a%20b%3Fc%21");
+        assert_eq!(escape_path(b"/$&+,:;=@~"), "/$&+,:;=@~");
+        assert_eq!(escape_path(&[b'/', 0xff, 0x0a]), "/%FF%0A");
+        assert!(valid_encoded_path("/a%20b!(x)"));
+        assert!(!valid_encoded_path("/a b"));
+        assert!(!valid_encoded_path("/a?b"));
+    }
+}
