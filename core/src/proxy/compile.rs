@@ -43,8 +43,8 @@ pub struct CompiledRouter {
 pub struct ServerTarget {
     /// The URL as configured.
     pub url: String,
-    /// Host to dial.
-    pub host: String,
+    /// Host to dial (shared with the pool keys of every request sent to it).
+    pub host: std::sync::Arc<str>,
     /// Port to dial.
     pub port: u16,
     /// `host:port` as Go's URL.Host (the Host header when `passHostHeader` is false).
@@ -110,7 +110,7 @@ pub struct ForwardedPolicy {
 #[derive(Debug, Clone)]
 pub struct CompiledEntryPoint {
     /// Its name.
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     /// Where it listens.
     pub address: ListenAddress,
     /// The plain-HTTP routers, in Traefik's order.
@@ -181,7 +181,7 @@ impl CompiledEntryPoint {
         let rt = t.responding_timeouts.clone().unwrap_or_default();
         let lc = t.life_cycle.clone().unwrap_or_default();
         CompiledEntryPoint {
-            name: name.to_string(),
+            name: name.into(),
             address,
             table,
             routes,
@@ -229,7 +229,7 @@ fn denied_encodings(ep: &crate::config::static_config::EntryPoint) -> Vec<&'stat
 impl CompiledConfig {
     /// The entry point index for `name`.
     pub fn entry_point(&self, name: &str) -> Option<usize> {
-        self.entry_points.iter().position(|e| e.name == name)
+        self.entry_points.iter().position(|e| &*e.name == name)
     }
 }
 
@@ -339,7 +339,7 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
     };
     Ok(ServerTarget {
         url: url.to_string(),
-        host,
+        host: host.into(),
         port,
         authority: authority.to_string(),
         path,

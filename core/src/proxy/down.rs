@@ -511,7 +511,7 @@ impl Worker {
     pub(super) fn open_upstream(
         &mut self,
         now: Timestamp,
-        key: &(String, u16),
+        key: &super::worker::ServerKey,
         transport: &super::compile::TransportSettings,
         may_reuse: bool,
     ) -> (ConnId, bool) {
@@ -541,7 +541,7 @@ impl Worker {
         self.note_deadline(Some(deadline));
         self.out.push_back(Output::Connect {
             conn: c,
-            host: key.0.clone(),
+            host: key.0.to_string(),
             port: key.1,
         });
         (c, false)

@@ -32,7 +32,7 @@ pub(super) struct Txn {
     /// when a pooled connection turns out dead (as Go's transport does).
     pub retry_head: Option<Vec<u8>>,
     /// The backend server's address, for a retry.
-    pub key: (String, u16),
+    pub key: super::worker::ServerKey,
     /// The service's transport settings, for a retry.
     pub transport: super::compile::TransportSettings,
     /// The client spoke HTTP/1.0: answers are `HTTP/1.0`, never chunked.
@@ -51,7 +51,7 @@ pub(super) struct Txn {
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
     /// The request head as the middlewares left it (only kept when there are middlewares).
     pub mw_request: Option<crate::http::RequestHead>,
-    pub entry_point: String,
+    pub entry_point: std::sync::Arc<str>,
     pub client_ip: Option<std::net::IpAddr>,
     pub absolute_target: Option<String>,
 }

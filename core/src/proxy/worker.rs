@@ -51,8 +51,11 @@ pub(super) enum UState {
     Tunnel,
 }
 
+/// A backend server's dial address, the key of its idle-connection pool.
+pub type ServerKey = (std::sync::Arc<str>, u16);
+
 pub(super) struct Up {
-    pub key: (String, u16),
+    pub key: ServerKey,
     pub down: Option<ConnId>,
     pub state: UState,
     pub buf: Vec<u8>,
@@ -70,7 +73,7 @@ pub struct Worker {
     next_id: u64,
     pub(super) down: BTreeMap<ConnId, Down>,
     pub(super) up: BTreeMap<ConnId, Up>,
-    pub(super) pools: BTreeMap<(String, u16), Vec<ConnId>>,
+    pub(super) pools: BTreeMap<ServerKey, Vec<ConnId>>,
     pub(super) out: VecDeque<Output>,
     pub(super) events: VecDeque<Event>,
     pub(super) shutting_down: bool,
