@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::Workers;
 use trafficcop_core::config::dynamic::DynamicConfiguration;
-use trafficcop_core::config::static_config::StaticConfiguration;
+use trafficcop_core::config::static_config::{overlapping_address, StaticConfiguration};
 use trafficcop_core::config::Severity;
 use trafficcop_core::proxy::{compile, CompiledConfig};
 
@@ -131,18 +131,15 @@ pub fn run(args: &[String]) -> i32 {
     // Our extension: TRAFFICCOP_WORKERS sets the worker threads (default: one per core).
     // Workers share each entry point's port with SO_REUSEPORT; two entry points on one port
     // would silently share it too, where Traefik fails with "address already in use".
-    for (i, (_, a)) in listeners.iter().enumerate() {
-        for (_, b) in &listeners[..i] {
-            let overlap = a.port() == b.port()
-                && a.port() != 0
-                && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified());
-            if overlap {
-                log::error(&format!(
-                    "error opening listener: listen tcp {a}: bind: address already in use"
-                ));
-                return 1;
-            }
-        }
+    let resolved: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
+    if let Some(i) = overlapping_address(&resolved) {
+        let ep = &compiled.entry_points[listeners[i].0];
+        log::error(&format!(
+            "command traefik error: error while building entryPoint {}: building listener: error opening listener: listen tcp {}: bind: address already in use",
+            ep.name,
+            ep.address.listen_string()
+        ));
+        return 1;
     }
     let workers = std::env::var("TRAFFICCOP_WORKERS")
         .ok()

@@ -220,3 +220,46 @@ fn healthcheck_asks_the_ping_entry_point() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains(&format!("OK: http://127.0.0.1:{port}/ping")));
 }
+
+#[test]
+fn two_entry_points_on_one_port_fail_to_start_as_in_traefik() {
+    let d = tmpdir("same-port");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        d.join("traefik.yml"),
+        format!(
+            "entryPoints:\n  a: {{address: \"127.0.0.1:{port}\"}}\n  b: {{address: \":{port}\"}}\n"
+        ),
+    )
+    .unwrap();
+    // Without the check the proxy would serve both on the shared port: bound the wait.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
+        .current_dir(&d)
+        .env_clear()
+        .env("HOME", d.join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("started with two entry points on port {port}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(&format!(
+            "error while building entryPoint b: building listener: error opening listener: listen tcp :{port}: bind: address already in use"
+        )),
+        "{t}"
+    );
+}

@@ -25,6 +25,15 @@ pub struct ListenAddress {
 }
 
 impl ListenAddress {
+    /// The address as Go's `net.Listen` got it (`:80`, `127.0.0.1:80`, `[::1]:80`), for errors.
+    pub fn listen_string(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     /// The `host:port` form to bind (`0.0.0.0`/`[::]` style hosts kept; empty host = all
     /// interfaces, IPv6 and IPv4).
     pub fn bind_string(&self) -> String {
@@ -36,6 +45,20 @@ impl ListenAddress {
             format!("{}:{}", self.host, self.port)
         }
     }
+}
+
+/// The index of the first of `resolved` (entry point listening addresses, in order) whose port
+/// an earlier one already holds on the same IP or where either is unspecified. TrafficCop binds every
+/// address once per worker with `SO_REUSEPORT`, so two entry points on one port would share
+/// it silently; Traefik fails to start with "address already in use", and so must we.
+pub fn overlapping_address(resolved: &[std::net::SocketAddr]) -> Option<usize> {
+    resolved.iter().enumerate().position(|(i, a)| {
+        resolved[..i].iter().any(|b| {
+            a.port() == b.port()
+                && a.port() != 0
+                && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+        })
+    })
 }
 
 impl EntryPoint {
@@ -188,6 +211,31 @@ mod tests {
             "invalid protocol"
         );
         assert!(ep("localhost").parsed_address().is_err());
+    }
+
+    #[test]
+    fn overlapping_addresses() {
+        let a = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(
+            overlapping_address(&[a("127.0.0.1:80"), a("127.0.0.2:80")]),
+            None
+        );
+        assert_eq!(
+            overlapping_address(&[a("127.0.0.1:80"), a("127.0.0.1:81")]),
+            None
+        );
+        assert_eq!(
+            overlapping_address(&[a("127.0.0.1:0"), a("127.0.0.1:0")]),
+            None
+        );
+        assert_eq!(
+            overlapping_address(&[a("127.0.0.1:80"), a("127.0.0.1:81"), a("127.0.0.1:80")]),
+            Some(2)
+        );
+        assert_eq!(
+            overlapping_address(&[a("[::]:80"), a("127.0.0.1:80")]),
+            Some(1)
+        );
     }
 
     #[test]
