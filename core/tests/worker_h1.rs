@@ -359,3 +359,47 @@ fn unsolicited_101_and_interim_floods_are_500() {
     );
     assert_eq!(resp.matches("100 Continue").count(), 1024);
 }
+
+#[test]
+fn access_records_when_enabled_and_none_otherwise() {
+    use trafficcop_core::proxy::{AccessRecord, Event};
+    let record =
+        |method: &str, target: &str, status, router: Option<&str>, server: Option<&str>| {
+            Event::Access(AccessRecord {
+                client: "10.1.2.3:5555".parse().unwrap(),
+                method: method.into(),
+                target: target.into(),
+                status,
+                router: router.map(|r| r.to_string()),
+                server: server.map(|s| s.to_string()),
+            })
+        };
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET /off HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(h.w.poll_event(), None, "records are off by default");
+
+    h.w.set_access_records(true);
+    // Proxied, Traefik's own answer, and a backend failure.
+    h.recv(c, "GET /a?b=1 HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    h.recv(up, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    h.recv(c, "HEAD /nope HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+    h.recv(
+        c,
+        "POST /x HTTP/1.1\r\nHost: app.example\r\nContent-Length: 0\r\n\r\n",
+    );
+    h.input(Input::Eof { conn: up });
+    let events: Vec<Event> = std::iter::from_fn(|| h.w.poll_event()).collect();
+    let server = Some("http://backend:9000");
+    assert_eq!(
+        events,
+        vec![
+            record("GET", "/a?b=1", 201, Some("app@file"), server),
+            record("HEAD", "/nope", 404, None, None),
+            record("POST", "/x", 502, Some("app@file"), server),
+        ]
+    );
+}

@@ -203,16 +203,18 @@ impl Worker {
             req.head.version == crate::http::Version::Http10,
             &mut out,
         );
-        let record = AccessRecord {
+        let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
             method: req.head.method.clone(),
             target: req.head.target(),
             status: resp.status,
             router,
             server: None,
-        };
+        });
         self.send(id, out);
-        self.record(Event::Access(record));
+        if let Some(record) = record {
+            self.record(Event::Access(record));
+        }
         if !keep_alive {
             self.close_down(id);
         } else {

@@ -56,14 +56,14 @@ impl Worker {
         let keep_alive = txn.keep_alive && txn.request_done;
         let head_request = txn.head_request;
         let http10 = txn.http10;
-        let record = AccessRecord {
+        let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
             method: txn.method.clone(),
             target: txn.target.clone(),
             status,
             router: Some(txn.router.clone()),
             server: Some(txn.server.clone()),
-        };
+        });
         let mut out = Vec::new();
         let mut resp = LocalResponse::new(status, crate::http::status_text(status));
         if txn.mw_request.is_some() {
@@ -87,7 +87,9 @@ impl Worker {
             &mut out,
         );
         self.send(down, out);
-        self.record(Event::Access(record));
+        if let Some(record) = record {
+            self.record(Event::Access(record));
+        }
         if !keep_alive {
             self.close_down(down);
         } else {
@@ -270,29 +272,31 @@ impl Worker {
         let DState::Active(txn) = std::mem::replace(&mut d.state, DState::Head) else {
             return;
         };
+        let txn = *txn;
         let resp = txn
             .resp
             .as_ref()
             .expect("finished transaction has a response");
-        let record = AccessRecord {
+        let (status, chunked_out, upstream_keep_alive) =
+            (resp.status, resp.chunked_out, resp.upstream_keep_alive);
+        let record = self.access_records.then_some(AccessRecord {
             client: d.peer,
-            method: txn.method.clone(),
-            target: txn.target.clone(),
-            status: resp.status,
-            router: Some(txn.router.clone()),
-            server: Some(txn.server.clone()),
-        };
-        let idle_timeout = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
-        let deadline = idle_timeout.filter(|t| t.0 > 0).map(|t| now.after(t));
-        d.deadline = deadline;
-        self.note_deadline(deadline);
-        if resp.chunked_out {
+            status,
+            method: txn.method,
+            target: txn.target,
+            router: Some(txn.router),
+            server: Some(txn.server),
+        });
+        self.arm_idle(down);
+        if chunked_out {
             self.send(down, LAST_CHUNK.to_vec());
         }
         if let Some(up) = txn.up {
-            self.release_up(now, up, resp.upstream_keep_alive && txn.request_done);
+            self.release_up(now, up, upstream_keep_alive && txn.request_done);
         }
-        self.record(Event::Access(record));
+        if let Some(record) = record {
+            self.record(Event::Access(record));
+        }
         if txn.keep_alive {
             self.resume(down);
             self.drive_down(now, down);
