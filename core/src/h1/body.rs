@@ -231,9 +231,33 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         return;
     }
-    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    let mut size = [0u8; 16];
+    let mut i = size.len();
+    let mut n = data.len();
+    loop {
+        i -= 1;
+        size[i] = b"0123456789abcdef"[n & 15];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&size[i..]);
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// Decoded body bytes framed for the other side: one chunk when it is sent chunked, else as
+/// they are (both directions of the proxy re-frame bodies this way).
+pub fn frame_body(data: &[u8], chunked: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 20);
+    if chunked {
+        encode_chunk(data, &mut out);
+    } else {
+        out.extend_from_slice(data);
+    }
+    out
 }
 
 /// The last chunk with no trailers.
@@ -315,5 +339,12 @@ mod tests {
         encode_chunk(b"abc", &mut out);
         out.extend_from_slice(LAST_CHUNK);
         assert_eq!(decode_all(Framing::Chunked, &out, 3).unwrap(), b"abc");
+        let data = vec![b'x'; 0x1a2f];
+        let framed = frame_body(&data, true);
+        assert!(framed.starts_with(b"1a2f\r\nxx"));
+        assert!(framed.ends_with(b"x\r\n"));
+        assert_eq!(framed.len(), 4 + 2 + data.len() + 2);
+        assert!(frame_body(b"", true).is_empty(), "an empty chunk would end the body");
+        assert_eq!(frame_body(b"raw", false), b"raw");
     }
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::h1::{
-    encode_chunk, encode_local_response, encode_request_head, parse_request, BodyDecoder, Decoded,
+    encode_local_response, encode_request_head, frame_body, parse_request, BodyDecoder, Decoded,
     Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
 };
 use std::sync::Arc;
@@ -116,12 +116,7 @@ impl Worker {
                             return;
                         }
                         Ok((n, Decoded::Data(range))) => {
-                            let mut chunk = Vec::with_capacity(range.len() + 16);
-                            if txn.req_chunked {
-                                encode_chunk(&d.buf[range], &mut chunk);
-                            } else {
-                                chunk.extend_from_slice(&d.buf[range]);
-                            }
+                            let chunk = frame_body(&d.buf[range], txn.req_chunked);
                             d.buf.drain(..n);
                             self.send_upstream(id, chunk);
                         }

@@ -3,7 +3,7 @@
 //! 504 `Gateway Timeout`).
 
 use crate::h1::{
-    encode_chunk, encode_response_head, parse_response, BodyDecoder, Decoded, Framing, LAST_CHUNK,
+    encode_response_head, frame_body, parse_response, BodyDecoder, Decoded, Framing, LAST_CHUNK,
 };
 use crate::http::LocalResponse;
 
@@ -241,12 +241,7 @@ impl Worker {
                     return;
                 }
                 Ok((n, Decoded::Data(range))) => {
-                    let mut out = Vec::with_capacity(range.len() + 16);
-                    if resp.chunked_out {
-                        encode_chunk(&u.buf[range], &mut out);
-                    } else {
-                        out.extend_from_slice(&u.buf[range]);
-                    }
+                    let out = frame_body(&u.buf[range], resp.chunked_out);
                     u.buf.drain(..n);
                     self.send(down, out);
                     self.backpressure(id, down);
