@@ -12,3 +12,4 @@ pub mod http;
 pub mod middleware;
 pub mod proxy;
 pub mod rule;
+pub mod tls;

@@ -7,5 +7,6 @@ pub mod healthcheck;
 pub mod log;
 pub mod run;
 pub mod runtime;
+pub mod serving;
 pub mod static_source;
 pub mod watch;

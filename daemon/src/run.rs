@@ -5,10 +5,11 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use crate::runtime::Workers;
+use crate::serving::compile_for_serving;
 use trafficcop_core::config::dynamic::DynamicConfiguration;
 use trafficcop_core::config::static_config::{overlapping_address, StaticConfiguration};
 use trafficcop_core::config::Severity;
-use trafficcop_core::proxy::{compile, CompiledConfig};
+use trafficcop_core::proxy::CompiledConfig;
 
 use crate::log;
 use crate::static_source::{self, Source};
@@ -109,7 +110,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let mut generation = 1;
-    let compiled = compile(&st, &dynamic, generation);
+    let compiled = compile_for_serving(&st, &dynamic, generation);
     report(&compiled);
 
     // Listeners.
@@ -174,7 +175,7 @@ pub fn run(args: &[String]) -> i32 {
                     match w.poll(Instant::now()) {
                         Some(Change::Reloaded(load)) => {
                             generation += 1;
-                            let compiled = compile(&st_for_watch, &load.config, generation);
+                            let compiled = compile_for_serving(&st_for_watch, &load.config, generation);
                             report(&compiled);
                             log::info("Configuration reloaded from the file provider");
                             publisher.publish(compiled);

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod duration;
 pub mod dynamic;
 pub mod error;
+pub mod file_or_content;
 pub mod file_provider;
 pub mod node;
 pub mod sources;

@@ -344,7 +344,10 @@ mod tests {
         assert!(framed.starts_with(b"1a2f\r\nxx"));
         assert!(framed.ends_with(b"x\r\n"));
         assert_eq!(framed.len(), 4 + 2 + data.len() + 2);
-        assert!(frame_body(b"", true).is_empty(), "an empty chunk would end the body");
+        assert!(
+            frame_body(b"", true).is_empty(),
+            "an empty chunk would end the body"
+        );
         assert_eq!(frame_body(b"raw", false), b"raw");
     }
 }

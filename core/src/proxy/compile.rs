@@ -12,8 +12,9 @@ use crate::config::validate::{qualify, validate_dynamic};
 use crate::config::{ConfigError, Duration, Severity};
 use crate::rule::ip::IpChecker;
 use crate::rule::priority::{effective_priority, Protocol, ProviderPrecedence};
-use crate::rule::{parse_http_rule, RouteSpec, RouterTable, RuleSyntax};
+use crate::rule::{parse_http_rule, RouterTable, RuleSyntax};
 
+use super::entry_routes::{entry_routes, EntryRoutes, Placed};
 use super::lb::SplitMix;
 
 /// What a router sends requests to.
@@ -118,6 +119,13 @@ pub struct CompiledEntryPoint {
     /// For each router given to the table (its lookup result), the router index in
     /// [`CompiledConfig::routers`].
     pub routes: Vec<usize>,
+    /// The TLS routers (served only on TLS connections), in Traefik's order.
+    pub tls_table: RouterTable,
+    /// For each TLS lookup result: the router index and its resolved TLS options name (a
+    /// request whose handshake used other options is answered 421).
+    pub tls_routes: Vec<(usize, Arc<str>)>,
+    /// The TLS options of a handshake, by server name.
+    pub tls: crate::tls::EntryPointTls,
     /// Forwarded-headers policy.
     pub forwarded: ForwardedPolicy,
     /// `http.sanitizePath`.
@@ -167,8 +175,7 @@ impl CompiledEntryPoint {
         name: &str,
         address: ListenAddress,
         ep: &crate::config::static_config::EntryPoint,
-        table: RouterTable,
-        routes: Vec<usize>,
+        routing: EntryRoutes,
         middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
     ) -> Self {
         let fh = ep.forwarded_headers.clone().unwrap_or_default();
@@ -183,8 +190,11 @@ impl CompiledEntryPoint {
         CompiledEntryPoint {
             name: name.into(),
             address,
-            table,
-            routes,
+            table: routing.table,
+            routes: routing.routes,
+            tls_table: routing.tls_table,
+            tls_routes: routing.tls_routes,
+            tls: routing.tls,
             forwarded: ForwardedPolicy {
                 insecure: fh.insecure,
                 trusted,
@@ -349,11 +359,25 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
 }
 
 /// Builds the served configuration from the static configuration and the file provider's
-/// dynamic configuration. `generation` seeds the server shuffle.
+/// dynamic configuration. `generation` seeds the server shuffle. TLS handshakes that match no
+/// certificate fail, since there is no generated default certificate: see [`compile_with`].
 pub fn compile(
     st: &StaticConfiguration,
     dy: &DynamicConfiguration,
     generation: u64,
+) -> Arc<CompiledConfig> {
+    compile_with(st, dy, generation, None)
+}
+
+/// [`compile`] with the default certificate to serve when `tls.stores.default` sets none
+/// (Traefik generates a self-signed one at every configuration change; the daemon does so, as
+/// the core draws no randomness). Certificate and key strings in `dy` must be PEM contents
+/// ([`crate::config::file_or_content`] resolves file paths).
+pub fn compile_with(
+    st: &StaticConfiguration,
+    dy: &DynamicConfiguration,
+    generation: u64,
+    generated_cert: Option<Arc<rustls::sign::CertifiedKey>>,
 ) -> Arc<CompiledConfig> {
     let mut errors: Vec<ConfigError> = validate_dynamic(dy, st, "file", &Default::default())
         .into_iter()
@@ -361,6 +385,21 @@ pub fn compile(
         .collect();
     let broken: std::collections::BTreeSet<String> =
         errors.iter().map(|e| e.path.clone()).collect();
+    let mut tls_problems = Vec::new();
+    let tls_setup = crate::tls::TlsSetup::build(dy.tls.as_ref(), generated_cert, &mut tls_problems);
+    for (path, message, fatal) in tls_problems {
+        errors.push(ConfigError {
+            file: None,
+            pos: None,
+            path,
+            message,
+            severity: if fatal {
+                Severity::ObjectError
+            } else {
+                Severity::Warning
+            },
+        });
+    }
     let mut object_error = |path: String, message: String| {
         errors.push(ConfigError {
             file: None,
@@ -449,8 +488,7 @@ pub fn compile(
             .unwrap_or_default(),
     );
     let mut routers = Vec::new();
-    // (router index, entry points, rule, priority)
-    let mut placed: Vec<(usize, Vec<String>, crate::rule::HttpRule, i64)> = Vec::new();
+    let mut placed: Vec<Placed> = Vec::new();
     for (name, r) in &http.routers {
         let path = format!("http.routers.{name}");
         if broken.contains(&path) {
@@ -463,13 +501,6 @@ pub fn compile(
                 continue;
             }
         };
-        if r.tls.is_some() {
-            object_error(
-                path,
-                "TLS routers are not supported yet by TrafficCop".into(),
-            );
-            continue;
-        }
         let syntax = RuleSyntax::from_router_option(if r.rule_syntax.is_empty() {
             &default_syntax
         } else {
@@ -508,7 +539,17 @@ pub fn compile(
             target,
             middlewares,
         });
-        placed.push((routers.len() - 1, eps, rule, priority));
+        placed.push(Placed {
+            idx: routers.len() - 1,
+            name: format!("{name}@file"),
+            path,
+            eps,
+            rule_text: r.rule.clone(),
+            rule,
+            priority,
+            tls: r.tls.clone(),
+            internal: false,
+        });
     }
     // Internal ping router.
     if let Some(ping) = &st.ping {
@@ -524,12 +565,27 @@ pub fn compile(
                 target: Target::Ping,
                 middlewares: Vec::new(),
             });
-            placed.push((routers.len() - 1, vec![ep], rule, i64::MAX));
+            placed.push(Placed {
+                idx: routers.len() - 1,
+                name: "ping@internal".into(),
+                path: "ping".into(),
+                eps: vec![ep],
+                rule_text: "PathPrefix(`/ping`)".into(),
+                rule,
+                priority: i64::MAX,
+                tls: None,
+                internal: true,
+            });
         }
+    }
+    // Entry point redirections (`http.redirections.entryPoint`).
+    for (path, message) in super::redirections::place(st, &mut routers, &mut placed) {
+        object_error(path, message);
     }
 
     // Entry points.
     let mut entry_points = Vec::new();
+    let mut ep_problems = Vec::new();
     for (name, ep) in &st.entry_points {
         let Ok(address) = ep.parsed_address() else {
             continue;
@@ -550,36 +606,32 @@ pub fn compile(
                         name,
                         address,
                         ep,
-                        RouterTable::build(Vec::new()),
-                        Vec::new(),
+                        EntryRoutes::empty(&tls_setup),
                         Vec::new(),
                     ));
                     continue;
                 }
             };
-        let mut specs = Vec::new();
-        let mut routes = Vec::new();
-        for (idx, eps, rule, priority) in &placed {
-            if eps.iter().any(|e| e == name) {
-                let rname = &routers[*idx].name;
-                let provider = rname.rsplit('@').next().unwrap_or("file");
-                specs.push(RouteSpec {
-                    name: rname.clone(),
-                    rule: rule.clone(),
-                    priority: *priority,
-                    rank: precedence.rank(provider),
-                });
-                routes.push(*idx);
-            }
-        }
+        let routing = entry_routes(name, ep, &placed, &precedence, &tls_setup, &mut ep_problems);
         entry_points.push(CompiledEntryPoint::new(
             name,
             address,
             ep,
-            RouterTable::build(specs),
-            routes,
+            routing,
             ep_middlewares,
         ));
+    }
+    for (path, message, severity) in ep_problems {
+        let e = ConfigError {
+            file: None,
+            pos: None,
+            path,
+            message,
+            severity,
+        };
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
     }
     Arc::new(CompiledConfig {
         generation,

@@ -18,10 +18,40 @@ use super::compile::Target;
 use super::forward;
 use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
 use super::txn::Txn;
-use super::worker::{DState, UState, Up, Worker, HIGH_WATER, MAX_PIPELINED};
+use super::worker::{DState, Transport, UState, Up, Worker, HIGH_WATER, MAX_PIPELINED};
 
 impl Worker {
     pub(super) fn down_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        if let Transport::Sniffing = d.transport {
+            d.transport = if data.first() == Some(&0x16) {
+                Transport::Tls(Box::default())
+            } else {
+                Transport::Plain
+            };
+        }
+        let Transport::Tls(tls) = &mut d.transport else {
+            return self.down_plaintext(now, id, data);
+        };
+        let config = Arc::clone(&self.config);
+        let ep_tls = config.entry_points.get(d.ep).map(|e| &e.tls);
+        let mut got = crate::tls::Received::default();
+        tls.receive(data, |sni| ep_tls.and_then(|t| t.choose(sni)), &mut got);
+        self.send_raw(id, got.ciphertext);
+        if !got.plaintext.is_empty() {
+            self.down_plaintext(now, id, &got.plaintext);
+        }
+        if got.failed {
+            self.abort_down(id);
+        } else if got.peer_closed {
+            self.down_eof(now, id);
+        }
+    }
+
+    /// Application bytes from a client (decrypted, on TLS connections).
+    fn down_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
@@ -224,6 +254,10 @@ impl Worker {
         };
         d.deadline = None;
         let peer: SocketAddr = d.peer;
+        let (tls, tls_options) = match &d.transport {
+            Transport::Tls(t) => (true, t.options_name().cloned()),
+            _ => (false, None),
+        };
         let Some(ep) = config.entry_points.get(d.ep) else {
             self.close_down(id);
             return;
@@ -293,6 +327,7 @@ impl Worker {
             client_ip,
             &self.hostname,
             websocket,
+            tls,
         );
         let route = {
             let view = HttpRequestView {
@@ -302,11 +337,17 @@ impl Worker {
                 raw_query: req.head.raw_query.as_deref().unwrap_or(""),
                 headers: &req.head.headers,
                 client_ip,
-                tls: false,
+                tls,
             };
-            ep.table.lookup(&view).map(|i| ep.routes[i])
+            if tls {
+                ep.tls_table
+                    .lookup(&view)
+                    .map(|i| (ep.tls_routes[i].0, Some(&ep.tls_routes[i].1)))
+            } else {
+                ep.table.lookup(&view).map(|i| (ep.routes[i], None))
+            }
         };
-        let Some(router_idx) = route else {
+        let Some((router_idx, router_tls)) = route else {
             return self.local_response(
                 id,
                 LocalResponse::go_error(404, "404 page not found"),
@@ -315,6 +356,17 @@ impl Worker {
             );
         };
         let router = &config.routers[router_idx];
+        // Domain fronting: the handshake's options must be the router's (Traefik's snicheck).
+        if let Some(wanted) = router_tls {
+            if tls_options.as_ref() != Some(wanted) {
+                return self.local_response(
+                    id,
+                    LocalResponse::go_error(421, "Misdirected Request"),
+                    &req,
+                    Some(router.name.clone()),
+                );
+            }
+        }
         // Middlewares: the entry point's, then the router's.
         let chain: Vec<Arc<dyn Middleware>> = ep
             .middlewares
@@ -327,7 +379,7 @@ impl Worker {
         {
             let cx = RequestContext {
                 client_ip,
-                tls: false,
+                tls,
                 entry_point: &ep.name,
                 absolute_target: absolute_target.as_deref(),
             };
@@ -343,7 +395,7 @@ impl Worker {
         }
         let cx = RequestContext {
             client_ip,
-            tls: false,
+            tls,
             entry_point: &ep.name,
             absolute_target: absolute_target.as_deref(),
         };
@@ -475,6 +527,7 @@ impl Worker {
             entry_point: ep.name.clone(),
             client_ip,
             absolute_target: absolute_target.clone(),
+            tls,
         };
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");

@@ -76,6 +76,7 @@ pub fn apply_entry_point(
     client: Option<IpAddr>,
     hostname: &bytes::Bytes,
     websocket: bool,
+    tls: bool,
 ) {
     let trust = trusted(policy, client);
     if !trust {
@@ -88,7 +89,12 @@ pub fn apply_entry_point(
         }
     }
     if !h.contains("X-Forwarded-Proto") {
-        let proto: &'static str = if websocket { "ws" } else { "http" };
+        let proto: &'static str = match (websocket, tls) {
+            (true, true) => "wss",
+            (true, false) => "ws",
+            (false, true) => "https",
+            (false, false) => "http",
+        };
         h.set_shared(
             "X-Forwarded-Proto",
             bytes::Bytes::from_static(proto.as_bytes()),
@@ -101,7 +107,9 @@ pub fn apply_entry_point(
             .to_ascii_lowercase();
         let port = match host_port(&head.host) {
             Some(p) => bytes::Bytes::copy_from_slice(p.as_bytes()),
-            None if proto == b"https" || proto == b"wss" => bytes::Bytes::from_static(b"443"),
+            None if tls || proto == b"https" || proto == b"wss" => {
+                bytes::Bytes::from_static(b"443")
+            }
             None => bytes::Bytes::from_static(b"80"),
         };
         h.set_shared("X-Forwarded-Port", port);
@@ -251,6 +259,7 @@ mod tests {
             &policy(insecure),
             ip,
             &bytes::Bytes::from_static(b"proxy"),
+            false,
             false,
         );
         upstream_request(h, ip, false, None);

@@ -3,15 +3,18 @@
 
 pub mod compile;
 mod down;
+mod entry_routes;
 pub mod forward;
 pub mod io;
 pub mod lb;
+mod redirections;
 mod txn;
 mod up;
 mod worker;
 
 pub use compile::{
-    compile, CompiledConfig, CompiledEntryPoint, CompiledRouter, CompiledService, Target,
+    compile, compile_with, CompiledConfig, CompiledEntryPoint, CompiledRouter, CompiledService,
+    Target,
 };
 pub use io::{AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
 pub use worker::Worker;

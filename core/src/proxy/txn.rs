@@ -54,6 +54,8 @@ pub(super) struct Txn {
     pub entry_point: std::sync::Arc<str>,
     pub client_ip: Option<std::net::IpAddr>,
     pub absolute_target: Option<String>,
+    /// The client connection is TLS.
+    pub tls: bool,
 }
 
 impl Txn {
@@ -64,7 +66,7 @@ impl Txn {
         };
         let cx = crate::middleware::RequestContext {
             client_ip: self.client_ip,
-            tls: false,
+            tls: self.tls,
             entry_point: &self.entry_point,
             absolute_target: self.absolute_target.as_deref(),
         };

@@ -31,8 +31,17 @@ pub(super) enum DState {
     Tunnel(ConnId),
 }
 
+/// What carries a client connection's bytes: decided by its first byte (a TLS handshake
+/// record starts with 0x16), as Traefik's entry points sniff every connection.
+pub(super) enum Transport {
+    Sniffing,
+    Plain,
+    Tls(Box<crate::tls::ServerTls>),
+}
+
 pub(super) struct Down {
     pub ep: usize,
+    pub transport: Transport,
     pub peer: SocketAddr,
     pub buf: Vec<u8>,
     pub state: DState,
@@ -151,6 +160,7 @@ impl Worker {
             id,
             Down {
                 ep,
+                transport: Transport::Sniffing,
                 peer,
                 buf: Vec::new(),
                 state: DState::Head,
@@ -269,7 +279,24 @@ impl Worker {
         self.events.pop_front()
     }
 
+    /// Queues application bytes to a connection (encrypted first on a TLS client connection).
     pub(super) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
+        if data.is_empty() {
+            return;
+        }
+        let data = match self.down.get_mut(&conn).map(|d| &mut d.transport) {
+            Some(Transport::Tls(tls)) => {
+                let mut sealed = Vec::with_capacity(data.len() + 64);
+                tls.seal(&data, &mut sealed);
+                sealed
+            }
+            _ => data,
+        };
+        self.send_raw(conn, data);
+    }
+
+    /// Queues bytes to a connection as they are.
+    pub(super) fn send_raw(&mut self, conn: ConnId, data: Vec<u8>) {
         if data.is_empty() {
             return;
         }
@@ -337,7 +364,17 @@ impl Worker {
     }
 
     pub(super) fn close_down(&mut self, id: ConnId) {
-        if self.down.remove(&id).is_some() {
+        if let Some(mut d) = self.down.remove(&id) {
+            if let Transport::Tls(tls) = &mut d.transport {
+                let mut alert = Vec::new();
+                tls.close_notify(&mut alert);
+                if !alert.is_empty() {
+                    self.out.push_back(Output::Send {
+                        conn: id,
+                        data: Bytes::from(alert),
+                    });
+                }
+            }
             self.out.push_back(Output::Close { conn: id });
         }
     }

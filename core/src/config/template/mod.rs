@@ -6,7 +6,7 @@
 //! Rendering is pure: the environment comes in as a lookup function.
 
 mod exec;
-mod funcs;
+pub(crate) mod funcs;
 mod lex;
 mod parse;
 mod value;

@@ -1,0 +1,99 @@
+//! The names a certificate serves, as Traefik computes them for SNI selection: the subject's
+//! common name and the DNS subject alternative names, lower-cased, without duplicates.
+
+use rustls::pki_types::CertificateDer;
+
+/// The DNS names (and common name) of a DER certificate, lower-cased, first occurrence first.
+/// A certificate webpki cannot parse yields an error naming why.
+pub fn certificate_names(der: &CertificateDer<'_>) -> Result<Vec<String>, String> {
+    let cert = webpki::EndEntityCert::try_from(der).map_err(|e| format!("{e}"))?;
+    let mut names: Vec<String> = Vec::new();
+    let mut push = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        if !n.is_empty() && !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    if let Some(cn) = common_name(cert.subject()) {
+        push(&cn);
+    }
+    for n in cert.valid_dns_names() {
+        push(n);
+    }
+    Ok(names)
+}
+
+/// One DER TLV: (tag, content, rest).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// The first common name (OID 2.5.4.3) of a subject (an RDN sequence without its outer tag).
+fn common_name(mut subject: &[u8]) -> Option<String> {
+    const CN_OID: &[u8] = &[0x55, 0x04, 0x03];
+    while let Some((_, set, rest)) = tlv(subject) {
+        subject = rest;
+        let mut attrs = set;
+        while let Some((_, attr, more)) = tlv(attrs) {
+            attrs = more;
+            let Some((0x06, oid, value)) = tlv(attr) else {
+                continue;
+            };
+            if oid != CN_OID {
+                continue;
+            }
+            let (_, text, _) = tlv(value)?;
+            return String::from_utf8(text.to_vec()).ok();
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_name_and_sans() {
+        let mut params = rcgen::CertificateParams::new(vec![
+            "Www.Example.com".into(),
+            "*.api.example.com".into(),
+        ])
+        .unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Acme");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Example.COM");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let names = certificate_names(cert.der()).unwrap();
+        assert_eq!(
+            names,
+            ["example.com", "www.example.com", "*.api.example.com"]
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(certificate_names(&CertificateDer::from(vec![0x30, 0x03, 1, 2, 3])).is_err());
+        assert_eq!(common_name(&[0x31, 0x80]), None);
+    }
+}

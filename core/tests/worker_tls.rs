@@ -1,0 +1,532 @@
+//! The worker terminating TLS, driven by an in-memory rustls client: certificate choice by SNI,
+//! router TLS semantics, options per host, domain fronting (421), sniStrict, client
+//! certificates, broken options and entry point redirections.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use trafficcop_core::config::dynamic::load_dynamic;
+use trafficcop_core::config::static_config::load_static;
+use trafficcop_core::config::{Format, Severity};
+use trafficcop_core::proxy::{
+    compile_with, CompiledConfig, ConnId, Input, Output, Timestamp, Worker,
+};
+use trafficcop_core::tls::names::certificate_names;
+
+/// A CA and certificates it signs, as PEM.
+struct Pki {
+    ca_key: rcgen::KeyPair,
+    ca: rcgen::Certificate,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "test ca");
+        let ca = params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(
+            params,
+            rcgen::KeyPair::from_pem(&ca_key.serialize_pem()).unwrap(),
+        );
+        Pki { ca_key, ca, issuer }
+    }
+
+    /// (cert PEM, key PEM) for `names`.
+    fn leaf(&self, names: &[&str]) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn yaml_block(pem: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut s = String::from("|\n");
+    for line in pem.lines() {
+        s.push_str(&pad);
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+fn default_cert() -> Arc<rustls::sign::CertifiedKey> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(vec!["generated.traefik.default".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    let c = params.self_signed(&key).unwrap();
+    Arc::new(
+        trafficcop_core::tls::certified_key(c.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .unwrap(),
+    )
+}
+
+fn compiled(static_yaml: &str, dynamic_yaml: &str) -> Arc<CompiledConfig> {
+    let st = load_static(static_yaml, Format::Yaml, None);
+    assert!(!st.is_fatal(), "{:?}", st.diagnostics);
+    let dy = load_dynamic(dynamic_yaml, Format::Yaml, None);
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    compile_with(&st.config, &dy.config, 1, Some(default_cert()))
+}
+
+#[derive(Debug)]
+struct AcceptAll;
+
+impl ServerCertVerifier for AcceptAll {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn client_config(client_cert: Option<(String, String)>) -> Arc<ClientConfig> {
+    let b = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAll));
+    let mut c = match client_cert {
+        None => b.with_no_client_auth(),
+        Some((cert, key)) => {
+            use rustls::pki_types::pem::PemObject;
+            let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+                .map(|c| c.unwrap())
+                .collect();
+            b.with_client_auth_cert(
+                chain,
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+            )
+            .unwrap()
+        }
+    };
+    c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(c)
+}
+
+/// A worker, one TLS client connection to it, and the upstream the request goes to.
+struct Session {
+    w: Worker,
+    conn: ConnId,
+    client: ClientConnection,
+    closed: bool,
+    upstream: Vec<Output>,
+}
+
+impl Session {
+    fn open(
+        cfg: Arc<CompiledConfig>,
+        ep: &str,
+        sni: &str,
+        client_cert: Option<(String, String)>,
+    ) -> Self {
+        let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
+        let ep = cfg.entry_point(ep).unwrap();
+        let conn = w.accept(Timestamp(0), ep, "10.1.2.3:5555".parse().unwrap());
+        let name = ServerName::try_from(sni.to_string()).unwrap();
+        let client = ClientConnection::new(client_config(client_cert), name).unwrap();
+        let mut s = Session {
+            w,
+            conn,
+            client,
+            closed: false,
+            upstream: Vec::new(),
+        };
+        s.pump();
+        s
+    }
+
+    /// Moves bytes both ways until nothing moves.
+    fn pump(&mut self) {
+        for _ in 0..50 {
+            let mut moved = false;
+            let mut buf = Vec::new();
+            while self.client.wants_write() {
+                self.client.write_tls(&mut buf).unwrap();
+            }
+            if !buf.is_empty() && !self.closed {
+                moved = true;
+                self.w.handle_input(
+                    Timestamp(1),
+                    Input::Received {
+                        conn: self.conn,
+                        data: Bytes::from(buf),
+                    },
+                );
+            }
+            while let Some(o) = self.w.poll_output() {
+                match o {
+                    Output::Send { conn, data } if conn == self.conn => {
+                        moved = true;
+                        let mut rd = &data[..];
+                        while !rd.is_empty() {
+                            if self.client.read_tls(&mut rd).is_err() {
+                                break;
+                            }
+                            if self.client.process_new_packets().is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Output::Close { conn } if conn == self.conn => self.closed = true,
+                    other => self.upstream.push(other),
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn request(&mut self, raw: &str) -> String {
+        // A refused handshake makes the write fail; the assertions look at what came back.
+        let _ = self.client.writer().write_all(raw.as_bytes());
+        self.pump();
+        let mut out = Vec::new();
+        let _ = self.client.reader().read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn peer_names(&self) -> Vec<String> {
+        let chain = self.client.peer_certificates().expect("a certificate");
+        certificate_names(&chain[0]).unwrap()
+    }
+
+    fn upstream_request(&self) -> String {
+        self.upstream
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn connected_upstream(&mut self) {
+        let up = self.upstream.iter().find_map(|o| match o {
+            Output::Connect { conn, .. } => Some(*conn),
+            _ => None,
+        });
+        let up = up.expect("an upstream connect");
+        self.w
+            .handle_input(Timestamp(2), Input::Connected { conn: up });
+        self.pump();
+    }
+}
+
+const STATIC: &str = "entryPoints: {websecure: {address: ':8443'}}\n";
+
+fn dynamic(pki: &Pki, extra: &str) -> String {
+    let (a_cert, a_key) = pki.leaf(&["a.example"]);
+    let (w_cert, w_key) = pki.leaf(&["*.wild.example"]);
+    format!(
+        r#"
+http:
+  routers:
+    a:
+      rule: "Host(`a.example`)"
+      service: app
+      tls: {{}}
+    plain:
+      rule: "Host(`plain.example`)"
+      service: app
+{extra}
+  services:
+    app:
+      loadBalancer:
+        servers: [{{url: "http://backend:9000"}}]
+tls:
+  certificates:
+    - certFile: {}
+      keyFile: {}
+    - certFile: {}
+      keyFile: {}
+"#,
+        yaml_block(&a_cert, 8),
+        yaml_block(&a_key, 8),
+        yaml_block(&w_cert, 8),
+        yaml_block(&w_key, 8),
+    )
+}
+
+#[test]
+fn sni_picks_the_certificate_and_tls_routers_serve_tls_only() {
+    let pki = Pki::new();
+    let cfg = compiled(STATIC, &dynamic(&pki, ""));
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+
+    let mut s = Session::open(Arc::clone(&cfg), "websecure", "a.example", None);
+    assert_eq!(s.peer_names(), ["a.example"]);
+    assert_eq!(
+        s.client.alpn_protocol(),
+        Some(&b"http/1.1"[..]),
+        "h2 is not offered yet"
+    );
+    s.request("GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    s.connected_upstream();
+    let up = s.upstream_request();
+    assert!(
+        up.starts_with("GET /x HTTP/1.1\r\nHost: a.example\r\n"),
+        "{up}"
+    );
+    assert!(up.contains("X-Forwarded-Proto: https\r\n"), "{up}");
+    assert!(up.contains("X-Forwarded-Port: 443\r\n"), "{up}");
+
+    // A plain router is not served over TLS: 404.
+    let resp = s.request("GET / HTTP/1.1\r\nHost: plain.example\r\n\r\n");
+    assert!(resp.is_empty(), "the first request is still in flight");
+
+    let mut s = Session::open(Arc::clone(&cfg), "websecure", "b.wild.example", None);
+    assert_eq!(s.peer_names(), ["*.wild.example"]);
+    let resp = s.request("GET / HTTP/1.1\r\nHost: plain.example\r\n\r\n");
+    assert!(resp.starts_with("HTTP/1.1 404 Not Found\r\n"), "{resp}");
+    assert!(resp.ends_with("404 page not found\n"), "{resp}");
+
+    // No matching name: the default certificate.
+    let s = Session::open(Arc::clone(&cfg), "websecure", "other.example", None);
+    assert_eq!(s.peer_names(), ["generated.traefik.default"]);
+}
+
+#[test]
+fn plain_connections_do_not_reach_tls_routers() {
+    let pki = Pki::new();
+    let cfg = compiled(STATIC, &dynamic(&pki, ""));
+    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
+    let c = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
+    w.handle_input(
+        Timestamp(1),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+        },
+    );
+    let out: String = std::iter::from_fn(|| w.poll_output())
+        .filter_map(|o| match o {
+            Output::Send { data, .. } => Some(String::from_utf8_lossy(&data).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert!(out.starts_with("HTTP/1.1 404 Not Found\r\n"), "{out}");
+}
+
+#[test]
+fn options_per_host_domain_fronting_and_sni_strict() {
+    let pki = Pki::new();
+    let extra = r#"    strict:
+      rule: "Host(`s.wild.example`)"
+      service: app
+      tls: {options: strict}
+"#;
+    let mut dy = dynamic(&pki, extra);
+    dy.push_str("  options:\n    strict:\n      sniStrict: true\n      minVersion: VersionTLS13\n");
+    let cfg = compiled(STATIC, &dy);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+
+    // SNI s.wild.example uses the `strict` options (TLS 1.3 only).
+    let mut s = Session::open(Arc::clone(&cfg), "websecure", "s.wild.example", None);
+    assert_eq!(
+        s.client.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    // Host a.example belongs to a router with the default options: 421.
+    let resp = s.request("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    assert!(
+        resp.starts_with("HTTP/1.1 421 Misdirected Request\r\n"),
+        "{resp}"
+    );
+    assert!(
+        resp.contains("Content-Type: text/plain; charset=utf-8\r\n"),
+        "{resp}"
+    );
+    assert!(resp.ends_with("\r\n\r\nMisdirected Request\n"), "{resp}");
+
+    // The other way round: SNI a.example (default options), Host s.wild.example: 421 too.
+    let mut s = Session::open(Arc::clone(&cfg), "websecure", "a.example", None);
+    let resp = s.request("GET / HTTP/1.1\r\nHost: s.wild.example\r\n\r\n");
+    assert!(resp.starts_with("HTTP/1.1 421 "), "{resp}");
+}
+
+#[test]
+fn sni_strict_refuses_unknown_names() {
+    let pki = Pki::new();
+    let mut dy = dynamic(&pki, "");
+    dy.push_str("  options:\n    default:\n      sniStrict: true\n");
+    let cfg = compiled(STATIC, &dy);
+    let s = Session::open(Arc::clone(&cfg), "websecure", "unknown.example", None);
+    assert!(s.closed, "the handshake fails");
+    assert!(s.client.peer_certificates().is_none());
+    let s = Session::open(cfg, "websecure", "a.example", None);
+    assert!(!s.closed);
+    assert_eq!(s.peer_names(), ["a.example"]);
+}
+
+#[test]
+fn client_certificates_are_verified() {
+    let pki = Pki::new();
+    let extra = r#"    mtls:
+      rule: "Host(`m.wild.example`)"
+      service: app
+      tls: {options: mtls}
+"#;
+    let mut dy = dynamic(&pki, extra);
+    dy.push_str(&format!(
+        "  options:\n    mtls:\n      clientAuth:\n        caFiles:\n          - {}",
+        yaml_block(&pki.ca.pem(), 12)
+    ));
+    let cfg = compiled(STATIC, &dy);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    let _ = &pki.ca_key;
+
+    let mut good = Session::open(
+        Arc::clone(&cfg),
+        "websecure",
+        "m.wild.example",
+        Some(pki.leaf(&["client"])),
+    );
+    good.request("GET / HTTP/1.1\r\nHost: m.wild.example\r\n\r\n");
+    assert!(!good.closed);
+    good.connected_upstream();
+    assert!(good.upstream_request().starts_with("GET / HTTP/1.1\r\n"));
+
+    let mut none = Session::open(Arc::clone(&cfg), "websecure", "m.wild.example", None);
+    let resp = none.request("GET / HTTP/1.1\r\nHost: m.wild.example\r\n\r\n");
+    assert!(none.closed && resp.is_empty(), "no certificate: refused");
+    assert!(none.upstream.is_empty());
+
+    let stranger = Pki::new();
+    let mut bad = Session::open(
+        cfg,
+        "websecure",
+        "m.wild.example",
+        Some(stranger.leaf(&["client"])),
+    );
+    let resp = bad.request("GET / HTTP/1.1\r\nHost: m.wild.example\r\n\r\n");
+    assert!(bad.closed && resp.is_empty(), "unknown CA: refused");
+    assert!(bad.upstream.is_empty());
+}
+
+#[test]
+fn broken_options_disable_the_router_and_close_its_handshakes() {
+    let pki = Pki::new();
+    let extra = r#"    broken:
+      rule: "Host(`x.wild.example`)"
+      service: app
+      tls: {options: broken}
+    missing:
+      rule: "Host(`y.wild.example`)"
+      service: app
+      tls: {options: nope}
+"#;
+    let mut dy = dynamic(&pki, extra);
+    dy.push_str("  options:\n    broken:\n      cipherSuites: [TLS_NOT_A_SUITE]\n");
+    let cfg = compiled(STATIC, &dy);
+    let errs: Vec<String> = cfg
+        .errors
+        .iter()
+        .filter(|e| e.severity == Severity::ObjectError)
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("invalid CipherSuite: TLS_NOT_A_SUITE")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("http.routers.missing: unknown TLS options: nope@file")),
+        "{errs:?}"
+    );
+    let s = Session::open(Arc::clone(&cfg), "websecure", "x.wild.example", None);
+    assert!(
+        s.closed,
+        "a handshake for a broken router's domain is closed"
+    );
+    let s = Session::open(cfg, "websecure", "a.example", None);
+    assert!(!s.closed);
+}
+
+#[test]
+fn entry_point_tls_and_redirections() {
+    let st = "entryPoints:\n  web:\n    address: ':8000'\n    http:\n      redirections:\n        entryPoint: {to: websecure}\n  websecure:\n    address: ':8443'\n    http:\n      tls: {}\n";
+    let dy = "http:\n  routers:\n    r:\n      rule: \"Host(`any.example`)\"\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers: [{url: \"http://backend:9000\"}]\n";
+    let cfg = compiled(st, dy);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+
+    // web: everything is redirected to https on websecure's port.
+    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
+    let c = w.accept(
+        Timestamp(0),
+        cfg.entry_point("web").unwrap(),
+        "10.1.2.3:5555".parse().unwrap(),
+    );
+    w.handle_input(
+        Timestamp(1),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(b"GET /p?q=1 HTTP/1.1\r\nHost: any.example\r\n\r\n"),
+        },
+    );
+    let out: String = std::iter::from_fn(|| w.poll_output())
+        .filter_map(|o| match o {
+            Output::Send { data, .. } => Some(String::from_utf8_lossy(&data).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        out.starts_with("HTTP/1.1 301 Moved Permanently\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Location: https://any.example:8443/p?q=1\r\n"),
+        "{out}"
+    );
+
+    // websecure: the router took the entry point's TLS, so it serves TLS.
+    let mut s = Session::open(cfg, "websecure", "any.example", None);
+    s.request("GET / HTTP/1.1\r\nHost: any.example\r\n\r\n");
+    s.connected_upstream();
+    assert!(s
+        .upstream_request()
+        .contains("X-Forwarded-Proto: https\r\n"));
+}
