@@ -10,19 +10,19 @@ cargo test --workspace
 # TC_SEED=<n>).
 TC_SIM_RANDOM=2000 cargo test -p trafficcop-proptests --test simulation random -- --nocapture
 # The black-box proxy tests again on the mio adapter (both runtimes must pass them).
-TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos
+TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e
 
 cargo build --release -p trafficcop
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/trafficcop"
 if [ -d "$SHARED/conformance/blackbox" ] && python3 -c 'import yaml' 2>/dev/null; then
-  # TLS routers are not built yet: their cases are skipped, not counted as passes.
+  # Cases whose request arrives over TLS go to an HTTPS entry point (self-signed certificate).
   python3 "$SHARED/conformance/blackbox/rules_blackbox.py" --bin "$BIN" \
-    --cases "$SHARED/conformance/rules.yaml" --tls-mode skip --max-time 600
+    --cases "$SHARED/conformance/rules.yaml" --tls-mode https --max-time 600
   # The middlewares TrafficCop implements (the others are refused at load, never served
-  # differently); TLS cases are skipped until TLS exists.
+  # differently), TLS cases included.
   python3 "$SHARED/conformance/blackbox/middlewares_blackbox.py" --bin "$BIN" \
     --cases "$SHARED/conformance/middlewares.yaml" \
-    --known-divergences "$SHARED/conformance/blackbox/known_divergences.yaml" --tls-mode skip \
+    --known-divergences "$SHARED/conformance/blackbox/known_divergences.yaml" --tls-mode https \
     --filter '^(chain|stripPrefix|stripPrefixRegex|addPrefix|replacePath|replacePathRegex|redirectScheme|redirectRegex|headers|ipAllowList|ipWhiteList|ipStrategy|forwardedHeaders)\.' \
     --max-time 600
   bash scripts/h1-corpus-probe.sh "$BIN" "$SHARED"
