@@ -229,7 +229,7 @@ fn routing_status_codes_and_forwarded_headers() {
 
     assert_eq!(
         without_date(&get(p.port, "other", "/")),
-        "HTTP/1.1 404 Not Found\nConnection: close\nContent-Length: 19\nContent-Type: text/plain; charset=utf-8\nX-Content-Type-Options: nosniff\n\n404 page not found\n"
+        "HTTP/1.1 404 Not Found\nContent-Type: text/plain; charset=utf-8\nX-Content-Type-Options: nosniff\nContent-Length: 19\nConnection: close\n\n404 page not found\n"
     );
     assert!(get(p.port, "x", "/none").starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
     assert!(get(p.port, "x", "/none").ends_with("no available server\n"));

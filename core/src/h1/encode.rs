@@ -2,9 +2,9 @@
 
 use crate::http::{status_text, LocalResponse, RequestHead, ResponseHead};
 
-/// Appends `name: value\r\n` for every header line, sorted by name as Go's `Header.Write`
-/// does (lines of one name keep their order).
-fn write_headers(headers: &crate::http::Headers, out: &mut Vec<u8>) {
+/// Appends `name: value\r\n` for every header line whose name `skip` does not refuse, sorted
+/// by name as Go's `Header.Write` does (lines of one name keep their order).
+fn write_headers(headers: &crate::http::Headers, skip: impl Fn(&str) -> bool, out: &mut Vec<u8>) {
     let mut write = |h: &crate::http::Header| {
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
@@ -15,25 +15,65 @@ fn write_headers(headers: &crate::http::Headers, out: &mut Vec<u8>) {
     if n <= 64 {
         // Sort line indices on the stack (stable: lines of one name keep their order).
         let mut idx = [0u8; 64];
-        for (i, slot) in idx.iter_mut().enumerate().take(n) {
-            *slot = i as u8;
-        }
         let line = |i: u8| headers.line(usize::from(i)).expect("index in range");
-        let order = &mut idx[..n];
+        let mut kept = 0;
+        for i in 0..n {
+            if !skip(&line(i as u8).name) {
+                idx[kept] = i as u8;
+                kept += 1;
+            }
+        }
+        let order = &mut idx[..kept];
         order.sort_by(|a, b| line(*a).name.cmp(&line(*b).name));
         for i in order.iter() {
             write(line(*i));
         }
         return;
     }
-    let mut lines: Vec<&crate::http::Header> = headers.iter().collect();
+    let mut lines: Vec<&crate::http::Header> = headers.iter().filter(|h| !skip(&h.name)).collect();
     lines.sort_by(|a, b| a.name.cmp(&b.name));
     for h in lines {
         write(h);
     }
 }
 
-/// Writes an upstream request head: `METHOD target HTTP/1.1`, `Host`, then the headers.
+/// Appends one `name: value\r\n` line.
+fn write_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Go's server writes the lines it adds itself after the handler's sorted headers, in this
+/// order: `Date` (when the handler set none), `Content-Length`, `Connection`,
+/// `Transfer-Encoding`.
+fn write_server_lines(
+    headers: &crate::http::Headers,
+    date: &str,
+    content_length: Option<usize>,
+    out: &mut Vec<u8>,
+) {
+    if !date.is_empty() && !headers.contains("Date") {
+        write_line("Date", date.as_bytes(), out);
+    }
+    if let Some(n) = content_length {
+        write_line("Content-Length", n.to_string().as_bytes(), out);
+    }
+    for name in ["Connection", "Transfer-Encoding"] {
+        for v in headers.get_all(name) {
+            write_line(name, v, out);
+        }
+    }
+}
+
+fn is_server_line(name: &str) -> bool {
+    name.eq_ignore_ascii_case("Connection") || name.eq_ignore_ascii_case("Transfer-Encoding")
+}
+
+/// Writes an upstream request head as Go's `Request.Write`: `METHOD target HTTP/1.1`, `Host`,
+/// `User-Agent`, the framing lines (`Content-Length`, `Transfer-Encoding`), then the other
+/// headers sorted.
 pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
@@ -45,18 +85,35 @@ pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
     out.extend_from_slice(host.as_bytes());
     out.extend_from_slice(b"\r\n");
-    write_headers(&head.headers, out);
+    const FIRST: [&str; 3] = ["User-Agent", "Content-Length", "Transfer-Encoding"];
+    for name in FIRST {
+        for v in head.headers.get_all(name) {
+            write_line(name, v, out);
+        }
+    }
+    write_headers(
+        &head.headers,
+        |n| FIRST.iter().any(|f| f.eq_ignore_ascii_case(n)),
+        out,
+    );
     out.extend_from_slice(b"\r\n");
 }
 
 /// Writes a downstream response head with Go's reason phrase for the code; the version is
-/// `HTTP/1.0` for HTTP/1.0 clients, `HTTP/1.1` otherwise.
-pub fn encode_response_head(head: &ResponseHead, http10: bool, out: &mut Vec<u8>) {
+/// `HTTP/1.0` for HTTP/1.0 clients, `HTTP/1.1` otherwise. As Go's server: the backend's headers
+/// sorted, then `Date` when the backend sent none, then `Connection` and `Transfer-Encoding`
+/// (which only the proxy sets; a `101`'s `Connection: Upgrade` stays among the sorted ones).
+pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &str, out: &mut Vec<u8>) {
     let reason = status_text(head.status);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.reserve(64 + head.headers.len() * 48);
     out.extend_from_slice(format!("{version} {} {}\r\n", head.status, reason).as_bytes());
-    write_headers(&head.headers, out);
+    if head.status == 101 {
+        write_headers(&head.headers, |_| false, out);
+    } else {
+        write_headers(&head.headers, is_server_line, out);
+        write_server_lines(&head.headers, date, None, out);
+    }
     out.extend_from_slice(b"\r\n");
 }
 
@@ -83,13 +140,9 @@ pub fn encode_local_response(
         headers.set("Connection", "keep-alive");
     }
     let no_body = resp.status == 204 || resp.status == 304 || (100..200).contains(&resp.status);
-    if !no_body {
-        headers.set("Content-Length", resp.body.len().to_string());
-    }
-    if !date.is_empty() && !headers.contains("Date") {
-        headers.set("Date", date);
-    }
-    write_headers(&headers, out);
+    let length = (!no_body && !headers.contains("Content-Length")).then_some(resp.body.len());
+    write_headers(&headers, is_server_line, out);
+    write_server_lines(&headers, date, length, out);
     out.extend_from_slice(b"\r\n");
     if !head_request && !no_body {
         out.extend_from_slice(&resp.body);
@@ -126,15 +179,65 @@ mod tests {
         let mut out = Vec::new();
         encode_local_response(
             &LocalResponse::go_error(404, "404 page not found"),
-            "",
-            false,
+            "D",
+            true,
             false,
             false,
             &mut out,
         );
+        // Traefik 3.7.15's bytes: the handler's headers sorted, then Date, Content-Length,
+        // Connection.
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n\r\n404 page not found\n"
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: D\r\nContent-Length: 19\r\nConnection: close\r\n\r\n404 page not found\n"
+        );
+    }
+
+    #[test]
+    fn proxied_response_head_adds_date_and_framing_last() {
+        let mut head = ResponseHead {
+            status: 200,
+            reason: "OK".into(),
+            version: Version::Http11,
+            headers: Headers::new(),
+        };
+        head.headers.append("Z-Last", "1");
+        head.headers.append("Transfer-Encoding", "chunked");
+        head.headers.append("Connection", "close");
+        head.headers.append("A-First", "1");
+        let mut out = Vec::new();
+        encode_response_head(&head, false, "D", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 200 OK\r\nA-First: 1\r\nZ-Last: 1\r\nDate: D\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        head.headers.append("Date", "backend");
+        let mut out = Vec::new();
+        encode_response_head(&head, false, "D", &mut out);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("\r\nDate: backend\r\nZ-Last: 1\r\nConnection"));
+    }
+
+    #[test]
+    fn request_head_writes_user_agent_and_framing_first() {
+        let mut h = Headers::new();
+        h.append("Accept", "*/*");
+        h.append("Content-Length", "3");
+        h.append("User-Agent", "curl");
+        let head = RequestHead {
+            method: "POST".into(),
+            path: "/".into(),
+            raw_query: None,
+            host: "h".into(),
+            version: Version::Http11,
+            headers: h,
+        };
+        let mut out = Vec::new();
+        encode_request_head(&head, "h", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST / HTTP/1.1\r\nHost: h\r\nUser-Agent: curl\r\nContent-Length: 3\r\nAccept: */*\r\n\r\n"
         );
     }
 }

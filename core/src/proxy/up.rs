@@ -155,7 +155,7 @@ impl Worker {
                         if head.status == 101 && txn.upgrade {
                             forward::downstream_response(&mut head);
                             let mut out = Vec::new();
-                            encode_response_head(&head, txn.http10, &mut out);
+                            encode_response_head(&head, txn.http10, &self.date, &mut out);
                             let rest = std::mem::take(&mut u.buf);
                             u.state = UState::Tunnel;
                             d.state = DState::Tunnel(id);
@@ -182,7 +182,7 @@ impl Worker {
                             }
                             let mut out = Vec::new();
                             forward::downstream_response(&mut head);
-                            encode_response_head(&head, txn.http10, &mut out);
+                            encode_response_head(&head, txn.http10, &self.date, &mut out);
                             self.send(down, out);
                             continue;
                         }
@@ -215,7 +215,7 @@ impl Worker {
                             head.headers.set("Connection", "keep-alive");
                         }
                         let mut out = Vec::new();
-                        encode_response_head(&head, txn.http10, &mut out);
+                        encode_response_head(&head, txn.http10, &self.date, &mut out);
                         txn.resp = Some(Resp {
                             decoder: BodyDecoder::new(parsed.framing),
                             chunked_out,

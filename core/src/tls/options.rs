@@ -139,6 +139,17 @@ pub fn build_options(opts: &Options, store: &Arc<CertStore>) -> Result<BuiltOpti
             suites.push(*s);
         }
     }
+    // Go's server order (with AES hardware): AES-128-GCM, AES-256-GCM, then ChaCha20.
+    suites.sort_by_key(|s| {
+        let n = rustls_suite_name(s);
+        if n.contains("AES_128") {
+            0
+        } else if n.contains("AES_256") {
+            1
+        } else {
+            2
+        }
+    });
     let servable: Vec<String> = base.cipher_suites.iter().map(rustls_suite_name).collect();
     let dropped: Vec<&String> = wanted
         .iter()
@@ -213,6 +224,8 @@ pub fn build_options(opts: &Options, store: &Arc<CertStore>) -> Result<BuiltOpti
             store: Arc::clone(store),
             strict: opts.sni_strict,
         }));
+    // Go's server chooses the suite by its own preference order.
+    config.ignore_client_order = true;
     config.alpn_protocols = opts
         .alpn_protocols
         .iter()

@@ -2,6 +2,8 @@
 //! child processes on 127.0.0.1.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod tls;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
