@@ -29,7 +29,11 @@ http:
 "#;
 
 fn worker() -> Worker {
-    let st = load_static(STATIC, Format::Yaml, None);
+    worker_with(STATIC)
+}
+
+fn worker_with(static_yaml: &str) -> Worker {
+    let st = load_static(static_yaml, Format::Yaml, None);
     assert!(!st.is_fatal(), "{:?}", st.diagnostics);
     let dy = load_dynamic(DYNAMIC, Format::Yaml, None);
     assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
@@ -406,4 +410,31 @@ fn access_records_when_enabled_and_none_otherwise() {
             record("POST", "/x", 502, Some("app@file"), server),
         ]
     );
+}
+
+#[test]
+fn keep_alive_max_requests_and_time_close_the_connection() {
+    let st = "entryPoints:\n  web:\n    address: ':8000'\n    transport: {keepAliveMaxRequests: 2, keepAliveMaxTime: 10s}\nping: {entryPoint: web}\n";
+    let mut h = Harness {
+        w: worker_with(st),
+        now: t(0),
+    };
+    let c = h.accept();
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+    );
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK"
+    );
+    assert!(closed(&out, c), "the second request was the last");
+    // keepAliveMaxTime: the first request after 10 s closes.
+    let c = h.accept();
+    h.now = t(10_001);
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(sent_to(&out, c).contains("Connection: close\r\n"));
+    assert!(closed(&out, c));
 }

@@ -56,7 +56,17 @@ fn load_and_report(args: &[String]) -> Result<(usize, usize), i32> {
         fatal += load.diagnostics.iter().filter(|d| d.is_fatal()).count();
         return Ok((fatal, object));
     }
-    for e in validate_dynamic(&load.config, config, "file", &load.sources) {
+    let validated = validate_dynamic(&load.config, config, "file", &load.sources);
+    for e in &validated {
+        println!("{e}");
+        if e.severity == Severity::ObjectError {
+            object += 1;
+        }
+    }
+    // What only building the served configuration finds: certificates and TLS options,
+    // features TrafficCop does not serve yet, redirections.
+    let compiled = crate::serving::compile_for_serving(config, &load.config, 1);
+    for e in compiled.errors.iter().filter(|e| !validated.contains(e)) {
         println!("{e}");
         if e.severity == Severity::ObjectError {
             object += 1;

@@ -258,12 +258,20 @@ impl Worker {
             Transport::Tls(t) => (true, t.options_name().cloned()),
             _ => (false, None),
         };
+        let (requests, accepted_at) = (d.requests, d.accepted_at);
         let Some(ep) = config.entry_points.get(d.ep) else {
             self.close_down(id);
             return;
         };
         if req.head.method == "CONNECT" {
             return self.local_response(id, LocalResponse::new(501, Vec::new()), &req, None);
+        }
+        // keepAliveMaxRequests / keepAliveMaxTime: this response closes the connection.
+        let max_time = ep.keep_alive_max_time;
+        if (ep.keep_alive_max_requests > 0 && requests >= ep.keep_alive_max_requests)
+            || (max_time.0 > 0 && now > accepted_at.after(max_time))
+        {
+            req.keep_alive = false;
         }
         // The entry point's header and path handling, in Traefik's order: underscore headers,
         // fragment, normalise encodings, sanitise dot segments; then encoded characters.

@@ -50,6 +50,8 @@ pub(super) struct Down {
     pub paused: bool,
     pub read_closed: bool,
     pub requests: u64,
+    /// When the connection was accepted (`keepAliveMaxTime`).
+    pub accepted_at: Timestamp,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -169,6 +171,7 @@ impl Worker {
                 paused: false,
                 read_closed: false,
                 requests: 0,
+                accepted_at: now,
             },
         );
         id
