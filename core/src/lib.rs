@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod h1;
+pub mod h2;
 pub mod http;
 pub mod middleware;
 pub mod proxy;

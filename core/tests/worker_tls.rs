@@ -141,7 +141,7 @@ fn client_config(client_cert: Option<(String, String)>) -> Arc<ClientConfig> {
             .unwrap()
         }
     };
-    c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    c.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(c)
 }
 
@@ -529,4 +529,41 @@ fn entry_point_tls_and_redirections() {
     assert!(s
         .upstream_request()
         .contains("X-Forwarded-Proto: https\r\n"));
+}
+
+#[test]
+fn alpn_picks_h2_when_offered() {
+    let pki = Pki::new();
+    let cfg = compiled(STATIC, &dynamic(&pki, ""));
+    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
+    let conn = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
+    let mut config = (*client_config(None)).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut client =
+        ClientConnection::new(Arc::new(config), ServerName::try_from("a.example").unwrap())
+            .unwrap();
+    for _ in 0..10 {
+        let mut buf = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut buf).unwrap();
+        }
+        if !buf.is_empty() {
+            w.handle_input(
+                Timestamp(1),
+                Input::Received {
+                    conn,
+                    data: Bytes::from(buf),
+                },
+            );
+        }
+        while let Some(o) = w.poll_output() {
+            if let Output::Send { data, .. } = o {
+                let mut rd = &data[..];
+                while !rd.is_empty() && client.read_tls(&mut rd).is_ok() {
+                    let _ = client.process_new_packets();
+                }
+            }
+        }
+    }
+    assert_eq!(client.alpn_protocol(), Some(&b"h2"[..]));
 }

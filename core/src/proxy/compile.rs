@@ -126,6 +126,8 @@ pub struct CompiledEntryPoint {
     pub tls_routes: Vec<(usize, Arc<str>)>,
     /// The TLS options of a handshake, by server name.
     pub tls: crate::tls::EntryPointTls,
+    /// HTTP/2 limits (`http2.maxConcurrentStreams`, `maxHeaderBytes`).
+    pub h2: crate::h2::H2Settings,
     /// Forwarded-headers policy.
     pub forwarded: ForwardedPolicy,
     /// `http.sanitizePath`.
@@ -201,6 +203,13 @@ impl CompiledEntryPoint {
             tls_table: routing.tls_table,
             tls_routes: routing.tls_routes,
             tls: routing.tls,
+            h2: crate::h2::H2Settings {
+                max_concurrent_streams: ep
+                    .http2
+                    .as_ref()
+                    .map_or(250, |h| h.max_concurrent_streams.max(0) as u32),
+                max_header_list_size: ep.http.max_header_bytes.clamp(0, u32::MAX as i64) as u32,
+            },
             forwarded: ForwardedPolicy {
                 insecure: fh.insecure,
                 trusted,

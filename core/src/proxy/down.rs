@@ -39,8 +39,11 @@ impl Worker {
         let ep_tls = config.entry_points.get(d.ep).map(|e| &e.tls);
         let mut got = crate::tls::Received::default();
         tls.receive(data, |sni| ep_tls.and_then(|t| t.choose(sni)), &mut got);
+        let start_h2 = d.h2.is_none() && tls.alpn() == Some(b"h2");
         self.send_raw(id, got.ciphertext);
-        if !got.plaintext.is_empty() {
+        if start_h2 {
+            self.start_h2(now, id, &got.plaintext);
+        } else if !got.plaintext.is_empty() {
             self.down_plaintext(now, id, &got.plaintext);
         }
         if got.failed {
@@ -51,10 +54,32 @@ impl Worker {
     }
 
     /// Application bytes from a client (decrypted, on TLS connections).
-    fn down_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+    pub(super) fn down_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
+        if d.h2.is_some() {
+            return self.h2_received(id, data);
+        }
+        // HTTP/2 with prior knowledge (h2c) starts with the connection preface.
+        if d.requests == 0 && !matches!(d.transport, Transport::Stream(_)) {
+            let seen = d.buf.len() + data.len();
+            let prefix = |n: usize| {
+                let head = &d.buf[..d.buf.len().min(n)];
+                let rest = &data[..n.saturating_sub(head.len()).min(data.len())];
+                crate::h2::PREFACE.starts_with(head)
+                    && crate::h2::PREFACE[head.len()..].starts_with(rest)
+            };
+            if prefix(crate::h2::PREFACE.len()) {
+                if seen >= crate::h2::PREFACE.len() {
+                    let mut all = std::mem::take(&mut d.buf);
+                    all.extend_from_slice(data);
+                    return self.start_h2(now, id, &all);
+                }
+                d.buf.extend_from_slice(data);
+                return;
+            }
+        }
         if let DState::Tunnel(up) = d.state {
             self.send(up, data.to_vec());
             self.backpressure(id, up);
@@ -256,6 +281,7 @@ impl Worker {
         let peer: SocketAddr = d.peer;
         let (tls, tls_options) = match &d.transport {
             Transport::Tls(t) => (true, t.options_name().cloned()),
+            Transport::Stream(st) => (st.tls, st.tls_options.clone()),
             _ => (false, None),
         };
         let (requests, accepted_at) = (d.requests, d.accepted_at);
@@ -630,6 +656,9 @@ impl Worker {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
+        if d.h2.is_some() {
+            return self.h2_eof(id);
+        }
         d.read_closed = true;
         match &d.state {
             DState::Head => self.drive_down(now, id),

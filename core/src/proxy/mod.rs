@@ -5,6 +5,7 @@ pub mod compile;
 mod down;
 mod entry_routes;
 pub mod forward;
+mod h2down;
 pub mod io;
 pub mod lb;
 mod redirections;

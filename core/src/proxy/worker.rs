@@ -37,6 +37,8 @@ pub(super) enum Transport {
     Sniffing,
     Plain,
     Tls(Box<crate::tls::ServerTls>),
+    /// A virtual connection carrying one HTTP/2 stream of another connection.
+    Stream(Box<super::h2down::StreamDown>),
 }
 
 pub(super) struct Down {
@@ -52,6 +54,33 @@ pub(super) struct Down {
     pub requests: u64,
     /// When the connection was accepted (`keepAliveMaxTime`).
     pub accepted_at: Timestamp,
+    /// The HTTP/2 side, once the connection speaks HTTP/2.
+    pub h2: Option<Box<super::h2down::H2Down>>,
+}
+
+impl Down {
+    pub fn new(
+        ep: usize,
+        peer: SocketAddr,
+        now: Timestamp,
+        deadline: Option<Timestamp>,
+        transport: Transport,
+    ) -> Self {
+        Down {
+            ep,
+            transport,
+            peer,
+            buf: Vec::new(),
+            state: DState::Head,
+            deadline,
+            unacked: 0,
+            paused: false,
+            read_closed: false,
+            requests: 0,
+            accepted_at: now,
+            h2: None,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -96,6 +125,8 @@ pub struct Worker {
     pub(super) access_records: bool,
     /// The time of the call being handled.
     pub(super) now: Timestamp,
+    /// HTTP/2 connections to drive before the call returns.
+    pub(super) h2_dirty: Vec<ConnId>,
 }
 
 impl Worker {
@@ -115,6 +146,7 @@ impl Worker {
             earliest: None,
             access_records: false,
             now: Timestamp(0),
+            h2_dirty: Vec::new(),
         }
     }
 
@@ -158,22 +190,8 @@ impl Worker {
         let read_timeout = self.config.entry_points.get(ep).map(|e| e.read_timeout);
         let deadline = read_timeout.filter(|d| d.0 > 0).map(|d| now.after(d));
         self.note_deadline(deadline);
-        self.down.insert(
-            id,
-            Down {
-                ep,
-                transport: Transport::Sniffing,
-                peer,
-                buf: Vec::new(),
-                state: DState::Head,
-                deadline,
-                unacked: 0,
-                paused: false,
-                read_closed: false,
-                requests: 0,
-                accepted_at: now,
-            },
-        );
+        self.down
+            .insert(id, Down::new(ep, peer, now, deadline, Transport::Sniffing));
         id
     }
 
@@ -208,6 +226,7 @@ impl Worker {
             Input::Config(cfg) => self.config = cfg,
             Input::Shutdown => self.begin_shutdown(),
         }
+        self.settle_h2(now);
     }
 
     /// Fires every deadline at or before `now`.
@@ -231,6 +250,7 @@ impl Worker {
         for id in ups {
             self.up_timeout(now, id);
         }
+        self.settle_h2(now);
         let d = self.down.values().filter_map(|d| d.deadline);
         let u = self.up.values().filter_map(|u| u.deadline);
         self.earliest = d.chain(u).min();
@@ -288,6 +308,7 @@ impl Worker {
             return;
         }
         let data = match self.down.get_mut(&conn).map(|d| &mut d.transport) {
+            Some(Transport::Stream(_)) => return self.stream_send(conn, &data),
             Some(Transport::Tls(tls)) => {
                 let mut sealed = Vec::with_capacity(data.len() + 64);
                 tls.seal(&data, &mut sealed);
@@ -316,6 +337,12 @@ impl Worker {
     }
 
     pub(super) fn pause(&mut self, conn: ConnId) {
+        if self.is_stream(conn) {
+            if let Some(d) = self.down.get_mut(&conn) {
+                d.paused = true;
+            }
+            return self.stream_pause(conn, true);
+        }
         let paused = if let Some(d) = self.down.get_mut(&conn) {
             std::mem::replace(&mut d.paused, true)
         } else if let Some(u) = self.up.get_mut(&conn) {
@@ -329,6 +356,12 @@ impl Worker {
     }
 
     pub(super) fn resume(&mut self, conn: ConnId) {
+        if self.is_stream(conn) {
+            if let Some(d) = self.down.get_mut(&conn) {
+                d.paused = false;
+            }
+            return self.stream_pause(conn, false);
+        }
         let was = if let Some(d) = self.down.get_mut(&conn) {
             std::mem::replace(&mut d.paused, false)
         } else if let Some(u) = self.up.get_mut(&conn) {
@@ -339,6 +372,14 @@ impl Worker {
         if was {
             self.out.push_back(Output::ResumeRead { conn });
         }
+    }
+
+    /// Whether `conn` is a virtual connection (one HTTP/2 stream).
+    pub(super) fn is_stream(&self, conn: ConnId) -> bool {
+        matches!(
+            self.down.get(&conn).map(|d| &d.transport),
+            Some(Transport::Stream(_))
+        )
     }
 
     /// The peer of `conn` in its transaction or tunnel.
@@ -356,6 +397,10 @@ impl Worker {
     fn writable(&mut self, conn: ConnId) {
         if let Some(d) = self.down.get_mut(&conn) {
             d.unacked = 0;
+            if d.h2.is_some() {
+                self.mark_h2(conn);
+                return;
+            }
         } else if let Some(u) = self.up.get_mut(&conn) {
             u.unacked = 0;
         } else {
@@ -368,6 +413,14 @@ impl Worker {
 
     pub(super) fn close_down(&mut self, id: ConnId) {
         if let Some(mut d) = self.down.remove(&id) {
+            if let Transport::Stream(_) = &d.transport {
+                return self.stream_closed(&d);
+            }
+            if let Some(h2) = d.h2.take() {
+                for vid in h2.streams.into_values() {
+                    self.abort_down(vid);
+                }
+            }
             if let Transport::Tls(tls) = &mut d.transport {
                 let mut alert = Vec::new();
                 tls.close_notify(&mut alert);
@@ -404,11 +457,30 @@ impl Worker {
         let idle: Vec<ConnId> = self
             .down
             .iter()
-            .filter(|(_, d)| matches!(d.state, DState::Head) && d.buf.is_empty())
+            .filter(|(_, d)| {
+                matches!(d.state, DState::Head)
+                    && d.buf.is_empty()
+                    && d.h2.is_none()
+                    && !matches!(d.transport, Transport::Stream(_))
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in idle {
             self.close_down(id);
+        }
+        // HTTP/2 connections say GOAWAY and close once their streams are done.
+        let h2: Vec<ConnId> = self
+            .down
+            .iter_mut()
+            .filter_map(|(id, d)| {
+                d.h2.as_mut().map(|h| {
+                    h.server.graceful_shutdown();
+                    *id
+                })
+            })
+            .collect();
+        for id in h2 {
+            self.mark_h2(id);
         }
         let idle_up: Vec<ConnId> = self
             .up

@@ -64,8 +64,8 @@ const GO_CURVES: &[(&str, Option<NamedGroup>)] = &[
     ("SecP384r1MLKEM1024", None),
 ];
 
-/// ALPN protocols TrafficCop does not serve yet (HTTP/2, ACME TLS-ALPN): never negotiated.
-const UNSERVED_ALPN: &[&str] = &["h2", "acme-tls/1"];
+/// ALPN protocols TrafficCop does not serve yet (ACME TLS-ALPN): never negotiated.
+const UNSERVED_ALPN: &[&str] = &["acme-tls/1"];
 
 /// A built option: the server configuration and what was dropped from the user's choices.
 pub struct BuiltOptions {
@@ -253,10 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn defaults_build_with_http11_alpn_only() {
+    fn defaults_build_without_acme_alpn() {
         let b = build_options(&opts(), &Arc::new(CertStore::default())).unwrap();
         assert!(b.warnings.is_empty(), "{:?}", b.warnings);
-        assert_eq!(b.config.alpn_protocols, [b"http/1.1".to_vec()]);
+        assert_eq!(
+            b.config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
     }
 
     #[test]

@@ -74,6 +74,14 @@ impl ServerTls {
         self.server_name.as_deref()
     }
 
+    /// The protocol ALPN chose (`h2`, `http/1.1`), once the handshake finished.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match &self.state {
+            State::Serving(c) => c.alpn_protocol(),
+            _ => None,
+        }
+    }
+
     /// Whether the handshake finished.
     pub fn is_established(&self) -> bool {
         matches!(&self.state, State::Serving(c) if !c.is_handshaking())

@@ -1,0 +1,507 @@
+//! HTTP/2 client connections (ALPN `h2` over TLS, or h2c with prior knowledge). Each stream
+//! becomes a *virtual* client connection that the HTTP/1.1 pipeline serves unchanged: the
+//! request head and body are written to it as an HTTP/1.1 message (`Connection: close`, so the
+//! virtual connection ends with its exchange), and the HTTP/1.1 response the pipeline writes
+//! back is parsed and re-sent as HTTP/2 frames. Routing, middlewares, forwarding, upstream
+//! pooling and every status code are therefore those of the HTTP/1.1 path. Virtual
+//! connections never reach the adapter: their output, pauses and closes go to the parent's
+//! [`H2Server`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::h1::{parse_response, BodyDecoder, Decoded};
+use crate::h2::{H2Event, H2Server, StreamKey};
+
+use super::io::{ConnId, Timestamp};
+use super::worker::{DState, Down, Transport, Worker, HIGH_WATER};
+
+/// The HTTP/2 side of a client connection.
+pub(super) struct H2Down {
+    pub server: H2Server,
+    /// Open streams and their virtual connections.
+    pub streams: BTreeMap<StreamKey, ConnId>,
+}
+
+/// A virtual client connection carrying one stream.
+pub(super) struct StreamDown {
+    pub parent: ConnId,
+    pub key: StreamKey,
+    /// The request body is chunk-encoded for the pipeline (no content-length was given).
+    pub chunked_request: bool,
+    pub head_request: bool,
+    /// The connection below is TLS, with these options.
+    pub tls: bool,
+    pub tls_options: Option<Arc<str>>,
+    resp_buf: Vec<u8>,
+    resp: RespState,
+}
+
+enum RespState {
+    Head,
+    Body(BodyDecoder),
+    Done,
+}
+
+/// Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2), dropped in both directions.
+const CONNECTION_SPECIFIC: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The HTTP/1.1 request head the pipeline reads for an HTTP/2 request; `true` when its body
+/// must be chunk-encoded (no `content-length`).
+fn request_head(head: &http::request::Parts, end_stream: bool) -> (Vec<u8>, bool) {
+    let target = head
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let authority = head
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            head.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(head.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(authority.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut cookies: Vec<&[u8]> = Vec::new();
+    for (name, value) in &head.headers {
+        let n = name.as_str();
+        if n == "host" || n == "expect" || n == "te" || CONNECTION_SPECIFIC.contains(&n) {
+            continue;
+        }
+        if n == "cookie" {
+            cookies.push(value.as_bytes());
+            continue;
+        }
+        out.extend_from_slice(n.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !cookies.is_empty() {
+        // Go's HTTP/2 server joins split cookie fields with "; ".
+        out.extend_from_slice(b"cookie: ");
+        out.extend_from_slice(&cookies.join(&b"; "[..]));
+        out.extend_from_slice(b"\r\n");
+    }
+    let chunked = !end_stream && !head.headers.contains_key(http::header::CONTENT_LENGTH);
+    if chunked {
+        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    (out, chunked)
+}
+
+/// The HTTP/2 response head for an HTTP/1.1 one, in the order Go's HTTP/2 server writes
+/// fields: the others (already sorted), then `content-length`, then `date`.
+fn response_head(head: &crate::http::ResponseHead) -> http::Response<()> {
+    let mut resp = http::Response::new(());
+    *resp.status_mut() =
+        http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    let headers = resp.headers_mut();
+    let rank = |name: &str| match name {
+        n if n.eq_ignore_ascii_case("content-length") => 1,
+        n if n.eq_ignore_ascii_case("date") => 2,
+        _ => 0,
+    };
+    let mut lines: Vec<&crate::http::Header> = head.headers.iter().collect();
+    lines.sort_by_key(|h| rank(&h.name));
+    for h in lines {
+        let lower = h.name.to_ascii_lowercase();
+        if CONNECTION_SPECIFIC.contains(&lower.as_str()) {
+            continue;
+        }
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(lower.as_bytes()),
+            http::HeaderValue::from_bytes(&h.value),
+        ) else {
+            continue;
+        };
+        headers.append(name, value);
+    }
+    resp
+}
+
+impl Worker {
+    /// Switches a client connection to HTTP/2; `data` is what it sent so far.
+    pub(super) fn start_h2(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        let settings = self
+            .config
+            .entry_points
+            .get(d.ep)
+            .map(|e| e.h2)
+            .unwrap_or_default();
+        let mut server = H2Server::new(settings);
+        server.receive(data);
+        d.h2 = Some(Box::new(H2Down {
+            server,
+            streams: BTreeMap::new(),
+        }));
+        self.mark_h2(id);
+        self.settle_h2(now);
+    }
+
+    /// Bytes for an HTTP/2 connection.
+    pub(super) fn h2_received(&mut self, id: ConnId, data: &[u8]) {
+        if let Some(h2) = self.down.get_mut(&id).and_then(|d| d.h2.as_mut()) {
+            h2.server.receive(data);
+            self.mark_h2(id);
+        }
+    }
+
+    /// The client of an HTTP/2 connection finished sending.
+    pub(super) fn h2_eof(&mut self, id: ConnId) {
+        if let Some(h2) = self.down.get_mut(&id).and_then(|d| d.h2.as_mut()) {
+            h2.server.receive_eof();
+            self.mark_h2(id);
+        }
+    }
+
+    pub(super) fn mark_h2(&mut self, id: ConnId) {
+        if !self.h2_dirty.contains(&id) {
+            self.h2_dirty.push(id);
+        }
+    }
+
+    /// Drives every HTTP/2 connection touched by the last call until nothing moves: events
+    /// become virtual-connection input, queued frames are sent, finished connections close.
+    pub(super) fn settle_h2(&mut self, now: Timestamp) {
+        let mut rounds = 0;
+        while let Some(id) = self.h2_dirty.pop() {
+            rounds += 1;
+            if rounds > 10_000 {
+                break;
+            }
+            let Some(d) = self.down.get_mut(&id) else {
+                continue;
+            };
+            // A client that does not read: leave everything queued until it does.
+            if d.unacked > HIGH_WATER {
+                continue;
+            }
+            let Some(h2) = d.h2.as_mut() else {
+                continue;
+            };
+            let mut events = Vec::new();
+            h2.server.poll(&mut events);
+            let out = h2.server.take_output();
+            let closed = h2.server.is_closed();
+            let idle = h2.streams.is_empty() && events.is_empty();
+            self.send(id, out);
+            for e in events {
+                self.h2_event(now, id, e);
+            }
+            self.update_stream_backpressure(id);
+            if closed {
+                self.abort_down(id);
+            } else if idle && self.shutting_down {
+                self.close_down(id);
+            } else if let Some(h2) = self.down.get_mut(&id).and_then(|d| d.h2.as_mut()) {
+                // More to write after the events were handled?
+                let mut more = Vec::new();
+                h2.server.poll(&mut more);
+                let out = h2.server.take_output();
+                let again = !more.is_empty();
+                self.send(id, out);
+                for e in more {
+                    self.h2_event(now, id, e);
+                }
+                if again {
+                    self.mark_h2(id);
+                }
+            }
+        }
+    }
+
+    fn h2_event(&mut self, now: Timestamp, parent: ConnId, event: H2Event) {
+        match event {
+            H2Event::Request {
+                stream,
+                head,
+                end_stream,
+            } => {
+                let Some(p) = self.down.get_mut(&parent) else {
+                    return;
+                };
+                p.deadline = None;
+                let (tls, tls_options) = match &p.transport {
+                    Transport::Tls(t) => (true, t.options_name().cloned()),
+                    _ => (false, None),
+                };
+                let (ep, peer) = (p.ep, p.peer);
+                let (bytes, chunked) = request_head(&head, end_stream);
+                let vid = self.alloc();
+                self.down.insert(
+                    vid,
+                    Down::new(
+                        ep,
+                        peer,
+                        now,
+                        None,
+                        Transport::Stream(Box::new(StreamDown {
+                            parent,
+                            key: stream,
+                            chunked_request: chunked,
+                            head_request: head.method == http::Method::HEAD,
+                            tls,
+                            tls_options,
+                            resp_buf: Vec::new(),
+                            resp: RespState::Head,
+                        })),
+                    ),
+                );
+                if let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) {
+                    h2.streams.insert(stream, vid);
+                }
+                self.down_plaintext(now, vid, &bytes);
+            }
+            H2Event::Data {
+                stream,
+                data,
+                end_stream,
+            } => {
+                let Some(vid) = self.stream_conn(parent, stream) else {
+                    return;
+                };
+                let chunked = matches!(
+                    self.down.get(&vid).map(|d| &d.transport),
+                    Some(Transport::Stream(s)) if s.chunked_request
+                );
+                let mut bytes = Vec::with_capacity(data.len() + 16);
+                if chunked {
+                    if !data.is_empty() {
+                        bytes.extend_from_slice(&crate::h1::frame_body(&data, true));
+                    }
+                    if end_stream {
+                        bytes.extend_from_slice(crate::h1::LAST_CHUNK);
+                    }
+                } else {
+                    bytes.extend_from_slice(&data);
+                }
+                if !bytes.is_empty() {
+                    self.down_plaintext(now, vid, &bytes);
+                }
+            }
+            H2Event::Trailers { stream, trailers } => {
+                let Some(vid) = self.stream_conn(parent, stream) else {
+                    return;
+                };
+                let chunked = matches!(
+                    self.down.get(&vid).map(|d| &d.transport),
+                    Some(Transport::Stream(s)) if s.chunked_request
+                );
+                if chunked {
+                    let mut bytes = b"0\r\n".to_vec();
+                    for (name, value) in &trailers {
+                        bytes.extend_from_slice(name.as_str().as_bytes());
+                        bytes.extend_from_slice(b": ");
+                        bytes.extend_from_slice(value.as_bytes());
+                        bytes.extend_from_slice(b"\r\n");
+                    }
+                    bytes.extend_from_slice(b"\r\n");
+                    self.down_plaintext(now, vid, &bytes);
+                }
+            }
+            H2Event::Reset { stream } => {
+                if let Some(vid) = self.stream_conn(parent, stream) {
+                    self.abort_down(vid);
+                }
+            }
+        }
+    }
+
+    fn stream_conn(&self, parent: ConnId, stream: StreamKey) -> Option<ConnId> {
+        self.down
+            .get(&parent)
+            .and_then(|d| d.h2.as_ref())
+            .and_then(|h| h.streams.get(&stream).copied())
+    }
+
+    /// The HTTP/1.1 response bytes the pipeline wrote to a virtual connection, re-sent as
+    /// HTTP/2 on its stream.
+    pub(super) fn stream_send(&mut self, vid: ConnId, data: &[u8]) {
+        let Some(d) = self.down.get_mut(&vid) else {
+            return;
+        };
+        let Transport::Stream(st) = &mut d.transport else {
+            return;
+        };
+        st.resp_buf.extend_from_slice(data);
+        let (parent, key) = (st.parent, st.key);
+        let mut heads: Vec<(http::Response<()>, bool)> = Vec::new();
+        let mut chunks: Vec<(Bytes, bool)> = Vec::new();
+        loop {
+            match &mut st.resp {
+                RespState::Done => {
+                    st.resp_buf.clear();
+                    break;
+                }
+                RespState::Head => match parse_response(&st.resp_buf, st.head_request) {
+                    Ok(Some((resp, n))) => {
+                        st.resp_buf.drain(..n);
+                        if (100..200).contains(&resp.head.status) {
+                            continue; // interim responses are not relayed over HTTP/2
+                        }
+                        let empty = matches!(resp.framing, crate::h1::Framing::Empty);
+                        heads.push((response_head(&resp.head), empty));
+                        st.resp = if empty {
+                            RespState::Done
+                        } else {
+                            RespState::Body(BodyDecoder::new(resp.framing))
+                        };
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        st.resp = RespState::Done;
+                        break;
+                    }
+                },
+                RespState::Body(dec) => match dec.decode(&st.resp_buf) {
+                    Ok((n, Decoded::Data(range))) => {
+                        chunks.push((Bytes::copy_from_slice(&st.resp_buf[range]), false));
+                        st.resp_buf.drain(..n);
+                    }
+                    Ok((_, Decoded::NeedMore)) => break,
+                    Ok((_, Decoded::Done)) | Err(_) => {
+                        chunks.push((Bytes::new(), true));
+                        st.resp = RespState::Done;
+                    }
+                },
+            }
+        }
+        let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
+            return;
+        };
+        for (head, end) in heads {
+            h2.server.respond(key, head, end);
+        }
+        for (data, end) in chunks {
+            h2.server.send_data(key, data, end);
+        }
+        let pending = h2.server.pending(key);
+        if let Some(d) = self.down.get_mut(&vid) {
+            d.unacked = pending;
+        }
+        self.mark_h2(parent);
+    }
+
+    /// A virtual connection ends: its stream ends (reset when its response is incomplete).
+    pub(super) fn stream_closed(&mut self, d: &Down) {
+        let Transport::Stream(st) = &d.transport else {
+            return;
+        };
+        let (parent, key) = (st.parent, st.key);
+        let complete = matches!(st.resp, RespState::Done);
+        let Some(p) = self.down.get_mut(&parent) else {
+            return;
+        };
+        let Some(h2) = p.h2.as_mut() else {
+            return;
+        };
+        h2.streams.remove(&key);
+        h2.server.close_stream(key, !complete);
+        let idle = h2.streams.is_empty() && matches!(p.state, DState::Head);
+        self.mark_h2(parent);
+        if idle {
+            self.arm_idle(parent);
+        }
+    }
+
+    /// Pausing a virtual connection stops reading its stream's body.
+    pub(super) fn stream_pause(&mut self, vid: ConnId, paused: bool) {
+        let Some(Transport::Stream(st)) = self.down.get(&vid).map(|d| &d.transport) else {
+            return;
+        };
+        let (parent, key) = (st.parent, st.key);
+        if let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) {
+            h2.server.set_paused(key, paused);
+        }
+        self.mark_h2(parent);
+    }
+
+    /// After the connection wrote what it could: streams whose queued response shrank let
+    /// their upstream read again.
+    fn update_stream_backpressure(&mut self, parent: ConnId) {
+        let Some(h2) = self.down.get(&parent).and_then(|d| d.h2.as_ref()) else {
+            return;
+        };
+        let streams: Vec<(StreamKey, ConnId)> = h2.streams.iter().map(|(k, v)| (*k, *v)).collect();
+        for (key, vid) in streams {
+            let pending = self
+                .down
+                .get(&parent)
+                .and_then(|d| d.h2.as_ref())
+                .map_or(0, |h| h.server.pending(key));
+            if let Some(d) = self.down.get_mut(&vid) {
+                d.unacked = pending;
+            }
+            if pending <= HIGH_WATER {
+                if let Some(p) = self.partner(vid) {
+                    self.resume(p);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_heads_translate_to_http11() {
+        let req = http::Request::builder()
+            .method("POST")
+            .uri("https://a.example/p?q=1")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .header("x-custom", "v")
+            .body(())
+            .unwrap();
+        let (head, _) = req.into_parts();
+        let (bytes, chunked) = request_head(&head, false);
+        assert!(chunked);
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "POST /p?q=1 HTTP/1.1\r\nHost: a.example\r\nx-custom: v\r\ncookie: a=1; b=2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn response_heads_drop_connection_fields() {
+        let mut headers = crate::http::Headers::new();
+        headers.append("Connection", "close");
+        headers.append("Transfer-Encoding", "chunked");
+        headers.append("X-B", "1");
+        let head = crate::http::ResponseHead {
+            status: 201,
+            reason: "Created".into(),
+            version: crate::http::Version::Http11,
+            headers,
+        };
+        let r = response_head(&head);
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.headers().len(), 1);
+        assert_eq!(r.headers()["x-b"], "1");
+    }
+}

@@ -1,0 +1,314 @@
+//! The worker serving HTTP/2 (h2c with prior knowledge), driven by an in-memory `h2` client:
+//! concurrent streams, request and response bodies, resets, and the HTTP/1.1 upstream side.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Buf, Bytes, BytesMut};
+use trafficcop_core::config::dynamic::load_dynamic;
+use trafficcop_core::config::static_config::load_static;
+use trafficcop_core::config::Format;
+use trafficcop_core::proxy::{compile, ConnId, Input, Output, Timestamp, Worker};
+
+/// The client's end of an in-memory connection.
+#[derive(Clone, Default)]
+struct ClientIo(Arc<Mutex<(BytesMut, Vec<u8>)>>);
+
+impl tokio::io::AsyncRead for ClientIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let mut g = self.0.lock().unwrap();
+        if g.0.is_empty() {
+            return Poll::Pending;
+        }
+        let n = g.0.len().min(buf.remaining());
+        buf.put_slice(&g.0[..n]);
+        g.0.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for ClientIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        d: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.lock().unwrap().1.extend_from_slice(d);
+        Poll::Ready(Ok(d.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// A backend that answers every request with `size` bytes (path `/size/<n>`), echoing the
+/// request body length otherwise; one HTTP/1.1 request per connection.
+#[derive(Default)]
+struct Backends {
+    conns: Vec<(ConnId, Vec<u8>, bool)>,
+}
+
+struct Rig {
+    w: Worker,
+    conn: ConnId,
+    io: ClientIo,
+    client: h2::client::Connection<ClientIo, Bytes>,
+    send: h2::client::SendRequest<Bytes>,
+    backends: Backends,
+    now: u64,
+    closed: bool,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let st = load_static(
+            "entryPoints: {web: {address: ':8000'}}\n",
+            Format::Yaml,
+            None,
+        );
+        let dy = load_dynamic(
+            "http:\n  routers:\n    r: {rule: \"PathPrefix(`/`)\", service: s}\n  services:\n    s: {loadBalancer: {servers: [{url: \"http://backend:9000\"}]}}\n",
+            Format::Yaml,
+            None,
+        );
+        let cfg = compile(&st.config, &dy.config, 1);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let mut w = Worker::new(cfg, "proxy-host");
+        let conn = w.accept(Timestamp(0), 0, "10.0.0.1:1000".parse().unwrap());
+        let io = ClientIo::default();
+        let mut hs = Box::pin(
+            h2::client::Builder::new()
+                .initial_window_size(1 << 20)
+                .initial_connection_window_size(16 << 20)
+                .handshake::<_, Bytes>(io.clone()),
+        );
+        let mut rig_io = io.clone();
+        let _ = &mut rig_io;
+        // The client handshake completes without the server's SETTINGS.
+        let (send, client) = match poll(&mut hs) {
+            Poll::Ready(Ok(x)) => x,
+            _ => panic!("client handshake"),
+        };
+        let mut rig = Rig {
+            w,
+            conn,
+            io,
+            client,
+            send,
+            backends: Backends::default(),
+            now: 1,
+            closed: false,
+        };
+        rig.pump();
+        rig
+    }
+
+    /// Moves bytes between the client, the worker and the backends until nothing moves.
+    fn pump(&mut self) {
+        for _ in 0..10_000 {
+            let mut moved = false;
+            let _ = poll(&mut self.client);
+            let out = std::mem::take(&mut self.io.0.lock().unwrap().1);
+            if !out.is_empty() && !self.closed {
+                moved = true;
+                self.now += 1;
+                self.w.handle_input(
+                    Timestamp(self.now),
+                    Input::Received {
+                        conn: self.conn,
+                        data: Bytes::from(out),
+                    },
+                );
+            }
+            while let Some(o) = self.w.poll_output() {
+                moved = true;
+                match o {
+                    Output::Send { conn, data } if conn == self.conn => {
+                        self.io.0.lock().unwrap().0.extend_from_slice(&data);
+                        self.w
+                            .handle_input(Timestamp(self.now), Input::Writable { conn });
+                    }
+                    Output::Close { conn } if conn == self.conn => self.closed = true,
+                    Output::Connect { conn, .. } => {
+                        self.backends.conns.push((conn, Vec::new(), false));
+                        self.w
+                            .handle_input(Timestamp(self.now), Input::Connected { conn });
+                    }
+                    Output::Send { conn, data } => {
+                        self.w
+                            .handle_input(Timestamp(self.now), Input::Writable { conn });
+                        if let Some(b) = self.backends.conns.iter_mut().find(|b| b.0 == conn) {
+                            b.1.extend_from_slice(&data);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Backends answer complete requests.
+            let mut replies = Vec::new();
+            for b in self.backends.conns.iter_mut().filter(|b| !b.2) {
+                let text = String::from_utf8_lossy(&b.1).into_owned();
+                let Some(end) = text.find("\r\n\r\n") else {
+                    continue;
+                };
+                let head = &text[..end];
+                let body = &b.1[end + 4..];
+                let complete = if let Some(cl) = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                {
+                    body.len() >= cl.trim().parse::<usize>().unwrap()
+                } else if head.contains("Transfer-Encoding: chunked") {
+                    body.ends_with(b"0\r\n\r\n")
+                } else {
+                    true
+                };
+                if !complete {
+                    continue;
+                }
+                b.2 = true;
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let size: usize = path
+                    .strip_prefix("/size/")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let reply = if size > 0 {
+                    let mut r =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+                    r.extend(std::iter::repeat_n(b'x', size));
+                    r
+                } else {
+                    let msg = format!("{} {}", path, body.len());
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Backend: yes\r\n\r\n{msg}",
+                        msg.len()
+                    )
+                    .into_bytes()
+                };
+                replies.push((b.0, reply));
+            }
+            for (c, r) in replies {
+                moved = true;
+                self.w.handle_input(
+                    Timestamp(self.now),
+                    Input::Received {
+                        conn: c,
+                        data: Bytes::from(r),
+                    },
+                );
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn request(&mut self, path: &str, body: Option<&[u8]>) -> h2::client::ResponseFuture {
+        let mut b = http::Request::builder()
+            .method(if body.is_some() { "POST" } else { "GET" })
+            .uri(format!("http://app.example{path}"));
+        if let Some(body) = body {
+            b = b.header("content-length", body.len());
+        }
+        let (resp, mut stream) = self
+            .send
+            .send_request(b.body(()).unwrap(), body.is_none())
+            .unwrap();
+        if let Some(body) = body {
+            stream
+                .send_data(Bytes::copy_from_slice(body), true)
+                .unwrap();
+        }
+        resp
+    }
+}
+
+/// Reads a whole response body.
+fn read_body(rig: &mut Rig, mut body: h2::RecvStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        match poll(&mut Box::pin(std::future::poll_fn(|cx| body.poll_data(cx)))) {
+            Poll::Ready(Some(Ok(d))) => {
+                let _ = body.flow_control().release_capacity(d.len());
+                out.extend_from_slice(&d);
+            }
+            Poll::Ready(None) => return out,
+            Poll::Ready(Some(Err(e))) => panic!("body error: {e}"),
+            Poll::Pending => rig.pump(),
+        }
+    }
+    panic!("body never ended ({} bytes)", out.len());
+}
+
+fn response(rig: &mut Rig, mut f: h2::client::ResponseFuture) -> http::Response<h2::RecvStream> {
+    for _ in 0..1000 {
+        rig.pump();
+        if let Poll::Ready(r) = poll(&mut f) {
+            return r.expect("response");
+        }
+    }
+    panic!("no response");
+}
+
+#[test]
+fn one_request() {
+    let mut rig = Rig::new();
+    let f = rig.request("/hello", None);
+    let r = response(&mut rig, f);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-backend"], "yes");
+    let body = read_body(&mut rig, r.into_body());
+    assert_eq!(body, b"/hello 0");
+    let head = String::from_utf8_lossy(&rig.backends.conns[0].1).into_owned();
+    assert!(
+        head.starts_with("GET /hello HTTP/1.1\r\nHost: app.example\r\n"),
+        "{head}"
+    );
+}
+
+#[test]
+fn concurrent_streams_with_bodies() {
+    let mut rig = Rig::new();
+    let mut pending = VecDeque::new();
+    for i in 0..40 {
+        let body = vec![b'a'; i * 1000];
+        pending.push_back((i, rig.request(&format!("/p{i}"), Some(&body))));
+    }
+    let mut big = Vec::new();
+    for _ in 0..5 {
+        big.push(rig.request("/size/300000", None));
+    }
+    for (i, f) in pending {
+        let r = response(&mut rig, f);
+        assert_eq!(r.status(), 200);
+        let body = read_body(&mut rig, r.into_body());
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            format!("/p{i} {}", i * 1000)
+        );
+    }
+    for f in big {
+        let r = response(&mut rig, f);
+        assert_eq!(read_body(&mut rig, r.into_body()).len(), 300_000);
+    }
+    rig.pump();
+    assert_eq!(
+        rig.w.connection_counts().0,
+        1,
+        "only the client connection is left"
+    );
+}
