@@ -29,3 +29,8 @@ if [ -d "$SHARED/conformance/blackbox" ] && python3 -c 'import yaml' 2>/dev/null
 else
   echo "SKIPPED black-box runners: $SHARED/conformance/blackbox or PyYAML not available"
 fi
+if [ -f "$SHARED/security/tools/h2_abuse.py" ] && python3 -c 'import hyperframe, hpack' 2>/dev/null; then
+  bash scripts/h2-abuse-probe.sh "$BIN" "$SHARED"
+else
+  echo "SKIPPED h2 abuse probe: $SHARED/security/tools/h2_abuse.py or hyperframe/hpack not available"
+fi

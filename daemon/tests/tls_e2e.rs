@@ -192,3 +192,78 @@ fn sni_strict_and_client_certificates() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs curl with `args`; `None` when curl is not installed.
+fn curl(args: &[&str]) -> Option<std::process::Output> {
+    std::process::Command::new("curl").args(args).output().ok()
+}
+
+#[test]
+fn http2_over_tls_alpn_and_h2c_prior_knowledge() {
+    if curl(&["--version"]).is_none() {
+        eprintln!("SKIPPED http2_over_tls_alpn_and_h2c_prior_knowledge: curl is not installed");
+        return;
+    }
+    let dir = tempdir("h2");
+    let pki = Pki::new();
+    let (crt, key) = pki.leaf(&dir, "a", &["a.example"]);
+    let backend = echo_backend();
+    let dynamic = format!(
+        "http:\n  routers:\n    secure:\n      rule: \"Host(`a.example`)\"\n      service: echo\n      tls: {{}}\n  services:\n    echo:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{backend}\"}}]\ntls:\n  certificates:\n    - {{certFile: {crt}, keyFile: {key}}}\n"
+    );
+    let (_p, web, secure) = start(&dir, &dynamic);
+    let resolve = format!("a.example:{secure}:127.0.0.1");
+    let url = format!("https://a.example:{secure}/h2?x=1");
+    let out = curl(&[
+        "-sk",
+        "--http2",
+        "--resolve",
+        &resolve,
+        "-w",
+        "\n%{http_version} %{http_code}",
+        &url,
+    ])
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.ends_with("\n2 200"), "{text}");
+    // The backend got an HTTP/1.1 request with the usual forwarded headers.
+    assert!(
+        text.starts_with("GET /h2?x=1 HTTP/1.1\r\nHost: a.example:"),
+        "{text}"
+    );
+    assert!(text.contains("X-Forwarded-Proto: https\r\n"), "{text}");
+    // Several streams on one connection.
+    let urls: Vec<String> = (0..20)
+        .map(|i| format!("https://a.example:{secure}/s{i}"))
+        .collect();
+    let mut args = vec![
+        "-sk",
+        "--http2",
+        "--parallel",
+        "--resolve",
+        &resolve,
+        "-w",
+        "%{http_version}:%{http_code}\n",
+    ];
+    args.extend(urls.iter().map(String::as_str));
+    let out = curl(&args).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(text.matches("2:200").count(), 20, "{text}");
+    // h2c with prior knowledge on the plain entry point: the redirection router answers.
+    let out = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        "-H",
+        "Host: a.example",
+        "-w",
+        "\n%{http_version} %{http_code} %{redirect_url}",
+        &format!("http://127.0.0.1:{web}/p"),
+    ])
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.ends_with(&format!("\n2 301 https://a.example:{secure}/p")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
