@@ -6,9 +6,8 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::ClientConnection;
 use trafficcop_core::config::dynamic::load_dynamic;
 use trafficcop_core::config::static_config::load_static;
 use trafficcop_core::config::{Format, Severity};
@@ -17,41 +16,9 @@ use trafficcop_core::proxy::{
 };
 use trafficcop_core::tls::names::certificate_names;
 
-/// A CA and certificates it signs, as PEM.
-struct Pki {
-    ca_key: rcgen::KeyPair,
-    ca: rcgen::Certificate,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "test ca");
-        let ca = params.self_signed(&ca_key).unwrap();
-        let issuer = rcgen::Issuer::new(
-            params,
-            rcgen::KeyPair::from_pem(&ca_key.serialize_pem()).unwrap(),
-        );
-        Pki { ca_key, ca, issuer }
-    }
-
-    /// (cert PEM, key PEM) for `names`.
-    fn leaf(&self, names: &[&str]) -> (String, String) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params =
-            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
+#[path = "support/test_pki.rs"]
+mod test_pki;
+use test_pki::{client_config, Pki};
 
 fn yaml_block(pem: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
@@ -84,65 +51,14 @@ fn compiled(static_yaml: &str, dynamic_yaml: &str) -> Arc<CompiledConfig> {
     compile_with(&st.config, &dy.config, 1, Some(default_cert()))
 }
 
-#[derive(Debug)]
-struct AcceptAll;
-
-impl ServerCertVerifier for AcceptAll {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-fn client_config(client_cert: Option<(String, String)>) -> Arc<ClientConfig> {
-    let b = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAll));
-    let mut c = match client_cert {
-        None => b.with_no_client_auth(),
-        Some((cert, key)) => {
-            use rustls::pki_types::pem::PemObject;
-            let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
-                .map(|c| c.unwrap())
-                .collect();
-            b.with_client_auth_cert(
-                chain,
-                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
-            )
-            .unwrap()
-        }
-    };
-    c.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(c)
+/// A client configuration offering `http/1.1`, optionally with a client certificate.
+fn http11_client(client_cert: Option<(String, String)>) -> Arc<rustls::ClientConfig> {
+    let cert = client_cert.as_ref().map(|(c, k)| (c.as_str(), k.as_str()));
+    client_config(
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        &[b"http/1.1"],
+        cert,
+    )
 }
 
 /// A worker, one TLS client connection to it, and the upstream the request goes to.
@@ -161,11 +77,20 @@ impl Session {
         sni: &str,
         client_cert: Option<(String, String)>,
     ) -> Self {
+        Self::open_with(cfg, ep, sni, http11_client(client_cert))
+    }
+
+    fn open_with(
+        cfg: Arc<CompiledConfig>,
+        ep: &str,
+        sni: &str,
+        client: Arc<rustls::ClientConfig>,
+    ) -> Self {
         let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
         let ep = cfg.entry_point(ep).unwrap();
         let conn = w.accept(Timestamp(0), ep, "10.1.2.3:5555".parse().unwrap());
         let name = ServerName::try_from(sni.to_string()).unwrap();
-        let client = ClientConnection::new(client_config(client_cert), name).unwrap();
+        let client = ClientConnection::new(client, name).unwrap();
         let mut s = Session {
             w,
             conn,
@@ -258,8 +183,8 @@ impl Session {
 const STATIC: &str = "entryPoints: {websecure: {address: ':8443'}}\n";
 
 fn dynamic(pki: &Pki, extra: &str) -> String {
-    let (a_cert, a_key) = pki.leaf(&["a.example"]);
-    let (w_cert, w_key) = pki.leaf(&["*.wild.example"]);
+    let (a_cert, a_key) = pki.leaf_pem(&["a.example"]);
+    let (w_cert, w_key) = pki.leaf_pem(&["*.wild.example"]);
     format!(
         r#"
 http:
@@ -412,17 +337,16 @@ fn client_certificates_are_verified() {
     let mut dy = dynamic(&pki, extra);
     dy.push_str(&format!(
         "  options:\n    mtls:\n      clientAuth:\n        caFiles:\n          - {}",
-        yaml_block(&pki.ca.pem(), 12)
+        yaml_block(&pki.ca_pem, 12)
     ));
     let cfg = compiled(STATIC, &dy);
     assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-    let _ = &pki.ca_key;
 
     let mut good = Session::open(
         Arc::clone(&cfg),
         "websecure",
         "m.wild.example",
-        Some(pki.leaf(&["client"])),
+        Some(pki.leaf_pem(&["client"])),
     );
     good.request("GET / HTTP/1.1\r\nHost: m.wild.example\r\n\r\n");
     assert!(!good.closed);
@@ -439,7 +363,7 @@ fn client_certificates_are_verified() {
         cfg,
         "websecure",
         "m.wild.example",
-        Some(stranger.leaf(&["client"])),
+        Some(stranger.leaf_pem(&["client"])),
     );
     let resp = bad.request("GET / HTTP/1.1\r\nHost: m.wild.example\r\n\r\n");
     assert!(bad.closed && resp.is_empty(), "unknown CA: refused");
@@ -535,35 +459,8 @@ fn entry_point_tls_and_redirections() {
 fn alpn_picks_h2_when_offered() {
     let pki = Pki::new();
     let cfg = compiled(STATIC, &dynamic(&pki, ""));
-    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
-    let conn = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
-    let mut config = (*client_config(None)).clone();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let mut client =
-        ClientConnection::new(Arc::new(config), ServerName::try_from("a.example").unwrap())
-            .unwrap();
-    for _ in 0..10 {
-        let mut buf = Vec::new();
-        while client.wants_write() {
-            client.write_tls(&mut buf).unwrap();
-        }
-        if !buf.is_empty() {
-            w.handle_input(
-                Timestamp(1),
-                Input::Received {
-                    conn,
-                    data: Bytes::from(buf),
-                },
-            );
-        }
-        while let Some(o) = w.poll_output() {
-            if let Output::Send { data, .. } = o {
-                let mut rd = &data[..];
-                while !rd.is_empty() && client.read_tls(&mut rd).is_ok() {
-                    let _ = client.process_new_packets();
-                }
-            }
-        }
-    }
-    assert_eq!(client.alpn_protocol(), Some(&b"h2"[..]));
+    let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
+    let client = client_config(&versions, &[b"h2", b"http/1.1"], None);
+    let s = Session::open_with(cfg, "websecure", "a.example", client);
+    assert_eq!(s.client.alpn_protocol(), Some(&b"h2"[..]));
 }

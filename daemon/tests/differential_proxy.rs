@@ -7,7 +7,7 @@
 //! Traefik comes from `TRAFFICCOP_TRAEFIK_BIN` or `target/oracle/traefik` (`scripts/fetch-traefik.sh`);
 //! the test skips with a message without it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::tls::{tls_raw, Pki};
-use common::{free_port, Kill};
+use common::{free_port, read_head, Kill};
 
 /// Differences accepted for now, each with its reason (see spec/COMPATIBILITY.md).
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
@@ -43,17 +43,9 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                 let mut r = BufReader::new(s.try_clone().unwrap());
                 let mut w = s;
                 loop {
-                    let mut head = String::new();
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push_str(&line);
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
+                    let Some(head) = read_head(&mut r) else {
+                        return;
+                    };
                     let cl: usize = head
                         .lines()
                         .find_map(|l| l.strip_prefix("Content-Length: "))
@@ -313,7 +305,7 @@ fn traefik_and_trafficcop_answer_alike() {
     let (dt, dc) = (base.join("traefik"), base.join("trafficcop"));
     std::fs::create_dir_all(&dt).unwrap();
     std::fs::create_dir_all(&dc).unwrap();
-    Pki::new().leaf(&base, "s", &["s.example", "t.example"]);
+    Pki::new().leaf_files(&base, "s", &["s.example", "t.example"]);
     let (_t, tport, tsecure) = start(&traefik, &dt, &base, backend_port);
     let (_c, cport, csecure) = start(
         Path::new(env!("CARGO_BIN_EXE_trafficcop")),

@@ -1,7 +1,7 @@
 //! Black-box tests: the real `trafficcop` binary with Traefik-format configuration files, real
 //! backends and a raw HTTP client, all on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, spawn_trafficcop, wait_port, Kill};
+use common::{free_port, read_head, spawn_trafficcop, wait_port, Kill};
 
 struct Proxy {
     child: Kill,
@@ -51,20 +51,6 @@ struct Backend {
     port: u16,
     heads: Arc<Mutex<Vec<String>>>,
     connections: Arc<AtomicUsize>,
-}
-
-fn read_head(r: &mut BufReader<TcpStream>) -> Option<String> {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            return Some(head);
-        }
-    }
 }
 
 fn content_length(head: &str) -> usize {

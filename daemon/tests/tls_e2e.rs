@@ -38,8 +38,8 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 fn certificates_by_sni_versions_default_certificate_and_redirection() {
     let dir = tempdir("sni");
     let pki = Pki::new();
-    let (a_crt, a_key) = pki.leaf(&dir, "a", &["a.example"]);
-    let (w_crt, w_key) = pki.leaf(&dir, "wild", &["*.wild.example"]);
+    let (a_crt, a_key) = pki.leaf_files(&dir, "a", &["a.example"]);
+    let (w_crt, w_key) = pki.leaf_files(&dir, "wild", &["*.wild.example"]);
     std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
     let backend = echo_backend();
     let dynamic = format!(
@@ -131,10 +131,10 @@ fn certificates_by_sni_versions_default_certificate_and_redirection() {
 fn sni_strict_and_client_certificates() {
     let dir = tempdir("mtls");
     let pki = Pki::new();
-    let (s_crt, s_key) = pki.leaf(&dir, "server", &["m.example", "s.example"]);
-    let (c_crt, c_key) = pki.leaf(&dir, "client", &["client.example"]);
+    let (s_crt, s_key) = pki.leaf_files(&dir, "server", &["m.example", "s.example"]);
+    let (c_crt, c_key) = pki.leaf_files(&dir, "client", &["client.example"]);
     let stranger = Pki::new();
-    let (x_crt, x_key) = stranger.leaf(&dir, "stranger", &["client.example"]);
+    let (x_crt, x_key) = stranger.leaf_files(&dir, "stranger", &["client.example"]);
     std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
     let backend = echo_backend();
     let dynamic = format!(
@@ -206,7 +206,7 @@ fn http2_over_tls_alpn_and_h2c_prior_knowledge() {
     }
     let dir = tempdir("h2");
     let pki = Pki::new();
-    let (crt, key) = pki.leaf(&dir, "a", &["a.example"]);
+    let (crt, key) = pki.leaf_files(&dir, "a", &["a.example"]);
     let backend = echo_backend();
     let dynamic = format!(
         "http:\n  routers:\n    secure:\n      rule: \"Host(`a.example`)\"\n      service: echo\n      tls: {{}}\n  services:\n    echo:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{backend}\"}}]\ntls:\n  certificates:\n    - {{certFile: {crt}, keyFile: {key}}}\n"

@@ -51,27 +51,35 @@ pub fn spawn_trafficcop(config: &std::path::Path) -> Kill {
     Kill(child)
 }
 
+/// Reads one message head (through the blank line); `None` at end of stream.
+pub fn read_head(r: &mut std::io::BufReader<TcpStream>) -> Option<String> {
+    use std::io::BufRead;
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            return Some(head);
+        }
+    }
+}
+
 /// A backend on 127.0.0.1 that answers every request `200` with the request head as its body
 /// (one request per connection). Returns its port.
 pub fn echo_backend() -> u16 {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufReader, Write};
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for s in l.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push_str(&line);
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
+                let Some(head) = read_head(&mut r) else {
+                    return;
+                };
                 let mut w = s;
                 let _ = write!(
                     w,

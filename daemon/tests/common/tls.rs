@@ -1,93 +1,16 @@
-//! TLS helpers for the black-box tests: a test CA writing certificates to files, and a rustls
-//! client that accepts any server certificate (the tests check the presented chain themselves).
+//! TLS helpers for the black-box tests: the test CA and client configurations shared with the
+//! core's tests, and requests over TLS to the binary.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 
-/// A CA writing leaf certificates to files.
-pub struct Pki {
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-    pub ca_pem: String,
-}
-
-impl Pki {
-    pub fn new() -> Self {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "trafficcop test ca");
-        let ca_pem = params.self_signed(&key).unwrap().pem();
-        Pki {
-            issuer: rcgen::Issuer::new(params, key),
-            ca_pem,
-        }
-    }
-
-    /// Writes `<stem>.crt` and `<stem>.key` for `names` under `dir`.
-    pub fn leaf(&self, dir: &Path, stem: &str, names: &[&str]) -> (String, String) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params =
-            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        let (c, k) = (
-            dir.join(format!("{stem}.crt")),
-            dir.join(format!("{stem}.key")),
-        );
-        std::fs::write(&c, cert.pem()).unwrap();
-        std::fs::write(&k, key.serialize_pem()).unwrap();
-        (c.display().to_string(), k.display().to_string())
-    }
-}
-
-#[derive(Debug)]
-pub struct AcceptAll;
-
-impl ServerCertVerifier for AcceptAll {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
+#[path = "../../../core/tests/support/test_pki.rs"]
+mod test_pki;
+#[allow(unused_imports)] // not every test crate uses the CA
+pub use test_pki::{client_config, Pki};
 
 /// What a TLS exchange showed: the version, the leaf certificate's names, the response.
 pub struct Exchange {
@@ -105,32 +28,25 @@ pub fn tls_get(
     tls12: bool,
     client: Option<(&str, &str)>,
 ) -> Result<Exchange, String> {
-    let versions: &[&rustls::SupportedProtocolVersion] = if tls12 {
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls12 {
         &[&rustls::version::TLS12]
     } else {
         &[&rustls::version::TLS13, &rustls::version::TLS12]
     };
-    let b = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAll));
-    let config = match client {
-        None => b.with_no_client_auth(),
-        Some((c, k)) => {
-            let chain = CertificateDer::pem_file_iter(c)
-                .unwrap()
-                .map(|c| c.unwrap())
-                .collect();
-            b.with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(k).unwrap())
-                .unwrap()
-        }
-    };
-    let conn = rustls::ClientConnection::new(
-        Arc::new(config),
-        ServerName::try_from(sni.to_string()).unwrap(),
-    )
-    .unwrap();
+    let files = client.map(|(c, k)| {
+        (
+            std::fs::read_to_string(c).unwrap(),
+            std::fs::read_to_string(k).unwrap(),
+        )
+    });
+    let config = client_config(
+        versions,
+        &[b"http/1.1"],
+        files.as_ref().map(|(c, k)| (c.as_str(), k.as_str())),
+    );
+    let conn =
+        rustls::ClientConnection::new(config, ServerName::try_from(sni.to_string()).unwrap())
+            .unwrap();
     let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -159,19 +75,14 @@ pub fn tls_get(
 /// Sends `raw` over TLS with `sni` (offering only `http/1.1`) and returns everything read until
 /// the server closes (empty when the handshake fails).
 pub fn tls_raw(port: u16, sni: &str, raw: &[u8]) -> Vec<u8> {
-    let mut config =
-        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAll))
-            .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let conn = rustls::ClientConnection::new(
-        Arc::new(config),
-        ServerName::try_from(sni.to_string()).unwrap(),
-    )
-    .unwrap();
+    let config = client_config(
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        &[b"http/1.1"],
+        None,
+    );
+    let conn =
+        rustls::ClientConnection::new(config, ServerName::try_from(sni.to_string()).unwrap())
+            .unwrap();
     let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, sock);
