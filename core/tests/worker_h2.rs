@@ -312,3 +312,71 @@ fn concurrent_streams_with_bodies() {
         "only the client connection is left"
     );
 }
+
+#[test]
+fn h2c_preface_in_pieces_and_lookalikes() {
+    let rig = Rig::new();
+    let mut w = rig.w;
+    // The preface one byte at a time: the server's SETTINGS come once it is complete.
+    let c = w.accept(Timestamp(0), 0, "10.0.0.2:1000".parse().unwrap());
+    let mut sent = Vec::new();
+    for b in trafficcop_core::h2::PREFACE {
+        w.handle_input(
+            Timestamp(1),
+            Input::Received {
+                conn: c,
+                data: Bytes::copy_from_slice(&[*b]),
+            },
+        );
+        while let Some(o) = w.poll_output() {
+            if let Output::Send { data, .. } = o {
+                sent.extend_from_slice(&data);
+            }
+        }
+    }
+    w.handle_input(
+        Timestamp(1),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(&[0, 0, 0, 4, 0, 0, 0, 0, 0]),
+        },
+    );
+    while let Some(o) = w.poll_output() {
+        if let Output::Send { data, .. } = o {
+            sent.extend_from_slice(&data);
+        }
+    }
+    assert!(
+        sent.len() >= 9 && sent[3] == 4,
+        "a SETTINGS frame first: {sent:?}"
+    );
+    // A request that only starts like the preface is HTTP/1.1.
+    let c = w.accept(Timestamp(0), 0, "10.0.0.3:1000".parse().unwrap());
+    w.handle_input(
+        Timestamp(2),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(b"PRI"),
+        },
+    );
+    w.handle_input(
+        Timestamp(2),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(b"NT / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        },
+    );
+    let out: Vec<u8> = std::iter::from_fn(|| w.poll_output())
+        .filter_map(|o| match o {
+            Output::Connect { .. } => Some(b"CONNECT".to_vec()),
+            Output::Send { data, .. } => Some(data.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        out.starts_with(b"CONNECT"),
+        "routed as an HTTP/1.1 request: {}",
+        String::from_utf8_lossy(&out)
+    );
+}

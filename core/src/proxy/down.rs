@@ -63,15 +63,11 @@ impl Worker {
         }
         // HTTP/2 with prior knowledge (h2c) starts with the connection preface.
         if d.requests == 0 && !matches!(d.transport, Transport::Stream(_)) {
-            let seen = d.buf.len() + data.len();
-            let prefix = |n: usize| {
-                let head = &d.buf[..d.buf.len().min(n)];
-                let rest = &data[..n.saturating_sub(head.len()).min(data.len())];
-                crate::h2::PREFACE.starts_with(head)
-                    && crate::h2::PREFACE[head.len()..].starts_with(rest)
-            };
-            if prefix(crate::h2::PREFACE.len()) {
-                if seen >= crate::h2::PREFACE.len() {
+            let preface = crate::h2::PREFACE;
+            // Compare what arrived so far (buffered, then new) with the preface.
+            let seen = d.buf.iter().chain(data).take(preface.len());
+            if seen.clone().zip(preface).all(|(a, b)| a == b) {
+                if seen.count() == preface.len() {
                     let mut all = std::mem::take(&mut d.buf);
                     all.extend_from_slice(data);
                     return self.start_h2(now, id, &all);
