@@ -438,3 +438,42 @@ fn keep_alive_max_requests_and_time_close_the_connection() {
     assert!(sent_to(&out, c).contains("Connection: close\r\n"));
     assert!(closed(&out, c));
 }
+
+#[test]
+fn proxy_protocol_headers_from_trusted_peers_set_the_client_address() {
+    let st = "entryPoints:\n  web:\n    address: ':8000'\n    proxyProtocol: {trustedIPs: [10.1.2.0/24]}\n    forwardedHeaders: {insecure: true}\nping: {entryPoint: web}\n";
+    let mut h = Harness {
+        w: worker_with(st),
+        now: t(0),
+    };
+    // Trusted peer (10.1.2.3): the header's address is the client's, in pieces.
+    let c = h.accept();
+    h.recv(c, "PROXY TCP4 192.0.2.9 10.0.0.1 5555 8000\r");
+    let out = h.recv(c, "\nGET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).expect("connect");
+    let out = h.input(Input::Connected { conn: up });
+    assert!(
+        sent_to(&out, up).contains("X-Forwarded-For: 192.0.2.9\r\n"),
+        "{}",
+        sent_to(&out, up)
+    );
+    // No header at all: served as it is.
+    let c = h.accept();
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 200 OK\r\n"));
+    // A broken header closes the connection.
+    let c = h.accept();
+    let out = h.recv(c, "PROXY TCP4 nonsense\r\n");
+    assert!(closed(&out, c));
+    // An untrusted peer's header is read and ignored.
+    let c = h.w.accept(h.now, 0, "172.16.0.1:4444".parse().unwrap());
+    h.recv(c, "PROXY TCP4 192.0.2.9 10.0.0.1 5555 8000\r\n");
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).expect("connect");
+    let out = h.input(Input::Connected { conn: up });
+    assert!(
+        sent_to(&out, up).contains("X-Forwarded-For: 172.16.0.1\r\n"),
+        "{}",
+        sent_to(&out, up)
+    );
+}

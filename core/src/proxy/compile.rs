@@ -128,6 +128,8 @@ pub struct CompiledEntryPoint {
     pub tls: crate::tls::EntryPointTls,
     /// HTTP/2 limits (`http2.maxConcurrentStreams`, `maxHeaderBytes`).
     pub h2: crate::h2::H2Settings,
+    /// `proxyProtocol`: connections may start with a PROXY header.
+    pub proxy_protocol: Option<super::proxy_protocol::ProxyProtocolPolicy>,
     /// Forwarded-headers policy.
     pub forwarded: ForwardedPolicy,
     /// `http.sanitizePath`.
@@ -203,6 +205,12 @@ impl CompiledEntryPoint {
             tls_table: routing.tls_table,
             tls_routes: routing.tls_routes,
             tls: routing.tls,
+            proxy_protocol: ep.proxy_protocol.as_ref().map(|p| {
+                super::proxy_protocol::ProxyProtocolPolicy {
+                    insecure: p.insecure,
+                    trusted: IpChecker::parse(&p.trusted_ips).ok(),
+                }
+            }),
             h2: crate::h2::H2Settings {
                 max_concurrent_streams: ep
                     .http2
@@ -631,7 +639,6 @@ pub fn compile_with(
             };
         let routing = entry_routes(name, ep, &placed, &precedence, &tls_setup, &mut ep_problems);
         for (key, set) in [
-            ("proxyProtocol", ep.proxy_protocol.is_some()),
             ("http3", ep.http3.is_some()),
             (
                 "transport.respondingTimeouts.writeTimeout",

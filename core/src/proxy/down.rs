@@ -25,6 +25,9 @@ impl Worker {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
+        if let Transport::ProxyHeader = d.transport {
+            return self.proxy_header(now, id, data);
+        }
         if let Transport::Sniffing = d.transport {
             d.transport = if data.first() == Some(&0x16) {
                 Transport::Tls(Box::default())
@@ -50,6 +53,36 @@ impl Worker {
             self.abort_down(id);
         } else if got.peer_closed {
             self.down_eof(now, id);
+        }
+    }
+
+    /// The first bytes of a connection on an entry point with `proxyProtocol`: a PROXY header
+    /// (its address used when the peer is trusted), then the client's own bytes.
+    fn proxy_header(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        use super::proxy_protocol::{parse, Parsed};
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        d.buf.extend_from_slice(data);
+        let (len, source) = match parse(&d.buf) {
+            Parsed::NeedMore => return,
+            Parsed::Invalid => return self.close_down(id),
+            Parsed::NotProxy => (0, None),
+            Parsed::Header { len, source } => (len, source),
+        };
+        let policy = self
+            .config
+            .entry_points
+            .get(d.ep)
+            .and_then(|e| e.proxy_protocol.as_ref());
+        if let Some(addr) = source.filter(|_| policy.is_some_and(|p| p.trusts(d.peer.ip()))) {
+            d.peer = addr;
+        }
+        d.transport = Transport::Sniffing;
+        let mut rest = std::mem::take(&mut d.buf);
+        rest.drain(..len);
+        if !rest.is_empty() {
+            self.down_received(now, id, &rest);
         }
     }
 

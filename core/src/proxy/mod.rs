@@ -8,6 +8,7 @@ pub mod forward;
 mod h2down;
 pub mod io;
 pub mod lb;
+pub mod proxy_protocol;
 mod redirections;
 mod txn;
 mod up;

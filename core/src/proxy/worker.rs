@@ -34,6 +34,8 @@ pub(super) enum DState {
 /// What carries a client connection's bytes: decided by its first byte (a TLS handshake
 /// record starts with 0x16), as Traefik's entry points sniff every connection.
 pub(super) enum Transport {
+    /// The entry point has `proxyProtocol`: a PROXY header may come first.
+    ProxyHeader,
     Sniffing,
     Plain,
     Tls(Box<crate::tls::ServerTls>),
@@ -188,10 +190,20 @@ impl Worker {
     pub fn accept(&mut self, now: Timestamp, ep: usize, peer: SocketAddr) -> ConnId {
         let id = self.alloc();
         let read_timeout = self.config.entry_points.get(ep).map(|e| e.read_timeout);
+        let proxy_protocol = self
+            .config
+            .entry_points
+            .get(ep)
+            .is_some_and(|e| e.proxy_protocol.is_some());
         let deadline = read_timeout.filter(|d| d.0 > 0).map(|d| now.after(d));
         self.note_deadline(deadline);
+        let transport = if proxy_protocol {
+            Transport::ProxyHeader
+        } else {
+            Transport::Sniffing
+        };
         self.down
-            .insert(id, Down::new(ep, peer, now, deadline, Transport::Sniffing));
+            .insert(id, Down::new(ep, peer, now, deadline, transport));
         id
     }
 
