@@ -477,3 +477,30 @@ fn proxy_protocol_headers_from_trusted_peers_set_the_client_address() {
         sent_to(&out, up)
     );
 }
+
+#[test]
+fn write_timeout_bounds_the_response_not_the_idle_time() {
+    let st = "entryPoints:\n  web:\n    address: ':8000'\n    transport: {respondingTimeouts: {writeTimeout: 2s}}\nping: {entryPoint: web}\n";
+    let mut h = Harness {
+        w: worker_with(st),
+        now: t(0),
+    };
+    // A quick local answer, then idle well past writeTimeout: still open.
+    let c = h.accept();
+    let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 200 OK\r\n"));
+    h.now = t(5_000);
+    h.w.handle_timeout(h.now);
+    assert!(
+        std::iter::from_fn(|| h.w.poll_output()).next().is_none(),
+        "idle is not a write"
+    );
+    // A backend that takes longer than writeTimeout: the connection closes.
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).expect("connect");
+    h.input(Input::Connected { conn: up });
+    h.now = t(7_001);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert!(closed(&out, c), "{out:?}");
+}

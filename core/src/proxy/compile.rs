@@ -142,6 +142,9 @@ pub struct CompiledEntryPoint {
     pub read_timeout: Duration,
     /// `transport.respondingTimeouts.idleTimeout`.
     pub idle_timeout: Duration,
+    /// `transport.respondingTimeouts.writeTimeout` (0 = none): a response must be written
+    /// within it of its request head being read, or the connection closes.
+    pub write_timeout: Duration,
     /// `transport.keepAliveMaxRequests` (0 = no limit): the response to the Nth request of a
     /// connection closes it.
     pub keep_alive_max_requests: u64,
@@ -229,6 +232,7 @@ impl CompiledEntryPoint {
             max_header_bytes: ep.http.max_header_bytes.max(0) as usize,
             read_timeout: rt.read_timeout,
             idle_timeout: rt.idle_timeout,
+            write_timeout: rt.write_timeout,
             keep_alive_max_requests: t.keep_alive_max_requests.max(0) as u64,
             keep_alive_max_time: t.keep_alive_max_time,
             grace_timeout: lc.grace_time_out,
@@ -638,23 +642,12 @@ pub fn compile_with(
                 }
             };
         let routing = entry_routes(name, ep, &placed, &precedence, &tls_setup, &mut ep_problems);
-        for (key, set) in [
-            ("http3", ep.http3.is_some()),
-            (
-                "transport.respondingTimeouts.writeTimeout",
-                ep.transport
-                    .as_ref()
-                    .and_then(|t| t.responding_timeouts.as_ref())
-                    .is_some_and(|r| r.write_timeout.0 > 0),
-            ),
-        ] {
-            if set {
-                ep_problems.push((
-                    format!("entryPoints.{name}.{key}"),
-                    "not supported yet by TrafficCop: ignored".into(),
-                    Severity::Warning,
-                ));
-            }
+        if ep.http3.is_some() {
+            ep_problems.push((
+                format!("entryPoints.{name}.http3"),
+                "not supported yet by TrafficCop: ignored".into(),
+                Severity::Warning,
+            ));
         }
         entry_points.push(CompiledEntryPoint::new(
             name,

@@ -307,6 +307,18 @@ impl Worker {
             return;
         };
         d.deadline = None;
+        let write_timeout = config.entry_points.get(d.ep).map(|e| e.write_timeout);
+        let mut write_deadline = None;
+        if let Some(t) = write_timeout.filter(|t| t.0 > 0) {
+            if !matches!(d.transport, Transport::Stream(_)) {
+                write_deadline = Some(now.after(t));
+                d.write_deadline = write_deadline;
+            }
+        }
+        self.note_deadline(write_deadline);
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
         let peer: SocketAddr = d.peer;
         let (tls, tls_options) = match &d.transport {
             Transport::Tls(t) => (true, t.options_name().cloned()),

@@ -56,6 +56,8 @@ pub(super) struct Down {
     pub requests: u64,
     /// When the connection was accepted (`keepAliveMaxTime`).
     pub accepted_at: Timestamp,
+    /// `respondingTimeouts.writeTimeout`: the response in progress must be written by then.
+    pub write_deadline: Option<Timestamp>,
     /// The HTTP/2 side, once the connection speaks HTTP/2.
     pub h2: Option<Box<super::h2down::H2Down>>,
 }
@@ -80,6 +82,7 @@ impl Down {
             read_closed: false,
             requests: 0,
             accepted_at: now,
+            write_deadline: None,
             h2: None,
         }
     }
@@ -247,7 +250,9 @@ impl Worker {
         let downs: Vec<ConnId> = self
             .down
             .iter()
-            .filter(|(_, d)| d.deadline.is_some_and(|t| t <= now))
+            .filter(|(_, d)| {
+                d.deadline.is_some_and(|t| t <= now) || d.write_deadline.is_some_and(|t| t <= now)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in downs {
@@ -263,7 +268,10 @@ impl Worker {
             self.up_timeout(now, id);
         }
         self.settle_h2(now);
-        let d = self.down.values().filter_map(|d| d.deadline);
+        let d = self
+            .down
+            .values()
+            .flat_map(|d| d.deadline.into_iter().chain(d.write_deadline));
         let u = self.up.values().filter_map(|u| u.deadline);
         self.earliest = d.chain(u).min();
     }
@@ -294,6 +302,8 @@ impl Worker {
         let idle = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
         let deadline = idle.filter(|t| t.0 > 0).map(|t| now.after(t));
         d.deadline = deadline;
+        // The response is written: writeTimeout no longer applies.
+        d.write_deadline = None;
         self.note_deadline(deadline);
     }
 
