@@ -464,3 +464,143 @@ fn alpn_picks_h2_when_offered() {
     let s = Session::open_with(cfg, "websecure", "a.example", client);
     assert_eq!(s.client.alpn_protocol(), Some(&b"h2"[..]));
 }
+
+/// A worker whose only router sends `/` to `https://backend.example:9443` through
+/// `transport`, and an in-memory TLS backend presenting `backend_cert`; returns the client's
+/// response and the SNI the backend saw.
+fn through_https_backend(
+    transport: &str,
+    backend_cert: (String, String),
+) -> (String, Option<String>) {
+    let dy = format!(
+        "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s}}\n  services:\n    s:\n      loadBalancer:\n        serversTransport: t\n        servers: [{{url: \"https://backend.example:9443\"}}]\n  serversTransports:\n    t:\n{transport}"
+    );
+    let cfg = compiled("entryPoints: {web: {address: ':8000'}}\n", &dy);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    use rustls::pki_types::pem::PemObject;
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(backend_cert.0.as_bytes())
+        .map(|c| c.unwrap())
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(backend_cert.1.as_bytes()).unwrap();
+    let server_config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    let mut w = Worker::new(cfg, "proxy-host");
+    let c = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
+    w.handle_input(
+        Timestamp(1),
+        Input::Received {
+            conn: c,
+            data: Bytes::from_static(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n"),
+        },
+    );
+    let mut backend: Option<(ConnId, rustls::ServerConnection)> = None;
+    let mut response = String::new();
+    let mut answered = false;
+    for _ in 0..50 {
+        let outs: Vec<Output> = std::iter::from_fn(|| w.poll_output()).collect();
+        if outs.is_empty() {
+            break;
+        }
+        for o in outs {
+            match o {
+                Output::Connect { conn, host, port } => {
+                    assert_eq!((host.as_str(), port), ("backend.example", 9443));
+                    backend = Some((
+                        conn,
+                        rustls::ServerConnection::new(Arc::clone(&server_config)).unwrap(),
+                    ));
+                    w.handle_input(Timestamp(2), Input::Connected { conn });
+                }
+                Output::Send { conn, data } if conn == c => {
+                    response.push_str(&String::from_utf8_lossy(&data))
+                }
+                Output::Send { conn, data } => {
+                    let (_, srv) = backend.as_mut().unwrap();
+                    let mut rd = &data[..];
+                    while !rd.is_empty() && srv.read_tls(&mut rd).is_ok() {
+                        if srv.process_new_packets().is_err() {
+                            break;
+                        }
+                    }
+                    let mut req = Vec::new();
+                    let _ = srv.reader().read_to_end(&mut req);
+                    if !answered && req.windows(4).any(|w| w == b"\r\n\r\n") {
+                        answered = true;
+                        srv.writer()
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nover-tls!")
+                            .unwrap();
+                    }
+                    let mut out = Vec::new();
+                    while srv.wants_write() {
+                        srv.write_tls(&mut out).unwrap();
+                    }
+                    if !out.is_empty() {
+                        w.handle_input(
+                            Timestamp(3),
+                            Input::Received {
+                                conn,
+                                data: Bytes::from(out),
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let sni = backend.and_then(|(_, s)| s.server_name().map(str::to_string));
+    (response, sni)
+}
+
+#[test]
+fn https_backends_verified_pinned_skipped_and_refused() {
+    let pki = Pki::new();
+    let ca = yaml_block(&pki.ca_pem, 10);
+    // Verified against rootCAs, SNI = the URL's host.
+    let (resp, sni) = through_https_backend(
+        &format!("      rootCAs:\n        - {ca}"),
+        pki.leaf_pem(&["backend.example"]),
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\n") && resp.ends_with("over-tls!"),
+        "{resp}"
+    );
+    assert_eq!(sni.as_deref(), Some("backend.example"));
+    // serverName replaces the host for SNI and verification.
+    let (resp, sni) = through_https_backend(
+        &format!("      serverName: inner.example\n      rootCAs:\n        - {ca}"),
+        pki.leaf_pem(&["inner.example"]),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert_eq!(sni.as_deref(), Some("inner.example"));
+    // A certificate from another CA: Traefik's 500.
+    let other = Pki::new();
+    let (resp, _) = through_https_backend(
+        &format!("      rootCAs:\n        - {ca}"),
+        other.leaf_pem(&["backend.example"]),
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "{resp}"
+    );
+    assert!(resp.ends_with("\r\n\r\nInternal Server Error"), "{resp}");
+    // The wrong name: 500 as well; insecureSkipVerify accepts it.
+    let (resp, _) = through_https_backend(
+        &format!("      rootCAs:\n        - {ca}"),
+        pki.leaf_pem(&["elsewhere.example"]),
+    );
+    assert!(resp.starts_with("HTTP/1.1 500 "), "{resp}");
+    let (resp, _) = through_https_backend(
+        "      insecureSkipVerify: true\n",
+        other.leaf_pem(&["elsewhere.example"]),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+}

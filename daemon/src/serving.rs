@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use trafficcop_core::config::dynamic::DynamicConfiguration;
 use trafficcop_core::config::static_config::StaticConfiguration;
-use trafficcop_core::proxy::{compile_with, CompiledConfig};
+use trafficcop_core::proxy::{compile_serving, CompileInputs, CompiledConfig};
 
 /// Reads `path` when it names an existing file (Traefik's `FileOrContent.IsPath`).
 fn read_file(path: &str) -> Option<String> {
@@ -43,6 +43,48 @@ pub fn default_certificate() -> Option<Arc<rustls::sign::CertifiedKey>> {
         .map(Arc::new)
 }
 
+/// The system's trusted root certificates, as Go finds them on Linux: `SSL_CERT_FILE`, else
+/// the first bundle of the usual distribution paths, plus `SSL_CERT_DIR` files. Read once.
+pub fn system_roots() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    static ROOTS: std::sync::OnceLock<Arc<Vec<rustls::pki_types::CertificateDer<'static>>>> =
+        std::sync::OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            const BUNDLES: &[&str] = &[
+                "/etc/ssl/certs/ca-certificates.crt",
+                "/etc/pki/tls/certs/ca-bundle.crt",
+                "/etc/ssl/ca-bundle.pem",
+                "/etc/pki/tls/cacert.pem",
+                "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+                "/etc/ssl/cert.pem",
+            ];
+            let mut files: Vec<std::path::PathBuf> = Vec::new();
+            match std::env::var_os("SSL_CERT_FILE") {
+                Some(f) => files.push(f.into()),
+                None => files.extend(
+                    BUNDLES
+                        .iter()
+                        .map(std::path::PathBuf::from)
+                        .find(|p| p.is_file()),
+                ),
+            }
+            if let Some(dir) = std::env::var_os("SSL_CERT_DIR") {
+                if let Ok(entries) = std::fs::read_dir(dir) {
+                    files.extend(entries.flatten().map(|e| e.path()));
+                }
+            }
+            let mut roots = Vec::new();
+            for f in files {
+                if let Ok(pem) = std::fs::read(&f) {
+                    roots.extend(rustls::pki_types::CertificateDer::pem_slice_iter(&pem).flatten());
+                }
+            }
+            Arc::new(roots)
+        })
+        .clone()
+}
+
 /// Compiles a configuration generation for serving.
 pub fn compile_for_serving(
     st: &StaticConfiguration,
@@ -51,7 +93,19 @@ pub fn compile_for_serving(
 ) -> Arc<CompiledConfig> {
     let mut dy = dy.clone();
     trafficcop_core::config::file_or_content::resolve(&mut dy, &read_file);
-    compile_with(st, &dy, generation, default_certificate())
+    let mut st = st.clone();
+    if let Some(t) = &mut st.servers_transport {
+        for ca in &mut t.root_cas {
+            if let Some(content) = read_file(ca) {
+                *ca = content;
+            }
+        }
+    }
+    let inputs = CompileInputs {
+        generated_cert: default_certificate(),
+        system_roots: system_roots(),
+    };
+    compile_serving(&st, &dy, generation, &inputs)
 }
 
 #[cfg(test)]

@@ -56,6 +56,8 @@ pub struct ServerTarget {
     pub preserve_path: bool,
     /// The weight (servers with weight <= 0 are never used).
     pub weight: i64,
+    /// `https://`: the connection is TLS (the service's transport says how).
+    pub tls: bool,
 }
 
 /// How a service talks to its servers.
@@ -69,6 +71,8 @@ pub struct TransportSettings {
     pub idle_conn_timeout: Duration,
     /// Idle connections kept per server (`maxIdleConnsPerHost`; 0 means Go's 2, negative none).
     pub max_idle_per_host: usize,
+    /// TLS to `https://` servers (built only for services that have some).
+    pub tls: Option<crate::tls::UpstreamTls>,
 }
 
 /// A load-balanced service.
@@ -272,16 +276,26 @@ impl CompiledConfig {
     }
 }
 
+/// The transport of a load balancer: its `serversTransport` (or the static default one), and
+/// when `tls_id` is given (the service has `https://` servers) its TLS client configuration.
+/// Returns the settings and warnings about what TrafficCop does not apply.
 fn transport(
     st: &StaticConfiguration,
     dy: &DynamicConfiguration,
     lb: &ServersLoadBalancer,
-) -> Result<TransportSettings, String> {
+    tls_id: Option<u32>,
+    system_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<(TransportSettings, Vec<String>), String> {
+    let mut warnings = Vec::new();
     let name = qualify(&lb.servers_transport, "file");
-    if lb.servers_transport.is_empty() || name == "default@internal" {
+    let (mut settings, tls) = if lb.servers_transport.is_empty() || name == "default@internal" {
         let Some(t) = &st.servers_transport else {
-            return Ok(settings(None, 0));
+            let tls = crate::tls::client::TransportTls::default();
+            return build_tls(settings(None, 0), &tls, tls_id, system_roots).map(|t| (t, warnings));
         };
+        if t.spiffe.is_some() {
+            return Err("serversTransport spiffe is not supported yet by TrafficCop".into());
+        }
         let ft = t.forwarding_timeouts.as_ref().map(|f| {
             (
                 f.dial_timeout,
@@ -289,24 +303,76 @@ fn transport(
                 f.idle_conn_timeout,
             )
         });
-        return Ok(settings(ft, t.max_idle_conns_per_host));
-    }
-    let local = name
-        .strip_suffix("@file")
-        .ok_or_else(|| format!("servers transport not found {name}"))?;
-    let t = dy
-        .http
-        .as_ref()
-        .and_then(|h| h.servers_transports.get(local))
-        .ok_or_else(|| format!("servers transport not found {name}"))?;
-    let ft = t.forwarding_timeouts.as_ref().map(|f| {
-        (
-            f.dial_timeout,
-            f.response_header_timeout,
-            f.idle_conn_timeout,
+        let tls = crate::tls::client::TransportTls {
+            insecure_skip_verify: t.insecure_skip_verify,
+            root_cas: &t.root_cas,
+            ..Default::default()
+        };
+        return build_tls(
+            settings(ft, t.max_idle_conns_per_host),
+            &tls,
+            tls_id,
+            system_roots,
         )
-    });
-    Ok(settings(ft, t.max_idle_conns_per_host))
+        .map(|t| (t, warnings));
+    } else {
+        let local = name
+            .strip_suffix("@file")
+            .ok_or_else(|| format!("servers transport not found {name}"))?;
+        let t = dy
+            .http
+            .as_ref()
+            .and_then(|h| h.servers_transports.get(local))
+            .ok_or_else(|| format!("servers transport not found {name}"))?;
+        if !t.peer_cert_uri.is_empty() || t.spiffe.is_some() {
+            return Err(
+                "serversTransport peerCertURI and spiffe are not supported yet by TrafficCop"
+                    .into(),
+            );
+        }
+        if tls_id.is_some()
+            && (!t.cipher_suites.is_empty()
+                || !t.min_version.is_empty()
+                || !t.max_version.is_empty())
+        {
+            warnings.push(
+                "cipherSuites, minVersion and maxVersion are not applied to backends by TrafficCop (rustls defaults: TLS 1.2 and 1.3)".into(),
+            );
+        }
+        let ft = t.forwarding_timeouts.as_ref().map(|f| {
+            (
+                f.dial_timeout,
+                f.response_header_timeout,
+                f.idle_conn_timeout,
+            )
+        });
+        let tls = crate::tls::client::TransportTls {
+            server_name: &t.server_name,
+            insecure_skip_verify: t.insecure_skip_verify,
+            root_cas: &t.root_cas,
+            certificates: t
+                .certificates
+                .iter()
+                .map(|c| (c.cert_file.as_str(), c.key_file.as_str()))
+                .collect(),
+        };
+        (settings(ft, t.max_idle_conns_per_host), tls)
+    };
+    settings = build_tls(settings, &tls, tls_id, system_roots)?;
+    Ok((settings, warnings))
+}
+
+/// Adds the TLS client configuration when the service needs one.
+fn build_tls(
+    mut settings: TransportSettings,
+    tls: &crate::tls::client::TransportTls<'_>,
+    tls_id: Option<u32>,
+    system_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<TransportSettings, String> {
+    if let Some(id) = tls_id {
+        settings.tls = Some(crate::tls::client::client_config(tls, system_roots, id)?);
+    }
+    Ok(settings)
 }
 
 /// Transport settings from `forwardingTimeouts` (dial, response header, idle) when the section
@@ -323,6 +389,7 @@ fn settings(ft: Option<(Duration, Duration, Duration)>, max_idle: i64) -> Transp
         response_header_timeout: response_header,
         idle_conn_timeout: idle,
         max_idle_per_host: idle_count(max_idle),
+        tls: None,
     }
 }
 
@@ -342,10 +409,11 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
-        "https" | "h2c" => {
+        "https" => 443,
+        "h2c" => {
             return Err(format!(
-                "{scheme}:// servers are not supported yet by TrafficCop (plain http:// only)"
-            ))
+            "{scheme}:// servers are not supported yet by TrafficCop (http:// and https:// only)"
+        ))
         }
         _ => return Err(format!("unsupported scheme in server URL {url:?}")),
     };
@@ -384,6 +452,7 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
         path,
         preserve_path: false,
         weight: 1,
+        tls: scheme == "https",
     })
 }
 
@@ -408,6 +477,32 @@ pub fn compile_with(
     generation: u64,
     generated_cert: Option<Arc<rustls::sign::CertifiedKey>>,
 ) -> Arc<CompiledConfig> {
+    let inputs = CompileInputs {
+        generated_cert,
+        ..CompileInputs::default()
+    };
+    compile_serving(st, dy, generation, &inputs)
+}
+
+/// What compiling needs from outside the core (which does no IO and draws no randomness).
+#[derive(Debug, Clone, Default)]
+pub struct CompileInputs {
+    /// The default certificate when `tls.stores.default` sets none.
+    pub generated_cert: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// The system's trusted roots, for `https://` backends of transports without `rootCAs`.
+    pub system_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
+}
+
+/// [`compile`] with everything from outside: see [`CompileInputs`].
+pub fn compile_serving(
+    st: &StaticConfiguration,
+    dy: &DynamicConfiguration,
+    generation: u64,
+    inputs: &CompileInputs,
+) -> Arc<CompiledConfig> {
+    let generated_cert = inputs.generated_cert.clone();
+    let mut next_tls_id: u32 = 0;
+    let mut warnings_out: Vec<(String, String)> = Vec::new();
     let mut errors: Vec<ConfigError> = validate_dynamic(dy, st, "file", &Default::default())
         .into_iter()
         .filter(|e| e.severity == Severity::ObjectError)
@@ -468,13 +563,6 @@ pub fn compile_with(
             object_error(path, "sticky sessions, health checks and non-wrr strategies are not supported yet by TrafficCop".into());
             continue;
         }
-        let transport = match transport(st, dy, lb) {
-            Ok(t) => t,
-            Err(e) => {
-                object_error(path, e);
-                continue;
-            }
-        };
         let mut servers = Vec::new();
         let mut bad = None;
         for s in &lb.servers {
@@ -491,6 +579,22 @@ pub fn compile_with(
             object_error(path, e);
             continue;
         }
+        let tls_id = servers.iter().any(|s| s.tls).then(|| {
+            next_tls_id += 1;
+            next_tls_id
+        });
+        let transport = match transport(st, dy, lb, tls_id, &inputs.system_roots) {
+            Ok((t, warnings)) => {
+                for w in warnings {
+                    warnings_out.push((format!("{path}.serversTransport"), w));
+                }
+                t
+            }
+            Err(e) => {
+                object_error(path, e);
+                continue;
+            }
+        };
         rng.shuffle(&mut servers);
         service_index.insert(format!("{name}@file"), services.len());
         let weights: Vec<i64> = servers.iter().map(|s| s.weight).collect();
@@ -657,7 +761,10 @@ pub fn compile_with(
             ep_middlewares,
         ));
     }
-    for (path, message, severity) in ep_problems {
+    let transport_warnings = warnings_out
+        .into_iter()
+        .map(|(path, message)| (path, message, Severity::Warning));
+    for (path, message, severity) in ep_problems.into_iter().chain(transport_warnings) {
         let e = ConfigError {
             file: None,
             pos: None,

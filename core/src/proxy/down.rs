@@ -566,8 +566,12 @@ impl Worker {
             self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
         }
 
-        let key = (server.host.clone(), server.port);
         let transport = service.transport.clone();
+        let tls_id = match (&transport.tls, server.tls) {
+            (Some(t), true) => t.id,
+            _ => 0,
+        };
+        let key = (server.host.clone(), server.port, tls_id);
         let txn = Txn {
             up: None,
             req_body,
@@ -649,6 +653,14 @@ impl Worker {
         }
         let c = self.alloc();
         let deadline = now.after(transport.dial_timeout);
+        // An https:// server: the TLS session starts with the connection (an unusable server
+        // name is a failed handshake).
+        let tls = match (&transport.tls, key.2) {
+            (Some(t), id) if id != 0 => Some(crate::tls::ClientTls::new(t, &key.0).map(Box::new)),
+            _ => None,
+        };
+        let tls_unusable = matches!(tls, Some(Err(_)));
+        let tls = tls.and_then(Result::ok);
         self.up.insert(
             c,
             Up {
@@ -661,6 +673,8 @@ impl Worker {
                 paused: false,
                 max_idle: transport.max_idle_per_host,
                 idle_timeout: transport.idle_conn_timeout,
+                tls,
+                tls_unusable,
             },
         );
         self.note_deadline(Some(deadline));

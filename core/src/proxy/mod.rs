@@ -15,8 +15,8 @@ mod up;
 mod worker;
 
 pub use compile::{
-    compile, compile_with, CompiledConfig, CompiledEntryPoint, CompiledRouter, CompiledService,
-    Target,
+    compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
+    CompiledRouter, CompiledService, Target,
 };
 pub use io::{AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
 pub use worker::Worker;

@@ -25,10 +25,31 @@ impl Worker {
         }
         u.state = UState::Busy;
         u.deadline = None;
+        if u.tls_unusable {
+            return self.up_tls_failed(id);
+        }
+        if let Some(tls) = u.tls.as_mut() {
+            let mut hello = Vec::new();
+            tls.flush(&mut hello);
+            self.send_raw(id, hello);
+        }
+        let Some(u) = self.up.get(&id) else {
+            return;
+        };
         if let Some(down) = u.down {
             self.flush_pending(now, down);
         } else {
             self.close_up(id);
+        }
+    }
+
+    /// The TLS handshake with a backend failed (certificate not trusted, not TLS at all, ...):
+    /// Go's transport error is not a network error, so Traefik answers 500.
+    fn up_tls_failed(&mut self, id: ConnId) {
+        let down = self.up.get(&id).and_then(|u| u.down);
+        self.close_up(id);
+        if let Some(down) = down {
+            self.fail_txn(down, 500);
         }
     }
 
@@ -101,6 +122,28 @@ impl Worker {
     }
 
     pub(super) fn up_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        let Some(tls) = u.tls.as_mut() else {
+            return self.up_plaintext(now, id, data);
+        };
+        let mut got = crate::tls::Received::default();
+        tls.receive(data, &mut got);
+        self.send_raw(id, got.ciphertext);
+        if got.failed {
+            return self.up_tls_failed(id);
+        }
+        if !got.plaintext.is_empty() {
+            self.up_plaintext(now, id, &got.plaintext);
+        }
+        if got.peer_closed {
+            self.up_eof(now, id, false);
+        }
+    }
+
+    /// Response bytes from a backend (decrypted, for `https://` servers).
+    fn up_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };

@@ -97,7 +97,9 @@ pub(super) enum UState {
 }
 
 /// A backend server's dial address, the key of its idle-connection pool.
-pub type ServerKey = (std::sync::Arc<str>, u16);
+/// A backend's dial address and its TLS configuration id (0 for plain HTTP), the key of its
+/// idle-connection pool.
+pub type ServerKey = (std::sync::Arc<str>, u16, u32);
 
 pub(super) struct Up {
     pub key: ServerKey,
@@ -109,6 +111,10 @@ pub(super) struct Up {
     pub paused: bool,
     pub max_idle: usize,
     pub idle_timeout: crate::config::Duration,
+    /// TLS to an `https://` server.
+    pub tls: Option<Box<crate::tls::ClientTls>>,
+    /// The server name cannot be used for TLS: the exchange fails once connected.
+    pub tls_unusable: bool,
 }
 
 /// One worker's proxy state machine.
@@ -336,7 +342,14 @@ impl Worker {
                 tls.seal(&data, &mut sealed);
                 sealed
             }
-            _ => data,
+            _ => match self.up.get_mut(&conn).and_then(|u| u.tls.as_mut()) {
+                Some(tls) => {
+                    let mut sealed = Vec::with_capacity(data.len() + 64);
+                    tls.seal(&data, &mut sealed);
+                    sealed
+                }
+                None => data,
+            },
         };
         self.send_raw(conn, data);
     }
@@ -458,9 +471,19 @@ impl Worker {
     }
 
     pub(super) fn close_up(&mut self, id: ConnId) {
-        if let Some(u) = self.up.remove(&id) {
+        if let Some(mut u) = self.up.remove(&id) {
             if let Some(pool) = self.pools.get_mut(&u.key) {
                 pool.retain(|c| *c != id);
+            }
+            if let Some(tls) = u.tls.as_mut() {
+                let mut alert = Vec::new();
+                tls.close_notify(&mut alert);
+                if !alert.is_empty() {
+                    self.out.push_back(Output::Send {
+                        conn: id,
+                        data: Bytes::from(alert),
+                    });
+                }
             }
             self.out.push_back(Output::Close { conn: id });
         }
