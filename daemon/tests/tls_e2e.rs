@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 
-use common::tls::{tls_get, Pki};
+use common::tls::{tls_get, tls_raw, Pki};
 use common::{echo_backend, free_port, spawn_trafficcop, wait_port};
 
 /// Starts the binary with entry points `web` (plain, redirecting to `websecure`) and
@@ -266,4 +266,73 @@ fn http2_over_tls_alpn_and_h2c_prior_knowledge() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An HTTPS backend on 127.0.0.1 presenting `cert`/`key` (files), answering every request
+/// `200 secure-backend`. Returns its port.
+fn https_backend(cert: &str, key: &str) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::BufReader;
+    let chain = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let config = std::sync::Arc::clone(&config);
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, s);
+                let got = common::read_head(&mut BufReader::new(&mut tls)).is_some();
+                if got {
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nsecure-backend");
+                    let _ = tls.flush();
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn https_backends_with_a_private_ca() {
+    let dir = tempdir("https-backend");
+    let pki = Pki::new();
+    let (crt, key) = pki.leaf_files(&dir, "backend", &["backend.example"]);
+    std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
+    let good = https_backend(&crt, &key);
+    let stranger = Pki::new();
+    let (xcrt, xkey) = stranger.leaf_files(&dir, "stranger", &["backend.example"]);
+    let bad = https_backend(&xcrt, &xkey);
+    let dynamic = format!(
+        "http:\n  routers:\n    good: {{rule: \"Path(`/good`)\", service: good, tls: {{}}}}\n    bad: {{rule: \"Path(`/bad`)\", service: bad, tls: {{}}}}\n  services:\n    good: {{loadBalancer: {{serversTransport: ca, servers: [{{url: \"https://127.0.0.1:{good}\"}}]}}}}\n    bad: {{loadBalancer: {{serversTransport: ca, servers: [{{url: \"https://127.0.0.1:{bad}\"}}]}}}}\n  serversTransports:\n    ca: {{serverName: backend.example, rootCAs: [{ca}]}}\n",
+        ca = dir.join("ca.pem").display()
+    );
+    let (_p, _web, secure) = start(&dir, &dynamic);
+    let get = |path: &str| {
+        let raw = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String::from_utf8_lossy(&tls_raw(secure, "x.example", raw.as_bytes())).into_owned()
+    };
+    let good_resp = get("/good");
+    let bad_resp = get("/bad");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(good_resp.ends_with("secure-backend"), "{good_resp}");
+    assert!(
+        bad_resp.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "{bad_resp}"
+    );
 }

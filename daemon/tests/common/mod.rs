@@ -52,8 +52,7 @@ pub fn spawn_trafficcop(config: &std::path::Path) -> Kill {
 }
 
 /// Reads one message head (through the blank line); `None` at end of stream.
-pub fn read_head(r: &mut std::io::BufReader<TcpStream>) -> Option<String> {
-    use std::io::BufRead;
+pub fn read_head(r: &mut impl std::io::BufRead) -> Option<String> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
