@@ -2,7 +2,7 @@
 //! order and reports when everything queued has been written.
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -27,33 +27,49 @@ pub struct ConnHandle {
 
 const READ_BUF: usize = 64 * 1024;
 
+thread_local! {
+    /// One read buffer per worker thread, shared by all its connections (each read is copied
+    /// out at once), so an idle or waiting connection holds no 64 KiB buffer of its own.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
+}
+
+/// One non-blocking read into the worker's buffer: `Ok(None)` when nothing was ready after all.
+fn try_read(rd: &tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Option<Bytes>> {
+    READ_BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        match rd.try_read(&mut b) {
+            Ok(n) => Ok(Some(Bytes::copy_from_slice(&b[..n]))),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+}
+
 /// Starts the reader and writer tasks of `stream`; events go to `events`.
 pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Input>) -> ConnHandle {
     let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
     let (paused_tx, mut paused_rx) = watch::channel(false);
     let ev = events.clone();
     let reader = tokio::task::spawn_local(async move {
-        let mut buf = vec![0u8; READ_BUF];
         loop {
             while *paused_rx.borrow() {
                 if paused_rx.changed().await.is_err() {
                     return;
                 }
             }
-            match rd.read(&mut buf).await {
-                Ok(0) => {
+            if rd.readable().await.is_err() {
+                let _ = ev.send(Input::Reset { conn });
+                return;
+            }
+            match try_read(&rd) {
+                Ok(None) => {}
+                Ok(Some(data)) if data.is_empty() => {
                     let _ = ev.send(Input::Eof { conn });
                     return;
                 }
-                Ok(n) => {
-                    if ev
-                        .send(Input::Received {
-                            conn,
-                            data: Bytes::copy_from_slice(&buf[..n]),
-                        })
-                        .is_err()
-                    {
+                Ok(Some(data)) => {
+                    if ev.send(Input::Received { conn, data }).is_err() {
                         return;
                     }
                 }
