@@ -72,6 +72,11 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
                     if ev.send(Input::Received { conn, data }).is_err() {
                         return;
                     }
+                    // `readable()` on a ready socket does not count against tokio's
+                    // cooperative budget: without this, a fast peer would keep this task
+                    // reading (into the unbounded event queue) before the worker ever sees
+                    // its bytes and can pause it.
+                    tokio::task::consume_budget().await;
                 }
                 Err(_) => {
                     let _ = ev.send(Input::Reset { conn });
