@@ -456,18 +456,23 @@ impl Worker {
                     self.abort_down(vid);
                 }
             }
+            let mut alert = Vec::new();
             if let Transport::Tls(tls) = &mut d.transport {
-                let mut alert = Vec::new();
                 tls.close_notify(&mut alert);
-                if !alert.is_empty() {
-                    self.out.push_back(Output::Send {
-                        conn: id,
-                        data: Bytes::from(alert),
-                    });
-                }
             }
-            self.out.push_back(Output::Close { conn: id });
+            self.close_with(id, alert);
         }
+    }
+
+    /// Queues the last bytes of a connection (a TLS `close_notify`, when any), then its close.
+    fn close_with(&mut self, id: ConnId, last: Vec<u8>) {
+        if !last.is_empty() {
+            self.out.push_back(Output::Send {
+                conn: id,
+                data: Bytes::from(last),
+            });
+        }
+        self.out.push_back(Output::Close { conn: id });
     }
 
     pub(super) fn close_up(&mut self, id: ConnId) {
@@ -475,17 +480,11 @@ impl Worker {
             if let Some(pool) = self.pools.get_mut(&u.key) {
                 pool.retain(|c| *c != id);
             }
+            let mut alert = Vec::new();
             if let Some(tls) = u.tls.as_mut() {
-                let mut alert = Vec::new();
                 tls.close_notify(&mut alert);
-                if !alert.is_empty() {
-                    self.out.push_back(Output::Send {
-                        conn: id,
-                        data: Bytes::from(alert),
-                    });
-                }
             }
-            self.out.push_back(Output::Close { conn: id });
+            self.close_with(id, alert);
         }
     }
 
