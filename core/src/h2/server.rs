@@ -26,6 +26,8 @@ pub struct H2Settings {
     pub max_concurrent_streams: u32,
     /// Largest header list accepted (the entry point's `maxHeaderBytes`).
     pub max_header_list_size: u32,
+    /// `http2.maxDecoderHeaderTableSize`: the HPACK table the client may use towards us.
+    pub header_table_size: u32,
 }
 
 impl Default for H2Settings {
@@ -33,6 +35,7 @@ impl Default for H2Settings {
         H2Settings {
             max_concurrent_streams: 250,
             max_header_list_size: 1 << 20,
+            header_table_size: 4096,
         }
     }
 }
@@ -123,6 +126,7 @@ impl H2Server {
         let handshake = h2::server::Builder::new()
             .max_concurrent_streams(settings.max_concurrent_streams)
             .max_header_list_size(settings.max_header_list_size)
+            .header_table_size(settings.header_table_size)
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_pending_accept_reset_streams(20)

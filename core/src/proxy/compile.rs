@@ -224,6 +224,10 @@ impl CompiledEntryPoint {
                     .as_ref()
                     .map_or(250, |h| h.max_concurrent_streams.max(0) as u32),
                 max_header_list_size: ep.http.max_header_bytes.clamp(0, u32::MAX as i64) as u32,
+                header_table_size: ep
+                    .http2
+                    .as_ref()
+                    .map_or(4096, |h| h.max_decoder_header_table_size.max(0) as u32),
             },
             forwarded: ForwardedPolicy {
                 insecure: fh.insecure,
