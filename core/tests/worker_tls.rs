@@ -604,3 +604,61 @@ fn https_backends_verified_pinned_skipped_and_refused() {
     );
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
 }
+
+#[test]
+fn without_sni_the_certificate_for_the_local_ip_is_served() {
+    let pki = Pki::new();
+    let (ip_cert, ip_key) = pki.leaf_pem(&["127.0.0.1", "ip.example"]);
+    let mut dy = dynamic(&pki, "");
+    dy.push_str(&format!(
+        "    - certFile: {}\n      keyFile: {}\n",
+        yaml_block(&ip_cert, 8),
+        yaml_block(&ip_key, 8)
+    ));
+    dy.push_str("  options:\n    default:\n      sniStrict: true\n");
+    let cfg = compiled(STATIC, &dy);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
+    let local: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
+    let conn = w.accept_at(
+        Timestamp(0),
+        0,
+        "10.1.2.3:5555".parse().unwrap(),
+        Some(local),
+    );
+    // An IP as the server name: rustls sends no SNI.
+    let name = ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into());
+    let mut client = ClientConnection::new(http11_client(None), name).unwrap();
+    for _ in 0..10 {
+        let mut buf = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut buf).unwrap();
+        }
+        if !buf.is_empty() {
+            w.handle_input(
+                Timestamp(1),
+                Input::Received {
+                    conn,
+                    data: Bytes::from(buf),
+                },
+            );
+        }
+        while let Some(o) = w.poll_output() {
+            if let Output::Send { data, .. } = o {
+                let mut rd = &data[..];
+                while !rd.is_empty() && client.read_tls(&mut rd).is_ok() {
+                    let _ = client.process_new_packets();
+                }
+            }
+        }
+    }
+    let chain = client
+        .peer_certificates()
+        .expect("handshake done despite sniStrict");
+    assert!(certificate_names(&chain[0])
+        .unwrap()
+        .contains(&"ip.example".to_string()));
+    // Without the local address (or for another IP) sniStrict refuses the handshake.
+    let s = Session::open(cfg, "websecure", "127.0.0.1", None);
+    assert!(s.closed);
+}

@@ -329,7 +329,8 @@ pub fn run(
                         Ok((stream, peer)) => {
                             let _ = stream.set_nodelay(true);
                             let now = lp.now();
-                            let id = lp.worker.accept(now, listeners[i].0, peer);
+                            let local = stream.local_addr().ok();
+                            let id = lp.worker.accept_at(now, listeners[i].0, peer, local);
                             if lp.add(stream, id, false).is_err() {
                                 lp.input(Input::Reset { conn: id });
                             }

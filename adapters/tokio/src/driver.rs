@@ -80,7 +80,8 @@ pub async fn run(
                 };
                 tokio::select! {
                     Some((ep, stream, peer)) = accepts.recv(), if !draining => {
-                        let id = worker.accept(now(origin), ep, peer);
+                        let local = stream.local_addr().ok();
+                        let id = worker.accept_at(now(origin), ep, peer, local);
                         conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
                     }
                     Some(input) = events.recv() => {

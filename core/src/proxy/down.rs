@@ -40,8 +40,13 @@ impl Worker {
         };
         let config = Arc::clone(&self.config);
         let ep_tls = config.entry_points.get(d.ep).map(|e| &e.tls);
+        let local = d.local.map(|a| a.ip());
         let mut got = crate::tls::Received::default();
-        tls.receive(data, |sni| ep_tls.and_then(|t| t.choose(sni)), &mut got);
+        tls.receive(
+            data,
+            |sni| ep_tls.and_then(|t| t.choose_for(sni, local)),
+            &mut got,
+        );
         let start_h2 = d.h2.is_none() && tls.alpn() == Some(b"h2");
         self.send_raw(id, got.ciphertext);
         if start_h2 {

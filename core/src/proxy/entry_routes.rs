@@ -62,6 +62,7 @@ impl EntryRoutes {
             tls: EntryPointTls {
                 hosts: Vec::new(),
                 default: setup.chosen(DEFAULT),
+                store: Arc::clone(&setup.store),
             },
         }
     }
@@ -191,6 +192,7 @@ pub(super) fn entry_routes(
         tls: EntryPointTls {
             hosts,
             default: setup.chosen(DEFAULT),
+            store: Arc::clone(&setup.store),
         },
     }
 }

@@ -58,6 +58,8 @@ pub(super) struct Down {
     pub accepted_at: Timestamp,
     /// `respondingTimeouts.writeTimeout`: the response in progress must be written by then.
     pub write_deadline: Option<Timestamp>,
+    /// The local address the client connected to, when the adapter knows it.
+    pub local: Option<SocketAddr>,
     /// The HTTP/2 side, once the connection speaks HTTP/2.
     pub h2: Option<Box<super::h2down::H2Down>>,
 }
@@ -83,6 +85,7 @@ impl Down {
             requests: 0,
             accepted_at: now,
             write_deadline: None,
+            local: None,
             h2: None,
         }
     }
@@ -197,6 +200,18 @@ impl Worker {
 
     /// A client connected to entry point `ep` (index into the configuration's entry points).
     pub fn accept(&mut self, now: Timestamp, ep: usize, peer: SocketAddr) -> ConnId {
+        self.accept_at(now, ep, peer, None)
+    }
+
+    /// [`Worker::accept`] with the connection's local address, which picks the certificate of
+    /// a TLS handshake without SNI (a certificate for that IP, as Traefik does).
+    pub fn accept_at(
+        &mut self,
+        now: Timestamp,
+        ep: usize,
+        peer: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> ConnId {
         let id = self.alloc();
         let read_timeout = self.config.entry_points.get(ep).map(|e| e.read_timeout);
         let proxy_protocol = self
@@ -211,8 +226,9 @@ impl Worker {
         } else {
             Transport::Sniffing
         };
-        self.down
-            .insert(id, Down::new(ep, peer, now, deadline, transport));
+        let mut d = Down::new(ep, peer, now, deadline, transport);
+        d.local = local;
+        self.down.insert(id, d);
         id
     }
 

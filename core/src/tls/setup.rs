@@ -3,6 +3,7 @@
 //! `Host` rules of its TLS routers, as Traefik's TCP router does).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rustls::server::ServerConfig;
@@ -24,6 +25,8 @@ pub type TlsProblem = (String, String, bool);
 pub struct TlsSetup {
     /// Qualified option name -> its configuration, or why it could not be built.
     pub options: BTreeMap<String, Result<Arc<ServerConfig>, String>>,
+    /// The `default` store.
+    pub store: Arc<CertStore>,
 }
 
 impl TlsSetup {
@@ -118,7 +121,7 @@ impl TlsSetup {
             }
             options.insert(name, built);
         }
-        TlsSetup { options }
+        TlsSetup { options, store }
     }
 
     /// The options named `name` (qualified), or Traefik's error.
@@ -146,9 +149,27 @@ pub struct EntryPointTls {
     pub hosts: Vec<(String, ChosenOptions)>,
     /// The options of every other handshake (`None` when `default` is broken).
     pub default: ChosenOptions,
+    /// The certificate store (for handshakes without SNI, matched by the local IP).
+    pub store: Arc<CertStore>,
 }
 
 impl EntryPointTls {
+    /// [`EntryPointTls::choose`], and for a handshake without SNI on a connection whose local
+    /// IP a certificate of the store names, that certificate (Traefik matches the local address
+    /// when there is no server name, before `sniStrict` and the default certificate).
+    pub fn choose_for(&self, server_name: Option<&str>, local: Option<IpAddr>) -> ChosenOptions {
+        let (config, name) = self.choose(server_name)?;
+        let no_sni = server_name.is_none_or(str::is_empty);
+        if let (true, Some(ip)) = (no_sni, local) {
+            if let Some(cert) = self.store.for_ip(ip) {
+                let mut c = (*config).clone();
+                c.cert_resolver = Arc::new(FixedCert(cert));
+                return Some((Arc::new(c), name));
+            }
+        }
+        Some((config, name))
+    }
+
     /// The options for a ClientHello's server name: an exact domain, then a `*.` wildcard
     /// matching its first label, else the default options.
     pub fn choose(&self, server_name: Option<&str>) -> ChosenOptions {
@@ -164,5 +185,15 @@ impl EntryPointTls {
             }
         }
         self.default.clone()
+    }
+}
+
+/// Always the same certificate.
+#[derive(Debug)]
+struct FixedCert(Arc<CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for FixedCert {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(&self.0))
     }
 }

@@ -98,6 +98,21 @@ impl CertStore {
             .map(|e| &e.cert)
     }
 
+    /// The first certificate (in reverse key order) valid for `ip` (an IP address SAN).
+    pub fn for_ip(&self, ip: std::net::IpAddr) -> Option<Arc<CertifiedKey>> {
+        let name = rustls::pki_types::ServerName::IpAddress(ip.into());
+        self.entries
+            .iter()
+            .find(|e| {
+                e.cert
+                    .end_entity_cert()
+                    .ok()
+                    .and_then(|der| webpki::EndEntityCert::try_from(der).ok())
+                    .is_some_and(|c| c.verify_is_valid_for_subject_name(&name).is_ok())
+            })
+            .map(|e| Arc::clone(&e.cert))
+    }
+
     /// The default certificate.
     pub fn default_certificate(&self) -> Option<&Arc<CertifiedKey>> {
         self.default.as_ref()
