@@ -6,8 +6,9 @@ BIN="$1"
 SHARED="$2"
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-origin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
+origin=$(free_port)
 cat > "$work/traefik.yml" <<YML
 entryPoints:
   web:
@@ -26,10 +27,7 @@ http:
 YML
 "$BIN" --configFile="$work/traefik.yml" > "$work/proxy.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-  sleep 0.1
-done
+wait_port "$port" || true
 # The http-garden set is not in ../shared (license); the other three are.
 python3 "$SHARED/security/tools/h1_corpus_probe.py" --proxy-port "$port" --origin-port "$origin" \
   --corpora "$SHARED/security/corpora" --sets guardian,portswigger,defparam --check > "$work/probe.jsonl" 2> "$work/probe.err" || {

@@ -8,8 +8,8 @@ BIN="$1"
 SHARED="$2"
 work=$(mktemp -d)
 trap 'kill "$pid" "$origin_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-plain=$(free); secure=$(free); origin=$(free)
+. "$(dirname "$0")/lib.sh"
+plain=$(free_port); secure=$(free_port); origin=$(free_port)
 python3 - "$origin" > /dev/null 2>&1 <<'PY' &
 import http.server, socketserver, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -45,10 +45,7 @@ YML
 "$BIN" --configFile="$work/traefik.yml" > "$work/proxy.log" 2>&1 &
 pid=$!
 for port in "$plain" "$secure" "$origin"; do
-  for _ in $(seq 50); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_port "$port" || true
 done
 status=0
 python3 "$SHARED/security/tools/h2_abuse.py" --port "$plain" --n 5000 --check > "$work/h2c.jsonl" || status=1

@@ -86,9 +86,21 @@ impl Session {
         sni: &str,
         client: Arc<rustls::ClientConfig>,
     ) -> Self {
+        Self::open_at(cfg, ep, sni, client, None)
+    }
+
+    /// `sni` may be an IP address: then the client sends no SNI. `local` is the address the
+    /// client connected to.
+    fn open_at(
+        cfg: Arc<CompiledConfig>,
+        ep: &str,
+        sni: &str,
+        client: Arc<rustls::ClientConfig>,
+        local: Option<std::net::SocketAddr>,
+    ) -> Self {
         let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
         let ep = cfg.entry_point(ep).unwrap();
-        let conn = w.accept(Timestamp(0), ep, "10.1.2.3:5555".parse().unwrap());
+        let conn = w.accept_at(Timestamp(0), ep, "10.1.2.3:5555".parse().unwrap(), local);
         let name = ServerName::try_from(sni.to_string()).unwrap();
         let client = ClientConnection::new(client, name).unwrap();
         let mut s = Session {
@@ -618,47 +630,71 @@ fn without_sni_the_certificate_for_the_local_ip_is_served() {
     dy.push_str("  options:\n    default:\n      sniStrict: true\n");
     let cfg = compiled(STATIC, &dy);
     assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-    let mut w = Worker::new(Arc::clone(&cfg), "proxy-host");
-    let local: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
-    let conn = w.accept_at(
-        Timestamp(0),
-        0,
-        "10.1.2.3:5555".parse().unwrap(),
-        Some(local),
-    );
     // An IP as the server name: rustls sends no SNI.
-    let name = ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into());
-    let mut client = ClientConnection::new(http11_client(None), name).unwrap();
-    for _ in 0..10 {
-        let mut buf = Vec::new();
-        while client.wants_write() {
-            client.write_tls(&mut buf).unwrap();
-        }
-        if !buf.is_empty() {
-            w.handle_input(
-                Timestamp(1),
-                Input::Received {
-                    conn,
-                    data: Bytes::from(buf),
-                },
-            );
-        }
-        while let Some(o) = w.poll_output() {
-            if let Output::Send { data, .. } = o {
-                let mut rd = &data[..];
-                while !rd.is_empty() && client.read_tls(&mut rd).is_ok() {
-                    let _ = client.process_new_packets();
-                }
-            }
-        }
-    }
-    let chain = client
-        .peer_certificates()
-        .expect("handshake done despite sniStrict");
-    assert!(certificate_names(&chain[0])
-        .unwrap()
-        .contains(&"ip.example".to_string()));
+    let local = Some("127.0.0.1:8443".parse().unwrap());
+    let s = Session::open_at(
+        Arc::clone(&cfg),
+        "websecure",
+        "127.0.0.1",
+        http11_client(None),
+        local,
+    );
+    assert!(!s.closed, "served despite sniStrict");
+    assert!(s.peer_names().contains(&"ip.example".to_string()));
     // Without the local address (or for another IP) sniStrict refuses the handshake.
     let s = Session::open(cfg, "websecure", "127.0.0.1", None);
     assert!(s.closed);
+}
+
+#[test]
+fn conflicting_tls_options_fall_back_to_default_with_warnings() {
+    let pki = Pki::new();
+    let extra = r#"    one:
+      rule: "Host(`c.wild.example`) && Path(`/1`)"
+      service: app
+      tls: {options: strict}
+    two:
+      rule: "Host(`c.wild.example`) && Path(`/2`)"
+      service: app
+      tls: {}
+    nohost:
+      rule: "Path(`/x`)"
+      service: app
+      tls: {options: strict}
+"#;
+    let mut dy = dynamic(&pki, extra);
+    dy.push_str("  options:\n    strict:\n      minVersion: VersionTLS13\n");
+    let cfg = compiled(STATIC, &dy);
+    let warnings: Vec<String> = cfg
+        .errors
+        .iter()
+        .filter(|e| e.severity == Severity::Warning)
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w
+                .starts_with("http.routers.one: router's TLSOptions configuration is conflicting")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("http.routers.nohost: no domain found in rule")),
+        "{warnings:?}"
+    );
+    // The conflicting host's handshakes use the default options: both routers answer.
+    let mut s = Session::open(cfg, "websecure", "c.wild.example", None);
+    assert_eq!(
+        s.client.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    s.request("GET /1 HTTP/1.1\r\nHost: c.wild.example\r\n\r\n");
+    assert!(
+        s.upstream
+            .iter()
+            .any(|o| matches!(o, Output::Connect { .. })),
+        "routed, not 421"
+    );
 }

@@ -94,13 +94,7 @@ pub fn compile_for_serving(
     let mut dy = dy.clone();
     trafficcop_core::config::file_or_content::resolve(&mut dy, &read_file);
     let mut st = st.clone();
-    if let Some(t) = &mut st.servers_transport {
-        for ca in &mut t.root_cas {
-            if let Some(content) = read_file(ca) {
-                *ca = content;
-            }
-        }
-    }
+    trafficcop_core::config::file_or_content::resolve_static(&mut st, &read_file);
     let inputs = CompileInputs {
         generated_cert: default_certificate(),
         system_roots: system_roots(),

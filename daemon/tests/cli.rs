@@ -263,3 +263,30 @@ fn two_entry_points_on_one_port_fail_to_start_as_in_traefik() {
         "{t}"
     );
 }
+
+#[test]
+fn check_reports_what_only_compiling_finds() {
+    let d = tmpdir("tls-check");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints: {web: {address: ':8000'}}\nproviders: {file: {filename: dyn.yml}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("dyn.yml"),
+        "http:\n  routers:\n    r: {rule: \"Host(`a`)\", service: s, tls: {options: bad}}\n  services:\n    s: {loadBalancer: {servers: [{url: \"http://127.0.0.1:1\"}]}}\ntls:\n  certificates:\n    - {certFile: missing.crt, keyFile: missing.key}\n  options:\n    bad: {cipherSuites: [TLS_NOPE]}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[]);
+    let t = text(&o);
+    assert!(
+        t.contains("tls.certificates[0]: warning: unable to parse certificate"),
+        "{t}"
+    );
+    assert!(
+        t.contains("http.routers.r: building TLS config: invalid CipherSuite: TLS_NOPE"),
+        "{t}"
+    );
+    let o = run(&d, &["check", "--strict"], &[]);
+    assert_eq!(o.status.code(), Some(1), "the router is in error");
+}

@@ -4,6 +4,18 @@
 //! passes the file reader.
 
 use super::dynamic::DynamicConfiguration;
+use super::static_config::StaticConfiguration;
+
+/// The static configuration's file-or-content strings: `serversTransport.rootCAs`.
+pub fn resolve_static(st: &mut StaticConfiguration, read: &dyn Fn(&str) -> Option<String>) {
+    if let Some(t) = &mut st.servers_transport {
+        for ca in t.root_cas.iter_mut().filter(|c| !c.is_empty()) {
+            if let Some(content) = read(ca) {
+                *ca = content;
+            }
+        }
+    }
+}
 
 /// Replaces every file-or-content string of `dy` whose value `read` can read as a file by the
 /// file's content: `tls.certificates[].certFile/keyFile`,
@@ -59,6 +71,14 @@ mod tests {
             _ => None,
         });
         let tls = dy.tls.unwrap();
+        let mut st = crate::config::static_config::load_static(
+            "serversTransport: {rootCAs: [/ca.pem, inline]}\n",
+            crate::config::Format::Yaml,
+            None,
+        )
+        .config;
+        resolve_static(&mut st, &|p| (p == "/ca.pem").then(|| "CA".to_string()));
+        assert_eq!(st.servers_transport.unwrap().root_cas, ["CA", "inline"]);
         assert_eq!(tls.certificates[0].cert_file, "CERT");
         assert_eq!(tls.certificates[0].key_file, "-----BEGIN KEY");
         assert_eq!(tls.options["o"].client_auth.ca_files, ["CA", "missing.pem"]);

@@ -62,7 +62,7 @@ impl EntryRoutes {
             tls: EntryPointTls {
                 hosts: Vec::new(),
                 default: setup.chosen(DEFAULT),
-                store: Arc::clone(&setup.store),
+                by_ip: setup.chosen_by_ip(),
             },
         }
     }
@@ -192,7 +192,7 @@ pub(super) fn entry_routes(
         tls: EntryPointTls {
             hosts,
             default: setup.chosen(DEFAULT),
-            store: Arc::clone(&setup.store),
+            by_ip: setup.chosen_by_ip(),
         },
     }
 }

@@ -102,3 +102,44 @@ pub(super) fn place(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::static_config::load_static;
+    use crate::config::Format;
+
+    #[test]
+    fn ports_and_refusals() {
+        let st = load_static(
+            "entryPoints:\n  web: {address: ':80'}\n  websecure: {address: '10.0.0.1:8443'}\n  noport: {address: 'localhost'}\n",
+            Format::Yaml,
+            None,
+        )
+        .config;
+        assert_eq!(redirect_port(&st, "websecure").unwrap(), "8443");
+        assert_eq!(redirect_port(&st, ":9443").unwrap(), "9443");
+        assert_eq!(
+            redirect_port(&st, "nowhere").unwrap_err(),
+            "'to' entry point field references a non-existing entry point: nowhere"
+        );
+        let with = |yaml: &str| {
+            let st = load_static(yaml, Format::Yaml, None).config;
+            let (mut routers, mut placed) = (Vec::new(), Vec::new());
+            let problems = place(&st, &mut routers, &mut placed);
+            (
+                problems,
+                placed
+                    .iter()
+                    .map(|p| (p.name.clone(), p.priority))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (problems, placed) = with("entryPoints:\n  web:\n    address: ':80'\n    http: {redirections: {entryPoint: {to: websecure, priority: 7}}}\n  websecure: {address: ':443'}\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(placed, [("web-to-websecure@internal".to_string(), 7)]);
+        let (problems, placed) = with("entryPoints:\n  web:\n    address: ':80'\n    http: {redirections: {entryPoint: {to: nowhere}}}\n");
+        assert!(placed.is_empty());
+        assert_eq!(problems[0].0, "entryPoints.web.http.redirections");
+    }
+}

@@ -1,5 +1,6 @@
 //! The names a certificate serves, as Traefik computes them for SNI selection: the subject's
-//! common name and the DNS subject alternative names, lower-cased, without duplicates.
+//! common name, the DNS subject alternative names (lower-cased) and the IP address ones (as
+//! text, matched when a handshake has no SNI), without duplicates.
 
 use rustls::pki_types::CertificateDer;
 
@@ -20,7 +21,67 @@ pub fn certificate_names(der: &CertificateDer<'_>) -> Result<Vec<String>, String
     for n in cert.valid_dns_names() {
         push(n);
     }
+    for ip in ip_addresses(der.as_ref()) {
+        push(&ip.to_string());
+    }
     Ok(names)
+}
+
+/// The IP address subject alternative names of a DER certificate (webpki only lists DNS ones).
+fn ip_addresses(der: &[u8]) -> Vec<std::net::IpAddr> {
+    const SAN_OID: &[u8] = &[0x55, 0x1d, 0x11];
+    let mut out = Vec::new();
+    let Some((_, cert, _)) = tlv(der) else {
+        return out;
+    };
+    let Some((_, tbs, _)) = tlv(cert) else {
+        return out;
+    };
+    // Skip to the extensions: the only [3] element of the TBSCertificate.
+    let mut rest = tbs;
+    let mut extensions = None;
+    while let Some((tag, content, more)) = tlv(rest) {
+        rest = more;
+        if tag == 0xa3 {
+            extensions = tlv(content).map(|(_, list, _)| list);
+        }
+    }
+    let Some(mut list) = extensions else {
+        return out;
+    };
+    while let Some((_, ext, more)) = tlv(list) {
+        list = more;
+        let Some((0x06, oid, after)) = tlv(ext) else {
+            continue;
+        };
+        if oid != SAN_OID {
+            continue;
+        }
+        // An optional `critical` BOOLEAN, then the OCTET STRING holding GeneralNames.
+        let mut after = after;
+        while let Some((tag, value, more)) = tlv(after) {
+            after = more;
+            if tag != 0x04 {
+                continue;
+            }
+            let Some((_, mut names, _)) = tlv(value) else {
+                break;
+            };
+            while let Some((tag, name, more)) = tlv(names) {
+                names = more;
+                match (tag, name.len()) {
+                    (0x87, 4) => out.push(std::net::IpAddr::from(
+                        <[u8; 4]>::try_from(name).unwrap_or_default(),
+                    )),
+                    (0x87, 16) => out.push(std::net::IpAddr::from(
+                        <[u8; 16]>::try_from(name).unwrap_or_default(),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
 }
 
 /// One DER TLV: (tag, content, rest).

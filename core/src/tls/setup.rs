@@ -25,8 +25,9 @@ pub type TlsProblem = (String, String, bool);
 pub struct TlsSetup {
     /// Qualified option name -> its configuration, or why it could not be built.
     pub options: BTreeMap<String, Result<Arc<ServerConfig>, String>>,
-    /// The `default` store.
-    pub store: Arc<CertStore>,
+    /// For handshakes without SNI: per IP a certificate names, the `default` options serving
+    /// that certificate (built here once, not per connection).
+    pub by_ip: Vec<(IpAddr, Arc<ServerConfig>)>,
 }
 
 impl TlsSetup {
@@ -121,7 +122,19 @@ impl TlsSetup {
             }
             options.insert(name, built);
         }
-        TlsSetup { options, store }
+        let by_ip = match options.get(DEFAULT) {
+            Some(Ok(default)) => store
+                .ip_certificates()
+                .into_iter()
+                .map(|(ip, cert)| {
+                    let mut c = (**default).clone();
+                    c.cert_resolver = Arc::new(FixedCert(cert));
+                    (ip, Arc::new(c))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        TlsSetup { options, by_ip }
     }
 
     /// The options named `name` (qualified), or Traefik's error.
@@ -131,6 +144,14 @@ impl TlsSetup {
             Some(Err(e)) => Err(format!("building TLS config: {e}")),
             Some(Ok(c)) => Ok(c),
         }
+    }
+
+    /// [`TlsSetup::by_ip`] as chosen options.
+    pub fn chosen_by_ip(&self) -> Vec<(IpAddr, ChosenOptions)> {
+        self.by_ip
+            .iter()
+            .map(|(ip, c)| (*ip, Some((Arc::clone(c), Arc::from(DEFAULT)))))
+            .collect()
     }
 
     /// The chosen options for `name`: `None` when broken or unknown.
@@ -149,8 +170,9 @@ pub struct EntryPointTls {
     pub hosts: Vec<(String, ChosenOptions)>,
     /// The options of every other handshake (`None` when `default` is broken).
     pub default: ChosenOptions,
-    /// The certificate store (for handshakes without SNI, matched by the local IP).
-    pub store: Arc<CertStore>,
+    /// Handshakes without SNI on a connection to one of these local IPs get these options
+    /// (the default ones, serving the certificate that names the IP).
+    pub by_ip: Vec<(IpAddr, ChosenOptions)>,
 }
 
 impl EntryPointTls {
@@ -158,16 +180,13 @@ impl EntryPointTls {
     /// IP a certificate of the store names, that certificate (Traefik matches the local address
     /// when there is no server name, before `sniStrict` and the default certificate).
     pub fn choose_for(&self, server_name: Option<&str>, local: Option<IpAddr>) -> ChosenOptions {
-        let (config, name) = self.choose(server_name)?;
         let no_sni = server_name.is_none_or(str::is_empty);
         if let (true, Some(ip)) = (no_sni, local) {
-            if let Some(cert) = self.store.for_ip(ip) {
-                let mut c = (*config).clone();
-                c.cert_resolver = Arc::new(FixedCert(cert));
-                return Some((Arc::new(c), name));
+            if let Some((_, chosen)) = self.by_ip.iter().find(|(i, _)| *i == ip) {
+                return chosen.clone();
             }
         }
-        Some((config, name))
+        self.choose(server_name)
     }
 
     /// The options for a ClientHello's server name: an exact domain, then a `*.` wildcard

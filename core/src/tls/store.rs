@@ -98,19 +98,18 @@ impl CertStore {
             .map(|e| &e.cert)
     }
 
-    /// The first certificate (in reverse key order) valid for `ip` (an IP address SAN).
-    pub fn for_ip(&self, ip: std::net::IpAddr) -> Option<Arc<CertifiedKey>> {
-        let name = rustls::pki_types::ServerName::IpAddress(ip.into());
-        self.entries
-            .iter()
-            .find(|e| {
-                e.cert
-                    .end_entity_cert()
-                    .ok()
-                    .and_then(|der| webpki::EndEntityCert::try_from(der).ok())
-                    .is_some_and(|c| c.verify_is_valid_for_subject_name(&name).is_ok())
-            })
-            .map(|e| Arc::clone(&e.cert))
+    /// Every IP address a certificate names, with the first certificate (in Traefik's order)
+    /// naming it.
+    pub fn ip_certificates(&self) -> Vec<(std::net::IpAddr, Arc<CertifiedKey>)> {
+        let mut out: Vec<(std::net::IpAddr, Arc<CertifiedKey>)> = Vec::new();
+        for e in &self.entries {
+            for ip in e.names.iter().filter_map(|n| n.parse().ok()) {
+                if !out.iter().any(|(seen, _)| *seen == ip) {
+                    out.push((ip, Arc::clone(&e.cert)));
+                }
+            }
+        }
+        out
     }
 
     /// The default certificate.
