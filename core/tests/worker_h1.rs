@@ -245,6 +245,33 @@ fn chunked_bodies_both_ways() {
 }
 
 #[test]
+fn response_trailers_relayed_request_trailers_announced_only() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: app.example\r\nTrailer: b-t, a-t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nb-t: 1\r\n\r\n",
+    );
+    let (up, ..) = connect(&out).unwrap();
+    let sent = sent_to(&h.input(Input::Connected { conn: up }), up);
+    assert!(sent.contains("\r\nTrailer: A-T,B-T\r\n"), "{sent}");
+    assert!(sent.ends_with("\r\n\r\n2\r\nhi\r\n0\r\n\r\n"), "{sent}");
+    let out = h.recv(
+        up,
+        "HTTP/1.1 200 OK\r\nTrailer: x-t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-u: w\r\nx-t: v\r\n\r\n",
+    );
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\nTrailer: X-T\r\n"),
+        "{resp}"
+    );
+    assert!(
+        resp.ends_with("\r\n\r\n3\r\nabc\r\n0\r\nX-T: v\r\nX-U: w\r\n\r\n"),
+        "{resp}"
+    );
+}
+
+#[test]
 fn pipelined_requests_answer_in_order() {
     let mut h = Harness::new();
     let c = h.accept();

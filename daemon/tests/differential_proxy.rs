@@ -7,7 +7,7 @@
 //! Traefik comes from `TRAFFICCOP_TRAEFIK_BIN` or `target/oracle/traefik` (`scripts/fetch-traefik.sh`);
 //! the test skips with a message without it.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -55,10 +55,33 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                     if r.read_exact(&mut body).is_err() {
                         return;
                     }
+                    let mut head = head;
+                    if head.contains("Transfer-Encoding: chunked") {
+                        // The chunked body, with what follows the last chunk (trailers) kept
+                        // in the record.
+                        let mut line = String::new();
+                        let mut last = false;
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if last {
+                                if line == "\r\n" {
+                                    break;
+                                }
+                                head.push_str(&format!("trailer> {line}"));
+                            } else if line == "0\r\n" {
+                                last = true;
+                            }
+                        }
+                    }
                     let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
                     heads.lock().unwrap().push(head);
                     let resp: Vec<u8> = if path.starts_with("/chunked") {
                         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Backend: yes\r\n\r\n3\r\nabc\r\n0\r\n\r\n".to_vec()
+                    } else if path.starts_with("/trailers") {
+                        b"HTTP/1.1 200 OK\r\nTrailer: x-t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-u: w\r\nx-t: v\r\n\r\n".to_vec()
                     } else if path.starts_with("/close") {
                         let _ =
                             w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil-close");
@@ -240,6 +263,9 @@ const REQUESTS: &[&str] = &[
     "GET /nohost HTTP/1.1\r\nHost: visible.example\r\nConnection: close\r\n\r\n",
     "GET /chunked HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     "GET /close HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    // Response trailers relayed (canonical, sorted, `Trailer` announced again); request
+    // trailers announced to the backend but not sent, as Traefik.
+    "POST /trailers HTTP/1.1\r\nHost: a.example\r\nTrailer: b-t, a-t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\nb-t: 1\r\na-t: 2\r\n\r\n",
     "GET /empty HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     "HEAD / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     "GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

@@ -1,6 +1,7 @@
 //! Body framing: decoding Content-Length, chunked and close-delimited bodies from a byte stream
 //! in bounded steps, and re-encoding chunks. Chunk sizes are strict `1*HEXDIG` (no `0x`, sign,
-//! spaces or overflow); extensions are skipped up to a cap; trailers are read and dropped.
+//! spaces or overflow); extensions are skipped up to a cap; trailers are kept (bounded) so the
+//! proxy can relay them.
 
 /// How a message body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub struct BodyDecoder {
     remaining: u64,
     chunk: ChunkState,
     trailer_bytes: usize,
+    /// The trailer section read so far (`name: value` lines, CRLF-terminated).
+    trailers: Vec<u8>,
     done: bool,
 }
 
@@ -62,6 +65,7 @@ impl BodyDecoder {
             },
             chunk: ChunkState::Size,
             trailer_bytes: 0,
+            trailers: Vec::new(),
             done: matches!(framing, Framing::Empty | Framing::Length(0)),
         }
     }
@@ -69,6 +73,12 @@ impl BodyDecoder {
     /// Whether the whole body has been decoded.
     pub fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// The trailer fields of a chunked body (after [`Decoded::Done`]), as `name: value` lines
+    /// each ending in CRLF; empty when there were none. Taking them leaves none behind.
+    pub fn take_trailers(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.trailers)
     }
 
     /// The framing being decoded.
@@ -185,12 +195,15 @@ impl BodyDecoder {
                     if self.trailer_bytes > MAX_TRAILERS {
                         return Err(FramingError("trailers too large"));
                     }
-                    let empty = nl == 0;
+                    let line = &input[pos..pos + nl];
                     pos += nl + 2;
-                    if empty {
+                    if line.is_empty() {
                         self.done = true;
                         return Ok((pos, Decoded::Done));
                     }
+                    check_trailer_line(line)?;
+                    self.trailers.extend_from_slice(line);
+                    self.trailers.extend_from_slice(b"\r\n");
                 }
             }
         }
@@ -206,6 +219,43 @@ fn check_no_bare_lf(b: &[u8]) -> Result<(), FramingError> {
         Some(_) => Err(FramingError("bare LF in chunked framing")),
         None => Ok(()),
     }
+}
+
+/// A trailer field line: a token name, a colon, a value without control characters (as Go's
+/// MIME header reader requires; obs-fold is refused).
+fn check_trailer_line(line: &[u8]) -> Result<(), FramingError> {
+    let bad = FramingError("malformed trailer line");
+    let colon = line.iter().position(|b| *b == b':').ok_or(bad.clone())?;
+    let name = &line[..colon];
+    if name.is_empty() || !name.iter().all(|b| crate::http::is_token_byte(*b)) {
+        return Err(bad);
+    }
+    if line[colon + 1..]
+        .iter()
+        .any(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f)
+    {
+        return Err(bad);
+    }
+    Ok(())
+}
+
+/// The trailer lines of [`BodyDecoder::take_trailers`] as (name, value) pairs, values trimmed.
+pub fn trailer_fields(lines: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    lines.split(|b| *b == b'\n').filter_map(|l| {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        let colon = l.iter().position(|b| *b == b':')?;
+        Some((&l[..colon], l[colon + 1..].trim_ascii()))
+    })
+}
+
+/// The end of a chunked body: the last chunk, then `trailers` (lines as
+/// [`BodyDecoder::take_trailers`] gives them), then the blank line.
+pub fn last_chunk(trailers: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + trailers.len());
+    out.extend_from_slice(b"0\r\n");
+    out.extend_from_slice(trailers);
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// `1*HEXDIG [ chunk-ext ]`; the size must fit in 62 bits.
@@ -302,6 +352,38 @@ mod tests {
                 b"hello world",
                 "step {step}"
             );
+        }
+    }
+
+    #[test]
+    fn trailers_are_kept() {
+        let wire = b"3\r\nabc\r\n0\r\nGrpc-Status: 0\r\nX-T:  v w \r\n\r\n";
+        for step in 1..wire.len() {
+            let mut d = BodyDecoder::new(Framing::Chunked);
+            let mut buf = Vec::new();
+            for c in wire.chunks(step) {
+                buf.extend_from_slice(c);
+                while let Ok((n, r)) = d.decode(&buf) {
+                    buf.drain(..n);
+                    if matches!(r, Decoded::NeedMore | Decoded::Done) {
+                        break;
+                    }
+                }
+            }
+            assert!(d.is_done(), "step {step}");
+            let t = d.take_trailers();
+            assert_eq!(t, b"Grpc-Status: 0\r\nX-T:  v w \r\n", "step {step}");
+            let fields: Vec<_> = trailer_fields(&t).collect();
+            assert_eq!(fields, [(&b"Grpc-Status"[..], &b"0"[..]), (b"X-T", b"v w")]);
+            assert_eq!(last_chunk(&t), b"0\r\nGrpc-Status: 0\r\nX-T:  v w \r\n\r\n");
+        }
+        assert_eq!(last_chunk(b""), LAST_CHUNK);
+        for bad in [
+            &b"0\r\nNo colon\r\n\r\n"[..],
+            b"0\r\nBad Name: x\r\n\r\n",
+            b"0\r\n folded\r\n\r\n",
+        ] {
+            assert!(decode_all(Framing::Chunked, bad, 64).is_err());
         }
     }
 

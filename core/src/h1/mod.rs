@@ -5,7 +5,10 @@ pub mod encode;
 pub mod request;
 pub mod response;
 
-pub use body::{encode_chunk, frame_body, BodyDecoder, Decoded, Framing, FramingError, LAST_CHUNK};
+pub use body::{
+    encode_chunk, frame_body, last_chunk, trailer_fields, BodyDecoder, Decoded, Framing,
+    FramingError, LAST_CHUNK,
+};
 pub use encode::{encode_local_response, encode_request_head, encode_response_head};
 pub use request::{parse_request, ParsedRequest, RequestBody, RequestError, RequestLimits};
 pub use response::{parse_response, ParsedResponse, ResponseError};

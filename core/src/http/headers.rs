@@ -109,6 +109,11 @@ pub struct Headers {
     lines: Vec<Header>,
 }
 
+/// Whether `b` may appear in a header field name (RFC 9110 `tchar`).
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 /// Go's `CanonicalMIMEHeaderKey`: upper-cases the first letter and every letter after `-`,
 /// lower-cases the rest; names with bytes outside the token set (or a space) are kept as is.
 pub fn canonical_name(name: &str) -> String {

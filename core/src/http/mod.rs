@@ -7,4 +7,4 @@ pub mod percent;
 
 pub use date::http_date;
 pub use head::{status_text, LocalResponse, RequestHead, ResponseHead, Version};
-pub use headers::{canonical_name, Header, Headers};
+pub use headers::{canonical_name, is_token_byte, Header, Headers};

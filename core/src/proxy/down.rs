@@ -219,6 +219,8 @@ impl Worker {
                         Ok((n, Decoded::Done)) => {
                             d.buf.drain(..n);
                             txn.request_done = true;
+                            // Request trailers are announced (`Trailer`) but not relayed:
+                            // Traefik sends none either.
                             let last = if txn.req_chunked {
                                 LAST_CHUNK.to_vec()
                             } else {
@@ -540,6 +542,9 @@ impl Worker {
         } else {
             None
         };
+        let trailer = (req.body == RequestBody::Chunked)
+            .then(|| forward::trailer_names(&head.headers, ","))
+            .flatten();
         forward::upstream_request(
             &mut head,
             client_ip,
@@ -556,6 +561,9 @@ impl Worker {
             RequestBody::Chunked => {
                 head.headers.remove("Content-Length");
                 head.headers.set("Transfer-Encoding", "chunked");
+                if let Some(t) = trailer {
+                    head.headers.set("Trailer", t);
+                }
                 (BodyDecoder::new(Framing::Chunked), true)
             }
         };

@@ -181,6 +181,45 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
     }
 }
 
+/// The trailer names a chunked message announces in `Trailer`, as Go keeps them (canonical,
+/// deduplicated, sorted; the framing names Go refuses left out), joined by `sep`, for the
+/// `Trailer` header Go's reverse proxy and transport write again after removing it as
+/// hop-by-hop.
+pub fn trailer_names(h: &Headers, sep: &str) -> Option<String> {
+    let mut names: Vec<String> = h
+        .get_all("Trailer")
+        .flat_map(|v| v.split(|b| *b == b','))
+        .map(|t| crate::http::canonical_name(&String::from_utf8_lossy(t.trim_ascii())))
+        .filter(|t| {
+            !t.is_empty()
+                && !matches!(
+                    t.as_str(),
+                    "Transfer-Encoding" | "Trailer" | "Content-Length"
+                )
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    (!names.is_empty()).then(|| names.join(sep))
+}
+
+/// A backend's trailer lines as Go's server writes them to the client: canonical names,
+/// sorted by name (values of one name in their order), values trimmed.
+pub fn go_trailers(lines: &[u8]) -> Vec<u8> {
+    let mut fields: Vec<(String, &[u8])> = crate::h1::trailer_fields(lines)
+        .map(|(n, v)| (crate::http::canonical_name(&String::from_utf8_lossy(n)), v))
+        .collect();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(lines.len());
+    for (name, value) in fields {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 /// Prepares the request head sent to a backend: hop-by-hop removal (keeping the upgrade),
 /// `X-Forwarded-For` append, and the framing header for the body.
 pub fn upstream_request(
@@ -239,6 +278,23 @@ mod tests {
             version: Version::Http11,
             headers: h,
         }
+    }
+
+    #[test]
+    fn trailer_announcements_as_go() {
+        let h = head(&[
+            ("Trailer", "grpc-status, x-b"),
+            ("Trailer", "X-A,content-length,Grpc-Status"),
+        ]);
+        assert_eq!(
+            trailer_names(&h.headers, ",").as_deref(),
+            Some("Grpc-Status,X-A,X-B")
+        );
+        assert_eq!(trailer_names(&head(&[]).headers, ","), None);
+        assert_eq!(
+            go_trailers(b"x-u: w\r\ngrpc-status:0\r\nX-U:  z \r\n"),
+            b"Grpc-Status: 0\r\nX-U: w\r\nX-U: z\r\n"
+        );
     }
 
     fn policy(insecure: bool) -> ForwardedPolicy {

@@ -83,7 +83,8 @@ fn request_head(head: &http::request::Parts, end_stream: bool) -> (Vec<u8>, bool
     let mut cookies: Vec<&[u8]> = Vec::new();
     for (name, value) in &head.headers {
         let n = name.as_str();
-        if n == "host" || n == "expect" || n == "te" || CONNECTION_SPECIFIC.contains(&n) {
+        // `te` can only be `trailers` in HTTP/2 (h2 refuses others); it reaches the backend.
+        if n == "host" || n == "expect" || CONNECTION_SPECIFIC.contains(&n) {
             continue;
         }
         if n == "cookie" {
@@ -107,6 +108,25 @@ fn request_head(head: &http::request::Parts, end_stream: bool) -> (Vec<u8>, bool
     }
     out.extend_from_slice(b"Connection: close\r\n\r\n");
     (out, chunked)
+}
+
+/// HTTP/1.1 trailer lines as HTTP/2 trailer fields (lower-case names; connection-specific
+/// and invalid fields left out).
+pub(super) fn header_map(lines: &[u8]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in crate::h1::trailer_fields(lines) {
+        let lower = name.to_ascii_lowercase();
+        if CONNECTION_SPECIFIC.iter().any(|c| c.as_bytes() == lower) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(&lower),
+            http::HeaderValue::from_bytes(value),
+        ) {
+            map.append(n, v);
+        }
+    }
+    map
 }
 
 /// The HTTP/2 response head for an HTTP/1.1 one, in the order Go's HTTP/2 server writes
@@ -302,7 +322,8 @@ impl Worker {
                     self.down_plaintext(now, vid, &bytes);
                 }
             }
-            H2Event::Trailers { stream, trailers } => {
+            H2Event::Trailers { stream, .. } => {
+                // The body ends; its trailers are not relayed (Traefik sends none to backends).
                 let Some(vid) = self.stream_conn(parent, stream) else {
                     return;
                 };
@@ -311,15 +332,7 @@ impl Worker {
                     Some(Transport::Stream(s)) if s.chunked_request
                 );
                 if chunked {
-                    let mut bytes = b"0\r\n".to_vec();
-                    for (name, value) in &trailers {
-                        bytes.extend_from_slice(name.as_str().as_bytes());
-                        bytes.extend_from_slice(b": ");
-                        bytes.extend_from_slice(value.as_bytes());
-                        bytes.extend_from_slice(b"\r\n");
-                    }
-                    bytes.extend_from_slice(b"\r\n");
-                    self.down_plaintext(now, vid, &bytes);
+                    self.down_plaintext(now, vid, crate::h1::LAST_CHUNK);
                 }
             }
             H2Event::Reset { stream } => {
@@ -350,6 +363,7 @@ impl Worker {
         let (parent, key) = (st.parent, st.key);
         let mut heads: Vec<(http::Response<()>, bool)> = Vec::new();
         let mut chunks: Vec<(Bytes, bool)> = Vec::new();
+        let mut trailers: Option<http::HeaderMap> = None;
         loop {
             match &mut st.resp {
                 RespState::Done => {
@@ -382,7 +396,16 @@ impl Worker {
                         st.resp_buf.drain(..n);
                     }
                     Ok((_, Decoded::NeedMore)) => break,
-                    Ok((_, Decoded::Done)) | Err(_) => {
+                    Ok((_, Decoded::Done)) => {
+                        let fields = header_map(&dec.take_trailers());
+                        if fields.is_empty() {
+                            chunks.push((Bytes::new(), true));
+                        } else {
+                            trailers = Some(fields);
+                        }
+                        st.resp = RespState::Done;
+                    }
+                    Err(_) => {
                         chunks.push((Bytes::new(), true));
                         st.resp = RespState::Done;
                     }
@@ -397,6 +420,9 @@ impl Worker {
         }
         for (data, end) in chunks {
             h2.server.send_data(key, data, end);
+        }
+        if let Some(t) = trailers {
+            h2.server.send_trailers(key, t);
         }
         let pending = h2.server.pending(key);
         if let Some(d) = self.down.get_mut(&vid) {

@@ -3,7 +3,7 @@
 //! 504 `Gateway Timeout`).
 
 use crate::h1::{
-    encode_response_head, frame_body, parse_response, BodyDecoder, Decoded, Framing, LAST_CHUNK,
+    encode_response_head, frame_body, last_chunk, parse_response, BodyDecoder, Decoded, Framing,
 };
 use crate::http::LocalResponse;
 
@@ -229,6 +229,9 @@ impl Worker {
                             self.send(down, out);
                             continue;
                         }
+                        let trailer = (parsed.framing == Framing::Chunked)
+                            .then(|| forward::trailer_names(&head.headers, ", "))
+                            .flatten();
                         forward::downstream_response(&mut head);
                         txn.apply_response_middlewares(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
@@ -248,6 +251,9 @@ impl Worker {
                         if chunked_out {
                             head.headers.remove("Content-Length");
                             head.headers.set("Transfer-Encoding", "chunked");
+                            if let Some(t) = trailer {
+                                head.headers.set("Trailer", t);
+                            }
                         }
                         if !txn.keep_alive || self.shutting_down {
                             txn.keep_alive = false;
@@ -310,11 +316,12 @@ impl Worker {
         let DState::Active(txn) = std::mem::replace(&mut d.state, DState::Head) else {
             return;
         };
-        let txn = *txn;
+        let mut txn = *txn;
         let resp = txn
             .resp
-            .as_ref()
+            .as_mut()
             .expect("finished transaction has a response");
+        let trailers = resp.decoder.take_trailers();
         let (status, chunked_out, upstream_keep_alive) =
             (resp.status, resp.chunked_out, resp.upstream_keep_alive);
         let record = self.access_records.then_some(AccessRecord {
@@ -327,7 +334,7 @@ impl Worker {
         });
         self.arm_idle(down);
         if chunked_out {
-            self.send(down, LAST_CHUNK.to_vec());
+            self.send(down, last_chunk(&forward::go_trailers(&trailers)));
         }
         if let Some(up) = txn.up {
             self.release_up(now, up, upstream_keep_alive && txn.request_done);
