@@ -3,18 +3,17 @@
 //! every action, which is the only way it makes progress. The API is small on purpose (events
 //! out; respond, send, reset in) so that an own HTTP/2 implementation could replace it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use h2::server::{Connection, Handshake, SendResponse};
-use h2::{Reason, RecvStream, SendStream};
+use h2::Reason;
 
 use super::pipe::Pipe;
+use super::stream::{Incoming, Outgoing, WakeFlag};
 
 /// A stream of the connection, numbered by the server in accept order.
 pub type StreamKey = u64;
@@ -45,10 +44,11 @@ impl Default for H2Settings {
 const STREAM_WINDOW: u32 = 256 * 1024;
 const CONNECTION_WINDOW: u32 = 1024 * 1024;
 
-/// Something the client did.
+/// Something the peer did (the client of an [`H2Server`], the server of an
+/// [`super::H2Client`]).
 #[derive(Debug)]
 pub enum H2Event {
-    /// A new request head.
+    /// A new request head (servers only).
     Request {
         /// Its stream.
         stream: StreamKey,
@@ -57,7 +57,16 @@ pub enum H2Event {
         /// No body follows.
         end_stream: bool,
     },
-    /// Request body bytes.
+    /// A response head (clients only).
+    Response {
+        /// Its stream.
+        stream: StreamKey,
+        /// Status and headers.
+        head: http::response::Parts,
+        /// No body follows.
+        end_stream: bool,
+    },
+    /// Body bytes.
     Data {
         /// Its stream.
         stream: StreamKey,
@@ -66,14 +75,14 @@ pub enum H2Event {
         /// The body is complete.
         end_stream: bool,
     },
-    /// Request trailers (the body is complete).
+    /// Trailers (the body is complete).
     Trailers {
         /// Its stream.
         stream: StreamKey,
         /// The trailer fields.
         trailers: http::HeaderMap,
     },
-    /// The client reset the stream (or it broke): forget it.
+    /// The peer reset the stream (or it broke): forget it.
     Reset {
         /// Its stream.
         stream: StreamKey,
@@ -82,17 +91,9 @@ pub enum H2Event {
 
 #[derive(Default)]
 struct Stream {
-    recv: Option<RecvStream>,
+    incoming: Incoming,
     respond: Option<SendResponse<Bytes>>,
-    send: Option<SendStream<Bytes>>,
-    pending: VecDeque<Bytes>,
-    pending_len: usize,
-    /// The response ends after `pending` (and the trailers, if any).
-    end: bool,
-    trailers: Option<http::HeaderMap>,
-    /// End of stream was sent.
-    done: bool,
-    paused: bool,
+    out: Outgoing,
     /// The worker is done with it; it goes once its queued response is written.
     detached: bool,
 }
@@ -177,13 +178,13 @@ impl H2Server {
     /// Stops (or resumes) reading a stream's body: its flow-control window then stops the client.
     pub fn set_paused(&mut self, stream: StreamKey, paused: bool) {
         if let Some(s) = self.streams.get_mut(&stream) {
-            s.paused = paused;
+            s.incoming.paused = paused;
         }
     }
 
     /// Response bytes queued for a stream and not yet handed to the connection (flow control).
     pub fn pending(&self, stream: StreamKey) -> usize {
-        self.streams.get(&stream).map_or(0, |s| s.pending_len)
+        self.streams.get(&stream).map_or(0, |s| s.out.pending_len)
     }
 
     /// Sends a response head; `end_stream` when there is no body.
@@ -196,36 +197,25 @@ impl H2Server {
         };
         match respond.send_response(head, end_stream) {
             Ok(send) => {
-                s.send = Some(send);
-                s.done = end_stream;
-                s.end = end_stream;
+                s.out.send = Some(send);
+                s.out.done = end_stream;
+                s.out.end = end_stream;
             }
-            Err(_) => s.done = true,
+            Err(_) => s.out.done = true,
         }
     }
 
     /// Queues response body bytes; `end_stream` ends the response after them.
     pub fn send_data(&mut self, stream: StreamKey, data: Bytes, end_stream: bool) {
-        let Some(s) = self.streams.get_mut(&stream) else {
-            return;
-        };
-        if s.end {
-            return;
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.out.queue(data, end_stream);
         }
-        if !data.is_empty() {
-            s.pending_len += data.len();
-            s.pending.push_back(data);
-        }
-        s.end = end_stream;
     }
 
     /// Queues trailers, which end the response.
     pub fn send_trailers(&mut self, stream: StreamKey, trailers: http::HeaderMap) {
         if let Some(s) = self.streams.get_mut(&stream) {
-            if !s.end {
-                s.trailers = Some(trailers);
-                s.end = true;
-            }
+            s.out.queue_trailers(trailers);
         }
     }
 
@@ -234,10 +224,10 @@ impl H2Server {
     pub fn close_stream(&mut self, stream: StreamKey, error: bool) {
         if !error {
             if let Some(s) = self.streams.get_mut(&stream) {
-                if s.end && !(s.done && s.pending.is_empty()) {
+                if s.out.end && !s.out.complete() {
                     // The whole response is queued: it goes out as flow control allows.
                     s.detached = true;
-                    s.recv = None;
+                    s.incoming.recv = None;
                     return;
                 }
             }
@@ -245,14 +235,13 @@ impl H2Server {
         let Some(mut s) = self.streams.remove(&stream) else {
             return;
         };
-        let complete = s.done && s.pending.is_empty();
-        if !complete {
+        if !s.out.complete() {
             let reason = if error {
                 Reason::INTERNAL_ERROR
             } else {
                 Reason::CANCEL
             };
-            if let Some(send) = &mut s.send {
+            if let Some(send) = &mut s.out.send {
                 send.send_reset(reason);
             } else if let Some(r) = &mut s.respond {
                 r.send_reset(reason);
@@ -262,9 +251,7 @@ impl H2Server {
 
     /// Whether a stream's response has been completely handed to the connection.
     pub fn response_complete(&self, stream: StreamKey) -> bool {
-        self.streams
-            .get(&stream)
-            .is_none_or(|s| s.done && s.pending.is_empty())
+        self.streams.get(&stream).is_none_or(|s| s.out.complete())
     }
 
     /// Drives the connection: reads frames, accepts streams, reads bodies, writes what was
@@ -272,11 +259,10 @@ impl H2Server {
     pub fn poll(&mut self, events: &mut Vec<H2Event>) {
         // `h2` asks to be polled again through the waker (after queueing frames, when capacity
         // is assigned): the flag turns that into another round here.
-        let woken = Arc::new(WakeFlag(AtomicBool::new(false)));
-        let waker = Waker::from(Arc::clone(&woken));
+        let (woken, waker) = WakeFlag::new();
         let mut cx = Context::from_waker(&waker);
         for _ in 0..1024 {
-            woken.0.store(false, Ordering::Relaxed);
+            woken.take();
             let before = events.len();
             let out_before = self.pipe.with(|s| s.outbox.len());
             let mut sent = false;
@@ -303,7 +289,10 @@ impl H2Server {
                             self.streams.insert(
                                 key,
                                 Stream {
-                                    recv: (!end_stream).then_some(body),
+                                    incoming: Incoming {
+                                        recv: (!end_stream).then_some(body),
+                                        paused: false,
+                                    },
                                     respond: Some(respond),
                                     ..Stream::default()
                                 },
@@ -329,26 +318,13 @@ impl H2Server {
                 sent |= poll_stream(*key, s, &mut cx, events);
             }
             self.streams
-                .retain(|_, s| !(s.detached && s.done && s.pending.is_empty()));
+                .retain(|_, s| !(s.detached && s.out.complete()));
             let out_after = self.pipe.with(|s| s.outbox.len());
-            let woke = woken.0.load(Ordering::Relaxed);
+            let woke = woken.take();
             if events.len() == before && out_after == out_before && !sent && !woke {
                 break;
             }
         }
-    }
-}
-
-/// A waker that only records that it was woken.
-struct WakeFlag(AtomicBool);
-
-impl Wake for WakeFlag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -360,106 +336,20 @@ fn poll_stream(
     cx: &mut Context<'_>,
     events: &mut Vec<H2Event>,
 ) -> bool {
-    let mut sent = false;
     // The client may reset a stream at any time.
-    let reset = match (&mut s.send, &mut s.respond) {
+    let reset = match (&mut s.out.send, &mut s.respond) {
         (Some(send), _) => matches!(send.poll_reset(cx), Poll::Ready(_)),
         (None, Some(r)) => matches!(r.poll_reset(cx), Poll::Ready(_)),
         _ => false,
     };
-    if reset && !(s.done && s.pending.is_empty()) {
-        s.recv = None;
-        s.pending.clear();
-        s.pending_len = 0;
-        s.done = true;
+    if reset && !s.out.complete() {
+        s.incoming.recv = None;
+        s.out.abandon();
         events.push(H2Event::Reset { stream: key });
-        return sent;
+        return false;
     }
-    while !s.paused {
-        let Some(recv) = &mut s.recv else {
-            break;
-        };
-        match recv.poll_data(cx) {
-            Poll::Ready(Some(Ok(data))) => {
-                let _ = recv.flow_control().release_capacity(data.len());
-                let end_stream = recv.is_end_stream();
-                if end_stream {
-                    s.recv = None;
-                }
-                events.push(H2Event::Data {
-                    stream: key,
-                    data,
-                    end_stream,
-                });
-            }
-            Poll::Ready(Some(Err(_))) => {
-                s.recv = None;
-                events.push(H2Event::Reset { stream: key });
-                return sent;
-            }
-            Poll::Ready(None) => {
-                match recv.poll_trailers(cx) {
-                    Poll::Ready(Ok(Some(trailers))) => {
-                        events.push(H2Event::Trailers {
-                            stream: key,
-                            trailers,
-                        });
-                    }
-                    Poll::Pending => break,
-                    _ => events.push(H2Event::Data {
-                        stream: key,
-                        data: Bytes::new(),
-                        end_stream: true,
-                    }),
-                }
-                s.recv = None;
-            }
-            Poll::Pending => break,
-        }
+    if !s.incoming.poll(key, cx, events) {
+        return false;
     }
-    let Some(send) = &mut s.send else {
-        return sent;
-    };
-    while let Some(front) = s.pending.front_mut() {
-        if send.capacity() == 0 {
-            send.reserve_capacity(s.pending_len);
-            match send.poll_capacity(cx) {
-                Poll::Ready(Some(Ok(n))) if n > 0 => {}
-                Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
-                    s.pending.clear();
-                    s.pending_len = 0;
-                    s.done = true;
-                    return sent;
-                }
-                _ => return sent,
-            }
-        }
-        let n = send.capacity().min(front.len());
-        let chunk = front.split_to(n);
-        if front.is_empty() {
-            s.pending.pop_front();
-        }
-        s.pending_len -= n;
-        let last = s.pending.is_empty() && s.end && s.trailers.is_none();
-        sent = true;
-        if send.send_data(chunk, last).is_err() {
-            s.pending.clear();
-            s.pending_len = 0;
-            s.done = true;
-            return sent;
-        }
-        if last {
-            s.done = true;
-        }
-    }
-    if s.pending.is_empty() && s.end && !s.done {
-        let ok = match s.trailers.take() {
-            Some(t) => send.send_trailers(t).is_ok(),
-            None => send.send_data(Bytes::new(), true).is_ok(),
-        };
-        let _ = ok;
-        s.done = true;
-        sent = true;
-    }
-    sent
+    s.out.flush(cx)
 }

@@ -340,6 +340,8 @@ impl Worker {
                     self.abort_down(vid);
                 }
             }
+            // A server never sees responses.
+            H2Event::Response { .. } => {}
         }
     }
 
