@@ -204,7 +204,7 @@ impl H2Client {
                     Poll::Pending => return,
                 },
                 State::Open { send, conn } => {
-                    if let Poll::Ready(_) = Pin::new(conn.as_mut()).poll(&mut cx) {
+                    if Pin::new(conn.as_mut()).poll(&mut cx).is_ready() {
                         // The connection ended (GOAWAY done, EOF or a protocol error).
                         self.fail(events);
                         return;
