@@ -227,8 +227,11 @@ impl H2Client {
                                 Ok((response, stream)) => {
                                     s.response = Some(response);
                                     s.out.send = Some(stream);
-                                    s.out.done = end;
-                                    s.out.end = end;
+                                    // Body bytes may already be queued (and their end).
+                                    if end {
+                                        s.out.done = true;
+                                        s.out.end = true;
+                                    }
                                     sent = true;
                                 }
                                 Err(_) => {

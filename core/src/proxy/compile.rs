@@ -58,6 +58,9 @@ pub struct ServerTarget {
     pub weight: i64,
     /// `https://`: the connection is TLS (the service's transport says how).
     pub tls: bool,
+    /// `h2c://`: HTTP/2 with prior knowledge over plain TCP (requests that upgrade the
+    /// connection still use HTTP/1.1, as Traefik).
+    pub h2c: bool,
 }
 
 /// How a service talks to its servers.
@@ -414,11 +417,7 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
-        "h2c" => {
-            return Err(format!(
-            "{scheme}:// servers are not supported yet by TrafficCop (http:// and https:// only)"
-        ))
-        }
+        "h2c" => 80,
         _ => return Err(format!("unsupported scheme in server URL {url:?}")),
     };
     let slash = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -457,6 +456,7 @@ pub fn parse_server_url(url: &str) -> Result<ServerTarget, String> {
         preserve_path: false,
         weight: 1,
         tls: scheme == "https",
+        h2c: scheme == "h2c",
     })
 }
 

@@ -584,7 +584,14 @@ impl Worker {
             (Some(t), true) => t.id,
             _ => 0,
         };
-        let key = (server.host.clone(), server.port, tls_id);
+        // Requests that upgrade the connection always use HTTP/1.1 (Traefik's smart round
+        // tripper does the same).
+        let proto = if server.h2c && !req.upgrade {
+            super::h2up::PROTO_H2C
+        } else {
+            super::h2up::PROTO_HTTP1
+        };
+        let key = (server.host.clone(), server.port, tls_id, proto);
         let txn = Txn {
             up: None,
             req_body,
@@ -657,6 +664,9 @@ impl Worker {
         transport: &super::compile::TransportSettings,
         may_reuse: bool,
     ) -> (ConnId, bool) {
+        if key.3 == super::h2up::PROTO_H2C {
+            return (self.open_stream_upstream(now, key, transport), false);
+        }
         if may_reuse {
             while let Some(c) = self.pools.get_mut(key).and_then(Vec::pop) {
                 if self.up.contains_key(&c) {
@@ -664,6 +674,16 @@ impl Worker {
                 }
             }
         }
+        (self.dial_upstream(now, key, transport), false)
+    }
+
+    /// A new connection to `key` being dialled.
+    pub(super) fn dial_upstream(
+        &mut self,
+        now: Timestamp,
+        key: &super::worker::ServerKey,
+        transport: &super::compile::TransportSettings,
+    ) -> ConnId {
         let c = self.alloc();
         let deadline = now.after(transport.dial_timeout);
         // An https:// server: the TLS session starts with the connection (an unusable server
@@ -688,6 +708,7 @@ impl Worker {
                 idle_timeout: transport.idle_conn_timeout,
                 tls,
                 tls_unusable,
+                mux: super::h2up::Mux::None,
             },
         );
         self.note_deadline(Some(deadline));
@@ -696,7 +717,7 @@ impl Worker {
             host: key.0.to_string(),
             port: key.1,
         });
-        (c, false)
+        c
     }
 
     /// The upstream is ready: sends what was kept for it.

@@ -212,6 +212,10 @@ impl Worker {
             if rounds > 10_000 {
                 break;
             }
+            if self.up.contains_key(&id) {
+                self.settle_session(now, id);
+                continue;
+            }
             let Some(d) = self.down.get_mut(&id) else {
                 continue;
             };

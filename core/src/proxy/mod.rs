@@ -6,6 +6,7 @@ mod down;
 mod entry_routes;
 pub mod forward;
 mod h2down;
+mod h2up;
 pub mod io;
 pub mod lb;
 pub mod proxy_protocol;

@@ -8,6 +8,7 @@ use crate::h1::{
 use crate::http::LocalResponse;
 
 use super::forward;
+use super::h2up::Mux;
 use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
 use super::worker::{DState, UState, Worker};
@@ -36,6 +37,9 @@ impl Worker {
         let Some(u) = self.up.get(&id) else {
             return;
         };
+        if matches!(u.mux, Mux::Session(_)) {
+            return self.session_connected(now, id);
+        }
         if let Some(down) = u.down {
             self.flush_pending(now, down);
         } else {
@@ -53,8 +57,14 @@ impl Worker {
         }
     }
 
-    pub(super) fn up_connect_failed(&mut self, _now: Timestamp, id: ConnId, error: ConnectError) {
+    pub(super) fn up_connect_failed(&mut self, now: Timestamp, id: ConnId, error: ConnectError) {
+        if matches!(self.up.get(&id).map(|u| &u.mux), Some(Mux::Session(_))) {
+            return self.session_connect_failed(now, id, &error);
+        }
         let Some(u) = self.up.remove(&id) else { return };
+        if let Mux::Stream(st) = &u.mux {
+            self.stream_up_closed(st, id);
+        }
         if let Some(down) = u.down {
             self.fail_txn(down, Self::connect_error_status(&error));
         }
@@ -147,6 +157,9 @@ impl Worker {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
+        if matches!(u.mux, Mux::Session(_)) {
+            return self.session_received(id, data);
+        }
         match u.state {
             UState::Tunnel => {
                 if let Some(down) = u.down {
@@ -354,6 +367,10 @@ impl Worker {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
+        if !matches!(u.mux, Mux::None) {
+            // A virtual upstream's stream is over: it is never pooled (its session is).
+            return self.close_up(id);
+        }
         let pool_len = self.pools.get(&u.key).map_or(0, Vec::len);
         if !reusable || !u.buf.is_empty() || pool_len >= u.max_idle || self.shutting_down {
             self.close_up(id);
@@ -373,6 +390,9 @@ impl Worker {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
+        if matches!(u.mux, Mux::Session(_)) {
+            return self.session_eof(id);
+        }
         match u.state {
             UState::Idle | UState::Connecting => {
                 let down = u.down;
@@ -471,8 +491,11 @@ impl Worker {
         }
     }
 
-    pub(super) fn up_timeout(&mut self, _now: Timestamp, id: ConnId) {
+    pub(super) fn up_timeout(&mut self, now: Timestamp, id: ConnId) {
         let Some(u) = self.up.get(&id) else { return };
+        if matches!(u.mux, Mux::Session(_)) {
+            return self.session_timeout(now, id);
+        }
         let down = u.down;
         match u.state {
             UState::Idle => self.close_up(id),

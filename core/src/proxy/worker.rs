@@ -99,10 +99,10 @@ pub(super) enum UState {
     Tunnel,
 }
 
-/// A backend server's dial address, the key of its idle-connection pool.
-/// A backend's dial address and its TLS configuration id (0 for plain HTTP), the key of its
-/// idle-connection pool.
-pub type ServerKey = (std::sync::Arc<str>, u16, u32);
+/// A backend's dial address, its TLS configuration id (0 for plain HTTP) and protocol
+/// (HTTP/1.1, or HTTP/2 with prior knowledge): the key of its idle-connection pool and of its
+/// HTTP/2 sessions.
+pub type ServerKey = (std::sync::Arc<str>, u16, u32, u8);
 
 pub(super) struct Up {
     pub key: ServerKey,
@@ -118,6 +118,8 @@ pub(super) struct Up {
     pub tls: Option<Box<crate::tls::ClientTls>>,
     /// The server name cannot be used for TLS: the exchange fails once connected.
     pub tls_unusable: bool,
+    /// An HTTP/2 session, or a virtual upstream on one.
+    pub mux: super::h2up::Mux,
 }
 
 /// One worker's proxy state machine.
@@ -128,6 +130,8 @@ pub struct Worker {
     pub(super) down: BTreeMap<ConnId, Down>,
     pub(super) up: BTreeMap<ConnId, Up>,
     pub(super) pools: BTreeMap<ServerKey, Vec<ConnId>>,
+    /// HTTP/2 sessions to backends, by server.
+    pub(super) sessions: BTreeMap<ServerKey, Vec<ConnId>>,
     pub(super) out: VecDeque<Output>,
     pub(super) events: VecDeque<Event>,
     pub(super) shutting_down: bool,
@@ -153,6 +157,7 @@ impl Worker {
             down: BTreeMap::new(),
             up: BTreeMap::new(),
             pools: BTreeMap::new(),
+            sessions: BTreeMap::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
             shutting_down: false,
@@ -358,13 +363,14 @@ impl Worker {
                 tls.seal(&data, &mut sealed);
                 sealed
             }
-            _ => match self.up.get_mut(&conn).and_then(|u| u.tls.as_mut()) {
-                Some(tls) => {
+            _ => match self.up.get_mut(&conn).map(|u| (&u.mux, u.tls.as_mut())) {
+                Some((super::h2up::Mux::Stream(_), _)) => return self.stream_up_send(conn, &data),
+                Some((_, Some(tls))) => {
                     let mut sealed = Vec::with_capacity(data.len() + 64);
                     tls.seal(&data, &mut sealed);
                     sealed
                 }
-                None => data,
+                _ => data,
             },
         };
         self.send_raw(conn, data);
@@ -388,6 +394,12 @@ impl Worker {
     }
 
     pub(super) fn pause(&mut self, conn: ConnId) {
+        if self.stream_session(conn).is_some() {
+            if let Some(u) = self.up.get_mut(&conn) {
+                u.paused = true;
+            }
+            return self.stream_up_pause(conn, true);
+        }
         if self.is_stream(conn) {
             if let Some(d) = self.down.get_mut(&conn) {
                 d.paused = true;
@@ -407,6 +419,12 @@ impl Worker {
     }
 
     pub(super) fn resume(&mut self, conn: ConnId) {
+        if self.stream_session(conn).is_some() {
+            if let Some(u) = self.up.get_mut(&conn) {
+                u.paused = false;
+            }
+            return self.stream_up_pause(conn, false);
+        }
         if self.is_stream(conn) {
             if let Some(d) = self.down.get_mut(&conn) {
                 d.paused = false;
@@ -454,6 +472,10 @@ impl Worker {
             }
         } else if let Some(u) = self.up.get_mut(&conn) {
             u.unacked = 0;
+            if matches!(u.mux, super::h2up::Mux::Session(_)) {
+                self.mark_h2(conn);
+                return;
+            }
         } else {
             return;
         }
@@ -493,6 +515,10 @@ impl Worker {
 
     pub(super) fn close_up(&mut self, id: ConnId) {
         if let Some(mut u) = self.up.remove(&id) {
+            if let super::h2up::Mux::Stream(st) = &u.mux {
+                // A virtual upstream: only its stream ends.
+                return self.stream_up_closed(st, id);
+            }
             if let Some(pool) = self.pools.get_mut(&u.key) {
                 pool.retain(|c| *c != id);
             }
@@ -501,6 +527,10 @@ impl Worker {
                 tls.close_notify(&mut alert);
             }
             self.close_with(id, alert);
+            if matches!(u.mux, super::h2up::Mux::Session(_)) {
+                let now = self.now;
+                self.session_closed(now, id, u);
+            }
         }
     }
 
@@ -549,6 +579,18 @@ impl Worker {
             .map(|(id, _)| *id)
             .collect();
         for id in idle_up {
+            self.close_up(id);
+        }
+        // HTTP/2 sessions without streams close now, the others when their last one ends.
+        let idle_sessions: Vec<ConnId> = self
+            .up
+            .iter()
+            .filter(|(_, u)| {
+                matches!(&u.mux, super::h2up::Mux::Session(s) if s.streams.is_empty() && s.waiting.is_empty())
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle_sessions {
             self.close_up(id);
         }
     }
