@@ -186,7 +186,9 @@ impl Rig {
                     .strip_prefix("/size/")
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
-                let reply = if size > 0 {
+                let reply = if path == "/bytewise-trailers" {
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\ngrpc-status: 0\r\nx-t: v\r\n\r\n".to_vec()
+                } else if size > 0 {
                     let mut r =
                         format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
                     r.extend(std::iter::repeat_n(b'x', size));
@@ -203,13 +205,21 @@ impl Rig {
             }
             for (c, r) in replies {
                 moved = true;
-                self.w.handle_input(
-                    Timestamp(self.now),
-                    Input::Received {
-                        conn: c,
-                        data: Bytes::from(r),
-                    },
-                );
+                // Chunked replies arrive one byte at a time (every split of the framing).
+                let step = if r.starts_with(b"HTTP/1.1 200 OK\r\nTransfer-Encoding") {
+                    1
+                } else {
+                    r.len()
+                };
+                for piece in r.chunks(step) {
+                    self.w.handle_input(
+                        Timestamp(self.now),
+                        Input::Received {
+                            conn: c,
+                            data: Bytes::copy_from_slice(piece),
+                        },
+                    );
+                }
             }
             if !moved {
                 break;
@@ -278,6 +288,33 @@ fn one_request() {
         head.starts_with("GET /hello HTTP/1.1\r\nHost: app.example\r\n"),
         "{head}"
     );
+}
+
+#[test]
+fn chunked_response_in_any_split_keeps_body_and_trailers() {
+    let mut rig = Rig::new();
+    let f = rig.request("/bytewise-trailers", None);
+    let r = response(&mut rig, f);
+    assert_eq!(r.status(), 200);
+    let mut body = r.into_body();
+    let mut data = Vec::new();
+    for _ in 0..10_000 {
+        match poll(&mut Box::pin(std::future::poll_fn(|cx| body.poll_data(cx)))) {
+            Poll::Ready(Some(Ok(d))) => data.extend_from_slice(&d),
+            Poll::Ready(None) => break,
+            Poll::Ready(Some(Err(e))) => panic!("{e}"),
+            Poll::Pending => rig.pump(),
+        }
+    }
+    assert_eq!(data, b"abcdefg");
+    let trailers = match poll(&mut Box::pin(std::future::poll_fn(|cx| {
+        body.poll_trailers(cx)
+    }))) {
+        Poll::Ready(Ok(Some(t))) => t,
+        other => panic!("no trailers: {other:?}"),
+    };
+    assert_eq!(trailers["grpc-status"], "0");
+    assert_eq!(trailers["x-t"], "v");
 }
 
 #[test]

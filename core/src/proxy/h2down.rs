@@ -401,7 +401,11 @@ impl Worker {
                         chunks.push((Bytes::copy_from_slice(&st.resp_buf[range]), false));
                         st.resp_buf.drain(..n);
                     }
-                    Ok((_, Decoded::NeedMore)) => break,
+                    Ok((n, Decoded::NeedMore)) => {
+                        // What was consumed (a chunk's end, the last-chunk line) is gone.
+                        st.resp_buf.drain(..n);
+                        break;
+                    }
                     Ok((_, Decoded::Done)) => {
                         let fields = header_map(&dec.take_trailers());
                         if fields.is_empty() {
