@@ -484,6 +484,16 @@ fn through_https_backend(
     transport: &str,
     backend_cert: (String, String),
 ) -> (String, Option<String>) {
+    through_https_backend_alpn(transport, backend_cert, false)
+}
+
+/// [`through_https_backend`] with a backend that offers `h2` by ALPN when `h2` (and then
+/// speaks HTTP/2 when chosen).
+fn through_https_backend_alpn(
+    transport: &str,
+    backend_cert: (String, String),
+    h2: bool,
+) -> (String, Option<String>) {
     let dy = format!(
         "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s}}\n  services:\n    s:\n      loadBalancer:\n        serversTransport: t\n        servers: [{{url: \"https://backend.example:9443\"}}]\n  serversTransports:\n    t:\n{transport}"
     );
@@ -494,16 +504,19 @@ fn through_https_backend(
         .map(|c| c.unwrap())
         .collect();
     let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(backend_cert.1.as_bytes()).unwrap();
-    let server_config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap(),
-    );
+    let mut server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    if h2 {
+        server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
+    let server_config = Arc::new(server_config);
+    let mut origin = trafficcop_core::h2::H2Server::new(Default::default());
     let mut w = Worker::new(cfg, "proxy-host");
     let c = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
     w.handle_input(
@@ -544,7 +557,27 @@ fn through_https_backend(
                     }
                     let mut req = Vec::new();
                     let _ = srv.reader().read_to_end(&mut req);
-                    if !answered && req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    if srv.alpn_protocol() == Some(b"h2") {
+                        // The origin speaks HTTP/2 over the TLS session.
+                        origin.receive(&req);
+                        let mut events = Vec::new();
+                        origin.poll(&mut events);
+                        for e in events {
+                            if let trafficcop_core::h2::H2Event::Request { stream, head, .. } = e {
+                                assert_eq!(head.uri.path(), "/x");
+                                let resp = http::Response::builder()
+                                    .status(200)
+                                    .header("content-length", "9")
+                                    .header("x-proto", "h2")
+                                    .body(())
+                                    .unwrap();
+                                origin.respond(stream, resp, false);
+                                origin.send_data(stream, Bytes::from_static(b"over-tls!"), true);
+                                origin.poll(&mut Vec::new());
+                            }
+                        }
+                        srv.writer().write_all(&origin.take_output()).unwrap();
+                    } else if !answered && req.windows(4).any(|w| w == b"\r\n\r\n") {
                         answered = true;
                         srv.writer()
                             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nover-tls!")
@@ -570,6 +603,30 @@ fn through_https_backend(
     }
     let sni = backend.and_then(|(_, s)| s.server_name().map(str::to_string));
     (response, sni)
+}
+
+#[test]
+fn https_backends_that_choose_h2_by_alpn_get_http2() {
+    let pki = Pki::new();
+    let ca = yaml_block(&pki.ca_pem, 10);
+    let transport = format!("      rootCAs:\n        - {ca}");
+    let (resp, _) =
+        through_https_backend_alpn(&transport, pki.leaf_pem(&["backend.example"]), true);
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\n") && resp.ends_with("over-tls!"),
+        "{resp}"
+    );
+    assert!(resp.contains("X-Proto: h2\r\n"), "{resp}");
+    // disableHTTP2: the backend is not offered h2, HTTP/1.1 it is.
+    let (resp, _) = through_https_backend_alpn(
+        &format!("{transport}\n      disableHTTP2: true"),
+        pki.leaf_pem(&["backend.example"]),
+        true,
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\n") && !resp.contains("X-Proto"),
+        "{resp}"
+    );
 }
 
 #[test]

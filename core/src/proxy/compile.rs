@@ -362,6 +362,7 @@ fn transport(
                 .iter()
                 .map(|c| (c.cert_file.as_str(), c.key_file.as_str()))
                 .collect(),
+            disable_http2: t.disable_http2,
         };
         (settings(ft, t.max_idle_conns_per_host), tls)
     };

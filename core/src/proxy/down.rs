@@ -586,8 +586,12 @@ impl Worker {
         };
         // Requests that upgrade the connection always use HTTP/1.1 (Traefik's smart round
         // tripper does the same).
-        let proto = if server.h2c && !req.upgrade {
+        let proto = if req.upgrade {
+            super::h2up::PROTO_HTTP1
+        } else if server.h2c {
             super::h2up::PROTO_H2C
+        } else if server.tls && transport.tls.as_ref().is_some_and(|t| t.http2) {
+            super::h2up::PROTO_ALPN
         } else {
             super::h2up::PROTO_HTTP1
         };
@@ -667,6 +671,12 @@ impl Worker {
         if key.3 == super::h2up::PROTO_H2C {
             return (self.open_stream_upstream(now, key, transport), false);
         }
+        if key.3 == super::h2up::PROTO_ALPN {
+            // A backend that chose HTTP/2 earlier: a stream on its connection.
+            if let Some(session) = self.find_session(key) {
+                return (self.new_stream_up(session), false);
+            }
+        }
         if may_reuse {
             while let Some(c) = self.pools.get_mut(key).and_then(Vec::pop) {
                 if self.up.contains_key(&c) {
@@ -689,7 +699,10 @@ impl Worker {
         // An https:// server: the TLS session starts with the connection (an unusable server
         // name is a failed handshake).
         let tls = match (&transport.tls, key.2) {
-            (Some(t), id) if id != 0 => Some(crate::tls::ClientTls::new(t, &key.0).map(Box::new)),
+            (Some(t), id) if id != 0 => Some(
+                crate::tls::ClientTls::new(t, &key.0, key.3 == super::h2up::PROTO_ALPN)
+                    .map(Box::new),
+            ),
             _ => None,
         };
         let tls_unusable = matches!(tls, Some(Err(_)));
@@ -708,6 +721,7 @@ impl Worker {
                 idle_timeout: transport.idle_conn_timeout,
                 tls,
                 tls_unusable,
+                alpn_pending: key.3 == super::h2up::PROTO_ALPN,
                 mux: super::h2up::Mux::None,
             },
         );

@@ -1,4 +1,5 @@
-//! HTTP/2 to backends (`h2c://` servers), the mirror image of [`super::h2down`]: one real
+//! HTTP/2 to backends (`h2c://` servers, and `https://` ones that pick `h2` by ALPN), the
+//! mirror image of [`super::h2down`]: one real
 //! connection per backend (a *session*, an [`H2Client`]) carries many requests, each on a
 //! *virtual* upstream connection that the HTTP/1.1 backend side serves unchanged. The request
 //! the pipeline writes to a virtual upstream (head and body, as HTTP/1.1) is parsed and sent
@@ -21,6 +22,8 @@ use super::worker::{ServerKey, UState, Up, Worker, HIGH_WATER};
 pub(super) const PROTO_HTTP1: u8 = 0;
 /// HTTP/2 with prior knowledge.
 pub(super) const PROTO_H2C: u8 = 1;
+/// TLS offering `h2` and `http/1.1`: HTTP/2 when the backend picks it (Go's transport).
+pub(super) const PROTO_ALPN: u8 = 2;
 
 /// What an upstream connection is beyond a plain HTTP/1.1 one.
 #[derive(Default)]
@@ -138,36 +141,61 @@ impl Worker {
         key: &ServerKey,
         transport: &super::compile::TransportSettings,
     ) -> ConnId {
-        let found = self.sessions.get(key).and_then(|ids| {
+        let session = match self.find_session(key) {
+            Some(s) => s,
+            None => {
+                let s = self.dial_upstream(now, key, transport);
+                self.make_session(s);
+                s
+            }
+        };
+        self.new_stream_up(session)
+    }
+
+    /// A session to `key` that can take another stream.
+    pub(super) fn find_session(&self, key: &ServerKey) -> Option<ConnId> {
+        self.sessions.get(key).and_then(|ids| {
             ids.iter().copied().find(|id| {
                 matches!(self.up.get(id).map(|u| &u.mux),
                     Some(Mux::Session(s)) if s.client.can_open())
             })
-        });
-        let session = match found {
-            Some(s) => s,
-            None => {
-                let s = self.dial_upstream(now, key, transport);
-                if let Some(u) = self.up.get_mut(&s) {
-                    u.mux = Mux::Session(Box::new(Session {
-                        client: H2Client::new(),
-                        streams: BTreeMap::new(),
-                        waiting: Vec::new(),
-                    }));
-                }
-                self.sessions.entry(key.clone()).or_default().push(s);
-                s
-            }
+        })
+    }
+
+    /// Turns an upstream connection into an HTTP/2 session.
+    fn make_session(&mut self, id: ConnId) {
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
         };
-        let connected = self
-            .up
-            .get(&session)
-            .is_some_and(|u| u.state != UState::Connecting);
+        u.mux = Mux::Session(Box::new(Session {
+            client: H2Client::new(),
+            streams: BTreeMap::new(),
+            waiting: Vec::new(),
+        }));
+        let key = u.key.clone();
+        self.sessions.entry(key).or_default().push(id);
+    }
+
+    /// A new virtual upstream on `session`: `Idle` (ready) when the session is connected,
+    /// else `Connecting` (it starts when the session does).
+    pub(super) fn new_stream_up(&mut self, session: ConnId) -> ConnId {
         let vid = self.alloc();
+        let Some(u) = self.up.get_mut(&session) else {
+            return vid;
+        };
+        let connected = u.state != UState::Connecting;
+        if connected {
+            // Not idle any more.
+            u.deadline = None;
+        }
+        let (key, idle_timeout) = (u.key.clone(), u.idle_timeout);
+        if let (Mux::Session(s), false) = (&mut u.mux, connected) {
+            s.waiting.push(vid);
+        }
         self.up.insert(
             vid,
             Up {
-                key: key.clone(),
+                key,
                 down: None,
                 state: if connected {
                     UState::Idle
@@ -179,9 +207,10 @@ impl Worker {
                 unacked: 0,
                 paused: false,
                 max_idle: 0,
-                idle_timeout: transport.idle_conn_timeout,
+                idle_timeout,
                 tls: None,
                 tls_unusable: false,
+                alpn_pending: false,
                 mux: Mux::Stream(Box::new(StreamUp {
                     session,
                     key: None,
@@ -191,16 +220,33 @@ impl Worker {
                 })),
             },
         );
-        if let Some(Mux::Session(s)) = self.up.get_mut(&session).map(|u| &mut u.mux) {
-            if !connected {
-                s.waiting.push(vid);
-            }
-        }
-        // Not idle any more.
-        if let Some(u) = self.up.get_mut(&session) {
-            u.deadline = if connected { None } else { u.deadline };
-        }
         vid
+    }
+
+    /// A TLS backend chose HTTP/2 by ALPN: its connection becomes a session and the request
+    /// that dialled it moves to a stream on it.
+    pub(super) fn promote_to_session(&mut self, now: Timestamp, id: ConnId) {
+        self.make_session(id);
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
+        u.deadline = None;
+        let down = u.down.take();
+        self.mark_h2(id);
+        let Some(down) = down else {
+            return;
+        };
+        let vid = self.new_stream_up(id);
+        if let Some(super::worker::DState::Active(txn)) =
+            self.down.get_mut(&down).map(|d| &mut d.state)
+        {
+            txn.up = Some(vid);
+        }
+        if let Some(v) = self.up.get_mut(&vid) {
+            v.down = Some(down);
+            v.state = UState::Busy;
+        }
+        self.flush_pending(now, down);
     }
 
     /// The session's connection is established: its waiting streams start.

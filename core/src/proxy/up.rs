@@ -15,6 +15,8 @@ use super::worker::{DState, UState, Worker};
 
 /// Interim (1xx) responses relayed per request before the backend is considered broken.
 const MAX_INTERIM: u32 = 1024;
+/// Go's `TLSHandshakeTimeout` in Traefik's transports.
+const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
 
 impl Worker {
     pub(super) fn up_connected(&mut self, now: Timestamp, id: ConnId) {
@@ -32,6 +34,15 @@ impl Worker {
         if let Some(tls) = u.tls.as_mut() {
             let mut hello = Vec::new();
             tls.flush(&mut hello);
+            if u.alpn_pending {
+                // The protocol is known once the handshake completes: the request waits,
+                // within Go's TLS handshake timeout.
+                let deadline = Some(now.after(TLS_HANDSHAKE_TIMEOUT));
+                u.deadline = deadline;
+                self.note_deadline(deadline);
+                self.send_raw(id, hello);
+                return;
+            }
             self.send_raw(id, hello);
         }
         let Some(u) = self.up.get(&id) else {
@@ -140,9 +151,21 @@ impl Worker {
         };
         let mut got = crate::tls::Received::default();
         tls.receive(data, &mut got);
+        let chosen = (u.alpn_pending && !tls.is_handshaking()).then(|| tls.negotiated_h2());
         self.send_raw(id, got.ciphertext);
         if got.failed {
             return self.up_tls_failed(id);
+        }
+        if let Some(h2) = chosen {
+            if let Some(u) = self.up.get_mut(&id) {
+                u.alpn_pending = false;
+                u.deadline = None;
+            }
+            if h2 {
+                self.promote_to_session(now, id);
+            } else if let Some(down) = self.up.get(&id).and_then(|u| u.down) {
+                self.flush_pending(now, down);
+            }
         }
         if !got.plaintext.is_empty() {
             self.up_plaintext(now, id, &got.plaintext);

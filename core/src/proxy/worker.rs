@@ -120,6 +120,8 @@ pub(super) struct Up {
     pub tls_unusable: bool,
     /// An HTTP/2 session, or a virtual upstream on one.
     pub mux: super::h2up::Mux,
+    /// TLS offering `h2`: the request waits for the handshake, which decides the protocol.
+    pub alpn_pending: bool,
 }
 
 /// One worker's proxy state machine.

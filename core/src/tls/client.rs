@@ -33,8 +33,12 @@ use super::session::Received;
 pub struct UpstreamTls {
     /// Identifies the configuration (connections are pooled per backend and configuration).
     pub id: u32,
-    /// The rustls configuration.
+    /// The rustls configuration (ALPN `h2` and `http/1.1` unless `disableHTTP2`).
     pub config: Arc<ClientConfig>,
+    /// The same offering only `http/1.1`, for requests that upgrade the connection.
+    pub config_h1: Arc<ClientConfig>,
+    /// HTTP/2 may be negotiated (the transport does not set `disableHTTP2`).
+    pub http2: bool,
     /// `serverName`: the name sent and verified instead of the URL's host.
     pub server_name: Option<Arc<str>>,
 }
@@ -67,10 +71,13 @@ pub struct TransportTls<'a> {
     pub root_cas: &'a [String],
     /// `certificates` (certificate PEM, key PEM): the first is presented.
     pub certificates: Vec<(&'a str, &'a str)>,
+    /// `disableHTTP2`.
+    pub disable_http2: bool,
 }
 
 /// Builds the client configuration; `system_roots` verify backends when `rootCAs` is empty (as
-/// Go uses the system pool). Offers only `http/1.1` (HTTP/2 to backends is not built).
+/// Go uses the system pool). ALPN offers `h2` then `http/1.1`, as Go's transport, unless
+/// `disableHTTP2`.
 pub fn client_config(
     t: &TransportTls<'_>,
     system_roots: &[CertificateDer<'static>],
@@ -132,9 +139,18 @@ pub fn client_config(
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config_h1 = Arc::new(config.clone());
+    let config = if t.disable_http2 {
+        Arc::clone(&config_h1)
+    } else {
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    };
     Ok(UpstreamTls {
         id,
-        config: Arc::new(config),
+        config,
+        config_h1,
+        http2: !t.disable_http2,
         server_name: (!t.server_name.is_empty()).then(|| Arc::from(t.server_name)),
     })
 }
@@ -267,13 +283,15 @@ impl std::fmt::Debug for ClientTls {
 }
 
 impl ClientTls {
-    /// A connection to `host` (or the transport's `serverName`); its ClientHello is ready to
-    /// send with [`ClientTls::flush`].
-    pub fn new(tls: &UpstreamTls, host: &str) -> Result<Self, String> {
+    /// A connection to `host` (or the transport's `serverName`), offering `h2` when `http2`
+    /// and the transport allows it; its ClientHello is ready to send with
+    /// [`ClientTls::flush`].
+    pub fn new(tls: &UpstreamTls, host: &str, http2: bool) -> Result<Self, String> {
         let name = tls.server_name.as_deref().unwrap_or(host);
         let name = ServerName::try_from(name.to_string()).map_err(|e| e.to_string())?;
+        let config = if http2 { &tls.config } else { &tls.config_h1 };
         let mut conn =
-            ClientConnection::new(Arc::clone(&tls.config), name).map_err(|e| e.to_string())?;
+            ClientConnection::new(Arc::clone(config), name).map_err(|e| e.to_string())?;
         // The worker bounds what it queues itself.
         conn.set_buffer_limit(None);
         Ok(ClientTls {
@@ -321,6 +339,16 @@ impl ClientTls {
     pub fn seal(&mut self, plaintext: &[u8], out: &mut Vec<u8>) {
         let _ = self.conn.writer().write_all(plaintext);
         self.flush(out);
+    }
+
+    /// Whether the handshake is still in progress.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// The backend chose HTTP/2 by ALPN.
+    pub fn negotiated_h2(&self) -> bool {
+        self.conn.alpn_protocol() == Some(b"h2")
     }
 
     /// The `close_notify` alert.
