@@ -272,6 +272,81 @@ fn response_trailers_relayed_request_trailers_announced_only() {
 }
 
 #[test]
+fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
+    use std::io::Write;
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET /big HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    let sent = sent_to(&h.input(Input::Connected { conn: up }), up);
+    assert!(
+        sent.ends_with("\r\nAccept-Encoding: gzip\r\n\r\n"),
+        "{sent}"
+    );
+    // 16 MiB of zeros in about 16 KiB of gzip, all at once.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&vec![0u8; 16 << 20]).unwrap();
+    let gz = e.finish().unwrap();
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        gz.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(&gz);
+    let out = h.input(Input::Received {
+        conn: up,
+        data: Bytes::from(resp),
+    });
+    let queued: usize = out
+        .iter()
+        .map(|o| match o {
+            Output::Send { conn, data } if *conn == c => data.len(),
+            _ => 0,
+        })
+        .sum();
+    let head = sent_to(&out[..1], c);
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            && !head.contains("Content-Encoding"),
+        "{head}"
+    );
+    assert!(
+        queued < 2 << 20,
+        "a client that does not read gets at most ~1 MiB queued, not {queued}"
+    );
+    // Each time the client has read, decoding goes on, to the end.
+    let mut total = 0usize;
+    let mut body = Vec::new();
+    let mut out = out;
+    for _ in 0..1000 {
+        for o in &out {
+            if let Output::Send { conn, data } = o {
+                if *conn == c {
+                    body.extend_from_slice(data);
+                }
+            }
+        }
+        if body.ends_with(b"\r\n0\r\n\r\n") {
+            break;
+        }
+        out = h.input(Input::Writable { conn: c });
+    }
+    // De-chunk and count.
+    let text = &body[body.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    let mut rest = text;
+    while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        assert!(rest[nl + 2..nl + 2 + size].iter().all(|b| *b == 0));
+        total += size;
+        rest = &rest[nl + 2 + size + 2..];
+    }
+    assert_eq!(total, 16 << 20);
+}
+
+#[test]
 fn pipelined_requests_answer_in_order() {
     let mut h = Harness::new();
     let c = h.accept();

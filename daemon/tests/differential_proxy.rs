@@ -19,10 +19,10 @@ use common::tls::{tls_raw, Pki};
 use common::{free_port, read_head, Kill};
 
 /// Differences accepted for now, each with its reason (see spec/COMPATIBILITY.md).
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
-    "Accept-Encoding: gzip",
-    "Go's transport adds it towards the backend (and decompresses); TrafficCop does not yet",
-)];
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
+
+/// `gzip.compress(b"hello gzip world", mtime=0)`.
+const GZIP_BODY: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\x57\x48\xaf\xca\x2c\x50\x28\xcf\x2f\xca\x49\x01\x00\x6b\x7d\xe8\xb7\x10\x00\x00\x00";
 
 fn traefik_bin() -> Option<PathBuf> {
     let p = std::env::var_os("TRAFFICCOP_TRAEFIK_BIN")
@@ -80,6 +80,16 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                     heads.lock().unwrap().push(head);
                     let resp: Vec<u8> = if path.starts_with("/chunked") {
                         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Backend: yes\r\n\r\n3\r\nabc\r\n0\r\n\r\n".to_vec()
+                    } else if path.starts_with("/gzbad") {
+                        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 7\r\n\r\ngarbage".to_vec()
+                    } else if path.starts_with("/gz") {
+                        let mut r = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                            GZIP_BODY.len()
+                        )
+                        .into_bytes();
+                        r.extend_from_slice(GZIP_BODY);
+                        r
                     } else if path.starts_with("/trailers") {
                         b"HTTP/1.1 200 OK\r\nTrailer: x-t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-u: w\r\nx-t: v\r\n\r\n".to_vec()
                     } else if path.starts_with("/close") {
@@ -263,6 +273,15 @@ const REQUESTS: &[&str] = &[
     "GET /nohost HTTP/1.1\r\nHost: visible.example\r\nConnection: close\r\n\r\n",
     "GET /chunked HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     "GET /close HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    // Go's transport asks for gzip when the client did not (not for ranges or HEAD) and
+    // decompresses; a client's own Accept-Encoding gets the body as it is.
+    "GET /gz HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /gz HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+    "GET /gz HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding:\r\nConnection: close\r\n\r\n",
+    "GET /gz HTTP/1.1\r\nHost: a.example\r\nRange: bytes=0-3\r\nConnection: close\r\n\r\n",
+    "HEAD /gz HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /gz HTTP/1.0\r\nHost: a.example\r\n\r\n",
+    "GET /gzbad HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     // Response trailers relayed (canonical, sorted, `Trailer` announced again); request
     // trailers announced to the backend but not sent, as Traefik.
     "POST /trailers HTTP/1.1\r\nHost: a.example\r\nTrailer: b-t, a-t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\nb-t: 1\r\na-t: 2\r\n\r\n",

@@ -1,6 +1,7 @@
 //! HTTP message model shared by the protocol codecs and the proxy pipeline.
 
 pub mod date;
+pub mod gunzip;
 pub mod head;
 pub mod headers;
 pub mod percent;

@@ -572,8 +572,20 @@ impl Worker {
         } else {
             server.authority.clone()
         };
+        // Go's transport asks for gzip itself when the client did not say (and not for ranges
+        // or HEAD), after every other header, and then decompresses what it gets.
+        let requested_gzip = head
+            .headers
+            .get("Accept-Encoding")
+            .is_none_or(<[u8]>::is_empty)
+            && head.headers.get("Range").is_none_or(<[u8]>::is_empty)
+            && head.method != "HEAD";
         let mut head_bytes = Vec::with_capacity(512);
         encode_request_head(&head, &host, &mut head_bytes);
+        if requested_gzip {
+            head_bytes.truncate(head_bytes.len() - 2);
+            head_bytes.extend_from_slice(b"Accept-Encoding: gzip\r\n\r\n");
+        }
         if req.expect_continue && req.body != RequestBody::None {
             // Go's server answers 100 Continue as soon as the handler reads the body.
             self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
@@ -631,6 +643,7 @@ impl Worker {
             client_ip,
             absolute_target: absolute_target.clone(),
             tls,
+            requested_gzip,
         };
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");

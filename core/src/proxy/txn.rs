@@ -12,6 +12,9 @@ pub(super) struct Resp {
     /// The upstream connection can be reused afterwards.
     pub upstream_keep_alive: bool,
     pub status: u16,
+    /// The body is gzip the proxy asked for itself: it is decompressed on the way (Go's
+    /// transport does so transparently).
+    pub gunzip: Option<Box<crate::http::gunzip::Gunzip>>,
 }
 
 /// A request being proxied.
@@ -56,6 +59,8 @@ pub(super) struct Txn {
     pub absolute_target: Option<String>,
     /// The client connection is TLS.
     pub tls: bool,
+    /// The proxy added `Accept-Encoding: gzip` to the request (the client sent none).
+    pub requested_gzip: bool,
 }
 
 impl Txn {

@@ -11,10 +11,12 @@ use super::forward;
 use super::h2up::Mux;
 use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
-use super::worker::{DState, UState, Worker};
+use super::worker::{DState, UState, Worker, HIGH_WATER};
 
 /// Interim (1xx) responses relayed per request before the backend is considered broken.
 const MAX_INTERIM: u32 = 1024;
+/// Decompressed bytes produced per step for a gzip body (bounded, whatever the ratio).
+const GUNZIP_STEP: usize = 64 * 1024;
 /// Go's `TLSHandshakeTimeout` in Traefik's transports.
 const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
 
@@ -199,7 +201,17 @@ impl Worker {
         }
     }
 
-    fn drive_up(&mut self, now: Timestamp, id: ConnId) {
+    /// Whether the response an upstream is relaying has decoded bytes still to produce (a
+    /// gzip body paused for a slow client).
+    pub(super) fn up_has_pending_output(&self, id: ConnId) -> bool {
+        let Some(down) = self.up.get(&id).and_then(|u| u.down) else {
+            return false;
+        };
+        matches!(self.down.get(&down).map(|d| &d.state),
+            Some(DState::Active(txn)) if txn.resp.as_ref().and_then(|r| r.gunzip.as_ref()).is_some_and(|g| g.has_pending()))
+    }
+
+    pub(super) fn drive_up(&mut self, now: Timestamp, id: ConnId) {
         loop {
             let Some(u) = self.up.get_mut(&id) else {
                 return;
@@ -268,16 +280,28 @@ impl Worker {
                         let trailer = (parsed.framing == Framing::Chunked)
                             .then(|| forward::trailer_names(&head.headers, ", "))
                             .flatten();
+                        let mut framing = parsed.framing;
+                        let gunzip = txn.requested_gzip
+                            && !matches!(framing, Framing::Empty | Framing::Length(0))
+                            && head
+                                .headers
+                                .get("Content-Encoding")
+                                .is_some_and(|v| v.eq_ignore_ascii_case(b"gzip"));
+                        if gunzip {
+                            head.headers.remove("Content-Encoding");
+                            head.headers.remove("Content-Length");
+                        }
                         forward::downstream_response(&mut head);
                         txn.apply_response_middlewares(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
-                        let chunked_out = !txn.http10
-                            && matches!(parsed.framing, Framing::Chunked | Framing::Close);
-                        if txn.http10 && matches!(parsed.framing, Framing::Chunked | Framing::Close)
-                        {
+                        // A decompressed body's length is unknown, as a chunked one's.
+                        let out_framing = if gunzip { Framing::Chunked } else { framing };
+                        let chunked_out =
+                            !txn.http10 && matches!(out_framing, Framing::Chunked | Framing::Close);
+                        if txn.http10 && matches!(out_framing, Framing::Chunked | Framing::Close) {
                             txn.keep_alive = false;
                         }
-                        if parsed.framing == Framing::Empty
+                        if framing == Framing::Empty
                             && !txn.head_request
                             && !matches!(head.status, 204 | 304)
                             && !head.headers.contains("Content-Length")
@@ -301,17 +325,44 @@ impl Worker {
                         }
                         let mut out = Vec::new();
                         encode_response_head(&head, txn.http10, &self.date, &mut out);
+                        framing = parsed.framing;
                         txn.resp = Some(Resp {
-                            decoder: BodyDecoder::new(parsed.framing),
+                            decoder: BodyDecoder::new(framing),
                             chunked_out,
                             upstream_keep_alive: parsed.keep_alive,
                             status: head.status,
+                            gunzip: gunzip.then(Box::default),
                         });
                         self.send(down, out);
                         continue;
                     }
                 }
             };
+            if let Some(g) = &mut resp.gunzip {
+                if g.has_pending() || resp.decoder.is_done() {
+                    let mut out = Vec::new();
+                    let step = g.produce(GUNZIP_STEP, &mut out);
+                    let finished = resp.decoder.is_done() && out.is_empty() && step.is_ok();
+                    let broken = step.is_err() || (finished && g.finish().is_err());
+                    let chunked = resp.chunked_out;
+                    if broken {
+                        // Go aborts the response: the client sees it cut off.
+                        self.close_up(id);
+                        self.close_down(down);
+                        return;
+                    }
+                    if !out.is_empty() {
+                        self.send(down, frame_body(&out, chunked));
+                        if self.down.get(&down).is_some_and(|d| d.unacked > HIGH_WATER) {
+                            // Decoding goes on when the client has read (see `writable`).
+                            self.pause(id);
+                            return;
+                        }
+                        continue;
+                    }
+                    // Everything fed is decoded: read on, or finish below.
+                }
+            }
             if resp.decoder.is_done() {
                 if txn.request_done {
                     self.finish_txn(now, down);
@@ -326,6 +377,11 @@ impl Worker {
                     return;
                 }
                 Ok((n, Decoded::Data(range))) => {
+                    if let Some(g) = &mut resp.gunzip {
+                        g.feed(&u.buf[range]);
+                        u.buf.drain(..n);
+                        continue;
+                    }
                     let out = frame_body(&u.buf[range], resp.chunked_out);
                     u.buf.drain(..n);
                     self.send(down, out);

@@ -483,6 +483,10 @@ impl Worker {
         }
         if let Some(p) = self.partner(conn) {
             self.resume(p);
+            if self.up_has_pending_output(p) {
+                let now = self.now;
+                self.drive_up(now, p);
+            }
         }
     }
 
