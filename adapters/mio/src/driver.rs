@@ -163,8 +163,12 @@ impl Loop {
         }
     }
 
-    /// Reads `token` until it would block, feeding the core.
-    fn read(&mut self, token: usize) {
+    /// Reads `token`, feeding the core, until it would block; or, unless `until_block`, until
+    /// a read does not fill the buffer: with edge-triggered epoll that read drained the
+    /// socket and new bytes bring a new event, so the `recv` that would only say `EAGAIN` is
+    /// saved. (`until_block` when the event said the peer closed, to read the end of stream,
+    /// and for resumed connections, whose state is unknown.)
+    fn read(&mut self, token: usize, until_block: bool) {
         loop {
             let Some(c) = self.conns.get_mut(&token) else {
                 return;
@@ -181,6 +185,10 @@ impl Loop {
                 Ok(n) => {
                     let data = Bytes::copy_from_slice(&self.buf[..n]);
                     self.input(Input::Received { conn: id, data });
+                    if n < self.buf.len() && !until_block {
+                        self.run_deferred();
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -202,7 +210,7 @@ impl Loop {
             }
         }
         while let Some(t) = self.pending_reads.pop() {
-            self.read(t);
+            self.read(t, true);
         }
     }
 }
@@ -345,7 +353,7 @@ pub fn run(
                 lp.writable_event(token);
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                lp.read(token);
+                lp.read(token, ev.is_read_closed() || ev.is_error());
             }
             lp.run_deferred();
         }

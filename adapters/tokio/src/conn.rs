@@ -2,7 +2,7 @@
 //! order and reports when everything queued has been written.
 
 use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -33,22 +33,31 @@ thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
 }
 
-/// One non-blocking read into the worker's buffer: `Ok(None)` when nothing was ready after all.
-fn try_read(rd: &tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Option<Bytes>> {
-    READ_BUFFER.with(|b| {
-        let mut b = b.borrow_mut();
-        match rd.try_read(&mut b) {
-            Ok(n) => Ok(Some(Bytes::copy_from_slice(&b[..n]))),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+/// Reads what the socket has into the worker's buffer (empty at end of stream). Through
+/// `poll_read`, which knows that a read that did not fill the buffer drained the socket
+/// (edge-triggered epoll): no extra `recv` that would only say `EAGAIN`. The buffer is only
+/// borrowed within one poll, so connections can share it.
+async fn read(rd: &mut tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Bytes> {
+    std::future::poll_fn(|cx| {
+        READ_BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            let mut buf = tokio::io::ReadBuf::new(&mut b);
+            match std::pin::Pin::new(&mut *rd).poll_read(cx, &mut buf) {
+                std::task::Poll::Ready(Ok(())) => {
+                    std::task::Poll::Ready(Ok(Bytes::copy_from_slice(buf.filled())))
+                }
+                std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
+                std::task::Poll::Pending => std::task::Poll::Pending,
+            }
+        })
     })
+    .await
 }
 
 /// Starts the reader and writer tasks of `stream`; events go to `events`.
 pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Input>) -> ConnHandle {
     let _ = stream.set_nodelay(true);
-    let (rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = stream.into_split();
     let (paused_tx, mut paused_rx) = watch::channel(false);
     let ev = events.clone();
     let reader = tokio::task::spawn_local(async move {
@@ -58,22 +67,17 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
                     return;
                 }
             }
-            if rd.readable().await.is_err() {
-                let _ = ev.send(Input::Reset { conn });
-                return;
-            }
-            match try_read(&rd) {
-                Ok(None) => {}
-                Ok(Some(data)) if data.is_empty() => {
+            match read(&mut rd).await {
+                Ok(data) if data.is_empty() => {
                     let _ = ev.send(Input::Eof { conn });
                     return;
                 }
-                Ok(Some(data)) => {
+                Ok(data) => {
                     if ev.send(Input::Received { conn, data }).is_err() {
                         return;
                     }
-                    // `readable()` on a ready socket does not count against tokio's
-                    // cooperative budget: without this, a fast peer would keep this task
+                    // A read from a ready socket may not count against tokio's cooperative
+                    // budget: without this, a fast peer could keep this task
                     // reading (into the unbounded event queue) before the worker ever sees
                     // its bytes and can pause it.
                     tokio::task::consume_budget().await;
