@@ -1,28 +1,39 @@
-//! One socket: a reader task that forwards bytes (pausable) and a writer task that writes in
-//! order and reports when everything queued has been written.
+//! One socket: a reader task that forwards bytes (pausable), and writes made on the spot by
+//! the driver (a non-blocking `try_write`); only what the socket does not take at once is
+//! queued for a flush task, which reports `Writable` when the queue is empty.
 
-use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bytes::{Buf, Bytes};
+use tokio::io::AsyncRead;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use trafficcop_core::proxy::{ConnId, Input};
 
-/// Commands for a connection's writer.
-pub enum WriteCmd {
-    /// Write bytes.
-    Data(Bytes),
-    /// Flush and close.
-    Close,
+/// Bytes the socket did not take yet, and the task writing them.
+#[derive(Default)]
+struct Pending {
+    queue: VecDeque<Bytes>,
+    flush: Option<JoinHandle<()>>,
+    /// The connection is closed: no `Writable` any more.
+    closing: bool,
+    /// A write failed (reported as a reset once).
+    failed: bool,
 }
 
-/// The adapter's handle on one socket.
+/// The adapter's handle on one socket. Dropping the last reference to the write half (the
+/// handle's, then the flush task's) shuts the connection's write side down.
 pub struct ConnHandle {
-    pub writer: mpsc::UnboundedSender<WriteCmd>,
+    conn: ConnId,
+    wr: Rc<OwnedWriteHalf>,
+    pending: Rc<RefCell<Pending>>,
+    events: mpsc::UnboundedSender<Input>,
     pub paused: watch::Sender<bool>,
     pub reader: JoinHandle<()>,
-    /// The writer task: awaited at shutdown so queued bytes reach the peer.
-    pub writer_task: JoinHandle<()>,
 }
 
 const READ_BUF: usize = 64 * 1024;
@@ -54,10 +65,114 @@ async fn read(rd: &mut tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Bytes>
     .await
 }
 
-/// Starts the reader and writer tasks of `stream`; events go to `events`.
+/// Writes as much of `data` as the socket takes now; `Ok(rest)` is what it did not take.
+fn write_now(wr: &OwnedWriteHalf, mut data: Bytes) -> std::io::Result<Bytes> {
+    while !data.is_empty() {
+        match wr.try_write(&data) {
+            Ok(n) => data.advance(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(data)
+}
+
+/// Writes the queue as the socket becomes writable; reports `Writable` once it is empty.
+async fn flush(
+    conn: ConnId,
+    wr: Rc<OwnedWriteHalf>,
+    pending: Rc<RefCell<Pending>>,
+    events: mpsc::UnboundedSender<Input>,
+) {
+    loop {
+        if wr.writable().await.is_err() {
+            let _ = events.send(Input::Reset { conn });
+            return;
+        }
+        let mut p = pending.borrow_mut();
+        while let Some(front) = p.queue.pop_front() {
+            match write_now(&wr, front) {
+                Ok(rest) if rest.is_empty() => {}
+                Ok(rest) => {
+                    p.queue.push_front(rest);
+                    break;
+                }
+                Err(_) => {
+                    p.failed = true;
+                    p.queue.clear();
+                    if !p.closing {
+                        let _ = events.send(Input::Reset { conn });
+                    }
+                    return;
+                }
+            }
+        }
+        if p.queue.is_empty() {
+            p.flush = None;
+            if !p.closing {
+                let _ = events.send(Input::Writable { conn });
+            }
+            return;
+        }
+    }
+}
+
+impl ConnHandle {
+    /// Writes `data`, on the spot when nothing is queued before it. Returns `true` when
+    /// everything handed to this connection so far is written (the caller reports `Writable`
+    /// itself); otherwise the flush task reports it later.
+    pub fn send(&self, data: Bytes) -> bool {
+        let mut p = self.pending.borrow_mut();
+        if p.failed {
+            return false;
+        }
+        if !p.queue.is_empty() || p.flush.is_some() {
+            p.queue.push_back(data);
+            return false;
+        }
+        match write_now(&self.wr, data) {
+            Ok(rest) if rest.is_empty() => true,
+            Ok(rest) => {
+                p.queue.push_back(rest);
+                p.flush = Some(tokio::task::spawn_local(flush(
+                    self.conn,
+                    Rc::clone(&self.wr),
+                    Rc::clone(&self.pending),
+                    self.events.clone(),
+                )));
+                false
+            }
+            Err(_) => {
+                p.failed = true;
+                let _ = self.events.send(Input::Reset { conn: self.conn });
+                false
+            }
+        }
+    }
+
+    /// Closes the connection once what is queued is written; returns the task still writing,
+    /// if any (its end shuts the socket down).
+    pub fn close(self) -> Option<JoinHandle<()>> {
+        self.reader.abort();
+        let mut p = self.pending.borrow_mut();
+        p.closing = true;
+        p.flush.take()
+    }
+
+    /// Stops everything at once.
+    pub fn abort(self) {
+        self.reader.abort();
+        if let Some(f) = self.pending.borrow_mut().flush.take() {
+            f.abort();
+        }
+    }
+}
+
+/// Starts the reader task of `stream`; events go to `events`.
 pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Input>) -> ConnHandle {
     let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, wr) = stream.into_split();
     let (paused_tx, mut paused_rx) = watch::channel(false);
     let ev = events.clone();
     let reader = tokio::task::spawn_local(async move {
@@ -77,9 +192,9 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
                         return;
                     }
                     // A read from a ready socket may not count against tokio's cooperative
-                    // budget: without this, a fast peer could keep this task
-                    // reading (into the unbounded event queue) before the worker ever sees
-                    // its bytes and can pause it.
+                    // budget: without this, a fast peer could keep this task reading (into
+                    // the unbounded event queue) before the worker ever sees its bytes and
+                    // can pause it.
                     tokio::task::consume_budget().await;
                 }
                 Err(_) => {
@@ -89,30 +204,12 @@ pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Inpu
             }
         }
     });
-    let (tx, mut rx) = mpsc::unbounded_channel::<WriteCmd>();
-    let writer_task = tokio::task::spawn_local(async move {
-        while let Some(cmd) = rx.recv().await {
-            match cmd {
-                WriteCmd::Data(data) => {
-                    if wr.write_all(&data).await.is_err() {
-                        let _ = events.send(Input::Reset { conn });
-                        return;
-                    }
-                    if rx.is_empty() {
-                        let _ = events.send(Input::Writable { conn });
-                    }
-                }
-                WriteCmd::Close => {
-                    let _ = wr.shutdown().await;
-                    return;
-                }
-            }
-        }
-    });
     ConnHandle {
-        writer: tx,
+        conn,
+        wr: Rc::new(wr),
+        pending: Rc::new(RefCell::new(Pending::default())),
+        events,
         paused: paused_tx,
         reader,
-        writer_task,
     }
 }

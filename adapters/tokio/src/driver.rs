@@ -12,7 +12,7 @@ use trafficcop_core::proxy::{
     CompiledConfig, ConnId, ConnectError, Input, Output, Timestamp, Worker,
 };
 
-use crate::conn::{self, ConnHandle, WriteCmd};
+use crate::conn::{self, ConnHandle};
 
 /// Requests from the daemon to the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,7 @@ pub async fn run(
             let mut closing: Vec<tokio::task::JoinHandle<()>> = Vec::new();
             let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
             let mut draining = false;
+            let mut written: Vec<ConnId> = Vec::new();
             let mut clock = tokio::time::interval(Duration::from_secs(1));
             loop {
                 let deadline = worker.poll_timeout();
@@ -97,10 +98,8 @@ pub async fn run(
                         };
                         worker.handle_input(now(origin), input);
                         if !worker.is_open(id) {
-                            if let Some(c) = conns.remove(&id) {
-                                c.reader.abort();
-                                let _ = c.writer.send(WriteCmd::Close);
-                                closing.push(c.writer_task);
+                            if let Some(w) = conns.remove(&id).and_then(ConnHandle::close) {
+                                closing.push(w);
                             }
                         }
                     }
@@ -128,8 +127,7 @@ pub async fn run(
                             Control::Stop => {
                                 for a in &acceptors { a.abort(); }
                                 for (_, c) in conns.drain() {
-                                    c.reader.abort();
-                                    c.writer_task.abort();
+                                    c.abort();
                                 }
                                 for w in closing.drain(..) { w.abort(); }
                                 return Ok(());
@@ -137,9 +135,19 @@ pub async fn run(
                         }
                     }
                 }
-                while let Some(out) = worker.poll_output() {
-                    if let Some(w) = carry_out(out, &mut conns, &connected_tx) {
-                        closing.push(w);
+                // Outputs are carried out; connections whose bytes were all written on the
+                // spot are reported writable at once, which may bring more outputs.
+                loop {
+                    while let Some(out) = worker.poll_output() {
+                        if let Some(w) = carry_out(out, &mut conns, &connected_tx, &mut written) {
+                            closing.push(w);
+                        }
+                    }
+                    if written.is_empty() {
+                        break;
+                    }
+                    for conn in written.drain(..) {
+                        worker.handle_input(now(origin), Input::Writable { conn });
                     }
                 }
                 // Access records are not written yet (accessLog is not built): drain them.
@@ -159,24 +167,31 @@ pub async fn run(
         .await
 }
 
-/// Carries out one output; returns the writer task of a connection being closed.
+/// Carries out one output; returns the task still writing a connection being closed.
+/// `written` collects the connections whose bytes all went out on the spot.
 fn carry_out(
     out: Output,
     conns: &mut HashMap<ConnId, ConnHandle>,
     connected: &mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
+    written: &mut Vec<ConnId>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     match out {
         Output::Send { conn, data } => {
             if let Some(c) = conns.get(&conn) {
-                let _ = c.writer.send(WriteCmd::Data(data));
+                let all = c.send(data);
+                let listed = written.iter().position(|w| *w == conn);
+                match (all, listed) {
+                    (true, None) => written.push(conn),
+                    (false, Some(i)) => {
+                        written.swap_remove(i);
+                    }
+                    _ => {}
+                }
             }
         }
         Output::Close { conn } => {
-            if let Some(c) = conns.remove(&conn) {
-                c.reader.abort();
-                let _ = c.writer.send(WriteCmd::Close);
-                return Some(c.writer_task);
-            }
+            written.retain(|w| *w != conn);
+            return conns.remove(&conn).and_then(ConnHandle::close);
         }
         Output::PauseRead { conn } => {
             if let Some(c) = conns.get(&conn) {
