@@ -606,6 +606,44 @@ fn through_https_backend_alpn(
 }
 
 #[test]
+fn peer_cert_uri_requires_the_uri_san_and_a_chain_to_the_roots() {
+    let pki = Pki::new();
+    let ca = yaml_block(&pki.ca_pem, 10);
+    let uri = "spiffe://cluster.local/ns/default/sa/api";
+    let with = |extra: &str| format!("      rootCAs:\n        - {ca}\n{extra}");
+    let ok = |resp: &str| resp.starts_with("HTTP/1.1 200 OK\r\n") && resp.ends_with("over-tls!");
+    // The URI SAN is there (ASCII case aside): served.
+    let (resp, _) = through_https_backend(
+        &with("      peerCertURI: SPIFFE://cluster.local/ns/default/sa/api\n"),
+        pki.leaf_pem_uri(&["backend.example"], uri),
+    );
+    assert!(ok(&resp), "{resp}");
+    // Another URI, or none: Traefik's 500.
+    for cert in [
+        pki.leaf_pem_uri(
+            &["backend.example"],
+            "spiffe://cluster.local/ns/default/sa/web",
+        ),
+        pki.leaf_pem(&["backend.example"]),
+    ] {
+        let (resp, _) = through_https_backend(&with(&format!("      peerCertURI: {uri}\n")), cert);
+        assert!(resp.starts_with("HTTP/1.1 500 "), "{resp}");
+    }
+    // insecureSkipVerify skips the name, not the chain: another CA is still refused.
+    let insecure = format!("      insecureSkipVerify: true\n      peerCertURI: {uri}\n");
+    let (resp, _) = through_https_backend(
+        &with(&insecure),
+        pki.leaf_pem_uri(&["elsewhere.example"], uri),
+    );
+    assert!(ok(&resp), "{resp}");
+    let (resp, _) = through_https_backend(
+        &with(&insecure),
+        Pki::new().leaf_pem_uri(&["backend.example"], uri),
+    );
+    assert!(resp.starts_with("HTTP/1.1 500 "), "{resp}");
+}
+
+#[test]
 fn https_backends_that_choose_h2_by_alpn_get_http2() {
     let pki = Pki::new();
     let ca = yaml_block(&pki.ca_pem, 10);

@@ -331,11 +331,8 @@ fn transport(
             .as_ref()
             .and_then(|h| h.servers_transports.get(local))
             .ok_or_else(|| format!("servers transport not found {name}"))?;
-        if !t.peer_cert_uri.is_empty() || t.spiffe.is_some() {
-            return Err(
-                "serversTransport peerCertURI and spiffe are not supported yet by TrafficCop"
-                    .into(),
-            );
+        if t.spiffe.is_some() {
+            return Err("serversTransport spiffe is not supported yet by TrafficCop".into());
         }
         if tls_id.is_some()
             && (!t.cipher_suites.is_empty()
@@ -363,6 +360,7 @@ fn transport(
                 .map(|c| (c.cert_file.as_str(), c.key_file.as_str()))
                 .collect(),
             disable_http2: t.disable_http2,
+            peer_cert_uri: &t.peer_cert_uri,
         };
         (settings(ft, t.max_idle_conns_per_host), tls)
     };

@@ -73,6 +73,8 @@ pub struct TransportTls<'a> {
     pub certificates: Vec<(&'a str, &'a str)>,
     /// `disableHTTP2`.
     pub disable_http2: bool,
+    /// `peerCertURI`: a URI SAN the backend's certificate must have.
+    pub peer_cert_uri: &'a str,
 }
 
 /// Builds the client configuration; `system_roots` verify backends when `rootCAs` is empty (as
@@ -87,43 +89,54 @@ pub fn client_config(
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
-    let builder = if t.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(
-                provider.signature_verification_algorithms,
-            )))
+    // The roots: `rootCAs` (whose certificates are also accepted pinned, as Go does), else the
+    // system's.
+    let mut roots = RootCertStore::empty();
+    let mut pinned: Vec<CertificateDer<'static>> = Vec::new();
+    if t.root_cas.is_empty() {
+        roots.add_parsable_certificates(system_roots.iter().cloned());
     } else {
-        let mut roots = RootCertStore::empty();
-        let mut pinned: Vec<CertificateDer<'static>> = Vec::new();
-        if t.root_cas.is_empty() {
-            roots.add_parsable_certificates(system_roots.iter().cloned());
-        } else {
-            for ca in t.root_cas {
-                let certs: Vec<CertificateDer<'static>> =
-                    CertificateDer::pem_slice_iter(ca.as_bytes())
-                        .collect::<Result<_, _>>()
-                        .map_err(|_| "failed to parse root certificate".to_string())?;
-                pinned.extend(certs.iter().cloned());
-                if roots.add_parsable_certificates(certs).0 == 0 {
-                    return Err("failed to parse root certificate".into());
-                }
+        for ca in t.root_cas {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(ca.as_bytes())
+                .collect::<Result<_, _>>()
+                .map_err(|_| "failed to parse root certificate".to_string())?;
+            pinned.extend(certs.iter().cloned());
+            if roots.add_parsable_certificates(certs).0 == 0 {
+                return Err("failed to parse root certificate".into());
             }
         }
+    }
+    let roots = Arc::new(roots);
+    let algorithms = provider.signature_verification_algorithms;
+    let verifier: Arc<dyn ServerCertVerifier> = if t.insecure_skip_verify {
+        Arc::new(NoVerification(algorithms))
+    } else {
         let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots),
+            Arc::clone(&roots),
             Arc::clone(&provider),
         )
         .build()
         .map_err(|e| format!("backend certificate verifier: {e}"))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(RootsOrPinned {
-                webpki,
-                pinned,
-                algorithms: provider.signature_verification_algorithms,
-            }))
+        Arc::new(RootsOrPinned {
+            webpki,
+            pinned: pinned.clone(),
+            algorithms,
+        })
     };
+    let verifier: Arc<dyn ServerCertVerifier> = if t.peer_cert_uri.is_empty() {
+        verifier
+    } else {
+        Arc::new(PeerCertUri {
+            inner: verifier,
+            roots,
+            pinned,
+            uri: t.peer_cert_uri.to_string(),
+            algorithms,
+        })
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
     let mut config = match t.certificates.first() {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
@@ -153,6 +166,59 @@ pub fn client_config(
         http2: !t.disable_http2,
         server_name: (!t.server_name.is_empty()).then(|| Arc::from(t.server_name)),
     })
+}
+
+/// `peerCertURI`, as Traefik's `VerifyPeerCertificate`: after the usual verification (none
+/// with `insecureSkipVerify`), the chain must lead to the roots (the name is not checked) and
+/// one URI SAN must equal the URI, ASCII case aside.
+#[derive(Debug)]
+struct PeerCertUri {
+    inner: Arc<dyn ServerCertVerifier>,
+    roots: Arc<RootCertStore>,
+    pinned: Vec<CertificateDer<'static>>,
+    uri: String,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PeerCertUri {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        if !self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &parsed,
+                &self.roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
+        if super::names::uri_names(end_entity)
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(&self.uri))
+        {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "peer certificate mismatch: no SAN URI match {}",
+                self.uri
+            )))
+        }
+    }
+
+    handshake_signatures!(algorithms);
 }
 
 /// Verification against the roots, as Go does, including what webpki refuses and Go accepts: a

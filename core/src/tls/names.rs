@@ -29,6 +29,32 @@ pub fn certificate_names(der: &CertificateDer<'_>) -> Result<Vec<String>, String
 
 /// The IP address subject alternative names of a DER certificate (webpki only lists DNS ones).
 fn ip_addresses(der: &[u8]) -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    for (tag, name) in alt_names(der) {
+        match (tag, name.len()) {
+            (0x87, 4) => out.push(std::net::IpAddr::from(
+                <[u8; 4]>::try_from(name).unwrap_or_default(),
+            )),
+            (0x87, 16) => out.push(std::net::IpAddr::from(
+                <[u8; 16]>::try_from(name).unwrap_or_default(),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The URI subject alternative names of a DER certificate (`peerCertURI` matches them).
+pub fn uri_names(der: &[u8]) -> Vec<String> {
+    alt_names(der)
+        .into_iter()
+        .filter(|(tag, _)| *tag == 0x86)
+        .filter_map(|(_, v)| std::str::from_utf8(v).ok().map(str::to_string))
+        .collect()
+}
+
+/// The subject alternative names of a DER certificate as (context tag, value) pairs.
+fn alt_names(der: &[u8]) -> Vec<(u8, &[u8])> {
     const SAN_OID: &[u8] = &[0x55, 0x1d, 0x11];
     let mut out = Vec::new();
     let Some((_, cert, _)) = tlv(der) else {
@@ -69,15 +95,7 @@ fn ip_addresses(der: &[u8]) -> Vec<std::net::IpAddr> {
             };
             while let Some((tag, name, more)) = tlv(names) {
                 names = more;
-                match (tag, name.len()) {
-                    (0x87, 4) => out.push(std::net::IpAddr::from(
-                        <[u8; 4]>::try_from(name).unwrap_or_default(),
-                    )),
-                    (0x87, 16) => out.push(std::net::IpAddr::from(
-                        <[u8; 16]>::try_from(name).unwrap_or_default(),
-                    )),
-                    _ => {}
-                }
+                out.push((tag, name));
             }
         }
     }
@@ -150,6 +168,26 @@ mod tests {
             names,
             ["example.com", "www.example.com", "*.api.example.com"]
         );
+    }
+
+    #[test]
+    fn uri_sans() {
+        let mut params = rcgen::CertificateParams::new(vec!["a.example".into()]).unwrap();
+        params.subject_alt_names.push(rcgen::SanType::URI(
+            "spiffe://cluster.local/ns/default/sa/app"
+                .try_into()
+                .unwrap(),
+        ));
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        assert_eq!(
+            uri_names(cert.der()),
+            ["spiffe://cluster.local/ns/default/sa/app"]
+        );
+        assert!(certificate_names(cert.der())
+            .unwrap()
+            .iter()
+            .all(|n| !n.contains("spiffe")));
     }
 
     #[test]

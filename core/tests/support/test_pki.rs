@@ -46,6 +46,21 @@ impl Pki {
         (cert.pem(), key.serialize_pem())
     }
 
+    /// [`Pki::leaf_pem`] with a URI subject alternative name too.
+    #[allow(dead_code)] // not every test crate uses it
+    pub fn leaf_pem_uri(&self, names: &[&str], uri: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::URI(uri.try_into().unwrap()));
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     /// Writes `<stem>.crt` and `<stem>.key` for `names` under `dir`; returns their paths.
     pub fn leaf_files(&self, dir: &Path, stem: &str, names: &[&str]) -> (String, String) {
         let (cert, key) = self.leaf_pem(names);
