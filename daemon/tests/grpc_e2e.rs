@@ -173,4 +173,5 @@ fn grpc_calls_over_h2c_and_tls_to_an_h2c_backend() {
         via_out,
         "Traefik and TrafficCop answer alike (https:// backend)"
     );
+    eprintln!("Traefik answered every call alike (h2c, TLS, https:// backend)");
 }

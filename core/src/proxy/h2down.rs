@@ -481,20 +481,27 @@ impl Worker {
         let Some(h2) = self.down.get(&parent).and_then(|d| d.h2.as_ref()) else {
             return;
         };
-        let streams: Vec<(StreamKey, ConnId)> = h2.streams.iter().map(|(k, v)| (*k, *v)).collect();
-        for (key, vid) in streams {
-            let pending = self
-                .down
-                .get(&parent)
-                .and_then(|d| d.h2.as_ref())
-                .map_or(0, |h| h.server.pending(key));
-            if let Some(d) = self.down.get_mut(&vid) {
-                d.unacked = pending;
+        let streams: Vec<(ConnId, usize)> = h2
+            .streams
+            .iter()
+            .map(|(k, v)| (*v, h2.server.pending(*k)))
+            .collect();
+        for (vid, pending) in streams {
+            let Some(d) = self.down.get_mut(&vid) else {
+                continue;
+            };
+            d.unacked = pending;
+            if pending > HIGH_WATER {
+                continue;
             }
-            if pending <= HIGH_WATER {
-                if let Some(p) = self.partner(vid) {
-                    self.resume(p);
-                }
+            // Only an upstream that was paused needs resuming (this runs after every event).
+            let up = match &d.state {
+                DState::Active(t) => t.up,
+                DState::Tunnel(u) => Some(*u),
+                DState::Head => None,
+            };
+            if let Some(p) = up.filter(|p| self.up.get(p).is_some_and(|u| u.paused)) {
+                self.resume(p);
             }
         }
     }

@@ -557,7 +557,11 @@ impl Worker {
                 u.unacked = pending;
             }
             if pending <= HIGH_WATER {
-                if let Some(p) = self.partner(vid) {
+                // Only a client connection that was paused needs resuming.
+                if let Some(p) = self
+                    .partner(vid)
+                    .filter(|p| self.down.get(p).is_some_and(|d| d.paused))
+                {
                     self.resume(p);
                 }
             }
