@@ -110,8 +110,9 @@ impl Sim {
         if self.links.contains_key(&conn) {
             self.fail(&format!("accept reused connection id {conn:?}"));
         }
-        self.links
-            .insert(conn, Link::new(Side::Client(i), self.clock.now(), false));
+        let mut link = Link::new(Side::Client(i), self.clock.now(), false);
+        link.read_ns_per_byte = self.scenario.clients[i].read_ns_per_byte;
+        self.links.insert(conn, link);
         self.clients[i].conn = Some(conn);
         self.call("accept", |_, _| {});
     }

@@ -113,6 +113,8 @@ pub struct ClientSpec {
     pub vanish: Option<Vanish>,
     /// Closes its connection when finished (else leaves it idle for the worker to time out).
     pub close_when_done: bool,
+    /// A slow reader: bytes reach it at this many ns each (0: as fast as the network).
+    pub read_ns_per_byte: u64,
 }
 
 impl ClientSpec {
@@ -170,6 +172,12 @@ impl ClientSpec {
             }),
             requests,
             close_when_done: rng.chance(700),
+            // 1 in 10 clients read at 100 KiB/s to 10 MiB/s.
+            read_ns_per_byte: if rng.chance(100) {
+                rng.range(100, 10_000)
+            } else {
+                0
+            },
         }
     }
 }
@@ -232,7 +240,13 @@ impl BackendSpec {
             16..=17 => Behaviour::Malformed,
             _ => Behaviour::Echo,
         };
-        let size = rng.range_usize(0, 3000);
+        // Now and then a body well past the worker's 1 MiB high-water mark, so that slow
+        // readers make backpressure work.
+        let size = if rng.chance(50) {
+            rng.range_usize(1 << 20, 3 << 20)
+        } else {
+            rng.range_usize(0, 3000)
+        };
         BackendSpec {
             behaviour,
             fail_per_mille: rng.range(200, 800),

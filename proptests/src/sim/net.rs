@@ -64,6 +64,10 @@ pub struct Link {
     pub paused: bool,
     /// Segments that arrived while reads were paused, in order.
     pub held: VecDeque<Seg>,
+    /// Bytes the worker sent towards the peer that the peer has not received yet.
+    pub in_flight: usize,
+    /// The peer reads slowly: each byte towards it takes this long to be delivered, ns.
+    pub read_ns_per_byte: u64,
 }
 
 impl Link {
@@ -78,6 +82,8 @@ impl Link {
             connecting,
             paused: false,
             held: VecDeque::new(),
+            in_flight: 0,
+            read_ns_per_byte: 0,
         }
     }
 }
@@ -91,13 +97,22 @@ pub fn latency(rng: &mut Rng) -> u64 {
     }
 }
 
-/// Cuts `data` into segments of 1 byte up to a full segment (1,460 bytes), favouring tiny ones
-/// often enough to split every head and chunk header somewhere.
+/// Cuts `data` into segments of 1 byte up to a full segment (1,460 bytes; 16 KiB for writes
+/// over 64 KiB), favouring tiny ones often enough to split every head and chunk header
+/// somewhere.
 pub fn cut(rng: &mut Rng, data: &Bytes) -> Vec<Bytes> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < data.len() {
-        let max = if rng.chance(300) { 16 } else { 1460 };
+        // Large writes travel in large segments (as on loopback), which keeps megabyte
+        // bodies to a few hundred events.
+        let max = if rng.chance(300) {
+            16
+        } else if data.len() > 64 * 1024 {
+            16 * 1024
+        } else {
+            1460
+        };
         let n = rng.range_usize(1, max).min(data.len() - at);
         out.push(data.slice(at..at + n));
         at += n;

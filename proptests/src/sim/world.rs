@@ -299,6 +299,9 @@ impl Sim {
                 if link.peer_gone {
                     return;
                 }
+                if let Some(link) = self.links.get_mut(&conn) {
+                    link.in_flight += data.len();
+                }
                 self.transmit(conn, false, Seg::Data(data));
                 let at = self.links[&conn].to_peer_last;
                 self.queue.push(at, Ev::Writable(conn));
@@ -375,10 +378,15 @@ impl Sim {
             } else {
                 &mut link.to_peer_last
             };
+            // A slow reader takes its bytes at its own pace after the previous ones.
+            let pace = match (&piece, to_worker) {
+                (Seg::Data(b), false) => b.len() as u64 * link.read_ns_per_byte,
+                _ => 0,
+            };
             let at = if matches!(piece, Seg::Reset) {
                 at
             } else {
-                let at = at.max(*last).max(now);
+                let at = at.max(Timestamp(last.0 + pace)).max(now);
                 *last = at;
                 at
             };
@@ -409,9 +417,12 @@ impl Sim {
         match ev {
             Ev::ToWorker(conn, seg) => self.deliver_to_worker(conn, seg),
             Ev::ToPeer(conn, seg) => {
-                let Some(link) = self.links.get(&conn) else {
+                let Some(link) = self.links.get_mut(&conn) else {
                     return;
                 };
+                if let Seg::Data(b) = &seg {
+                    link.in_flight = link.in_flight.saturating_sub(b.len());
+                }
                 if link.peer_gone {
                     return;
                 }
@@ -423,7 +434,12 @@ impl Sim {
                 }
             }
             Ev::Writable(conn) => {
-                if self.links.get(&conn).is_some_and(|l| l.worker_open) {
+                // As an adapter: writable once everything sent so far has left.
+                if self
+                    .links
+                    .get(&conn)
+                    .is_some_and(|l| l.worker_open && l.in_flight == 0)
+                {
                     self.input(Input::Writable { conn });
                 }
             }
