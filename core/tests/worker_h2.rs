@@ -186,7 +186,9 @@ impl Rig {
                     .strip_prefix("/size/")
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
-                let reply = if path == "/bytewise-trailers" {
+                let reply = if path == "/early" {
+                    b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()
+                } else if path == "/bytewise-trailers" {
                     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\ngrpc-status: 0\r\nx-t: v\r\n\r\n".to_vec()
                 } else if size > 0 {
                     let mut r =
@@ -315,6 +317,32 @@ fn chunked_response_in_any_split_keeps_body_and_trailers() {
     };
     assert_eq!(trailers["grpc-status"], "0");
     assert_eq!(trailers["x-t"], "v");
+}
+
+#[test]
+fn early_hints_are_relayed_before_the_response() {
+    let mut rig = Rig::new();
+    let mut f = rig.request("/early", None);
+    let mut hints = None;
+    for _ in 0..1000 {
+        rig.pump();
+        match poll(&mut Box::pin(std::future::poll_fn(|cx| {
+            f.poll_informational(cx)
+        }))) {
+            Poll::Ready(Some(Ok(r))) => {
+                hints = Some(r);
+                break;
+            }
+            Poll::Ready(other) => panic!("no interim response: {other:?}"),
+            Poll::Pending => {}
+        }
+    }
+    let hints = hints.expect("103 received");
+    assert_eq!(hints.status(), 103);
+    assert_eq!(hints.headers()["link"], "</a.css>; rel=preload");
+    let r = response(&mut rig, f);
+    assert_eq!(r.status(), 200);
+    assert_eq!(read_body(&mut rig, r.into_body()), b"ok");
 }
 
 #[test]

@@ -205,6 +205,17 @@ impl H2Server {
         }
     }
 
+    /// Sends an interim (1xx) response head before the final one.
+    pub fn respond_informational(&mut self, stream: StreamKey, head: http::Response<()>) {
+        if let Some(r) = self
+            .streams
+            .get_mut(&stream)
+            .and_then(|s| s.respond.as_mut())
+        {
+            let _ = r.send_informational(head);
+        }
+    }
+
     /// Queues response body bytes; `end_stream` ends the response after them.
     pub fn send_data(&mut self, stream: StreamKey, data: Bytes, end_stream: bool) {
         if let Some(s) = self.streams.get_mut(&stream) {

@@ -367,6 +367,7 @@ impl Worker {
         };
         st.resp_buf.extend_from_slice(data);
         let (parent, key) = (st.parent, st.key);
+        let mut interim: Vec<http::Response<()>> = Vec::new();
         let mut heads: Vec<(http::Response<()>, bool)> = Vec::new();
         let mut chunks: Vec<(Bytes, bool)> = Vec::new();
         let mut trailers: Option<http::HeaderMap> = None;
@@ -380,7 +381,12 @@ impl Worker {
                     Ok(Some((resp, n))) => {
                         st.resp_buf.drain(..n);
                         if (100..200).contains(&resp.head.status) {
-                            continue; // interim responses are not relayed over HTTP/2
+                            // Interim responses (103 Early Hints, ...) go out as they come,
+                            // as Go's reverse proxy relays them.
+                            if resp.head.status != 101 {
+                                interim.push(response_head(&resp.head));
+                            }
+                            continue;
                         }
                         let empty = matches!(resp.framing, crate::h1::Framing::Empty);
                         heads.push((response_head(&resp.head), empty));
@@ -425,6 +431,9 @@ impl Worker {
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
+        for head in interim {
+            h2.server.respond_informational(key, head);
+        }
         for (head, end) in heads {
             h2.server.respond(key, head, end);
         }
