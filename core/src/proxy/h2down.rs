@@ -45,8 +45,9 @@ enum RespState {
     Done,
 }
 
-/// Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2), dropped in both directions.
-const CONNECTION_SPECIFIC: &[&str] = &[
+/// Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2), dropped in both directions
+/// (towards clients here, towards backends in `h2up`).
+pub(super) const CONNECTION_SPECIFIC: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",

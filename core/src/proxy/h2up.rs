@@ -63,16 +63,6 @@ enum ReqState {
     Done,
 }
 
-/// Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2), never sent to a backend.
-const CONNECTION_SPECIFIC: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-];
-
 /// An HTTP/1.1 request head (as the pipeline wrote it) as an HTTP/2 request to `scheme`
 /// servers, with its body framing.
 fn request_from_h1(buf: &[u8]) -> Option<(http::Request<()>, Framing, usize)> {
@@ -96,7 +86,8 @@ fn request_from_h1(buf: &[u8]) -> Option<(http::Request<()>, Framing, usize)> {
             "te" if !h.value.eq_ignore_ascii_case(b"trailers") => continue,
             _ => {}
         }
-        if CONNECTION_SPECIFIC.contains(&name.as_str()) {
+        // `host` became `:authority`.
+        if name == "host" || super::h2down::CONNECTION_SPECIFIC.contains(&name.as_str()) {
             continue;
         }
         b = b.header(name, h.value);
