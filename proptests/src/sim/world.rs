@@ -192,6 +192,10 @@ impl Sim {
                 self.clock.advance_to(t);
                 self.note("timeout".into());
                 self.call("handle_timeout", |w, now| w.handle_timeout(now));
+                // Every deadline that was due fired: none is left at or before now.
+                if self.worker.poll_timeout().is_some_and(|d| d <= self.clock.now()) {
+                    self.fail("a deadline is still due right after handle_timeout");
+                }
             } else {
                 let (t, ev) = self.queue.pop().expect("event");
                 same_instant_timeouts = 0;
