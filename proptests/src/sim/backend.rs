@@ -22,6 +22,8 @@ pub struct BConn {
     pub answering: bool,
     /// The backend closed or reset it: it ignores anything more.
     pub done: bool,
+    /// Upgraded (after a `101`): it echoes every byte.
+    pub tunnel: bool,
 }
 
 /// A backend's state during the run.
@@ -53,6 +55,19 @@ impl Sim {
         if bc.done {
             return;
         }
+        if bc.tunnel {
+            match seg {
+                Seg::Data(data) => self.peer_send(conn, Seg::Data(data)),
+                Seg::Eof => {
+                    self.backends[b].conns.remove(&conn);
+                    self.peer_send(conn, Seg::Eof);
+                }
+                Seg::Reset => {
+                    self.backends[b].conns.remove(&conn);
+                }
+            }
+            return;
+        }
         match seg {
             Seg::Data(data) => {
                 if bc.answering {
@@ -76,7 +91,7 @@ impl Sim {
             let Some(bc) = self.backends[b].conns.get(&conn) else {
                 return;
             };
-            if bc.rx.is_empty() || bc.answering || bc.done {
+            if bc.rx.is_empty() || bc.answering || bc.done || bc.tunnel {
                 return;
             }
             let (head, n) = match parse_head(&bc.rx) {
@@ -126,6 +141,22 @@ impl Sim {
             r
         };
         let bc = self.backends[b].conns.get_mut(&conn).expect("conn");
+        if req.upgrade.is_some() && spec.behaviour == Behaviour::Echo {
+            if head.get("Upgrade") != Some("websocket") {
+                self.fail(&format!("{id}: the upgrade did not reach b{b}"));
+            }
+            // Switch: from here on the connection echoes.
+            bc.tunnel = true;
+            let r = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{common}\r\n"
+            );
+            let rest = std::mem::take(&mut bc.rx);
+            self.backend_write(conn, Bytes::from(r.into_bytes()), After::Keep);
+            if !rest.is_empty() {
+                self.peer_send(conn, Seg::Data(Bytes::from(rest)));
+            }
+            return;
+        }
         match spec.behaviour {
             Behaviour::Echo | Behaviour::FixedLength => {
                 let r = length_response(&payload);

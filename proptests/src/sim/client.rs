@@ -56,6 +56,8 @@ pub struct Client {
     pub hung_up: bool,
     /// The status of the last complete response when TrafficCop answered it itself.
     pub last_local: Option<u16>,
+    /// Upgraded: what came back through the tunnel so far.
+    pub tunnel: Option<Vec<u8>>,
 }
 
 impl Client {
@@ -72,6 +74,7 @@ impl Client {
             expect_close: false,
             hung_up: false,
             last_local: None,
+            tunnel: None,
         }
     }
 
@@ -175,6 +178,9 @@ impl Sim {
                 if self.clients[i].closed {
                     self.fail(&format!("client {i} got bytes after its connection ended"));
                 }
+                if self.clients[i].tunnel.is_some() {
+                    return self.client_tunnel(i, &b);
+                }
                 self.clients[i].rx.extend_from_slice(&b);
                 self.client_read(i, false);
             }
@@ -215,6 +221,9 @@ impl Sim {
                 Ok(None) => return,
                 Ok(Some(x)) => x,
             };
+            if head.status() == Some(101) {
+                return self.client_upgraded(i, k, &head, n);
+            }
             let framing = match response_framing(&head) {
                 Ok(f) => f,
                 Err(e) => self.fail(&format!("client {i}: bad response framing: {e}")),
@@ -234,10 +243,76 @@ impl Sim {
         }
     }
 
+    /// A `101` to request `k`: the tunnel opens and the client sends its payload.
+    fn client_upgraded(&mut self, i: usize, k: usize, head: &Head, n: usize) {
+        let req = self.scenario.clients[i].requests[k].clone();
+        let Some(payload) = req.upgrade.clone() else {
+            self.fail(&format!(
+                "client {i} got a 101 to {}, which asked for none",
+                req.id
+            ));
+        };
+        if head.get("X-Req") != Some(req.id.as_str()) || head.get("X-Backend").is_none() {
+            self.fail(&format!(
+                "client {i}: the 101 is not the backend's answer to {}",
+                req.id
+            ));
+        }
+        if head.get("Upgrade") != Some("websocket") {
+            self.fail(&format!("client {i}: the 101 lost its Upgrade header"));
+        }
+        let c = &mut self.clients[i];
+        let rest = c.rx.split_off(n);
+        c.rx.clear();
+        c.outstanding.pop_front();
+        c.reqs[k].outcome = Some(Outcome::Response(101));
+        c.tunnel = Some(Vec::new());
+        self.report.responses += 1;
+        self.note(format!("client {i} upgraded ({}B to echo)", payload.len()));
+        if let Some(conn) = self.clients[i].conn {
+            self.peer_send(conn, Seg::Data(Bytes::from(payload)));
+        }
+        if !rest.is_empty() {
+            self.client_tunnel(i, &rest);
+        }
+    }
+
+    /// Bytes through the tunnel: they must be the payload, in order; once it is all back the
+    /// client hangs up.
+    fn client_tunnel(&mut self, i: usize, data: &[u8]) {
+        let k = self.clients[i].reqs.len() - 1;
+        let payload = self.scenario.clients[i].requests[k]
+            .upgrade
+            .clone()
+            .unwrap_or_default();
+        let c = &mut self.clients[i];
+        let got = c.tunnel.get_or_insert_with(Vec::new);
+        got.extend_from_slice(data);
+        if !payload.starts_with(got) {
+            self.fail(&format!(
+                "client {i}: the tunnel did not echo the bytes sent"
+            ));
+        }
+        if got.len() == payload.len() && !c.hung_up {
+            c.hung_up = true;
+            self.report.tunnels += 1;
+            let conn = c.conn;
+            self.note(format!("client {i} got its echo, hangs up"));
+            if let Some(conn) = conn {
+                self.peer_send(conn, Seg::Eof);
+            }
+        }
+    }
+
     fn client_maybe_continue(&mut self, i: usize) {
         let spec = &self.scenario.clients[i];
         let c = &self.clients[i];
-        if c.closed || c.vanished || c.expect_close || !c.outstanding.is_empty() {
+        if c.closed
+            || c.vanished
+            || c.expect_close
+            || !c.outstanding.is_empty()
+            || c.tunnel.is_some()
+        {
             return;
         }
         if c.next < c.reqs.len() {

@@ -33,6 +33,9 @@ pub struct ReqSpec {
     pub body: BodySpec,
     /// Sends `Connection: close`.
     pub close: bool,
+    /// A WebSocket upgrade: after a `101`, these bytes go through the tunnel and must come
+    /// back echoed (the last request of its client).
+    pub upgrade: Option<Vec<u8>>,
 }
 
 impl ReqSpec {
@@ -64,6 +67,9 @@ impl ReqSpec {
         .into_bytes();
         if self.close {
             out.extend_from_slice(b"Connection: close\r\n");
+        }
+        if self.upgrade.is_some() {
+            out.extend_from_slice(b"Connection: Upgrade\r\nUpgrade: websocket\r\n");
         }
         match &self.body {
             BodySpec::None => out.extend_from_slice(b"\r\n"),
@@ -154,12 +160,24 @@ impl ClientSpec {
                     query: rng.chance(200).then(|| format!("q={}", rng.below(100))),
                     body,
                     close: k + 1 == count && rng.chance(100),
+                    upgrade: None,
                 }
             })
             .collect::<Vec<_>>();
+        let mut requests = requests;
+        let pipelined = rng.chance(300);
+        // 1 in 6 one-at-a-time clients ends with a WebSocket upgrade.
+        if !pipelined && rng.chance(160) {
+            let last = requests.last_mut().expect("a request");
+            last.method = "GET";
+            last.body = BodySpec::None;
+            last.close = false;
+            let size = rng.range_usize(1, 4000);
+            last.upgrade = Some(rng.bytes(size));
+        }
         ClientSpec {
             start_ns: rng.range(0, 100 * super::clock::MS),
-            pipelined: rng.chance(300),
+            pipelined,
             think_ns: if rng.chance(100) {
                 rng.range(0, 3 * super::clock::SEC)
             } else {

@@ -78,6 +78,8 @@ pub struct RunReport {
     pub proxied: u64,
     /// Known core bugs this run hit (tolerated only with [`Options::tolerate_known_bugs`]).
     pub known_bugs: u64,
+    /// WebSocket tunnels whose whole payload came back echoed.
+    pub tunnels: u64,
 }
 
 /// How strict a run is.
@@ -157,6 +159,7 @@ impl Sim {
                 responses: 0,
                 proxied: 0,
                 known_bugs: 0,
+                tunnels: 0,
             },
         }
     }
@@ -193,7 +196,11 @@ impl Sim {
                 self.note("timeout".into());
                 self.call("handle_timeout", |w, now| w.handle_timeout(now));
                 // Every deadline that was due fired: none is left at or before now.
-                if self.worker.poll_timeout().is_some_and(|d| d <= self.clock.now()) {
+                if self
+                    .worker
+                    .poll_timeout()
+                    .is_some_and(|d| d <= self.clock.now())
+                {
                     self.fail("a deadline is still due right after handle_timeout");
                 }
             } else {
