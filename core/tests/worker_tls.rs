@@ -644,6 +644,57 @@ fn peer_cert_uri_requires_the_uri_san_and_a_chain_to_the_roots() {
 }
 
 #[test]
+fn a_backend_that_never_finishes_the_tls_handshake_is_504_after_10s() {
+    for transport in [
+        "      insecureSkipVerify: true\n",
+        "      insecureSkipVerify: true\n      disableHTTP2: true\n",
+    ] {
+        let dy = format!(
+            "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s}}\n  services:\n    s:\n      loadBalancer:\n        serversTransport: t\n        servers: [{{url: \"https://backend.example:9443\"}}]\n  serversTransports:\n    t:\n{transport}"
+        );
+        let cfg = compiled("entryPoints: {web: {address: ':8000'}}\n", &dy);
+        let mut w = Worker::new(cfg, "proxy-host");
+        let c = w.accept(Timestamp(0), 0, "10.1.2.3:5555".parse().unwrap());
+        w.handle_input(
+            Timestamp(1),
+            Input::Received {
+                conn: c,
+                data: Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            },
+        );
+        let up = std::iter::from_fn(|| w.poll_output())
+            .find_map(|o| match o {
+                Output::Connect { conn, .. } => Some(conn),
+                _ => None,
+            })
+            .unwrap();
+        w.handle_input(Timestamp(2), Input::Connected { conn: up });
+        while w.poll_output().is_some() {}
+        // The backend accepted the connection and says nothing.
+        w.handle_timeout(Timestamp(9_000_000_000));
+        assert!(std::iter::from_fn(|| w.poll_output()).next().is_none());
+        w.handle_timeout(Timestamp(10_000_000_003));
+        let out: Vec<Output> = std::iter::from_fn(|| w.poll_output()).collect();
+        let resp: String = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { conn, data } if *conn == c => {
+                    Some(String::from_utf8_lossy(data).into_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            resp.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"),
+            "{transport}: {resp}"
+        );
+        assert!(out
+            .iter()
+            .any(|o| matches!(o, Output::Close { conn } if *conn == up)));
+    }
+}
+
+#[test]
 fn https_backends_that_choose_h2_by_alpn_get_http2() {
     let pki = Pki::new();
     let ca = yaml_block(&pki.ca_pem, 10);

@@ -720,6 +720,7 @@ impl Worker {
         };
         let tls_unusable = matches!(tls, Some(Err(_)));
         let tls = tls.and_then(Result::ok);
+        let handshaking = tls.is_some();
         self.up.insert(
             c,
             Up {
@@ -734,7 +735,7 @@ impl Worker {
                 idle_timeout: transport.idle_conn_timeout,
                 tls,
                 tls_unusable,
-                alpn_pending: key.3 == super::h2up::PROTO_ALPN,
+                handshaking,
                 mux: super::h2up::Mux::None,
             },
         );

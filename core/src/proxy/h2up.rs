@@ -201,7 +201,7 @@ impl Worker {
                 idle_timeout,
                 tls: None,
                 tls_unusable: false,
-                alpn_pending: false,
+                handshaking: false,
                 mux: Mux::Stream(Box::new(StreamUp {
                     session,
                     key: None,

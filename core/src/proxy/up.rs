@@ -36,9 +36,9 @@ impl Worker {
         if let Some(tls) = u.tls.as_mut() {
             let mut hello = Vec::new();
             tls.flush(&mut hello);
-            if u.alpn_pending {
-                // The protocol is known once the handshake completes: the request waits,
-                // within Go's TLS handshake timeout.
+            if u.handshaking {
+                // The request waits for the handshake (which says the protocol when `h2`
+                // was offered), within Go's TLS handshake timeout (504 after it).
                 let deadline = Some(now.after(TLS_HANDSHAKE_TIMEOUT));
                 u.deadline = deadline;
                 self.note_deadline(deadline);
@@ -153,14 +153,14 @@ impl Worker {
         };
         let mut got = crate::tls::Received::default();
         tls.receive(data, &mut got);
-        let chosen = (u.alpn_pending && !tls.is_handshaking()).then(|| tls.negotiated_h2());
+        let chosen = (u.handshaking && !tls.is_handshaking()).then(|| tls.negotiated_h2());
         self.send_raw(id, got.ciphertext);
         if got.failed {
             return self.up_tls_failed(id);
         }
         if let Some(h2) = chosen {
             if let Some(u) = self.up.get_mut(&id) {
-                u.alpn_pending = false;
+                u.handshaking = false;
                 u.deadline = None;
             }
             if h2 {

@@ -120,8 +120,9 @@ pub(super) struct Up {
     pub tls_unusable: bool,
     /// An HTTP/2 session, or a virtual upstream on one.
     pub mux: super::h2up::Mux,
-    /// TLS offering `h2`: the request waits for the handshake, which decides the protocol.
-    pub alpn_pending: bool,
+    /// TLS handshake in progress: the request waits for it (which also decides the protocol
+    /// when `h2` was offered), within Go's TLS handshake timeout.
+    pub handshaking: bool,
 }
 
 /// One worker's proxy state machine.
