@@ -457,6 +457,7 @@ impl Worker {
         }
         u.down = None;
         u.state = UState::Idle;
+        super::worker::trim_idle_buffer(&mut u.buf);
         let deadline = (u.idle_timeout.0 > 0).then(|| now.after(u.idle_timeout));
         u.deadline = deadline;
         let key = u.key.clone();

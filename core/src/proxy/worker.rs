@@ -125,6 +125,16 @@ pub(super) struct Up {
     pub handshaking: bool,
 }
 
+/// A connection going idle gives back buffer space a large exchange left behind (a `Vec`
+/// keeps its capacity when drained), so that idle keep-alive and pooled connections hold
+/// little memory.
+pub(super) fn trim_idle_buffer(buf: &mut Vec<u8>) {
+    const KEEP: usize = 4096;
+    if buf.capacity() > 4 * KEEP && buf.len() <= KEEP {
+        buf.shrink_to(KEEP);
+    }
+}
+
 /// One worker's proxy state machine.
 pub struct Worker {
     pub(super) config: Arc<CompiledConfig>,
@@ -332,6 +342,7 @@ impl Worker {
         let idle = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
         let deadline = idle.filter(|t| t.0 > 0).map(|t| now.after(t));
         d.deadline = deadline;
+        trim_idle_buffer(&mut d.buf);
         // The response is written: writeTimeout no longer applies.
         d.write_deadline = None;
         self.note_deadline(deadline);
