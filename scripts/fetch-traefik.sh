@@ -16,4 +16,4 @@ name = [n for n in z.namelist() if n.endswith("scripts/traefik")][0]
 open(sys.argv[2], "wb").write(z.read(name))
 PY
 chmod +x "$dest/traefik"
-"$dest/traefik" version | head -1
+"$dest/traefik" version | sed -n 1p   # (head would close the pipe early: SIGPIPE)
