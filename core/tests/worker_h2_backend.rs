@@ -236,6 +236,33 @@ fn requests_share_one_http2_connection_and_trailers_come_back() {
 }
 
 #[test]
+fn interim_responses_from_the_backend_are_relayed() {
+    let mut rig = Rig::new();
+    let a = rig.accept();
+    rig.send(a, "GET /hints HTTP/1.1\r\nHost: h\r\n\r\n");
+    let k = rig.requests[0].0;
+    let (_, server) = rig.origin.as_mut().unwrap();
+    let hints = http::Response::builder()
+        .status(103)
+        .header("link", "</a.css>; rel=preload")
+        .body(())
+        .unwrap();
+    server.respond_informational(k, hints);
+    rig.drain();
+    let ra = rig.received[&a].clone();
+    assert!(
+        ra.starts_with("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n"),
+        "{ra:?}"
+    );
+    rig.answer(k, b"", "0");
+    assert!(
+        rig.received[&a].contains("\r\n\r\nHTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        rig.received[&a]
+    );
+}
+
+#[test]
 fn a_reset_stream_is_a_502_and_a_client_gone_cancels_its_stream() {
     let mut rig = Rig::new();
     let a = rig.accept();

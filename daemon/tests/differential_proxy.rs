@@ -80,6 +80,9 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                     heads.lock().unwrap().push(head);
                     let resp: Vec<u8> = if path.starts_with("/chunked") {
                         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Backend: yes\r\n\r\n3\r\nabc\r\n0\r\n\r\n".to_vec()
+                    } else if let Some(code) = path.strip_prefix("/status/") {
+                        format!("HTTP/1.1 {code} Backend Words\r\nContent-Length: 0\r\n\r\n")
+                            .into_bytes()
                     } else if path.starts_with("/gzbad") {
                         b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 7\r\n\r\ngarbage".to_vec()
                     } else if path.starts_with("/gz") {
@@ -282,6 +285,10 @@ const REQUESTS: &[&str] = &[
     "HEAD /gz HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     "GET /gz HTTP/1.0\r\nHost: a.example\r\n\r\n",
     "GET /gzbad HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    // The status line's reason is Go's text for the code, whatever the backend wrote.
+    "GET /status/409 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /status/451 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /status/299 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     // Response trailers relayed (canonical, sorted, `Trailer` announced again); request
     // trailers announced to the backend but not sent, as Traefik.
     "POST /trailers HTTP/1.1\r\nHost: a.example\r\nTrailer: b-t, a-t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\nb-t: 1\r\na-t: 2\r\n\r\n",

@@ -1,6 +1,6 @@
 //! Writing message heads: the request sent upstream and the response sent downstream.
 
-use crate::http::{status_text, LocalResponse, RequestHead, ResponseHead};
+use crate::http::{reason_phrase, LocalResponse, RequestHead, ResponseHead};
 
 /// Appends `name: value\r\n` for every header line whose name `skip` does not refuse, sorted
 /// by name as Go's `Header.Write` does (lines of one name keep their order).
@@ -104,7 +104,7 @@ pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
 /// sorted, then `Date` when the backend sent none, then `Connection` and `Transfer-Encoding`
 /// (which only the proxy sets; a `101`'s `Connection: Upgrade` stays among the sorted ones).
 pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &str, out: &mut Vec<u8>) {
-    let reason = status_text(head.status);
+    let reason = reason_phrase(head.status);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.reserve(64 + head.headers.len() * 48);
     out.extend_from_slice(format!("{version} {} {}\r\n", head.status, reason).as_bytes());
@@ -131,7 +131,12 @@ pub fn encode_local_response(
 ) {
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.extend_from_slice(
-        format!("{version} {} {}\r\n", resp.status, status_text(resp.status)).as_bytes(),
+        format!(
+            "{version} {} {}\r\n",
+            resp.status,
+            reason_phrase(resp.status)
+        )
+        .as_bytes(),
     );
     let mut headers = resp.headers.clone();
     if close && !http10 {

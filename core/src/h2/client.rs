@@ -273,6 +273,15 @@ fn poll_stream(
     events: &mut Vec<H2Event>,
 ) -> bool {
     if let Some(response) = &mut s.response {
+        // Interim responses (103 Early Hints, ...) come first, as `Response` events too.
+        while let Poll::Ready(Some(Ok(info))) = response.poll_informational(cx) {
+            let (head, ()) = info.into_parts();
+            events.push(H2Event::Response {
+                stream: key,
+                head,
+                end_stream: false,
+            });
+        }
         match Pin::new(response).poll(cx) {
             Poll::Ready(Ok(resp)) => {
                 s.response = None;

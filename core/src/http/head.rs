@@ -62,45 +62,94 @@ pub struct ResponseHead {
     pub headers: Headers,
 }
 
-/// Go's `http.StatusText`, for the codes TrafficCop produces or relays.
+/// The reason phrase of a status code as Go's `http.StatusText`, plus Traefik's own
+/// `499 Client Closed Request`; empty for other codes.
 pub fn status_text(code: u16) -> &'static str {
     match code {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        411 => "Length Required",
-        413 => "Request Entity Too Large",
-        414 => "Request URI Too Long",
-        417 => "Expectation Failed",
-        418 => "I'm a teapot",
-        421 => "Misdirected Request",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
         499 => "Client Closed Request",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        _ => "",
+        c => go_status_text(c),
     }
+}
+
+/// The reason phrase Go's server writes in a status line: the status text, or
+/// `status code <n>` for a code it has none for.
+pub fn reason_phrase(code: u16) -> std::borrow::Cow<'static, str> {
+    match go_status_text(code) {
+        "" => std::borrow::Cow::Owned(format!("status code {code}")),
+        t => std::borrow::Cow::Borrowed(t),
+    }
+}
+
+/// Go's `http.StatusText` for every code it knows ("" otherwise).
+pub fn go_status_text(code: u16) -> &'static str {
+    const TEXTS: &[(u16, &str)] = &[
+        (100, "Continue"),
+        (101, "Switching Protocols"),
+        (102, "Processing"),
+        (103, "Early Hints"),
+        (200, "OK"),
+        (201, "Created"),
+        (202, "Accepted"),
+        (203, "Non-Authoritative Information"),
+        (204, "No Content"),
+        (205, "Reset Content"),
+        (206, "Partial Content"),
+        (207, "Multi-Status"),
+        (208, "Already Reported"),
+        (226, "IM Used"),
+        (300, "Multiple Choices"),
+        (301, "Moved Permanently"),
+        (302, "Found"),
+        (303, "See Other"),
+        (304, "Not Modified"),
+        (305, "Use Proxy"),
+        (307, "Temporary Redirect"),
+        (308, "Permanent Redirect"),
+        (400, "Bad Request"),
+        (401, "Unauthorized"),
+        (402, "Payment Required"),
+        (403, "Forbidden"),
+        (404, "Not Found"),
+        (405, "Method Not Allowed"),
+        (406, "Not Acceptable"),
+        (407, "Proxy Authentication Required"),
+        (408, "Request Timeout"),
+        (409, "Conflict"),
+        (410, "Gone"),
+        (411, "Length Required"),
+        (412, "Precondition Failed"),
+        (413, "Request Entity Too Large"),
+        (414, "Request URI Too Long"),
+        (415, "Unsupported Media Type"),
+        (416, "Requested Range Not Satisfiable"),
+        (417, "Expectation Failed"),
+        (418, "I'm a teapot"),
+        (421, "Misdirected Request"),
+        (422, "Unprocessable Entity"),
+        (423, "Locked"),
+        (424, "Failed Dependency"),
+        (425, "Too Early"),
+        (426, "Upgrade Required"),
+        (428, "Precondition Required"),
+        (429, "Too Many Requests"),
+        (431, "Request Header Fields Too Large"),
+        (451, "Unavailable For Legal Reasons"),
+        (500, "Internal Server Error"),
+        (501, "Not Implemented"),
+        (502, "Bad Gateway"),
+        (503, "Service Unavailable"),
+        (504, "Gateway Timeout"),
+        (505, "HTTP Version Not Supported"),
+        (506, "Variant Also Negotiates"),
+        (507, "Insufficient Storage"),
+        (508, "Loop Detected"),
+        (510, "Not Extended"),
+        (511, "Network Authentication Required"),
+    ];
+    TEXTS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("", |(_, t)| t)
 }
 
 /// A complete response produced by TrafficCop itself (an error page, a redirect, ping).
@@ -131,5 +180,20 @@ impl LocalResponse {
         r.headers.set("Content-Type", "text/plain; charset=utf-8");
         r.headers.set("X-Content-Type-Options", "nosniff");
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_phrases_as_go_writes_them() {
+        assert_eq!(reason_phrase(409), "Conflict");
+        assert_eq!(reason_phrase(103), "Early Hints");
+        assert_eq!(reason_phrase(511), "Network Authentication Required");
+        assert_eq!(reason_phrase(299), "status code 299");
+        assert_eq!(status_text(499), "Client Closed Request");
+        assert_eq!(go_status_text(499), "");
     }
 }

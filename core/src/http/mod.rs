@@ -7,5 +7,7 @@ pub mod headers;
 pub mod percent;
 
 pub use date::http_date;
-pub use head::{status_text, LocalResponse, RequestHead, ResponseHead, Version};
+pub use head::{
+    go_status_text, reason_phrase, status_text, LocalResponse, RequestHead, ResponseHead, Version,
+};
 pub use headers::{canonical_name, is_token_byte, Header, Headers};

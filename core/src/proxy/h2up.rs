@@ -98,7 +98,8 @@ fn request_from_h1(buf: &[u8]) -> Option<(http::Request<()>, Framing, usize)> {
 }
 
 /// An HTTP/2 response head as the HTTP/1.1 head the pipeline parses; `true` when its body
-/// goes with a length (the backend gave one), else it is chunked.
+/// goes with a length (the backend gave one), else it is chunked. An interim (1xx) head has
+/// no framing.
 fn response_to_h1(head: &http::response::Parts, end_stream: bool, out: &mut Vec<u8>) -> bool {
     let status = head.status.as_u16();
     out.extend_from_slice(
@@ -109,6 +110,10 @@ fn response_to_h1(head: &http::response::Parts, end_stream: bool, out: &mut Vec<
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if (100..200).contains(&status) {
+        out.extend_from_slice(b"\r\n");
+        return false;
     }
     let length = head.headers.contains_key(http::header::CONTENT_LENGTH);
     if !length {
@@ -495,8 +500,11 @@ impl Worker {
             H2Event::Response {
                 head, end_stream, ..
             } => {
+                let interim = head.status.is_informational();
                 let length = response_to_h1(&head, end_stream, &mut bytes);
-                if let Some(Mux::Stream(st)) = self.up.get_mut(&vid).map(|u| &mut u.mux) {
+                if let (Some(Mux::Stream(st)), false) =
+                    (self.up.get_mut(&vid).map(|u| &mut u.mux), interim)
+                {
                     st.length_response = length;
                 }
             }
