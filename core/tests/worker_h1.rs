@@ -347,6 +347,25 @@ fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
 }
 
 #[test]
+fn a_small_response_is_one_write() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(
+        up,
+        "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, world!",
+    );
+    let writes: Vec<&Output> = out
+        .iter()
+        .filter(|o| matches!(o, Output::Send { conn, .. } if *conn == c))
+        .collect();
+    assert_eq!(writes.len(), 1, "head and body in one write: {writes:?}");
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nHello, world!"));
+}
+
+#[test]
 fn pipelined_requests_answer_in_order() {
     let mut h = Harness::new();
     let c = h.accept();

@@ -20,6 +20,9 @@ use super::txn::Txn;
 
 /// Bytes queued to a peer before the connection feeding it is paused.
 pub(super) const HIGH_WATER: usize = 1 << 20;
+/// Consecutive writes to one connection are merged into one output up to this size (bigger
+/// ones are not copied: the adapter writes them one after the other).
+const MERGE_WRITES_UP_TO: usize = 16 * 1024;
 /// Observations kept for [`Worker::poll_event`] before the oldest are dropped.
 const MAX_EVENTS: usize = 4096;
 /// Pipelined bytes buffered beyond the request in flight before reading pauses.
@@ -400,6 +403,21 @@ impl Worker {
             d.unacked += len;
         } else if let Some(u) = self.up.get_mut(&conn) {
             u.unacked += len;
+        }
+        // Small writes to the connection of the previous output go out with it (a response
+        // head and a small body in one write, not two).
+        if let Some(Output::Send {
+            conn: last,
+            data: queued,
+        }) = self.out.back_mut()
+        {
+            if *last == conn && queued.len() + len <= MERGE_WRITES_UP_TO {
+                let mut merged = Vec::with_capacity(queued.len() + len);
+                merged.extend_from_slice(queued);
+                merged.extend_from_slice(&data);
+                *queued = Bytes::from(merged);
+                return;
+            }
         }
         self.out.push_back(Output::Send {
             conn,
