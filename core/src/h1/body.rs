@@ -98,6 +98,28 @@ impl BodyDecoder {
         }
     }
 
+    /// Decodes everything `buf` holds, removing what was consumed from it and appending the
+    /// body bytes to `out`; returns whether the body is complete. (For callers that buffer
+    /// bytes and forward them whole; consumed framing never stays behind to be read twice.)
+    pub fn decode_buffered(
+        &mut self,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<bytes::Bytes>,
+    ) -> Result<bool, FramingError> {
+        loop {
+            let (n, decoded) = self.decode(buf)?;
+            if let Decoded::Data(range) = &decoded {
+                out.push(bytes::Bytes::copy_from_slice(&buf[range.clone()]));
+            }
+            buf.drain(..n);
+            match decoded {
+                Decoded::Data(_) => {}
+                Decoded::NeedMore => return Ok(false),
+                Decoded::Done => return Ok(true),
+            }
+        }
+    }
+
     /// Decodes from `input`; returns how many bytes were consumed and what they were.
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Decoded), FramingError> {
         if self.done {
@@ -353,6 +375,22 @@ mod tests {
                 "step {step}"
             );
         }
+    }
+
+    #[test]
+    fn decode_buffered_leaves_no_consumed_framing_behind() {
+        // Split right after a chunk's data and inside the next size line: the consumed CRLF
+        // must not be read again (the truncation HTTP/2 clients once saw).
+        let mut d = BodyDecoder::new(Framing::Chunked);
+        let mut out = Vec::new();
+        let mut buf = b"3\r\nabc\r\n4".to_vec();
+        assert_eq!(d.decode_buffered(&mut buf, &mut out), Ok(false));
+        assert_eq!(buf, b"4", "only the partial size line is left");
+        buf.extend_from_slice(b"\r\ndefg\r\n0\r\nX: y\r\n\r\nnext");
+        assert_eq!(d.decode_buffered(&mut buf, &mut out), Ok(true));
+        assert_eq!(out.concat(), b"abcdefg");
+        assert_eq!(buf, b"next");
+        assert_eq!(d.take_trailers(), b"X: y\r\n");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::h1::{parse_response, BodyDecoder, Decoded};
+use crate::h1::{parse_response, BodyDecoder};
 use crate::h2::{H2Event, H2Server, StreamKey};
 
 use super::io::{ConnId, Timestamp};
@@ -403,30 +403,27 @@ impl Worker {
                         break;
                     }
                 },
-                RespState::Body(dec) => match dec.decode(&st.resp_buf) {
-                    Ok((n, Decoded::Data(range))) => {
-                        chunks.push((Bytes::copy_from_slice(&st.resp_buf[range]), false));
-                        st.resp_buf.drain(..n);
-                    }
-                    Ok((n, Decoded::NeedMore)) => {
-                        // What was consumed (a chunk's end, the last-chunk line) is gone.
-                        st.resp_buf.drain(..n);
-                        break;
-                    }
-                    Ok((_, Decoded::Done)) => {
-                        let fields = header_map(&dec.take_trailers());
-                        if fields.is_empty() {
-                            chunks.push((Bytes::new(), true));
-                        } else {
-                            trailers = Some(fields);
+                RespState::Body(dec) => {
+                    let mut data = Vec::new();
+                    let done = dec.decode_buffered(&mut st.resp_buf, &mut data);
+                    chunks.extend(data.into_iter().map(|d| (d, false)));
+                    match done {
+                        Ok(false) => break,
+                        Ok(true) => {
+                            let fields = header_map(&dec.take_trailers());
+                            if fields.is_empty() {
+                                chunks.push((Bytes::new(), true));
+                            } else {
+                                trailers = Some(fields);
+                            }
+                            st.resp = RespState::Done;
                         }
-                        st.resp = RespState::Done;
+                        Err(_) => {
+                            chunks.push((Bytes::new(), true));
+                            st.resp = RespState::Done;
+                        }
                     }
-                    Err(_) => {
-                        chunks.push((Bytes::new(), true));
-                        st.resp = RespState::Done;
-                    }
-                },
+                }
             }
         }
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {

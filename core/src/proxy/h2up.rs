@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::h1::{BodyDecoder, Decoded, Framing};
+use crate::h1::{BodyDecoder, Framing};
 use crate::h2::{H2Client, H2Event, StreamKey};
 
 use super::io::{ConnId, ConnectError, Output, Timestamp};
@@ -318,24 +318,22 @@ impl Worker {
                     }
                     None => break,
                 },
-                ReqState::Body(dec) => match dec.decode(&st.req_buf) {
-                    Ok((n, Decoded::Data(range))) => {
-                        chunks.push((Bytes::copy_from_slice(&st.req_buf[range]), false));
-                        st.req_buf.drain(..n);
+                ReqState::Body(dec) => {
+                    let mut data = Vec::new();
+                    let done = dec.decode_buffered(&mut st.req_buf, &mut data);
+                    chunks.extend(data.into_iter().map(|d| (d, false)));
+                    match done {
+                        Ok(true) => {
+                            chunks.push((Bytes::new(), true));
+                            st.req = ReqState::Done;
+                        }
+                        Ok(false) => break,
+                        Err(_) => {
+                            broken = true;
+                            break;
+                        }
                     }
-                    Ok((n, Decoded::NeedMore)) => {
-                        st.req_buf.drain(..n);
-                        break;
-                    }
-                    Ok((_, Decoded::Done)) => {
-                        chunks.push((Bytes::new(), true));
-                        st.req = ReqState::Done;
-                    }
-                    Err(_) => {
-                        broken = true;
-                        break;
-                    }
-                },
+                }
             }
         }
         if broken {

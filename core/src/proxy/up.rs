@@ -34,18 +34,15 @@ impl Worker {
             return self.up_tls_failed(id);
         }
         if let Some(tls) = u.tls.as_mut() {
+            // The request waits for the handshake (which says the protocol when `h2` was
+            // offered), within Go's TLS handshake timeout (504 after it).
             let mut hello = Vec::new();
             tls.flush(&mut hello);
-            if u.handshaking {
-                // The request waits for the handshake (which says the protocol when `h2`
-                // was offered), within Go's TLS handshake timeout (504 after it).
-                let deadline = Some(now.after(TLS_HANDSHAKE_TIMEOUT));
-                u.deadline = deadline;
-                self.note_deadline(deadline);
-                self.send_raw(id, hello);
-                return;
-            }
+            let deadline = Some(now.after(TLS_HANDSHAKE_TIMEOUT));
+            u.deadline = deadline;
+            self.note_deadline(deadline);
             self.send_raw(id, hello);
+            return;
         }
         let Some(u) = self.up.get(&id) else {
             return;

@@ -426,61 +426,37 @@ impl Worker {
     }
 
     pub(super) fn pause(&mut self, conn: ConnId) {
-        if self.stream_session(conn).is_some() {
-            if let Some(u) = self.up.get_mut(&conn) {
-                u.paused = true;
-            }
-            return self.stream_up_pause(conn, true);
-        }
-        if self.is_stream(conn) {
-            if let Some(d) = self.down.get_mut(&conn) {
-                d.paused = true;
-            }
-            return self.stream_pause(conn, true);
-        }
-        let paused = if let Some(d) = self.down.get_mut(&conn) {
-            std::mem::replace(&mut d.paused, true)
-        } else if let Some(u) = self.up.get_mut(&conn) {
-            std::mem::replace(&mut u.paused, true)
-        } else {
-            true
-        };
-        if !paused {
-            self.out.push_back(Output::PauseRead { conn });
-        }
+        self.set_paused(conn, true);
     }
 
     pub(super) fn resume(&mut self, conn: ConnId) {
-        if self.stream_session(conn).is_some() {
-            if let Some(u) = self.up.get_mut(&conn) {
-                u.paused = false;
-            }
-            return self.stream_up_pause(conn, false);
-        }
-        if self.is_stream(conn) {
-            if let Some(d) = self.down.get_mut(&conn) {
-                d.paused = false;
-            }
-            return self.stream_pause(conn, false);
-        }
-        let was = if let Some(d) = self.down.get_mut(&conn) {
-            std::mem::replace(&mut d.paused, false)
-        } else if let Some(u) = self.up.get_mut(&conn) {
-            std::mem::replace(&mut u.paused, false)
-        } else {
-            false
-        };
-        if was {
-            self.out.push_back(Output::ResumeRead { conn });
-        }
+        self.set_paused(conn, false);
     }
 
-    /// Whether `conn` is a virtual connection (one HTTP/2 stream).
-    pub(super) fn is_stream(&self, conn: ConnId) -> bool {
-        matches!(
-            self.down.get(&conn).map(|d| &d.transport),
-            Some(Transport::Stream(_))
-        )
+    /// Stops or restarts reading `conn`: a real socket through the adapter (once per change),
+    /// a virtual connection through the flow control of its HTTP/2 stream.
+    fn set_paused(&mut self, conn: ConnId, paused: bool) {
+        let (was, stream) = if let Some(d) = self.down.get_mut(&conn) {
+            let stream = matches!(d.transport, Transport::Stream(_));
+            (std::mem::replace(&mut d.paused, paused), stream)
+        } else if let Some(u) = self.up.get_mut(&conn) {
+            if matches!(u.mux, super::h2up::Mux::Stream(_)) {
+                u.paused = paused;
+                return self.stream_up_pause(conn, paused);
+            }
+            (std::mem::replace(&mut u.paused, paused), false)
+        } else {
+            return;
+        };
+        if stream {
+            self.stream_pause(conn, paused);
+        } else if was != paused {
+            self.out.push_back(if paused {
+                Output::PauseRead { conn }
+            } else {
+                Output::ResumeRead { conn }
+            });
+        }
     }
 
     /// The peer of `conn` in its transaction or tunnel.
@@ -636,5 +612,19 @@ impl Worker {
             ConnectError::TimedOut => 504,
             ConnectError::Failed(_) => 502,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn idle_buffers_give_back_what_a_large_exchange_left() {
+        let mut big = Vec::with_capacity(1 << 20);
+        big.extend_from_slice(b"next request");
+        super::trim_idle_buffer(&mut big);
+        assert!(big.capacity() < 8192 && big == b"next request");
+        let mut busy = vec![0u8; 100_000];
+        super::trim_idle_buffer(&mut busy);
+        assert_eq!(busy.len(), 100_000, "buffered bytes are never dropped");
     }
 }
