@@ -79,7 +79,29 @@ fn start(
     wait_port(web);
     wait_port(secure);
     wait_port(via);
+    wait_routes(web);
     (k, web, secure, via)
+}
+
+/// Waits until the routers are served: the ports open before the file provider's
+/// configuration is in (Traefik loads it a moment later), and before that every request is 404.
+fn wait_routes(port: u16) {
+    use std::io::{Read, Write};
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(
+                b"GET /dead.Dead/probe HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n",
+            );
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            if out.starts_with(b"HTTP/1.1 ") && !out.starts_with(b"HTTP/1.1 404") {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the routers on :{port} were never served");
 }
 
 /// Runs the client's checks through `target` (over TLS when `tls` is given); returns its
