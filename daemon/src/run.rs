@@ -114,40 +114,35 @@ pub fn run(args: &[String]) -> i32 {
     report(&compiled);
 
     // Listeners.
-    let mut listeners = Vec::new();
-    for (i, ep) in compiled.entry_points.iter().enumerate() {
-        let bind = ep.address.bind_string();
-        let addr: Option<SocketAddr> = bind.to_socket_addrs().ok().and_then(|mut a| a.next());
-        match addr {
-            Some(a) => listeners.push((i, a)),
-            None => {
-                log::error(&format!(
-                    "error while building entryPoint {}: cannot resolve {bind}",
-                    ep.name
-                ));
-                return 1;
-            }
-        }
-    }
-    // Our extension: TRAFFICCOP_WORKERS sets the worker threads (default: one per core).
-    // Workers share each entry point's port with SO_REUSEPORT; two entry points on one port
-    // would silently share it too, where Traefik fails with "address already in use".
-    let resolved: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
-    if let Some(i) = overlapping_address(&resolved) {
-        let ep = &compiled.entry_points[listeners[i].0];
-        log::error(&format!(
-            "command traefik error: error while building entryPoint {}: building listener: error opening listener: listen tcp {}: bind: address already in use",
-            ep.name,
-            ep.address.listen_string()
-        ));
+    let tcp_eps: Vec<_> = compiled
+        .entry_points
+        .iter()
+        .map(|e| (&*e.name, &e.address))
+        .collect();
+    let udp_eps: Vec<_> = compiled
+        .udp_entry_points
+        .iter()
+        .map(|e| (e.name.as_str(), &e.address))
+        .collect();
+    let Some(listeners) = resolve_listeners(&tcp_eps, "tcp") else {
         return 1;
-    }
+    };
+    let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp") else {
+        return 1;
+    };
     let workers = std::env::var("TRAFFICCOP_WORKERS")
         .ok()
         .and_then(|w| w.parse::<usize>().ok())
         .filter(|w| *w > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let workers = match Workers::start(runtime, workers, listeners, hostname(), compiled.clone()) {
+    let workers = match Workers::start(
+        runtime,
+        workers,
+        listeners,
+        udp_listeners,
+        hostname(),
+        compiled.clone(),
+    ) {
         Ok(w) => w,
         Err(e) => {
             log::error(&format!("error opening listener: {e}"));
@@ -155,11 +150,10 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let handle = workers.handle();
-    for ep in &compiled.entry_points {
+    for (name, address) in tcp_eps.iter().chain(&udp_eps) {
         log::info(&format!(
-            "Starting entryPoint {} on {}",
-            ep.name,
-            ep.address.bind_string()
+            "Starting entryPoint {name} on {}",
+            address.bind_string()
         ));
     }
 
@@ -250,4 +244,37 @@ pub fn run(args: &[String]) -> i32 {
             1
         }
     }
+}
+
+/// Resolves the listening addresses of one protocol's entry points (`(name, address)` in
+/// configuration order) to `(index, address)`; logs and returns `None` when one cannot be
+/// resolved or when two would share a port (TrafficCop binds with `SO_REUSEPORT`, which
+/// would silently share it, where Traefik fails with "address already in use").
+fn resolve_listeners(
+    eps: &[(&str, &trafficcop_core::config::static_config::ListenAddress)],
+    protocol: &str,
+) -> Option<Vec<(usize, SocketAddr)>> {
+    let mut listeners = Vec::new();
+    for (i, (name, address)) in eps.iter().enumerate() {
+        let bind = address.bind_string();
+        match bind.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+            Some(a) => listeners.push((i, a)),
+            None => {
+                log::error(&format!(
+                    "error while building entryPoint {name}: cannot resolve {bind}"
+                ));
+                return None;
+            }
+        }
+    }
+    let resolved: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
+    if let Some(i) = overlapping_address(&resolved) {
+        let (name, address) = eps[listeners[i].0];
+        log::error(&format!(
+            "command traefik error: error while building entryPoint {name}: building listener: error opening listener: listen {protocol} {}: bind: address already in use",
+            address.listen_string()
+        ));
+        return None;
+    }
+    Some(listeners)
 }

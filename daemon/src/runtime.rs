@@ -128,23 +128,45 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
+/// A UDP socket with `SO_REUSEPORT`: every worker has its own on the entry point's address,
+/// and the kernel hashes each client address to one of them, so a client's datagrams (its
+/// session) always reach the same worker.
+pub fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 impl Workers {
     /// Binds every entry point once per worker (so address errors surface here, before any
-    /// thread starts) and starts `workers` threads of `runtime`.
+    /// thread starts) and starts `workers` threads of `runtime`. `addresses` are the TCP entry
+    /// points', `udp_addresses` the UDP ones', each with its index in the configuration.
     pub fn start(
         runtime: Runtime,
         workers: usize,
         addresses: Vec<(usize, SocketAddr)>,
+        udp_addresses: Vec<(usize, SocketAddr)>,
         hostname: String,
         config: Arc<CompiledConfig>,
     ) -> std::io::Result<Workers> {
         let mut listeners = Vec::new();
         for _ in 0..workers.max(1) {
-            let mut mine = Vec::new();
+            let mut tcp = Vec::new();
             for (ep, addr) in &addresses {
-                mine.push((*ep, bind(*addr)?));
+                tcp.push((*ep, bind(*addr)?));
             }
-            listeners.push(mine);
+            let mut udp = Vec::new();
+            for (ep, addr) in &udp_addresses {
+                udp.push((*ep, bind_udp(*addr)?));
+            }
+            listeners.push((tcp, udp));
         }
         let (handle, threads) = match runtime {
             Runtime::Tokio => {

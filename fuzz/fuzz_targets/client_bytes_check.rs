@@ -101,6 +101,9 @@ pub fn check(data: &[u8], front: Front) {
                         },
                     );
                 }
+                Output::SendTo { .. } | Output::ConnectUdp { .. } => {
+                    panic!("UDP output without UDP entry points: {o:?}")
+                }
                 Output::Send { conn: c, .. }
                 | Output::Close { conn: c }
                 | Output::PauseRead { conn: c }

@@ -67,6 +67,9 @@ fn drain(w: &mut Worker, open: &mut Open) {
                 assert!(open.knows(conn), "close of an unknown connection: {conn:?}");
                 open.forget(conn);
             }
+            Output::SendTo { .. } | Output::ConnectUdp { .. } => {
+                panic!("UDP output without UDP entry points: {o:?}")
+            }
             Output::Send { conn, .. }
             | Output::PauseRead { conn }
             | Output::ResumeRead { conn } => {

@@ -13,6 +13,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use trafficcop_core::proxy::{ConnId, ConnectError, Input, Output, Timestamp, Worker};
 
 use crate::conn::{Conn, Flush};
+use crate::udp::{self, Udp};
 use crate::{Shared, DRAIN, STOP};
 
 const WAKER: Token = Token(usize::MAX - 1);
@@ -31,6 +32,8 @@ struct Loop {
     deferred: Vec<Input>,
     /// Connections to read again (resumed while bytes may be waiting).
     pending_reads: Vec<usize>,
+    /// UDP entry point and session sockets.
+    udp: Udp,
 }
 
 impl Loop {
@@ -74,6 +77,29 @@ impl Loop {
     fn carry_out(&mut self) {
         while let Some(out) = self.worker.poll_output() {
             match out {
+                Output::Send { conn, data } if self.udp.has(conn) => {
+                    self.udp.send(conn, &data, &mut self.deferred)
+                }
+                Output::Close { conn } if self.udp.has(conn) => {
+                    self.udp.close(self.poll.registry(), conn)
+                }
+                Output::SendTo { ep, peer, data } => self.udp.send_to(ep, peer, &data),
+                Output::ConnectUdp { conn, host, port } => {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    let input =
+                        match self
+                            .udp
+                            .connect(self.poll.registry(), conn, token, &host, port)
+                        {
+                            Ok(()) => Input::Connected { conn },
+                            Err(e) => Input::ConnectFailed {
+                                conn,
+                                error: ConnectError::Failed(e.to_string()),
+                            },
+                        };
+                    self.deferred.push(input);
+                }
                 Output::Send { conn, data } => {
                     if let Some(&t) = self.tokens.get(&conn) {
                         if let Some(c) = self.conns.get_mut(&t) {
@@ -268,6 +294,7 @@ impl Loop {
             buf: vec![0; READ_BUF],
             deferred: Vec::new(),
             pending_reads: Vec::new(),
+            udp: Udp::default(),
         }
     }
 }
@@ -279,9 +306,16 @@ fn http_date_now() -> String {
     trafficcop_core::http::http_date(secs)
 }
 
+/// A worker's listening sockets: TCP entry points, then UDP entry points, each with its index
+/// (into the configuration's `entry_points` or `udp_entry_points`).
+pub type Sockets = (
+    Vec<(usize, std::net::TcpListener)>,
+    Vec<(usize, std::net::UdpSocket)>,
+);
+
 /// Runs one worker until it is stopped (or drained).
 pub fn run(
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    (listeners, udp_sockets): Sockets,
     shared: Arc<Shared>,
     hostname: String,
 ) -> std::io::Result<()> {
@@ -303,6 +337,9 @@ pub fn run(
         lp.poll
             .registry()
             .register(l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+    }
+    for (ep, s) in udp_sockets {
+        lp.udp.listen(lp.poll.registry(), ep, s)?;
     }
     let mut events = Events::with_capacity(1024);
     let mut draining = false;
@@ -349,6 +386,19 @@ pub fn run(
                 }
                 continue;
             }
+            if token >= udp::ENTRY_BASE || lp.udp.has_token(token) {
+                let mut inputs = Vec::new();
+                if token >= udp::ENTRY_BASE {
+                    lp.udp.read_entry_point(token, &mut lp.buf, &mut inputs);
+                } else {
+                    lp.udp.read_session(token, &mut lp.buf, &mut inputs);
+                }
+                for input in inputs {
+                    lp.input(input);
+                }
+                lp.run_deferred();
+                continue;
+            }
             if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
                 lp.writable_event(token);
             }
@@ -382,7 +432,11 @@ pub fn run(
             STOP => return Ok(()),
             _ => {}
         }
-        if draining && lp.worker.connection_counts() == (0, 0) && lp.conns.is_empty() {
+        if draining
+            && lp.worker.connection_counts() == (0, 0)
+            && lp.conns.is_empty()
+            && lp.udp.is_empty()
+        {
             return Ok(());
         }
     }

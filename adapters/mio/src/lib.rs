@@ -8,6 +8,9 @@
 
 mod conn;
 mod driver;
+mod udp;
+
+pub use driver::Sockets;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,12 +75,12 @@ impl Shared {
     }
 }
 
-/// Starts one worker thread per list in `listeners` (each worker's listening sockets, bound by
-/// the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server` and
+/// Starts one worker thread per entry of `listeners` (each worker's listening sockets, TCP and
+/// UDP, bound by the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server` and
 /// `shared` carries configuration snapshots and shutdown requests. The threads end when every
 /// connection is closed after a drain or stop.
 pub fn start(
-    listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
+    listeners: Vec<Sockets>,
     hostname: &str,
     shared: Arc<Shared>,
 ) -> std::io::Result<Vec<JoinHandle<std::io::Result<()>>>> {

@@ -13,6 +13,7 @@ use trafficcop_core::proxy::{
 };
 
 use crate::conn::{self, ConnHandle};
+use crate::udp::{self, Udp};
 
 /// Requests from the daemon to the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +30,16 @@ fn now(origin: Instant) -> Timestamp {
     Timestamp(origin.elapsed().as_nanos() as u64)
 }
 
+/// A worker's listening sockets: TCP entry points, then UDP entry points, each with its index
+/// (into the configuration's `entry_points` or `udp_entry_points`).
+pub type Sockets = (
+    Vec<(usize, std::net::TcpListener)>,
+    Vec<(usize, std::net::UdpSocket)>,
+);
+
 /// Runs one worker until stopped.
 pub async fn run(
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    (listeners, udp_sockets): Sockets,
     mut config: watch::Receiver<Arc<CompiledConfig>>,
     mut control: watch::Receiver<Control>,
     hostname: String,
@@ -61,6 +69,11 @@ pub async fn run(
                     }
                 }));
             }
+            let mut udp = Udp::default();
+            for (ep, s) in udp_sockets {
+                udp.listen(ep, s, events_tx.clone())?;
+            }
+            let (udp_tx, mut udp_connected) = mpsc::unbounded_channel::<udp::Connected>();
             let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
             // Writers of closed connections still flushing their last bytes.
             let mut closing: Vec<tokio::task::JoinHandle<()>> = Vec::new();
@@ -103,6 +116,19 @@ pub async fn run(
                             }
                         }
                     }
+                    Some((id, result)) = udp_connected.recv() => {
+                        let input = match result {
+                            Ok(socket) => {
+                                udp.opened(id, socket, events_tx.clone());
+                                Input::Connected { conn: id }
+                            }
+                            Err(e) => Input::ConnectFailed { conn: id, error: ConnectError::Failed(e.to_string()) },
+                        };
+                        worker.handle_input(now(origin), input);
+                        if !worker.is_open(id) {
+                            udp.close(id);
+                        }
+                    }
                     _ = sleep => {
                         worker.handle_timeout(now(origin));
                     }
@@ -130,6 +156,7 @@ pub async fn run(
                                     c.abort();
                                 }
                                 for w in closing.drain(..) { w.abort(); }
+                                udp.stop();
                                 return Ok(());
                             }
                         }
@@ -139,7 +166,8 @@ pub async fn run(
                 // spot are reported writable at once, which may bring more outputs.
                 loop {
                     while let Some(out) = worker.poll_output() {
-                        if let Some(w) = carry_out(out, &mut conns, &connected_tx, &mut written) {
+                        let mut io = Io { conns: &mut conns, udp: &mut udp, events: &events_tx, connected: &connected_tx, udp_connected: &udp_tx };
+                        if let Some(w) = carry_out(out, &mut io, &mut written) {
                             closing.push(w);
                         }
                     }
@@ -160,6 +188,7 @@ pub async fn run(
                     for w in closing.drain(..) {
                         let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
                     }
+                    udp.stop();
                     return Ok(());
                 }
             }
@@ -167,15 +196,30 @@ pub async fn run(
         .await
 }
 
+/// What carrying out an output touches.
+struct Io<'a> {
+    conns: &'a mut HashMap<ConnId, ConnHandle>,
+    udp: &'a mut Udp,
+    events: &'a mpsc::UnboundedSender<Input>,
+    connected: &'a mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
+    udp_connected: &'a mpsc::UnboundedSender<udp::Connected>,
+}
+
 /// Carries out one output; returns the task still writing a connection being closed.
 /// `written` collects the connections whose bytes all went out on the spot.
 fn carry_out(
     out: Output,
-    conns: &mut HashMap<ConnId, ConnHandle>,
-    connected: &mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
+    io: &mut Io<'_>,
     written: &mut Vec<ConnId>,
 ) -> Option<tokio::task::JoinHandle<()>> {
+    let conns = &mut *io.conns;
     match out {
+        Output::Send { conn, data } if io.udp.has(conn) => io.udp.send(conn, &data, io.events),
+        Output::Close { conn } if io.udp.has(conn) => io.udp.close(conn),
+        Output::SendTo { ep, peer, data } => io.udp.send_to(ep, peer, &data),
+        Output::ConnectUdp { conn, host, port } => {
+            Udp::connect(conn, host, port, io.udp_connected.clone())
+        }
         Output::Send { conn, data } => {
             if let Some(c) = conns.get(&conn) {
                 let all = c.send(data);
@@ -206,7 +250,7 @@ fn carry_out(
         Output::Connect { conn, host, port } => {
             // The dial timeout is the core's; a late success for a connection the core has
             // given up on is closed when it arrives (the core no longer knows the id).
-            let connected = connected.clone();
+            let connected = io.connected.clone();
             tokio::task::spawn_local(async move {
                 let result = TcpStream::connect((host.as_str(), port)).await;
                 let _ = connected.send((conn, result));

@@ -4,6 +4,7 @@
 
 mod conn;
 mod driver;
+mod udp;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -11,14 +12,14 @@ use std::thread::JoinHandle;
 use tokio::sync::watch;
 use trafficcop_core::proxy::CompiledConfig;
 
-pub use driver::Control;
+pub use driver::{Control, Sockets};
 
-/// Starts one worker thread per list in `listeners` (each worker's listening sockets, bound by
-/// the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server`,
+/// Starts one worker thread per entry of `listeners` (each worker's listening sockets, TCP and
+/// UDP, bound by the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server`,
 /// `config` carries configuration snapshots and `control` shutdown requests. The threads end
 /// when every connection is closed after a drain or stop.
 pub fn start(
-    listeners: Vec<Vec<(usize, std::net::TcpListener)>>,
+    listeners: Vec<Sockets>,
     hostname: &str,
     config: watch::Receiver<Arc<CompiledConfig>>,
     control: watch::Receiver<Control>,

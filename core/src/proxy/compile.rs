@@ -178,6 +178,8 @@ pub struct CompiledConfig {
     pub generation: u64,
     /// TCP entry points, by name order.
     pub entry_points: Vec<CompiledEntryPoint>,
+    /// UDP entry points, by name order.
+    pub udp_entry_points: Vec<super::udp_service::CompiledUdpEntryPoint>,
     /// Routers.
     pub routers: Vec<CompiledRouter>,
     /// Services.
@@ -764,10 +766,17 @@ pub fn compile_serving(
             ep_middlewares,
         ));
     }
+    let mut udp_problems = Vec::new();
+    let udp_entry_points =
+        super::udp_service::compile_udp(st, dy.udp.as_ref(), &broken, &mut rng, &mut udp_problems);
     let transport_warnings = warnings_out
         .into_iter()
         .map(|(path, message)| (path, message, Severity::Warning));
-    for (path, message, severity) in ep_problems.into_iter().chain(transport_warnings) {
+    for (path, message, severity) in ep_problems
+        .into_iter()
+        .chain(transport_warnings)
+        .chain(udp_problems)
+    {
         let e = ConfigError {
             file: None,
             pos: None,
@@ -782,6 +791,7 @@ pub fn compile_serving(
     Arc::new(CompiledConfig {
         generation,
         entry_points,
+        udp_entry_points,
         routers,
         services,
         ping_terminating_status: st

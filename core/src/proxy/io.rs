@@ -70,6 +70,17 @@ pub enum Input {
         /// The connection.
         conn: ConnId,
     },
+    /// A datagram arrived on a UDP entry point's socket. (Datagrams from a UDP session's
+    /// backend socket arrive as [`Input::Received`], one per datagram; a socket error there,
+    /// such as an ICMP port unreachable, as [`Input::Reset`].)
+    Datagram {
+        /// The UDP entry point (index into the configuration's `udp_entry_points`).
+        ep: usize,
+        /// The client's address.
+        peer: SocketAddr,
+        /// The datagram's payload (possibly empty).
+        data: Bytes,
+    },
     /// A new configuration: new requests use it, requests in flight finish on theirs.
     Config(Arc<CompiledConfig>),
     /// Graceful shutdown began: ping answers its terminating status; idle connections close.
@@ -91,6 +102,26 @@ pub enum Output {
         /// The id the worker chose for it.
         conn: ConnId,
         /// Host name or IP to resolve and dial.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// Send one datagram from a UDP entry point's socket to a client.
+    SendTo {
+        /// The UDP entry point (index into the configuration's `udp_entry_points`).
+        ep: usize,
+        /// The client's address.
+        peer: SocketAddr,
+        /// The payload.
+        data: Bytes,
+    },
+    /// Open a UDP socket connected to a backend server, for one session; answer with
+    /// `Connected` or `ConnectFailed`. Each [`Output::Send`] to it is one datagram, each
+    /// datagram it receives one [`Input::Received`]; [`Output::Close`] releases it.
+    ConnectUdp {
+        /// The id the worker chose for it.
+        conn: ConnId,
+        /// Host name or IP to resolve.
         host: String,
         /// Port.
         port: u16,

@@ -12,6 +12,8 @@ pub mod lb;
 pub mod proxy_protocol;
 mod redirections;
 mod txn;
+mod udp;
+pub mod udp_service;
 mod up;
 mod worker;
 
@@ -20,4 +22,5 @@ pub use compile::{
     CompiledRouter, CompiledService, Target,
 };
 pub use io::{AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
+pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;

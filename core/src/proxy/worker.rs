@@ -161,11 +161,15 @@ pub struct Worker {
     pub(super) now: Timestamp,
     /// HTTP/2 connections to drive before the call returns.
     pub(super) h2_dirty: Vec<ConnId>,
+    /// UDP sessions.
+    pub(super) udp: super::udp::UdpSessions,
 }
 
 impl Worker {
     /// A worker serving `config`; `hostname` is sent as `X-Forwarded-Server`.
     pub fn new(config: Arc<CompiledConfig>, hostname: &str) -> Self {
+        let mut udp = super::udp::UdpSessions::default();
+        udp.configure(&config);
         Worker {
             config,
             hostname: bytes::Bytes::copy_from_slice(hostname.as_bytes()),
@@ -182,6 +186,7 @@ impl Worker {
             access_records: false,
             now: Timestamp(0),
             h2_dirty: Vec::new(),
+            udp,
         }
     }
 
@@ -202,15 +207,16 @@ impl Worker {
         &self.config
     }
 
-    /// Number of open connections (downstream, upstream).
+    /// Number of open connections (downstream, upstream); a UDP session counts as one
+    /// upstream (its backend socket).
     pub fn connection_counts(&self) -> (usize, usize) {
-        (self.down.len(), self.up.len())
+        (self.down.len(), self.up.len() + self.udp.len())
     }
 
     /// Whether `conn` is a connection the worker still tracks (an adapter closes sockets the
     /// worker has forgotten, e.g. a connect that completed after its dial timeout).
     pub fn is_open(&self, conn: ConnId) -> bool {
-        self.down.contains_key(&conn) || self.up.contains_key(&conn)
+        self.down.contains_key(&conn) || self.up.contains_key(&conn) || self.udp.contains(conn)
     }
 
     pub(super) fn alloc(&mut self) -> ConnId {
@@ -262,6 +268,8 @@ impl Worker {
                     self.down_received(now, conn, &data);
                 } else if self.up.contains_key(&conn) {
                     self.up_received(now, conn, &data);
+                } else if self.udp.contains(conn) {
+                    self.udp_received(now, conn, data);
                 }
             }
             Input::Eof { conn } => {
@@ -276,12 +284,22 @@ impl Worker {
                     self.abort_down(conn);
                 } else if self.up.contains_key(&conn) {
                     self.up_eof(now, conn, true);
+                } else if self.udp.contains(conn) {
+                    self.udp_end(conn, true);
                 }
             }
+            Input::Connected { conn } if self.udp.contains(conn) => self.udp_connected(conn),
             Input::Connected { conn } => self.up_connected(now, conn),
+            Input::ConnectFailed { conn, .. } if self.udp.contains(conn) => {
+                self.udp_end(conn, false)
+            }
             Input::ConnectFailed { conn, error } => self.up_connect_failed(now, conn, error),
+            Input::Datagram { ep, peer, data } => self.udp_datagram(now, ep, peer, data),
             Input::Writable { conn } => self.writable(conn),
-            Input::Config(cfg) => self.config = cfg,
+            Input::Config(cfg) => {
+                self.udp.configure(&cfg);
+                self.config = cfg;
+            }
             Input::Shutdown => self.begin_shutdown(),
         }
         self.settle_h2(now);
@@ -310,13 +328,14 @@ impl Worker {
         for id in ups {
             self.up_timeout(now, id);
         }
+        self.udp_timeouts(now);
         self.settle_h2(now);
         let d = self
             .down
             .values()
             .flat_map(|d| d.deadline.into_iter().chain(d.write_deadline));
         let u = self.up.values().filter_map(|u| u.deadline);
-        self.earliest = d.chain(u).min();
+        self.earliest = d.chain(u).chain(self.udp.earliest()).min();
     }
 
     /// The next thing to do, until `None`.

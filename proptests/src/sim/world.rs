@@ -264,6 +264,9 @@ impl Sim {
             Input::Writable { conn } => format!("in {} writable", id(*conn)),
             Input::Config(c) => format!("in config generation {}", c.generation),
             Input::Shutdown => "in shutdown".into(),
+            Input::Datagram { ep, peer, data } => {
+                format!("in udp ep{ep} from {peer} {}B", data.len())
+            }
         };
         self.note(what.clone());
         self.call(&what, |w, now| w.handle_input(now, input));
@@ -354,6 +357,9 @@ impl Sim {
                 if !link.connecting && !link.peer_gone {
                     self.transmit(conn, false, Seg::Eof);
                 }
+            }
+            Output::SendTo { .. } | Output::ConnectUdp { .. } => {
+                self.fail(&format!("UDP output {out:?} in an HTTP scenario"))
             }
             Output::PauseRead { conn } => {
                 self.note(format!("out {} pause", id(conn)));
