@@ -10,7 +10,7 @@ cargo test --workspace
 # TC_SEED=<n>).
 TC_SIM_RANDOM=2000 cargo test -p trafficcop-proptests --test simulation random -- --nocapture
 # The black-box proxy tests again on the mio adapter (both runtimes must pass them).
-TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e --test grpc_e2e
+TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e --test grpc_e2e --test udp_e2e
 
 cargo build --release -p trafficcop
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/trafficcop"
