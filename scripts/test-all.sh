@@ -8,7 +8,7 @@ SHARED="${TRAFFICCOP_SHARED:-$(cd .. && pwd)/shared}"
 cargo test --workspace
 # A bounded batch of fresh random simulation seeds (any failing seed is printed; replay it with
 # TC_SEED=<n>).
-TC_SIM_RANDOM=2000 cargo test -p trafficcop-proptests --test simulation random -- --nocapture
+TC_SIM_RANDOM=2000 cargo test -p trafficcop-proptests --test simulation --test simulation_udp random -- --nocapture
 # The black-box proxy tests again on the mio adapter (both runtimes must pass them).
 TRAFFICCOP_RUNTIME=mio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e --test grpc_e2e --test udp_e2e
 

@@ -9,7 +9,8 @@
 //! the links; [`http`] the peers' own HTTP/1.1 reader; [`scenario`] the configuration
 //! generator and reference routing; [`models`] and [`plan`] the peers and faults;
 //! [`world`] the adapter loop; `client`, `backend` and `check` the peers' behaviour and the
-//! invariants.
+//! invariants; [`udp`] the UDP world (datagrams lost, duplicated and reordered, sessions,
+//! timeouts, ICMP, reloads) around the same worker.
 
 mod backend;
 mod check;
@@ -23,8 +24,10 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod trace;
+pub mod udp;
 pub mod world;
 
+pub use udp::{UdpReport, UdpSim};
 pub use world::{Options, RunReport, Sim};
 
 /// Runs one seed; panics with the seed, the scenario and the last events on a violation.
