@@ -443,7 +443,7 @@ impl UdpSim {
                     self.queue.push(at, Ev::ClientSend(c, k + 1));
                 }
             }
-            Ev::ToWorker(addr, ep, data) => self.to_worker(addr, ep, data),
+            Ev::ToWorker(addr, ep, data) => self.datagram_arrives(addr, ep, data),
             Ev::ToServer(conn, data) => {
                 let Some(s) = self.sessions.get(&conn) else {
                     return;
@@ -558,7 +558,7 @@ impl UdpSim {
         }
     }
 
-    fn to_worker(&mut self, addr: SocketAddr, ep: usize, data: Bytes) {
+    fn datagram_arrives(&mut self, addr: SocketAddr, ep: usize, data: Bytes) {
         let now = self.clock.now();
         let existing = self.by_client.get(&(ep, addr)).copied();
         self.note(format!(
