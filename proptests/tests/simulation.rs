@@ -69,9 +69,10 @@ fn run_many(label: &str, seeds: impl IntoIterator<Item = u64>) -> Vec<RunReport>
     let events: u64 = reports.iter().map(|r| r.events).sum();
     let known: usize = reports.iter().filter(|r| r.known_bugs > 0).count();
     let tunnels: u64 = reports.iter().map(|r| r.tunnels).sum();
+    let held: u64 = reports.iter().map(|r| r.partition_held).sum();
     let virtual_s: f64 = reports.iter().map(|r| r.virtual_ns as f64 / 1e9).sum();
     eprintln!(
-        "sim {label}: {n} seeds in {secs:.2}s ({:.0} seeds/s), {requests} requests ({proxied} answered by backends, {tunnels} WebSocket echoes), {events} events, {virtual_s:.0} virtual seconds, {known} seeds hit a known core bug",
+        "sim {label}: {n} seeds in {secs:.2}s ({:.0} seeds/s), {requests} requests ({proxied} answered by backends, {tunnels} WebSocket echoes), {held} deliveries held by partitions, {events} events, {virtual_s:.0} virtual seconds, {known} seeds hit a known core bug",
         n as f64 / secs.max(1e-9)
     );
     assert!(

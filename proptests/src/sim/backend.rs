@@ -33,6 +33,8 @@ pub struct Backend {
     pub up: bool,
     /// Connects are never answered.
     pub black_hole: bool,
+    /// Cut off by a network partition: what travels to or from it is held.
+    pub partitioned: bool,
     /// Its connections.
     pub conns: BTreeMap<ConnId, BConn>,
 }
@@ -42,6 +44,7 @@ impl Default for Backend {
         Backend {
             up: true,
             black_hole: false,
+            partitioned: false,
             conns: BTreeMap::new(),
         }
     }

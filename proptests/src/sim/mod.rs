@@ -1,7 +1,7 @@
 //! The deterministic simulator: clients, TrafficCop's core `Worker` and backends in one
 //! process, a seeded RNG, a virtual clock and a `(deliver_at, seq)` event queue, TCP as byte
 //! streams cut into random segments with latency, resets and half-closes, and faults (backend
-//! crash and restart, black-holed connects, resets, malformed answers, configuration reloads
+//! crash and restart, black-holed connects, network partitions (deliveries held until they heal), resets, malformed answers, configuration reloads
 //! mid-request). Invariants are checked after every step; a failure names the seed, which
 //! `TC_SEED=<n>` replays exactly.
 //!

@@ -21,6 +21,12 @@ pub enum Fault {
     BlackHoleOff(usize),
     /// The worker gets configuration number `n` (`Input::Config`).
     Reload(usize),
+    /// The network to the backend is cut: nothing reaches it or comes back from it (segments,
+    /// connects, resets) until the partition heals; then what was held is delivered in order,
+    /// as TCP's retransmissions would.
+    PartitionOn(usize),
+    /// The partition heals.
+    PartitionOff(usize),
 }
 
 /// Everything a seed decides before the run starts.
@@ -74,6 +80,15 @@ impl Scenario {
                     faults.push((at, Fault::Reload(configs.len() - 1)));
                 }
             }
+        }
+        // Partitions come from their own stream, so the scenarios above stay what they were
+        // for every seed (regression seeds keep replaying the same runs).
+        let mut prng = Rng::new(seed ^ 0x7061_7274_6974_696f);
+        for _ in 0..prng.range_usize(0, 2) {
+            let at = prng.range(0, 300 * MS);
+            let b = prng.below(n_backends as u64) as usize;
+            faults.push((at, Fault::PartitionOn(b)));
+            faults.push((at + prng.range(MS, 2_000 * MS), Fault::PartitionOff(b)));
         }
         faults.sort_by_key(|(t, _)| *t);
         Scenario {

@@ -80,6 +80,8 @@ pub struct RunReport {
     pub known_bugs: u64,
     /// WebSocket tunnels whose whole payload came back echoed.
     pub tunnels: u64,
+    /// Deliveries a network partition held until it healed.
+    pub partition_held: u64,
 }
 
 /// How strict a run is.
@@ -109,6 +111,8 @@ pub struct Sim {
     pub(crate) requests: BTreeMap<String, (usize, usize)>,
     /// How many times each request reached a backend.
     pub(crate) receipts: BTreeMap<String, u32>,
+    /// Deliveries to or from partitioned backends, held until the partition heals.
+    pub(crate) partition_held: Vec<Ev>,
     pub(crate) report: RunReport,
 }
 
@@ -150,6 +154,7 @@ impl Sim {
             config_log: vec![(Timestamp(0), 0)],
             requests,
             receipts: BTreeMap::new(),
+            partition_held: Vec::new(),
             report: RunReport {
                 seed,
                 trace_hash: 0,
@@ -160,6 +165,7 @@ impl Sim {
                 proxied: 0,
                 known_bugs: 0,
                 tunnels: 0,
+                partition_held: 0,
             },
         }
     }
@@ -430,7 +436,28 @@ impl Sim {
         self.transmit(conn, true, seg);
     }
 
+    /// Whether `ev` crosses a partition (then it waits for the heal).
+    fn partitioned(&self, ev: &Ev) -> bool {
+        let conn = match ev {
+            Ev::ToWorker(c, _)
+            | Ev::ToPeer(c, _)
+            | Ev::Connected(c)
+            | Ev::Refused(c)
+            | Ev::Writable(c) => *c,
+            _ => return false,
+        };
+        matches!(
+            self.links.get(&conn).map(|l| l.side),
+            Some(Side::Backend(b)) if self.backends[b].partitioned
+        )
+    }
+
     fn dispatch(&mut self, ev: Ev) {
+        if self.partitioned(&ev) {
+            self.report.partition_held += 1;
+            self.partition_held.push(ev);
+            return;
+        }
         match ev {
             Ev::ToWorker(conn, seg) => self.deliver_to_worker(conn, seg),
             Ev::ToPeer(conn, seg) => {
@@ -563,6 +590,15 @@ impl Sim {
             Fault::Restart(b) => self.backends[b].up = true,
             Fault::BlackHoleOn(b) => self.backends[b].black_hole = true,
             Fault::BlackHoleOff(b) => self.backends[b].black_hole = false,
+            Fault::PartitionOn(b) => self.backends[b].partitioned = true,
+            Fault::PartitionOff(b) => {
+                self.backends[b].partitioned = false;
+                // Held deliveries arrive now, in the order they were due (those of other
+                // partitions stay held).
+                for ev in std::mem::take(&mut self.partition_held) {
+                    self.dispatch(ev);
+                }
+            }
             Fault::Reload(n) => {
                 let cfg = Arc::clone(&self.scenario.configs[n].compiled);
                 self.config_log.push((self.clock.now(), n));
