@@ -34,6 +34,9 @@ struct Loop {
     pending_reads: Vec<usize>,
     /// UDP entry point and session sockets.
     udp: Udp,
+    /// Connections with bytes (or a close) queued since the last flush: written once the
+    /// events of a poll are handled, so outputs of several events leave in one write.
+    dirty: Vec<usize>,
 }
 
 impl Loop {
@@ -106,7 +109,9 @@ impl Loop {
                             c.out.push_back(data);
                             c.owes_writable = true;
                         }
-                        self.flush(t);
+                        if !self.dirty.contains(&t) {
+                            self.dirty.push(t);
+                        }
                     }
                 }
                 Output::Close { conn } => {
@@ -114,7 +119,9 @@ impl Loop {
                         if let Some(c) = self.conns.get_mut(&t) {
                             c.closing = true;
                         }
-                        self.flush(t);
+                        if !self.dirty.contains(&t) {
+                            self.dirty.push(t);
+                        }
                     }
                 }
                 Output::PauseRead { conn } => {
@@ -228,6 +235,16 @@ impl Loop {
         }
     }
 
+    /// Writes every connection with queued bytes (see `dirty`), feeding what that brings.
+    fn flush_dirty(&mut self) {
+        while !self.dirty.is_empty() {
+            for t in std::mem::take(&mut self.dirty) {
+                self.flush(t);
+            }
+            self.run_deferred();
+        }
+    }
+
     fn run_deferred(&mut self) {
         while !self.deferred.is_empty() {
             let batch = std::mem::take(&mut self.deferred);
@@ -295,6 +312,7 @@ impl Loop {
             deferred: Vec::new(),
             pending_reads: Vec::new(),
             udp: Udp::default(),
+            dirty: Vec::new(),
         }
     }
 }
@@ -413,6 +431,7 @@ pub fn run(
             lp.carry_out();
             lp.run_deferred();
         }
+        lp.flush_dirty();
         let g = shared.generation.load(Ordering::SeqCst);
         if g != generation {
             generation = g;
@@ -432,6 +451,7 @@ pub fn run(
             STOP => return Ok(()),
             _ => {}
         }
+        lp.flush_dirty();
         if draining
             && lp.worker.connection_counts() == (0, 0)
             && lp.conns.is_empty()

@@ -1,6 +1,7 @@
-//! One socket: a reader task that forwards bytes (pausable), and writes made on the spot by
-//! the driver (a non-blocking `try_write`); only what the socket does not take at once is
-//! queued for a flush task, which reports `Writable` when the queue is empty.
+//! One socket: a reader task that forwards bytes (pausable), and writes made by the driver at
+//! the end of each batch of events (a non-blocking `try_write` of everything queued for the
+//! connection, so outputs of several events leave in one write); only what the socket does not
+//! take at once is left to a flush task, which reports `Writable` when the queue is empty.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -119,36 +120,50 @@ async fn flush(
 }
 
 impl ConnHandle {
-    /// Writes `data`, on the spot when nothing is queued before it. Returns `true` when
-    /// everything handed to this connection so far is written (the caller reports `Writable`
-    /// itself); otherwise the flush task reports it later.
-    pub fn send(&self, data: Bytes) -> bool {
+    /// Queues `data`; it is written by [`ConnHandle::flush_now`] at the end of the driver's
+    /// batch of events (so several outputs for one connection leave in one write), or by the
+    /// flush task when one is running.
+    pub fn send(&self, data: Bytes) {
         let mut p = self.pending.borrow_mut();
-        if p.failed {
-            return false;
-        }
-        if !p.queue.is_empty() || p.flush.is_some() {
+        if !p.failed {
             p.queue.push_back(data);
+        }
+    }
+
+    /// Writes what is queued as far as the socket takes it now. Returns `true` when
+    /// everything handed to this connection so far is written (the caller reports `Writable`
+    /// itself); otherwise a flush task writes the rest and reports it later.
+    pub fn flush_now(&self) -> bool {
+        let mut p = self.pending.borrow_mut();
+        if p.failed || p.flush.is_some() {
             return false;
         }
-        match write_now(&self.wr, data) {
-            Ok(rest) if rest.is_empty() => true,
-            Ok(rest) => {
-                p.queue.push_back(rest);
-                p.flush = Some(tokio::task::spawn_local(flush(
-                    self.conn,
-                    Rc::clone(&self.wr),
-                    Rc::clone(&self.pending),
-                    self.events.clone(),
-                )));
-                false
-            }
-            Err(_) => {
-                p.failed = true;
-                let _ = self.events.send(Input::Reset { conn: self.conn });
-                false
+        while let Some(front) = p.queue.pop_front() {
+            match write_now(&self.wr, front) {
+                Ok(rest) if rest.is_empty() => {}
+                Ok(rest) => {
+                    p.queue.push_front(rest);
+                    p.flush = Some(self.spawn_flush());
+                    return false;
+                }
+                Err(_) => {
+                    p.failed = true;
+                    p.queue.clear();
+                    let _ = self.events.send(Input::Reset { conn: self.conn });
+                    return false;
+                }
             }
         }
+        true
+    }
+
+    fn spawn_flush(&self) -> JoinHandle<()> {
+        tokio::task::spawn_local(flush(
+            self.conn,
+            Rc::clone(&self.wr),
+            Rc::clone(&self.pending),
+            self.events.clone(),
+        ))
     }
 
     /// Closes the connection once what is queued is written; returns the task still writing,
@@ -157,6 +172,9 @@ impl ConnHandle {
         self.reader.abort();
         let mut p = self.pending.borrow_mut();
         p.closing = true;
+        if p.flush.is_none() && !p.queue.is_empty() && !p.failed {
+            return Some(self.spawn_flush());
+        }
         p.flush.take()
     }
 

@@ -80,6 +80,8 @@ pub async fn run(
             let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
             let mut draining = false;
             let mut written: Vec<ConnId> = Vec::new();
+            // Connections with bytes queued in this batch.
+            let mut dirty: Vec<ConnId> = Vec::new();
             let mut clock = tokio::time::interval(Duration::from_secs(1));
             loop {
                 let deadline = worker.poll_timeout();
@@ -162,13 +164,29 @@ pub async fn run(
                         }
                     }
                 }
-                // Outputs are carried out; connections whose bytes were all written on the
-                // spot are reported writable at once, which may bring more outputs.
+                // Outputs are carried out after every input (the core's rule); socket events
+                // already waiting are taken in the same batch, so bytes for one connection from
+                // several events (HTTP/2 responses of several streams) leave in one write at its
+                // end. Connections whose bytes were all written then are reported writable at
+                // once, which may bring more outputs.
+                let mut batch = 0;
                 loop {
                     while let Some(out) = worker.poll_output() {
                         let mut io = Io { conns: &mut conns, udp: &mut udp, events: &events_tx, connected: &connected_tx, udp_connected: &udp_tx };
-                        if let Some(w) = carry_out(out, &mut io, &mut written) {
+                        if let Some(w) = carry_out(out, &mut io, &mut dirty) {
                             closing.push(w);
+                        }
+                    }
+                    if batch < MAX_BATCH {
+                        if let Ok(input) = events.try_recv() {
+                            batch += 1;
+                            worker.handle_input(now(origin), input);
+                            continue;
+                        }
+                    }
+                    for conn in dirty.drain(..) {
+                        if conns.get(&conn).is_some_and(ConnHandle::flush_now) {
+                            written.push(conn);
                         }
                     }
                     if written.is_empty() {
@@ -205,12 +223,15 @@ struct Io<'a> {
     udp_connected: &'a mpsc::UnboundedSender<udp::Connected>,
 }
 
+/// Inputs handled in one batch before queued writes go out.
+const MAX_BATCH: usize = 64;
+
 /// Carries out one output; returns the task still writing a connection being closed.
-/// `written` collects the connections whose bytes all went out on the spot.
+/// `dirty` collects the connections with bytes queued, written at the end of the batch.
 fn carry_out(
     out: Output,
     io: &mut Io<'_>,
-    written: &mut Vec<ConnId>,
+    dirty: &mut Vec<ConnId>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let conns = &mut *io.conns;
     match out {
@@ -222,19 +243,14 @@ fn carry_out(
         }
         Output::Send { conn, data } => {
             if let Some(c) = conns.get(&conn) {
-                let all = c.send(data);
-                let listed = written.iter().position(|w| *w == conn);
-                match (all, listed) {
-                    (true, None) => written.push(conn),
-                    (false, Some(i)) => {
-                        written.swap_remove(i);
-                    }
-                    _ => {}
+                c.send(data);
+                if !dirty.contains(&conn) {
+                    dirty.push(conn);
                 }
             }
         }
         Output::Close { conn } => {
-            written.retain(|w| *w != conn);
+            dirty.retain(|w| *w != conn);
             return conns.remove(&conn).and_then(ConnHandle::close);
         }
         Output::PauseRead { conn } => {
