@@ -298,8 +298,14 @@ fn https_backend(cert: &str, key: &str) -> u16 {
                 let mut tls = rustls::StreamOwned::new(conn, s);
                 let got = common::read_head(&mut BufReader::new(&mut tls)).is_some();
                 if got {
-                    let _ = tls
-                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nsecure-backend");
+                    // The body names what was negotiated: `secure-backend TLSv1_3 TLS13_...`.
+                    let body = format!(
+                        "secure-backend {:?} {:?}",
+                        tls.conn.protocol_version().unwrap(),
+                        tls.conn.negotiated_cipher_suite().unwrap().suite()
+                    );
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                    let _ = tls.write_all(format!("{head}{body}").as_bytes());
                     let _ = tls.flush();
                 }
             });
@@ -330,9 +336,79 @@ fn https_backends_with_a_private_ca() {
     let good_resp = get("/good");
     let bad_resp = get("/bad");
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(good_resp.ends_with("secure-backend"), "{good_resp}");
+    assert!(
+        good_resp.contains("\r\n\r\nsecure-backend TLSv1_3"),
+        "{good_resp}"
+    );
     assert!(
         bad_resp.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
         "{bad_resp}"
     );
+}
+
+/// `cipherSuites`, `minVersion` and `maxVersion` of a `serversTransport` towards an `https://`
+/// backend, and Traefik 3.7's fallback: settings its transport manager refuses (an unknown
+/// suite, or a minimum above the maximum, which an unset maximum always is) make the transport
+/// use the default TLS configuration, so a backend signed by a private CA is no longer trusted.
+#[test]
+fn backend_tls_versions_and_cipher_suites() {
+    let dir = tempdir("backend-versions");
+    let pki = Pki::new();
+    let (crt, key) = pki.leaf_files(&dir, "backend", &["backend.example"]);
+    std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
+    let backend = https_backend(&crt, &key);
+    let cases = [
+        ("plain", ""),
+        ("max12", "maxVersion: VersionTLS12"),
+        (
+            "only13",
+            "minVersion: VersionTLS13, maxVersion: VersionTLS13",
+        ),
+        (
+            "suite",
+            "maxVersion: VersionTLS12, cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]",
+        ),
+        ("minonly", "minVersion: VersionTLS12"),
+        ("badsuite", "cipherSuites: [TLS_NOPE]"),
+    ];
+    let mut dynamic = String::from("http:\n  routers:\n");
+    for (name, _) in cases {
+        dynamic.push_str(&format!(
+            "    {name}: {{rule: \"Path(`/{name}`)\", service: {name}, tls: {{}}}}\n"
+        ));
+    }
+    dynamic.push_str("  services:\n");
+    for (name, _) in cases {
+        dynamic.push_str(&format!(
+            "    {name}: {{loadBalancer: {{serversTransport: {name}, servers: [{{url: \"https://127.0.0.1:{backend}\"}}]}}}}\n"
+        ));
+    }
+    dynamic.push_str("  serversTransports:\n");
+    for (name, extra) in cases {
+        let sep = if extra.is_empty() { "" } else { ", " };
+        dynamic.push_str(&format!(
+            "    {name}: {{serverName: backend.example, rootCAs: [{ca}]{sep}{extra}}}\n",
+            ca = dir.join("ca.pem").display()
+        ));
+    }
+    let (_p, _web, secure) = start(&dir, &dynamic);
+    let get = |path: &str| {
+        let raw = format!("GET /{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let r = String::from_utf8_lossy(&tls_raw(secure, "x.example", raw.as_bytes())).into_owned();
+        match r.split_once("\r\n\r\n") {
+            Some((head, body)) if head.starts_with("HTTP/1.1 200") => body.to_string(),
+            _ => r.lines().next().unwrap_or("").to_string(),
+        }
+    };
+    let got: Vec<String> = cases.iter().map(|(name, _)| get(name)).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(got[0].starts_with("secure-backend TLSv1_3"), "{got:?}");
+    assert!(got[1].starts_with("secure-backend TLSv1_2"), "{got:?}");
+    assert!(got[2].starts_with("secure-backend TLSv1_3"), "{got:?}");
+    assert_eq!(
+        got[3], "secure-backend TLSv1_2 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "{got:?}"
+    );
+    assert_eq!(got[4], "HTTP/1.1 500 Internal Server Error", "{got:?}");
+    assert_eq!(got[5], "HTTP/1.1 500 Internal Server Error", "{got:?}");
 }

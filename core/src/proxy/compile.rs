@@ -336,15 +336,27 @@ fn transport(
         if t.spiffe.is_some() {
             return Err("serversTransport spiffe is not supported yet by TrafficCop".into());
         }
-        if tls_id.is_some()
-            && (!t.cipher_suites.is_empty()
-                || !t.min_version.is_empty()
-                || !t.max_version.is_empty())
-        {
-            warnings.push(
-                "cipherSuites, minVersion and maxVersion are not applied to backends by TrafficCop (rustls defaults: TLS 1.2 and 1.3)".into(),
-            );
-        }
+        // As Traefik's transport manager: TLS settings it refuses make the transport use the
+        // default TLS configuration (everything else of the transport stays).
+        let protocols = crate::tls::backend_protocols::backend_protocols(
+            &t.cipher_suites,
+            &t.min_version,
+            &t.max_version,
+        );
+        let protocols = match protocols {
+            Ok((p, w)) => {
+                if tls_id.is_some() {
+                    warnings.extend(w);
+                }
+                Some(p)
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "could not configure the TLS of servers transport {name}, the default TLS configuration is used: {e}"
+                ));
+                None
+            }
+        };
         let ft = t.forwarding_timeouts.as_ref().map(|f| {
             (
                 f.dial_timeout,
@@ -363,6 +375,14 @@ fn transport(
                 .collect(),
             disable_http2: t.disable_http2,
             peer_cert_uri: &t.peer_cert_uri,
+            protocols: protocols.clone().unwrap_or_default(),
+        };
+        let tls = match protocols {
+            Some(_) => tls,
+            None => crate::tls::client::TransportTls {
+                disable_http2: t.disable_http2,
+                ..Default::default()
+            },
         };
         (settings(ft, t.max_idle_conns_per_host), tls)
     };

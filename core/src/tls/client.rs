@@ -75,6 +75,8 @@ pub struct TransportTls<'a> {
     pub disable_http2: bool,
     /// `peerCertURI`: a URI SAN the backend's certificate must have.
     pub peer_cert_uri: &'a str,
+    /// `cipherSuites`, `minVersion`, `maxVersion` (see [`super::backend_protocols`]).
+    pub protocols: super::backend_protocols::BackendProtocols,
 }
 
 /// Builds the client configuration; `system_roots` verify backends when `rootCAs` is empty (as
@@ -85,9 +87,12 @@ pub fn client_config(
     system_roots: &[CertificateDer<'static>],
     id: u32,
 ) -> Result<UpstreamTls, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: t.protocols.suites.clone(),
+        ..rustls::crypto::ring::default_provider()
+    });
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&t.protocols.versions)
         .map_err(|e| e.to_string())?;
     // The roots: `rootCAs` (whose certificates are also accepted pinned, as Go does), else the
     // system's.

@@ -31,6 +31,7 @@ macro_rules! handshake_signatures {
     };
 }
 
+pub mod backend_protocols;
 pub mod client;
 pub mod client_auth;
 pub mod names;

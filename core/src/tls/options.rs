@@ -15,7 +15,7 @@ use super::store::{CertStore, SniResolver};
 use crate::config::dynamic::Options;
 
 /// Cipher suite names Traefik accepts (Go's `crypto/tls` names).
-const GO_SUITES: &[&str] = &[
+pub(super) const GO_SUITES: &[&str] = &[
     "TLS_RSA_WITH_RC4_128_SHA",
     "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
     "TLS_RSA_WITH_AES_128_CBC_SHA",
@@ -75,7 +75,7 @@ pub struct BuiltOptions {
     pub warnings: Vec<String>,
 }
 
-fn version_rank(v: &str) -> Option<u8> {
+pub(super) fn version_rank(v: &str) -> Option<u8> {
     match v {
         "VersionTLS10" => Some(10),
         "VersionTLS11" => Some(11),
@@ -85,8 +85,18 @@ fn version_rank(v: &str) -> Option<u8> {
     }
 }
 
+/// The name rustls knows a Go suite name by (Go's ChaCha20 aliases lack `_SHA256`).
+pub(super) fn canonical_suite(name: &str) -> String {
+    match name {
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" | "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305" => {
+            format!("{name}_SHA256")
+        }
+        _ => name.to_string(),
+    }
+}
+
 /// The Go name of a rustls suite (rustls writes TLS 1.3 suites as `TLS13_...`).
-fn rustls_suite_name(s: &SupportedCipherSuite) -> String {
+pub(super) fn rustls_suite_name(s: &SupportedCipherSuite) -> String {
     let name = format!("{:?}", s.suite());
     match name.strip_prefix("TLS13_") {
         Some(rest) => format!("TLS_{rest}"),
@@ -124,13 +134,7 @@ pub fn build_options(opts: &Options, store: &Arc<CertStore>) -> Result<BuiltOpti
         if !GO_SUITES.contains(&name.as_str()) {
             return Err(format!("invalid CipherSuite: {name}"));
         }
-        let canonical = match name.as_str() {
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" | "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305" => {
-                format!("{name}_SHA256")
-            }
-            _ => name.clone(),
-        };
-        wanted.push(canonical);
+        wanted.push(canonical_suite(name));
     }
     let mut suites: Vec<SupportedCipherSuite> = Vec::new();
     for s in &base.cipher_suites {
