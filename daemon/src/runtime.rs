@@ -111,20 +111,26 @@ impl Handle {
     }
 }
 
-/// A listening socket with `SO_REUSEPORT`, so that every worker thread has its own socket on
-/// the entry point's address and the kernel spreads connections between them.
-pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+/// A socket of `kind` bound to `addr` with `SO_REUSEPORT` (every worker binds its own on the
+/// entry point's address); `[::]` takes IPv4 too, as Go's `:80` does.
+fn reuse_port_socket(addr: SocketAddr, kind: socket2::Type) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Socket};
+    let socket = Socket::new(Domain::for_address(addr), kind, None)?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     if addr.is_ipv6() {
-        // `[::]` listens on IPv4 too, as Go's `:80` does.
         let _ = socket.set_only_v6(false);
     }
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
     socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
+/// A listening socket with `SO_REUSEPORT`, so that every worker thread has its own socket on
+/// the entry point's address and the kernel spreads connections between them.
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = reuse_port_socket(addr, socket2::Type::STREAM)?;
+    socket.listen(1024)?;
     Ok(socket.into())
 }
 
@@ -132,16 +138,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// and the kernel hashes each client address to one of them, so a client's datagrams (its
 /// session) always reach the same worker.
 pub fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        let _ = socket.set_only_v6(false);
-    }
-    socket.bind(&addr.into())?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
+    Ok(reuse_port_socket(addr, socket2::Type::DGRAM)?.into())
 }
 
 impl Workers {

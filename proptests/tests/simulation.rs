@@ -4,6 +4,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use trafficcop_proptests::seeds::{env_u64, fresh_seeds};
+
 use trafficcop_proptests::sim::{run_seed, run_seed_with, Options, RunReport};
 
 /// Strict checking: the two core bugs the simulator found are fixed, so nothing is tolerated.
@@ -13,10 +15,6 @@ const TOLERANT: Options = Options {
 
 /// The fixed seeds every `cargo test` runs.
 const FIXED_SEEDS: std::ops::RangeInclusive<u64> = 1..=300;
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
-}
 
 /// Simulation failures are printed by [`run_many`] (the first in full, then one line per
 /// seed); every other panic goes to the default hook.
@@ -121,19 +119,7 @@ fn random_seeds_from_env() {
         eprintln!("sim random: set TC_SIM_RANDOM=<n> to run n fresh seeds");
         return;
     };
-    // Fresh seeds: the wall clock, mixed. Only the test harness reads it, never the sim.
-    let mut x = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    let seeds: Vec<u64> = (0..n)
-        .map(|_| {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z ^ (z >> 27)
-        })
-        .collect();
+    let seeds = fresh_seeds(n, 0);
     eprintln!(
         "sim random: seeds {}..{} ({n} seeds, first {:?})",
         seeds.first().copied().unwrap_or(0),

@@ -4,11 +4,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use trafficcop_proptests::sim::{UdpReport, UdpSim};
+use trafficcop_proptests::seeds::{env_u64, fresh_seeds};
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
-}
+use trafficcop_proptests::sim::{UdpReport, UdpSim};
 
 /// Runs `seeds`, printing the first failure in full and every failing seed.
 fn run_many(label: &str, seeds: impl IntoIterator<Item = u64>) -> Vec<UdpReport> {
@@ -86,20 +84,7 @@ fn random_udp_seeds_from_env() {
         eprintln!("udp sim random: set TC_SIM_RANDOM=<n> to run n fresh seeds");
         return;
     };
-    // Fresh seeds from the wall clock (the test harness reads it, never the simulation).
-    let mut x = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1)
-        ^ 0x7564_7000;
-    let seeds: Vec<u64> = (0..n)
-        .map(|_| {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z ^ (z >> 27)
-        })
-        .collect();
+    let seeds = fresh_seeds(n, 0x7564_7000);
     eprintln!(
         "udp sim random: {n} seeds, first {:?}",
         &seeds[..seeds.len().min(5)]

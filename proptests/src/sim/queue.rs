@@ -77,6 +77,30 @@ impl<T> EventQueue<T> {
     }
 }
 
+/// What a simulation does next: fire the worker's deadline (at or before the next event, so
+/// a timeout due now fires before events of the same instant), handle the next event, or stop
+/// (nothing left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Call `handle_timeout` at this time.
+    Timeout(Timestamp),
+    /// Pop and handle the next event.
+    Event,
+    /// The run is quiet.
+    Done,
+}
+
+/// The next [`Step`] from the next event's time and the worker's deadline.
+pub fn next_step(next_event: Option<Timestamp>, deadline: Option<Timestamp>) -> Step {
+    match (next_event, deadline) {
+        (None, None) => Step::Done,
+        (_, None) => Step::Event,
+        (None, Some(t)) => Step::Timeout(t),
+        (Some(e), Some(t)) if t <= e => Step::Timeout(t),
+        _ => Step::Event,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ use trafficcop_core::proxy::{
 };
 
 use super::clock::{Clock, MS, SEC, US};
-use super::queue::EventQueue;
+use super::queue::{next_step, EventQueue, Step};
 use super::rng::Rng;
 use super::trace::Trace;
 
@@ -357,16 +357,9 @@ impl UdpSim {
             self.queue.push(Timestamp(at), Ev::Shutdown);
         }
         loop {
-            let ev_t = self.queue.peek_time();
-            let to_t = self.worker.poll_timeout();
-            let timeout_first = match (ev_t, to_t) {
-                (None, None) => break,
-                (_, None) => false,
-                (None, Some(_)) => true,
-                (Some(e), Some(t)) => t <= e,
-            };
-            if timeout_first {
-                let t = to_t.unwrap_or_default().max(self.clock.now());
+            let step = next_step(self.queue.peek_time(), self.worker.poll_timeout());
+            if let Step::Timeout(t) = step {
+                let t = t.max(self.clock.now());
                 self.clock.advance_to(t);
                 self.note("timeout".into());
                 self.call(|w, now| w.handle_timeout(now));
@@ -377,6 +370,8 @@ impl UdpSim {
                 {
                     self.fail("a deadline is still due right after handle_timeout");
                 }
+            } else if step == Step::Done {
+                break;
             } else if let Some((t, ev)) = self.queue.pop() {
                 self.clock.advance_to(t);
                 self.dispatch(ev);

@@ -14,7 +14,7 @@ use super::client::Client;
 use super::clock::{Clock, SEC};
 use super::net::{cut, id, latency, Link, Seg, Side};
 use super::plan::{Fault, Scenario};
-use super::queue::EventQueue;
+use super::queue::{next_step, EventQueue, Step};
 use super::rng::Rng;
 use super::trace::Trace;
 
@@ -180,16 +180,12 @@ impl Sim {
         }
         let mut same_instant_timeouts = 0;
         loop {
-            let ev_t = self.queue.peek_time();
-            let to_t = self.worker.poll_timeout();
-            let timeout_first = match (ev_t, to_t) {
-                (None, None) => break,
-                (_, None) => false,
-                (None, Some(_)) => true,
-                (Some(e), Some(t)) => t <= e,
-            };
-            if timeout_first {
-                let t = to_t.expect("deadline").max(self.clock.now());
+            let step = next_step(self.queue.peek_time(), self.worker.poll_timeout());
+            if step == Step::Done {
+                break;
+            }
+            if let Step::Timeout(t) = step {
+                let t = t.max(self.clock.now());
                 if t == self.clock.now() {
                     same_instant_timeouts += 1;
                     if same_instant_timeouts > 100 {
