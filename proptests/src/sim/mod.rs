@@ -39,3 +39,11 @@ pub fn run_seed(seed: u64) -> RunReport {
 pub fn run_seed_with(seed: u64, options: Options) -> RunReport {
     Sim::with_options(seed, options).run()
 }
+
+/// The text of a caught panic (the core's, inside a simulation step).
+pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}

@@ -399,11 +399,7 @@ impl UdpSim {
         let now = self.clock.now();
         let worker = &mut self.worker;
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(worker, now))) {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+            let msg = super::panic_text(&*p);
             self.fail(&format!("the core panicked: {msg}"));
         }
         while let Some(out) = self.worker.poll_output() {
