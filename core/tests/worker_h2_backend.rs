@@ -286,6 +286,53 @@ fn a_reset_stream_is_a_502_and_a_client_gone_cancels_its_stream() {
 }
 
 #[test]
+fn a_refused_stream_is_sent_again_once_when_it_has_no_body() {
+    let mut rig = Rig::new();
+    let a = rig.accept();
+    rig.send(a, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+    let k1 = rig.requests[0].0;
+    rig.origin.as_mut().unwrap().1.refuse_stream(k1);
+    rig.drain();
+    // Sent again at once, on the same connection (it still takes streams).
+    assert_eq!(rig.requests.len(), 2, "the request went again");
+    assert_eq!(rig.requests[1].1.uri.path(), "/x");
+    assert!(!rig.received.contains_key(&a), "{:?}", rig.received);
+    let k2 = rig.requests[1].0;
+    rig.answer(k2, b"ok", "0");
+    assert!(
+        rig.received[&a].starts_with("HTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        rig.received
+    );
+    // Refused twice: Go waits a second before its next attempt; TrafficCop answers 502.
+    let b = rig.accept();
+    rig.send(b, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n");
+    for _ in 0..2 {
+        let k = rig.requests.last().unwrap().0;
+        rig.origin.as_mut().unwrap().1.refuse_stream(k);
+        rig.drain();
+    }
+    assert_eq!(rig.requests.len(), 4);
+    assert!(
+        rig.received[&b].starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{:?}",
+        rig.received
+    );
+    // A request with a body is not sent again.
+    let c = rig.accept();
+    rig.send(c, GRPC_CALL);
+    let k = rig.requests.last().unwrap().0;
+    rig.origin.as_mut().unwrap().1.refuse_stream(k);
+    rig.drain();
+    assert_eq!(rig.requests.len(), 5);
+    assert!(
+        rig.received[&c].starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{:?}",
+        rig.received
+    );
+}
+
+#[test]
 fn dial_failure_is_502_and_the_idle_session_closes() {
     let mut rig = Rig::new();
     let a = rig.accept();

@@ -217,7 +217,7 @@ impl H2Client {
                                     self.refusing = true;
                                     s.request = None;
                                     s.out.abandon();
-                                    events.push(H2Event::Reset { stream: *key });
+                                    events.push(H2Event::Refused { stream: *key });
                                     continue;
                                 }
                                 Poll::Pending => break,
@@ -237,7 +237,7 @@ impl H2Client {
                                 Err(_) => {
                                     self.refusing = true;
                                     s.out.abandon();
-                                    events.push(H2Event::Reset { stream: *key });
+                                    events.push(H2Event::Refused { stream: *key });
                                 }
                             }
                         }
@@ -254,12 +254,17 @@ impl H2Client {
         }
     }
 
-    /// The connection is unusable: every stream is reset.
+    /// The connection is unusable: every stream is reset (refused when its request was never
+    /// sent).
     fn fail(&mut self, events: &mut Vec<H2Event>) {
         self.state = State::Closed;
         self.refusing = true;
-        for key in std::mem::take(&mut self.streams).into_keys() {
-            events.push(H2Event::Reset { stream: key });
+        for (key, s) in std::mem::take(&mut self.streams) {
+            if s.request.is_some() {
+                events.push(H2Event::Refused { stream: key });
+            } else {
+                events.push(H2Event::Reset { stream: key });
+            }
         }
     }
 }
@@ -294,10 +299,16 @@ fn poll_stream(
                     end_stream,
                 });
             }
-            Poll::Ready(Err(_)) => {
+            Poll::Ready(Err(e)) => {
                 s.response = None;
                 s.out.abandon();
-                events.push(H2Event::Reset { stream: key });
+                // Not processed by the server (Go's transport sends such requests again).
+                let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM) || e.is_go_away();
+                events.push(if refused {
+                    H2Event::Refused { stream: key }
+                } else {
+                    H2Event::Reset { stream: key }
+                });
                 return false;
             }
             Poll::Pending => {}

@@ -87,6 +87,14 @@ pub enum H2Event {
         /// Its stream.
         stream: StreamKey,
     },
+    /// (Clients only.) The server did not process the stream: it refused it
+    /// (`REFUSED_STREAM`), it was above the last stream of a `GOAWAY`, or it was never sent
+    /// because the connection became unusable. Sending the request again is safe (Go's
+    /// transport does).
+    Refused {
+        /// Its stream.
+        stream: StreamKey,
+    },
 }
 
 #[derive(Default)]
@@ -256,6 +264,16 @@ impl H2Server {
                 send.send_reset(reason);
             } else if let Some(r) = &mut s.respond {
                 r.send_reset(reason);
+            }
+        }
+    }
+
+    /// Refuses a stream without processing it (`RST_STREAM` with `REFUSED_STREAM`): the client
+    /// may send the request again.
+    pub fn refuse_stream(&mut self, stream: StreamKey) {
+        if let Some(mut s) = self.streams.remove(&stream) {
+            if let Some(r) = &mut s.respond {
+                r.send_reset(Reason::REFUSED_STREAM);
             }
         }
     }

@@ -647,8 +647,12 @@ impl Worker {
         };
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+        // Kept to send again: an idempotent request on a reused pooled connection, or any
+        // request without a body that may go out as an HTTP/2 stream (a refused stream).
+        let may_be_stream = key.3 != super::h2up::PROTO_HTTP1;
         let retry_head =
-            (reused && idempotent && txn.request_done && !txn.upgrade).then(|| head_bytes.clone());
+            (((reused && idempotent) || may_be_stream) && txn.request_done && !txn.upgrade)
+                .then(|| head_bytes.clone());
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };

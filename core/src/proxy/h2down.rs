@@ -346,7 +346,7 @@ impl Worker {
                 }
             }
             // A server never sees responses.
-            H2Event::Response { .. } => {}
+            H2Event::Response { .. } | H2Event::Refused { .. } => {}
         }
     }
 

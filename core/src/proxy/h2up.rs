@@ -483,6 +483,7 @@ impl Worker {
             | H2Event::Data { stream, .. }
             | H2Event::Trailers { stream, .. }
             | H2Event::Reset { stream }
+            | H2Event::Refused { stream }
             | H2Event::Request { stream, .. } => *stream,
         };
         let Some(vid) = (match self.up.get(&session).map(|u| &u.mux) {
@@ -531,11 +532,56 @@ impl Worker {
                 }
             }
             H2Event::Reset { .. } => return self.up_eof(now, vid, true),
+            H2Event::Refused { .. } => {
+                if !self.retry_refused(now, vid) {
+                    self.up_eof(now, vid, true);
+                }
+                return;
+            }
             H2Event::Request { .. } => return,
         }
         if !bytes.is_empty() {
             self.up_received(now, vid, &bytes);
         }
+    }
+
+    /// A stream the backend did not process ([`H2Event::Refused`]): its request, when it has no
+    /// body, goes again once on another stream (a new connection when this one is closing), as
+    /// Go's transport retries at once. Returns whether it did.
+    pub(super) fn retry_refused(&mut self, now: Timestamp, vid: ConnId) -> bool {
+        let Some(down) = self.up.get(&vid).and_then(|u| u.down) else {
+            return false;
+        };
+        let Some(super::worker::DState::Active(txn)) =
+            self.down.get_mut(&down).map(|d| &mut d.state)
+        else {
+            return false;
+        };
+        if txn.resp.is_some() || txn.up != Some(vid) {
+            return false;
+        }
+        let Some(head) = txn.retry_head.take() else {
+            return false;
+        };
+        let (key, transport) = (txn.key.clone(), txn.transport.clone());
+        self.close_up(vid);
+        let (up, _) = self.open_upstream(now, &key, &transport, true);
+        if let Some(super::worker::DState::Active(txn)) =
+            self.down.get_mut(&down).map(|d| &mut d.state)
+        {
+            txn.up = Some(up);
+            txn.pending = head;
+        }
+        let Some(u) = self.up.get_mut(&up) else {
+            return true;
+        };
+        u.down = Some(down);
+        if u.state == UState::Idle {
+            u.state = UState::Busy;
+            u.deadline = None;
+            self.flush_pending(now, down);
+        }
+        true
     }
 
     /// After the session wrote what it could: streams whose queued request body shrank let
