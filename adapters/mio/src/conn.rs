@@ -21,6 +21,8 @@ pub struct Conn {
     pub connecting: bool,
     /// Data was queued since the last `Writable` report.
     pub owes_writable: bool,
+    /// Bytes queued since the last flush.
+    pub unflushed: usize,
 }
 
 /// What a flush achieved.
@@ -45,6 +47,7 @@ impl Conn {
             closing: false,
             connecting,
             owes_writable: false,
+            unflushed: 0,
         }
     }
 
@@ -53,6 +56,7 @@ impl Conn {
         if self.connecting {
             return Flush::Blocked;
         }
+        self.unflushed = 0;
         while let Some(front) = self.out.front() {
             match self.stream.write(&front[self.written..]) {
                 Ok(0) => return Flush::Failed,

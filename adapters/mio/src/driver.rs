@@ -19,6 +19,8 @@ use crate::{Shared, DRAIN, STOP};
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX - 1_000;
 const READ_BUF: usize = 64 * 1024;
+/// Queued bytes past which a connection is written at once instead of after the poll.
+const FLUSH_AT: usize = 32 * 1024;
 
 struct Loop {
     poll: Poll,
@@ -105,11 +107,18 @@ impl Loop {
                 }
                 Output::Send { conn, data } => {
                     if let Some(&t) = self.tokens.get(&conn) {
+                        let mut now = false;
                         if let Some(c) = self.conns.get_mut(&t) {
+                            c.unflushed += data.len();
                             c.out.push_back(data);
                             c.owes_writable = true;
+                            // Much is waiting: written now (large writes gain nothing from
+                            // waiting for the end of the poll, and memory stays bounded).
+                            now = c.unflushed >= FLUSH_AT;
                         }
-                        if !self.dirty.contains(&t) {
+                        if now {
+                            self.flush(t);
+                        } else if !self.dirty.contains(&t) {
                             self.dirty.push(t);
                         }
                     }

@@ -19,6 +19,8 @@ use trafficcop_core::proxy::{ConnId, Input};
 #[derive(Default)]
 struct Pending {
     queue: VecDeque<Bytes>,
+    /// Bytes in `queue`.
+    queued: usize,
     flush: Option<JoinHandle<()>>,
     /// The connection is closed: no `Writable` any more.
     closing: bool,
@@ -38,6 +40,9 @@ pub struct ConnHandle {
 }
 
 const READ_BUF: usize = 64 * 1024;
+
+/// Queued bytes past which a connection is written at once instead of at the end of the batch.
+pub const FLUSH_AT: usize = 32 * 1024;
 
 thread_local! {
     /// One read buffer per worker thread, shared by all its connections (each read is copied
@@ -122,12 +127,17 @@ async fn flush(
 impl ConnHandle {
     /// Queues `data`; it is written by [`ConnHandle::flush_now`] at the end of the driver's
     /// batch of events (so several outputs for one connection leave in one write), or by the
-    /// flush task when one is running.
-    pub fn send(&self, data: Bytes) {
+    /// flush task when one is running. Returns `true` when [`FLUSH_AT`] bytes or more wait:
+    /// the caller writes them at once (large writes gain nothing from waiting, and memory
+    /// stays bounded).
+    pub fn send(&self, data: Bytes) -> bool {
         let mut p = self.pending.borrow_mut();
-        if !p.failed {
-            p.queue.push_back(data);
+        if p.failed {
+            return false;
         }
+        p.queued += data.len();
+        p.queue.push_back(data);
+        p.queued >= FLUSH_AT && p.flush.is_none()
     }
 
     /// Writes what is queued as far as the socket takes it now. Returns `true` when
@@ -138,6 +148,7 @@ impl ConnHandle {
         if p.failed || p.flush.is_some() {
             return false;
         }
+        p.queued = 0;
         while let Some(front) = p.queue.pop_front() {
             match write_now(&self.wr, front) {
                 Ok(rest) if rest.is_empty() => {}

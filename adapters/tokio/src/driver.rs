@@ -243,7 +243,10 @@ fn carry_out(
         }
         Output::Send { conn, data } => {
             if let Some(c) = conns.get(&conn) {
-                c.send(data);
+                if c.send(data) {
+                    // Much is waiting: written now; `Writable` still comes at the batch's end.
+                    c.flush_now();
+                }
                 if !dirty.contains(&conn) {
                     dirty.push(conn);
                 }
