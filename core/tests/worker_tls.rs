@@ -776,6 +776,11 @@ fn without_sni_the_certificate_for_the_local_ip_is_served() {
     dy.push_str("  options:\n    default:\n      sniStrict: true\n");
     let cfg = compiled(STATIC, &dy);
     assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    // Adapters look the local address up only where a certificate names an IP.
+    let ep = cfg.entry_point("websecure").unwrap();
+    assert!(Worker::new(Arc::clone(&cfg), "p").wants_local_address(ep));
+    let without = compiled(STATIC, &dynamic(&pki, ""));
+    assert!(!Worker::new(without, "p").wants_local_address(ep));
     // An IP as the server name: rustls sends no SNI.
     let local = Some("127.0.0.1:8443".parse().unwrap());
     let s = Session::open_at(

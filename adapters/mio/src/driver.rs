@@ -401,7 +401,12 @@ pub fn run(
                         Ok((stream, peer)) => {
                             let _ = stream.set_nodelay(true);
                             let now = lp.now();
-                            let local = stream.local_addr().ok();
+                            let ep = listeners[i].0;
+                            let local = if lp.worker.wants_local_address(ep) {
+                                stream.local_addr().ok()
+                            } else {
+                                None
+                            };
                             let id = lp.worker.accept_at(now, listeners[i].0, peer, local);
                             if lp.add(stream, id, false).is_err() {
                                 lp.input(Input::Reset { conn: id });

@@ -96,7 +96,11 @@ pub async fn run(
                 };
                 tokio::select! {
                     Some((ep, stream, peer)) = accepts.recv(), if !draining => {
-                        let local = stream.local_addr().ok();
+                        let local = if worker.wants_local_address(ep) {
+                            stream.local_addr().ok()
+                        } else {
+                            None
+                        };
                         let id = worker.accept_at(now(origin), ep, peer, local);
                         conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
                     }

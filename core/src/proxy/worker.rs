@@ -230,6 +230,16 @@ impl Worker {
         self.accept_at(now, ep, peer, None)
     }
 
+    /// Whether [`Worker::accept_at`] needs the connection's local address on entry point `ep`:
+    /// only when a certificate of its TLS store names an IP (a handshake without SNI then gets
+    /// it), so adapters can save the `getsockname` otherwise.
+    pub fn wants_local_address(&self, ep: usize) -> bool {
+        self.config
+            .entry_points
+            .get(ep)
+            .is_some_and(|e| !e.tls.by_ip.is_empty())
+    }
+
     /// [`Worker::accept`] with the connection's local address, which picks the certificate of
     /// a TLS handshake without SNI (a certificate for that IP, as Traefik does).
     pub fn accept_at(
