@@ -290,3 +290,35 @@ fn check_reports_what_only_compiling_finds() {
     let o = run(&d, &["check", "--strict"], &[]);
     assert_eq!(o.status.code(), Some(1), "the router is in error");
 }
+
+/// What TrafficCop accepts but has not built is said at load: static sections as warnings,
+/// TCP routers as object errors (they are not served), and `--strict` fails on those.
+#[test]
+fn check_says_what_is_not_built() {
+    let d = tmpdir("not-built");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints: {web: {address: ':8000'}}\napi: {dashboard: true}\nmetrics: {prometheus: {}}\naccessLog: {}\ntracing: {}\nproviders:\n  file: {filename: dyn.yml}\n  http: {endpoint: 'http://127.0.0.1:9/c'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("dyn.yml"),
+        "tcp:\n  routers:\n    db: {rule: \"HostSNI(`*`)\", service: db}\n  services:\n    db: {loadBalancer: {servers: [{address: '127.0.0.1:5432'}]}}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    for want in [
+        "api: warning: the API and dashboard are not built in TrafficCop yet",
+        "metrics: warning: metrics are not built",
+        "accessLog: warning: access logs are not built",
+        "tracing: warning: tracing is not built",
+        "providers.http: warning: the HTTP provider is not built",
+        "tcp.routers.db: TCP routers are not built in TrafficCop yet: this router is not served",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    let o = run(&d, &["check", "--strict"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+}

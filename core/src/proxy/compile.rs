@@ -786,16 +786,24 @@ pub fn compile_serving(
             ep_middlewares,
         ));
     }
-    let mut udp_problems = Vec::new();
+    let mut problems = Vec::new();
+    // TCP routing is not built: say so for every TCP router (it is not served).
+    for name in dy.tcp.iter().flat_map(|t| t.routers.keys()) {
+        problems.push((
+            format!("tcp.routers.{name}"),
+            "TCP routers are not built in TrafficCop yet: this router is not served".to_string(),
+            Severity::ObjectError,
+        ));
+    }
     let udp_entry_points =
-        super::udp_service::compile_udp(st, dy.udp.as_ref(), &broken, &mut rng, &mut udp_problems);
+        super::udp_service::compile_udp(st, dy.udp.as_ref(), &broken, &mut rng, &mut problems);
     let transport_warnings = warnings_out
         .into_iter()
         .map(|(path, message)| (path, message, Severity::Warning));
     for (path, message, severity) in ep_problems
         .into_iter()
         .chain(transport_warnings)
-        .chain(udp_problems)
+        .chain(problems)
     {
         let e = ConfigError {
             file: None,

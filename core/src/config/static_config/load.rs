@@ -190,8 +190,43 @@ pub fn load_static_node(root: &Node, config: &mut StaticConfiguration, cx: &mut 
     validate(root, config, cx);
 }
 
+/// Static sections TrafficCop accepts but has not built yet, with what the warning says.
+const NOT_BUILT: &[(&[&str], &str)] = &[
+    (&["api"], "the API and dashboard are not built in TrafficCop yet and are ignored"),
+    (&["metrics"], "metrics are not built in TrafficCop yet and are ignored"),
+    (&["accessLog"], "access logs are not built in TrafficCop yet and are ignored"),
+    (&["tracing"], "tracing is not built in TrafficCop yet and is ignored"),
+    (
+        &["certificatesResolvers"],
+        "ACME certificate resolvers are not built in TrafficCop yet: routers that name one are served with the store's certificates",
+    ),
+    (
+        &["providers", "http"],
+        "the HTTP provider is not built in TrafficCop yet and is ignored",
+    ),
+    (
+        &["providers", "rest"],
+        "the REST provider is not built in TrafficCop yet and is ignored",
+    ),
+    (
+        &["tcpServersTransport"],
+        "TCP routers and services are not built in TrafficCop yet: tcpServersTransport has no effect",
+    ),
+];
+
 /// Warns once about each section TrafficCop accepts but does not act on.
 fn warn_ignored(root: &Node, config: &StaticConfiguration, cx: &mut Cx) {
+    for (path, message) in NOT_BUILT {
+        let mut node = Some(root);
+        for key in *path {
+            node = node.and_then(|n| n.get(key));
+        }
+        if let Some(node) = node {
+            cx.push(path.join("."));
+            cx.warn(node.pos, *message);
+            cx.pop();
+        }
+    }
     if let Some(providers) = root.get("providers") {
         for name in IGNORED_PROVIDERS {
             if let Some(node) = providers.get(name) {
