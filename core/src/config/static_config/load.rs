@@ -212,6 +212,23 @@ const NOT_BUILT: &[(&[&str], &str)] = &[
         &["tcpServersTransport"],
         "TCP routers and services are not built in TrafficCop yet: tcpServersTransport has no effect",
     ),
+    (
+        &["hostResolver", "cnameFlattening"],
+        "CNAME flattening for Host matching is not built in TrafficCop yet and is ignored",
+    ),
+    (&["ocsp"], "OCSP stapling is not built in TrafficCop yet and is ignored"),
+    (
+        &["spiffe"],
+        "SPIFFE is not built in TrafficCop yet: servers transports that use it are disabled",
+    ),
+    (
+        &["experimental", "fastProxy"],
+        "experimental.fastProxy is ignored: TrafficCop has its own proxy engine",
+    ),
+    (
+        &["experimental", "otlplogs"],
+        "OpenTelemetry logs are not built in TrafficCop yet and are ignored",
+    ),
 ];
 
 /// Warns once about each section TrafficCop accepts but does not act on.
