@@ -47,7 +47,7 @@ pub const FLUSH_AT: usize = 32 * 1024;
 thread_local! {
     /// One read buffer per worker thread, shared by all its connections (each read is copied
     /// out at once), so an idle or waiting connection holds no 64 KiB buffer of its own.
-    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
+    pub(crate) static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
 }
 
 /// Reads what the socket has into the worker's buffer (empty at end of stream). Through

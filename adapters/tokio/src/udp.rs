@@ -13,8 +13,40 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use trafficcop_core::proxy::{ConnId, Input};
 
-/// Large enough for any UDP datagram.
+/// Large enough for any UDP datagram (entry point sockets, one each).
 const DATAGRAM_BUF: usize = 65_536;
+
+/// Receives one datagram from a session's connected socket into the worker's shared read
+/// buffer (64 KiB: any datagram fits), borrowed only while the socket is read, so a waiting
+/// session holds no buffer of its own. It waits for error readiness too, as tokio's own `recv`
+/// does: an ICMP port unreachable is then taken from the socket (`SO_ERROR`) and returned.
+async fn recv_session(socket: &UdpSocket) -> std::io::Result<Bytes> {
+    use tokio::io::Interest;
+    loop {
+        let ready = socket.ready(Interest::READABLE | Interest::ERROR).await?;
+        if ready.is_error() {
+            if let Some(e) = socket.take_error()? {
+                return Err(e);
+            }
+            // Nothing pending any more: forget the error readiness.
+            let _ = socket.try_io(Interest::ERROR, || {
+                Err::<(), _>(std::io::Error::from(std::io::ErrorKind::WouldBlock))
+            });
+        }
+        if !ready.is_readable() {
+            continue;
+        }
+        let got = crate::conn::READ_BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            let n = socket.try_recv(&mut b)?;
+            Ok::<_, std::io::Error>(Bytes::copy_from_slice(&b[..n]))
+        });
+        match got {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => return other,
+        }
+    }
+}
 
 /// A worker's UDP sockets.
 #[derive(Default)]
@@ -98,11 +130,9 @@ impl Udp {
         let socket = Rc::new(socket);
         let rd = Rc::clone(&socket);
         let reader = tokio::task::spawn_local(async move {
-            let mut buf = vec![0u8; DATAGRAM_BUF];
             loop {
-                match rd.recv(&mut buf).await {
-                    Ok(n) => {
-                        let data = Bytes::copy_from_slice(&buf[..n]);
+                match recv_session(&rd).await {
+                    Ok(data) => {
                         if events.send(Input::Received { conn, data }).is_err() {
                             return;
                         }
