@@ -106,11 +106,7 @@ impl Udp {
                     .await?
                     .next()
                     .ok_or_else(|| std::io::Error::other(format!("lookup {host}: no such host")))?;
-                let local: SocketAddr = if addr.is_ipv6() {
-                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-                } else {
-                    (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-                };
+                let local = trafficcop_core::proxy::udp_local_for(addr);
                 let socket = UdpSocket::bind(local).await?;
                 socket.connect(addr).await?;
                 Ok(socket)

@@ -648,8 +648,10 @@ impl Worker {
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
-        // request without a body that may go out as an HTTP/2 stream (a refused stream).
-        let may_be_stream = key.3 != super::h2up::PROTO_HTTP1;
+        // request without a body that may go out as an HTTP/2 stream (a refused stream): on
+        // `h2c://`, or `https://` unless it took a pooled connection, which speaks HTTP/1.1.
+        let may_be_stream =
+            key.3 == super::h2up::PROTO_H2C || (key.3 == super::h2up::PROTO_ALPN && !reused);
         let retry_head =
             (((reused && idempotent) || may_be_stream) && txn.request_done && !txn.upgrade)
                 .then(|| head_bytes.clone());

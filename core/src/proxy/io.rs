@@ -143,6 +143,16 @@ pub enum Output {
     },
 }
 
+/// The local address a session socket for [`Output::ConnectUdp`] binds before connecting to
+/// `target`: any address of the target's family, an ephemeral port (as Go's `net.Dial("udp")`).
+pub fn udp_local_for(target: SocketAddr) -> SocketAddr {
+    if target.is_ipv6() {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    }
+}
+
 /// An observation for logs and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

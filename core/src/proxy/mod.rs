@@ -21,6 +21,6 @@ pub use compile::{
     compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
     CompiledRouter, CompiledService, Target,
 };
-pub use io::{AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
+pub use io::{udp_local_for, AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
 pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;

@@ -49,6 +49,10 @@ enum Member {
 #[derive(Debug)]
 pub struct UdpBalancer {
     members: Vec<(Member, i64)>,
+    /// The largest weight (0 or less: nothing is ever picked), fixed at build.
+    max: i64,
+    /// The weights' GCD, the step the current weight goes down by, fixed at build.
+    step: i64,
     state: Mutex<RoundRobin>,
 }
 
@@ -69,6 +73,8 @@ fn gcd(a: i64, b: i64) -> i64 {
 impl UdpBalancer {
     fn new(members: Vec<(Member, i64)>) -> Self {
         UdpBalancer {
+            max: members.iter().map(|m| m.1).max().unwrap_or(0),
+            step: members.iter().fold(0, |g, m| gcd(g, m.1)).max(1),
             members,
             state: Mutex::new(RoundRobin {
                 index: None,
@@ -80,12 +86,10 @@ impl UdpBalancer {
     /// The member index the next session goes to, or `None` (no members, or every weight is
     /// zero or less: Traefik closes the session).
     fn next_index(&self) -> Option<usize> {
-        let n = self.members.len();
-        let max = self.members.iter().map(|m| m.1).max()?;
+        let (n, max, step) = (self.members.len(), self.max, self.step);
         if max <= 0 {
             return None;
         }
-        let step = self.members.iter().fold(0, |g, m| gcd(g, m.1)).max(1);
         let mut rr = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Within `n * (max / step + 1)` steps some member qualifies; bounded all the same.
         for _ in 0..n.saturating_mul((max / step) as usize + 2) {
