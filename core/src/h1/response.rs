@@ -63,9 +63,15 @@ pub fn parse_response(
     if memchr::memchr_iter(b'\r', head_bytes).any(|i| head_bytes.get(i + 1) != Some(&b'\n')) {
         return Err(ResponseError("bare CR in response head"));
     }
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut storage);
-    match resp.parse(head_bytes) {
+    // Left uninitialised: httparse writes only the lines it finds.
+    let mut storage =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut []);
+    match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut resp,
+        head_bytes,
+        &mut storage,
+    ) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) | Err(_) => {
             return Err(ResponseError("malformed response head"))
@@ -81,6 +87,8 @@ pub fn parse_response(
         Version::Http11
     };
     let mut headers = Headers::with_capacity(resp.headers.len() + 4);
+    // One copy of the head; every header value is a slice of it.
+    let shared = bytes::Bytes::copy_from_slice(head_bytes);
     for h in resp.headers.iter() {
         if h.value
             .iter()
@@ -88,7 +96,10 @@ pub fn parse_response(
         {
             return Err(ResponseError("invalid header value"));
         }
-        headers.append(h.name, h.value.trim_ascii());
+        headers.append_shared(
+            h.name,
+            crate::http::slice_of(&shared, head_bytes, h.value.trim_ascii()),
+        );
     }
     let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
     let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();

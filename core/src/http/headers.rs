@@ -4,7 +4,7 @@
 use crate::rule::RequestHeaders;
 
 /// A canonical header name: the common ones are static (no allocation per request).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub enum HeaderName {
     /// One of [`COMMON`].
     Static(&'static str),
@@ -25,6 +25,13 @@ impl std::ops::Deref for HeaderName {
 impl std::fmt::Display for HeaderName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
+    }
+}
+
+/// Names are equal when they are spelled the same, however they are held.
+impl PartialEq for HeaderName {
+    fn eq(&self, other: &HeaderName) -> bool {
+        **self == **other
     }
 }
 
@@ -82,13 +89,42 @@ pub const COMMON: &[&str] = &[
     "Strict-Transport-Security",
 ];
 
+/// The [`COMMON`] names by length and lower-cased first byte, so a lookup compares one or two.
+struct CommonIndex {
+    /// `(length, first byte lower-cased)` → indices into [`COMMON`].
+    buckets: Vec<((usize, u8), Vec<u8>)>,
+}
+
+fn common_index() -> &'static CommonIndex {
+    static INDEX: std::sync::OnceLock<CommonIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut buckets: Vec<((usize, u8), Vec<u8>)> = Vec::new();
+        for (i, c) in COMMON.iter().enumerate() {
+            let key = (c.len(), c.as_bytes()[0].to_ascii_lowercase());
+            match buckets.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(i as u8),
+                None => buckets.push((key, vec![i as u8])),
+            }
+        }
+        buckets.sort_by_key(|(k, _)| *k);
+        CommonIndex { buckets }
+    })
+}
+
 /// The canonical name of `name`, static when it is a [`COMMON`] one.
 pub fn header_name(name: &str) -> HeaderName {
-    for c in COMMON {
-        // A name equal to a common one but for case canonicalises to exactly that spelling
-        // (common names are valid tokens, so only letter case changes).
-        if c.len() == name.len() && c.eq_ignore_ascii_case(name) {
-            return HeaderName::Static(c);
+    if let Some(first) = name.as_bytes().first() {
+        let index = common_index();
+        let key = (name.len(), first.to_ascii_lowercase());
+        if let Ok(at) = index.buckets.binary_search_by_key(&key, |(k, _)| *k) {
+            for &i in &index.buckets[at].1 {
+                let c = COMMON[usize::from(i)];
+                // A name equal to a common one but for case canonicalises to exactly that
+                // spelling (common names are valid tokens, so only letter case changes).
+                if c.eq_ignore_ascii_case(name) {
+                    return HeaderName::Static(c);
+                }
+            }
         }
     }
     HeaderName::Owned(canonical_name(name))
@@ -150,6 +186,19 @@ pub fn canonical_name(name: &str) -> String {
     out
 }
 
+/// The part of `copy` (a copy of `original`) at the place `part` has in `original`: header values
+/// parsed from a borrowed head become slices of one shared copy of it, not one copy each.
+pub fn slice_of(copy: &bytes::Bytes, original: &[u8], part: &[u8]) -> bytes::Bytes {
+    let (base, at) = (original.as_ptr() as usize, part.as_ptr() as usize);
+    let inside = at >= base && at + part.len() <= base + original.len();
+    if inside && copy.len() == original.len() {
+        copy.slice(at - base..at - base + part.len())
+    } else {
+        // Not a part of `original` (cannot happen for httparse's output): copied.
+        bytes::Bytes::copy_from_slice(part)
+    }
+}
+
 impl Headers {
     /// An empty list.
     pub fn new() -> Self {
@@ -192,6 +241,15 @@ impl Headers {
     pub fn append_shared(&mut self, name: &str, value: bytes::Bytes) {
         self.lines.push(Header {
             name: header_name(name),
+            value,
+        });
+    }
+
+    /// Appends a line whose name is already canonical (a constant of the proxy's own, such as
+    /// `X-Forwarded-Host`): no lookup, no allocation for the name.
+    pub fn append_canonical(&mut self, name: &'static str, value: bytes::Bytes) {
+        self.lines.push(Header {
+            name: HeaderName::Static(name),
             value,
         });
     }
@@ -289,6 +347,19 @@ mod tests {
         assert_eq!(canonical_name("CONTENT-type"), "Content-Type");
         assert_eq!(canonical_name("x_foo"), "X_foo");
         assert_eq!(canonical_name("bad header"), "bad header");
+    }
+
+    #[test]
+    fn common_names_are_found_in_any_case() {
+        for c in COMMON {
+            assert_eq!(header_name(&c.to_ascii_lowercase()), HeaderName::Static(c));
+            assert_eq!(header_name(&c.to_ascii_uppercase()), HeaderName::Static(c));
+        }
+        assert_eq!(
+            header_name("x-custom"),
+            HeaderName::Owned("X-Custom".into())
+        );
+        assert_eq!(header_name(""), HeaderName::Owned(String::new()));
     }
 
     #[test]

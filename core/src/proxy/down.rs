@@ -367,12 +367,15 @@ impl Worker {
         if req.head.path != "*" {
             match normalize_raw_path(&req.head.path) {
                 Ok(p) => {
-                    let p = p.into_owned();
-                    req.head.path = if ep.sanitize_path {
-                        sanitize_path(&p).into_owned()
-                    } else {
-                        p
-                    };
+                    // Only a changed path is written back (most are left as they came).
+                    if let std::borrow::Cow::Owned(p) = p {
+                        req.head.path = p;
+                    }
+                    if ep.sanitize_path {
+                        if let std::borrow::Cow::Owned(p) = sanitize_path(&req.head.path) {
+                            req.head.path = p;
+                        }
+                    }
                 }
                 Err(_) => {
                     return self.local_response(id, LocalResponse::new(400, Vec::new()), &req, None)
@@ -397,6 +400,18 @@ impl Worker {
             };
         }
         let client_ip = Some(peer.ip().to_canonical());
+        let client_text = match self.down.get_mut(&id) {
+            Some(d) => match &d.peer_text {
+                Some((ip, text)) if Some(*ip) == client_ip => text.clone(),
+                _ => {
+                    let ip = peer.ip().to_canonical();
+                    let text = forward::ip_text(ip);
+                    d.peer_text = Some((ip, text.clone()));
+                    text
+                }
+            },
+            None => return,
+        };
         let websocket = req.upgrade
             && req
                 .head
@@ -406,7 +421,7 @@ impl Worker {
         forward::apply_entry_point(
             &mut req.head,
             &ep.forwarded,
-            client_ip,
+            client_ip.map(|ip| (ip, &client_text)),
             &self.hostname,
             websocket,
             tls,
@@ -547,7 +562,7 @@ impl Worker {
             .flatten();
         forward::upstream_request(
             &mut head,
-            client_ip,
+            client_ip.map(|_| &client_text),
             ep.forwarded.not_append_xff || suppress_xff,
             upgrade,
         );

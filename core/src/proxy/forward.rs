@@ -24,7 +24,8 @@ const FORWARDED: &[&str] = &[
     "X-Real-Ip",
 ];
 
-/// Go's hop-by-hop headers (`net/http/httputil`).
+/// Go's hop-by-hop headers (`net/http/httputil`); `is_hop_by_hop` matches them by length.
+#[cfg(test)]
 const HOP_BY_HOP: &[&str] = &[
     "Connection",
     "Proxy-Connection",
@@ -69,59 +70,110 @@ fn connection_tokens(h: &Headers) -> Vec<String> {
         .collect()
 }
 
+/// Which of the headers the entry point manages a request carries (one pass over its lines).
+#[derive(Default)]
+struct Managed {
+    real_ip: bool,
+    proto: bool,
+    port: bool,
+    host: bool,
+    server: bool,
+    xff: usize,
+    connection: bool,
+}
+
+impl Managed {
+    fn note(&mut self, name: &str) {
+        // Only `X-…` names and `Connection` matter; lengths tell most others apart at once.
+        match name.len() {
+            9 => self.real_ip |= name.eq_ignore_ascii_case("X-Real-Ip"),
+            10 => self.connection |= name.eq_ignore_ascii_case("Connection"),
+            15 => {
+                if name.eq_ignore_ascii_case("X-Forwarded-For") {
+                    self.xff += 1;
+                }
+            }
+            16 => {
+                self.port |= name.eq_ignore_ascii_case("X-Forwarded-Port");
+                self.host |= name.eq_ignore_ascii_case("X-Forwarded-Host");
+            }
+            17 => self.proto |= name.eq_ignore_ascii_case("X-Forwarded-Proto"),
+            18 => self.server |= name.eq_ignore_ascii_case("X-Forwarded-Server"),
+            _ => {}
+        }
+    }
+}
+
 /// The entry point's forwarded-headers middleware: applied to every request before routing.
+/// `client` is the client's address and its text.
 pub fn apply_entry_point(
     head: &mut RequestHead,
     policy: &ForwardedPolicy,
-    client: Option<IpAddr>,
+    client: Option<(IpAddr, &bytes::Bytes)>,
     hostname: &bytes::Bytes,
     websocket: bool,
     tls: bool,
 ) {
-    let trust = trusted(policy, client);
-    if !trust {
-        head.headers.retain(|h| !is_forwarded(&h.name));
-    }
+    let trust = trusted(policy, client.map(|c| c.0));
+    let mut have = Managed::default();
+    head.headers.retain(|line| {
+        if !trust && is_forwarded(&line.name) {
+            return false;
+        }
+        have.note(&line.name);
+        true
+    });
     let h = &mut head.headers;
-    if let Some(ip) = client {
-        if !h.contains("X-Real-Ip") {
-            h.set("X-Real-Ip", ip.to_string());
+    if let Some((_, text)) = client {
+        if !have.real_ip {
+            h.append_canonical("X-Real-Ip", text.clone());
         }
     }
-    if !h.contains("X-Forwarded-Proto") {
-        let proto: &'static str = match (websocket, tls) {
-            (true, true) => "wss",
-            (true, false) => "ws",
-            (false, true) => "https",
-            (false, false) => "http",
-        };
-        h.set_shared(
+    let proto: &'static str = match (websocket, tls) {
+        (true, true) => "wss",
+        (true, false) => "ws",
+        (false, true) => "https",
+        (false, false) => "http",
+    };
+    if !have.proto {
+        h.append_canonical(
             "X-Forwarded-Proto",
             bytes::Bytes::from_static(proto.as_bytes()),
         );
     }
-    if !h.contains("X-Forwarded-Port") {
-        let proto = h
-            .get("X-Forwarded-Proto")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+    if !have.port {
+        let secure = if have.proto {
+            let given = h.get("X-Forwarded-Proto").unwrap_or_default();
+            given.eq_ignore_ascii_case(b"https") || given.eq_ignore_ascii_case(b"wss")
+        } else {
+            matches!(proto, "https" | "wss")
+        };
         let port = match host_port(&head.host) {
             Some(p) => bytes::Bytes::copy_from_slice(p.as_bytes()),
-            None if tls || proto == b"https" || proto == b"wss" => {
-                bytes::Bytes::from_static(b"443")
-            }
+            None if tls || secure => bytes::Bytes::from_static(b"443"),
             None => bytes::Bytes::from_static(b"80"),
         };
-        h.set_shared("X-Forwarded-Port", port);
+        h.append_canonical("X-Forwarded-Port", port);
     }
-    if !h.contains("X-Forwarded-Host") {
-        h.set("X-Forwarded-Host", head.host.clone());
+    if !have.host {
+        h.append_canonical(
+            "X-Forwarded-Host",
+            bytes::Bytes::copy_from_slice(head.host.as_bytes()),
+        );
     }
-    h.set_shared("X-Forwarded-Server", hostname.clone());
+    if have.server {
+        h.set_shared("X-Forwarded-Server", hostname.clone());
+    } else {
+        h.append_canonical("X-Forwarded-Server", hostname.clone());
+    }
     // Several X-Forwarded-For lines become one.
-    let xff: Vec<Vec<u8>> = h.get_all("X-Forwarded-For").map(<[u8]>::to_vec).collect();
-    if xff.len() > 1 {
-        h.set("X-Forwarded-For", xff.join(&b", "[..]));
+    if have.xff > 1 {
+        let xff: Vec<&[u8]> = h.get_all("X-Forwarded-For").collect();
+        let joined = xff.join(&b", "[..]);
+        h.set("X-Forwarded-For", joined);
+    }
+    if !have.connection {
+        return;
     }
     // Headers the client lists in Connection are removed, except the ones Traefik manages and
     // those allowed by forwardedHeaders.connection; Connection is then rewritten to the kept
@@ -157,6 +209,35 @@ pub fn apply_entry_point(
     }
 }
 
+/// An address as Go prints it (IPv4 dotted decimal written by hand: `Display` costs more than
+/// the rest of the forwarded-headers step).
+pub fn ip_text(ip: IpAddr) -> bytes::Bytes {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut out = [0u8; 15];
+            let mut n = 0;
+            let mut push = |b: u8| {
+                out[n] = b;
+                n += 1;
+            };
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    push(b'.');
+                }
+                if octet >= 100 {
+                    push(b'0' + octet / 100);
+                }
+                if octet >= 10 {
+                    push(b'0' + octet / 10 % 10);
+                }
+                push(b'0' + octet % 10);
+            }
+            bytes::Bytes::copy_from_slice(&out[..n])
+        }
+        IpAddr::V6(_) => bytes::Bytes::from(ip.to_string()),
+    }
+}
+
 fn host_port(host: &str) -> Option<&str> {
     let (h, p) = host.rsplit_once(':')?;
     if h.contains(':') && !h.ends_with(']') {
@@ -165,20 +246,50 @@ fn host_port(host: &str) -> Option<&str> {
     (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then_some(p)
 }
 
-/// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`.
+/// Whether `name` is one of Go's hop-by-hop headers (`te` aside, which has its own rule).
+fn is_hop_by_hop(name: &str) -> bool {
+    // By length first: most lines are none of these and differ in length from all but two.
+    let is = |h: &str| name.eq_ignore_ascii_case(h);
+    match name.len() {
+        7 => is("Trailer") || is("Upgrade"),
+        10 => is("Connection") || is("Keep-Alive"),
+        16 => is("Proxy-Connection"),
+        17 => is("Transfer-Encoding"),
+        18 => is("Proxy-Authenticate"),
+        19 => is("Proxy-Authorization"),
+        _ => false,
+    }
+}
+
+/// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`, in one pass.
 pub fn remove_hop_by_hop(h: &mut Headers) {
-    for token in connection_tokens(h) {
-        h.remove(&token);
-    }
-    for name in HOP_BY_HOP {
-        if *name == "Te"
-            && h.get_all("Te")
-                .any(|v| v.trim_ascii().eq_ignore_ascii_case(b"trailers"))
-        {
-            continue;
+    // One look at the lines first: is there a `Connection` (listing more names), and does a
+    // `Te: trailers` survive (Go keeps it for gRPC; any other `Te` goes)?
+    let (mut connection, mut keep_te) = (false, false);
+    for line in h.iter() {
+        match line.name.len() {
+            10 => connection |= line.name.eq_ignore_ascii_case("Connection"),
+            2 => {
+                keep_te |= line.name.eq_ignore_ascii_case("Te")
+                    && line.value.trim_ascii().eq_ignore_ascii_case(b"trailers")
+            }
+            _ => {}
         }
-        h.remove(name);
     }
+    let listed = if connection {
+        connection_tokens(h)
+    } else {
+        Vec::new()
+    };
+    h.retain(|line| {
+        let name: &str = &line.name;
+        let hop = if name.len() == 2 && name.eq_ignore_ascii_case("Te") {
+            !keep_te
+        } else {
+            is_hop_by_hop(name)
+        };
+        !hop && !listed.iter().any(|t| t.eq_ignore_ascii_case(name))
+    });
 }
 
 /// The trailer names a chunked message announces in `Trailer`, as Go keeps them (canonical,
@@ -221,10 +332,11 @@ pub fn go_trailers(lines: &[u8]) -> Vec<u8> {
 }
 
 /// Prepares the request head sent to a backend: hop-by-hop removal (keeping the upgrade),
-/// `X-Forwarded-For` append, and the framing header for the body.
+/// `X-Forwarded-For` append (of `client`, the client address as text), and the framing header
+/// for the body.
 pub fn upstream_request(
     head: &mut RequestHead,
-    client: Option<IpAddr>,
+    client: Option<&bytes::Bytes>,
     not_append_xff: bool,
     upgrade: Option<Vec<u8>>,
 ) {
@@ -233,24 +345,28 @@ pub fn upstream_request(
         head.headers.set("Connection", "Upgrade");
         head.headers.set("Upgrade", proto);
     }
-    if let (Some(ip), false) = (client, not_append_xff) {
+    if let (Some(text), false) = (client, not_append_xff) {
         let value = match head.headers.get("X-Forwarded-For") {
             Some(prior) if !prior.is_empty() => {
                 let mut v = prior.to_vec();
                 v.extend_from_slice(b", ");
-                v.extend_from_slice(ip.to_string().as_bytes());
-                v
+                v.extend_from_slice(text);
+                bytes::Bytes::from(v)
             }
-            _ => ip.to_string().into_bytes(),
+            _ => text.clone(),
         };
-        head.headers.set("X-Forwarded-For", value);
+        head.headers.set_shared("X-Forwarded-For", value);
     }
 }
 
 /// Prepares a backend's response head for the client: hop-by-hop headers removed.
 pub fn downstream_response(head: &mut ResponseHead) {
     let keep_upgrade = head.status == 101;
-    let upgrade = head.headers.get("Upgrade").map(<[u8]>::to_vec);
+    let upgrade = if keep_upgrade {
+        head.headers.get("Upgrade").map(<[u8]>::to_vec)
+    } else {
+        None
+    };
     remove_hop_by_hop(&mut head.headers);
     if keep_upgrade {
         head.headers.set("Connection", "Upgrade");
@@ -277,6 +393,32 @@ mod tests {
             host: "example.com:8080".into(),
             version: Version::Http11,
             headers: h,
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_names_as_go_lists_them() {
+        for name in HOP_BY_HOP.iter().filter(|n| **n != "Te") {
+            assert!(is_hop_by_hop(name) && is_hop_by_hop(&name.to_ascii_lowercase()));
+        }
+        for name in ["Te", "Host", "Upgrades", "X-Connection", "Keep-Alivex"] {
+            assert!(!is_hop_by_hop(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn addresses_print_as_display() {
+        for ip in [
+            "0.0.0.0",
+            "10.0.0.1",
+            "127.0.0.1",
+            "192.168.100.255",
+            "1.20.255.9",
+            "::1",
+            "fe80::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(&ip_text(ip)[..], ip.to_string().as_bytes());
         }
     }
 
@@ -309,16 +451,17 @@ mod tests {
     /// Both steps a plain-HTTP request from 10.0.0.1 goes through on its way to a backend of
     /// an entry point whose `forwardedHeaders.insecure` is `insecure`.
     fn forward(h: &mut RequestHead, insecure: bool) {
-        let ip = Some("10.0.0.1".parse().unwrap());
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let text = ip_text(ip);
         apply_entry_point(
             h,
             &policy(insecure),
-            ip,
+            Some((ip, &text)),
             &bytes::Bytes::from_static(b"proxy"),
             false,
             false,
         );
-        upstream_request(h, ip, false, None);
+        upstream_request(h, Some(&text), false, None);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub(super) struct Down {
     pub local: Option<SocketAddr>,
     /// The HTTP/2 side, once the connection speaks HTTP/2.
     pub h2: Option<Box<super::h2down::H2Down>>,
+    /// The client address as text (`X-Real-Ip`, `X-Forwarded-For`), made once per connection.
+    pub peer_text: Option<(std::net::IpAddr, bytes::Bytes)>,
 }
 
 impl Down {
@@ -90,6 +92,7 @@ impl Down {
             write_deadline: None,
             local: None,
             h2: None,
+            peer_text: None,
         }
     }
 }
@@ -441,10 +444,21 @@ impl Worker {
         }) = self.out.back_mut()
         {
             if *last == conn && queued.len() + len <= MERGE_WRITES_UP_TO {
-                let mut merged = Vec::with_capacity(queued.len() + len);
-                merged.extend_from_slice(queued);
-                merged.extend_from_slice(&data);
-                *queued = Bytes::from(merged);
+                // The queued bytes are ours alone (nothing else holds them yet): extended in
+                // place when their buffer allows, else copied once.
+                let merged = match std::mem::take(queued).try_into_mut() {
+                    Ok(mut own) => {
+                        own.extend_from_slice(&data);
+                        own.freeze()
+                    }
+                    Err(shared) => {
+                        let mut merged = Vec::with_capacity(shared.len() + len);
+                        merged.extend_from_slice(&shared);
+                        merged.extend_from_slice(&data);
+                        Bytes::from(merged)
+                    }
+                };
+                *queued = merged;
                 return;
             }
         }

@@ -127,9 +127,33 @@ pub fn normalize_raw_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
     Ok(Cow::Owned(out))
 }
 
+/// Whether `sanitize_path` leaves `path` as it is: rooted, no `.` or `..` segment, no empty
+/// segment but a trailing one.
+fn is_clean_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    let mut segments = rest.split('/').peekable();
+    while let Some(seg) = segments.next() {
+        let last = segments.peek().is_none();
+        if seg == "." || seg == ".." || (seg.is_empty() && !last) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The entry point's `sanitizePath` (`URL.JoinPath()`): `.` and `..` segments resolved and
 /// repeated slashes collapsed, keeping a trailing slash.
 pub fn sanitize_path(path: &str) -> Cow<'_, str> {
+    if is_clean_path(path) {
+        return Cow::Borrowed(path);
+    }
+    join_path(path)
+}
+
+/// `sanitize_path` the long way: segments split, resolved and joined again.
+fn join_path(path: &str) -> Cow<'_, str> {
     let rooted = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for seg in path.split('/') {
@@ -178,6 +202,20 @@ mod tests {
         assert_eq!(normalize_raw_path("/%41%2f%7e").unwrap(), "/A%2F~");
         assert!(normalize_raw_path("/a%4").is_err());
         assert_eq!(sanitize_path("/a/./b/../c//d/"), "/a/c/d/");
+        // The shortcut for clean paths agrees with the long way on every short path.
+        let mut paths = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| ["a", ".", "/"].map(|c| format!("{p}{c}")))
+                .collect();
+            paths.extend(longer);
+            paths.sort();
+            paths.dedup();
+        }
+        for p in &paths {
+            assert_eq!(sanitize_path(p), join_path(p), "{p:?}");
+        }
         assert_eq!(sanitize_path("/../x"), "/x");
         assert_eq!(sanitize_path("/"), "/");
         assert_eq!(sanitize_path(""), "");
