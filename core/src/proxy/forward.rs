@@ -88,11 +88,7 @@ impl Managed {
         match name.len() {
             9 => self.real_ip |= name.eq_ignore_ascii_case("X-Real-Ip"),
             10 => self.connection |= name.eq_ignore_ascii_case("Connection"),
-            15 => {
-                if name.eq_ignore_ascii_case("X-Forwarded-For") {
-                    self.xff += 1;
-                }
-            }
+            15 if name.eq_ignore_ascii_case("X-Forwarded-For") => self.xff += 1,
             16 => {
                 self.port |= name.eq_ignore_ascii_case("X-Forwarded-Port");
                 self.host |= name.eq_ignore_ascii_case("X-Forwarded-Host");
