@@ -625,3 +625,51 @@ fn write_timeout_bounds_the_response_not_the_idle_time() {
     let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
     assert!(closed(&out, c), "{out:?}");
 }
+
+#[test]
+fn a_request_waiting_for_a_dial_takes_a_connection_that_goes_idle_first() {
+    let mut h = Harness::new();
+    let (a, b, c) = (h.accept(), h.accept(), h.accept());
+    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+    const RESP: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let (u1, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
+    h.input(Input::Connected { conn: u1 });
+    // b finds no idle connection: a second dial starts.
+    let (u2, _, _) = connect(&h.recv(b, REQ)).expect("dial for b");
+    // u1 answers a before u2 connects: b's request goes out on u1 at once (as Go's transport).
+    let out = h.recv(u1, RESP);
+    assert!(sent_to(&out, a).ends_with("ok"));
+    assert!(
+        sent_to(&out, u1).starts_with("GET / HTTP/1.1\r\n"),
+        "b on u1"
+    );
+    // u2 connects with nobody waiting: it is pooled, nothing is sent, it is not closed.
+    let out = h.input(Input::Connected { conn: u2 });
+    assert!(sent_to(&out, u2).is_empty() && !closed(&out, u2));
+    assert!(sent_to(&h.recv(u1, RESP), b).ends_with("ok"));
+    // c takes a pooled connection: no new dial.
+    let out = h.recv(c, REQ);
+    assert!(connect(&out).is_none());
+    assert!(!sent_to(&out, u1).is_empty() || !sent_to(&out, u2).is_empty());
+}
+
+#[test]
+fn a_handed_over_connection_that_dies_is_retried_for_idempotent_requests() {
+    let mut h = Harness::new();
+    let (a, b) = (h.accept(), h.accept());
+    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+    let (u1, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
+    h.input(Input::Connected { conn: u1 });
+    let (u2, _, _) = connect(&h.recv(b, REQ)).expect("dial for b");
+    h.recv(u1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    // u1 (now carrying b's request) closes without answering: b is sent again on a new
+    // connection, as for any reused connection.
+    let out = h.input(Input::Eof { conn: u1 });
+    assert_eq!(sent_to(&out, b), "", "no 502 for b");
+    let (u3, ..) = connect(&out).expect("retried on a new connection");
+    assert_ne!(u3, u2);
+    let out = h.input(Input::Connected { conn: u3 });
+    assert!(sent_to(&out, u3).starts_with("GET / HTTP/1.1\r\n"));
+    let out = h.recv(u3, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert!(sent_to(&out, b).ends_with("\r\n\r\nok"));
+}

@@ -89,41 +89,37 @@ pub const COMMON: &[&str] = &[
     "Strict-Transport-Security",
 ];
 
-/// The [`COMMON`] names by length and lower-cased first byte, so a lookup compares one or two.
-struct CommonIndex {
-    /// `(length, first byte lower-cased)` → indices into [`COMMON`].
-    buckets: Vec<((usize, u8), Vec<u8>)>,
-}
+/// The longest [`COMMON`] name.
+const COMMON_MAX: usize = 25;
 
-fn common_index() -> &'static CommonIndex {
-    static INDEX: std::sync::OnceLock<CommonIndex> = std::sync::OnceLock::new();
+/// The [`COMMON`] names by length: a lookup compares the few of the same length.
+fn common_by_len() -> &'static [Vec<&'static str>; COMMON_MAX + 1] {
+    static INDEX: std::sync::OnceLock<[Vec<&'static str>; COMMON_MAX + 1]> =
+        std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut buckets: Vec<((usize, u8), Vec<u8>)> = Vec::new();
-        for (i, c) in COMMON.iter().enumerate() {
-            let key = (c.len(), c.as_bytes()[0].to_ascii_lowercase());
-            match buckets.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.push(i as u8),
-                None => buckets.push((key, vec![i as u8])),
-            }
+        let mut by_len: [Vec<&'static str>; COMMON_MAX + 1] = Default::default();
+        for c in COMMON {
+            by_len[c.len()].push(c);
         }
-        buckets.sort_by_key(|(k, _)| *k);
-        CommonIndex { buckets }
+        by_len
     })
 }
 
 /// The canonical name of `name`, static when it is a [`COMMON`] one.
 pub fn header_name(name: &str) -> HeaderName {
-    if let Some(first) = name.as_bytes().first() {
-        let index = common_index();
-        let key = (name.len(), first.to_ascii_lowercase());
-        if let Ok(at) = index.buckets.binary_search_by_key(&key, |(k, _)| *k) {
-            for &i in &index.buckets[at].1 {
-                let c = COMMON[usize::from(i)];
-                // A name equal to a common one but for case canonicalises to exactly that
-                // spelling (common names are valid tokens, so only letter case changes).
-                if c.eq_ignore_ascii_case(name) {
-                    return HeaderName::Static(c);
-                }
+    if let Some(candidates) = common_by_len().get(name.len()) {
+        // Most names arrive spelled canonically: exact comparisons first.
+        if let Some(c) = candidates.iter().find(|c| c.as_bytes() == name.as_bytes()) {
+            return HeaderName::Static(c);
+        }
+        let first = name.as_bytes().first().map(u8::to_ascii_lowercase);
+        for c in candidates {
+            // A name equal to a common one but for case canonicalises to exactly that
+            // spelling (common names are valid tokens, so only letter case changes).
+            if c.as_bytes().first().map(u8::to_ascii_lowercase) == first
+                && c.eq_ignore_ascii_case(name)
+            {
+                return HeaderName::Static(c);
             }
         }
     }
@@ -351,6 +347,7 @@ mod tests {
 
     #[test]
     fn common_names_are_found_in_any_case() {
+        assert_eq!(COMMON.iter().map(|c| c.len()).max(), Some(COMMON_MAX));
         for c in COMMON {
             assert_eq!(header_name(&c.to_ascii_lowercase()), HeaderName::Static(c));
             assert_eq!(header_name(&c.to_ascii_uppercase()), HeaderName::Static(c));

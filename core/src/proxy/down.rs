@@ -632,6 +632,7 @@ impl Worker {
             interim: 0,
             reused: false,
             retry_head: None,
+            retryable: false,
             key: key.clone(),
             transport: transport.clone(),
             http10,
@@ -667,6 +668,7 @@ impl Worker {
         // `h2c://`, or `https://` unless it took a pooled connection, which speaks HTTP/1.1.
         let may_be_stream =
             key.3 == super::h2up::PROTO_H2C || (key.3 == super::h2up::PROTO_ALPN && !reused);
+        let retryable = idempotent && txn.request_done && !txn.upgrade;
         let retry_head =
             (((reused && idempotent) || may_be_stream) && txn.request_done && !txn.upgrade)
                 .then(|| head_bytes.clone());
@@ -677,6 +679,7 @@ impl Worker {
             up: Some(up_id),
             reused,
             retry_head,
+            retryable,
             key,
             transport,
             ..txn
@@ -761,6 +764,9 @@ impl Worker {
             },
         );
         self.note_deadline(Some(deadline));
+        if key.2 == 0 && key.3 == super::h2up::PROTO_HTTP1 {
+            self.dialing.entry(key.clone()).or_default().push(c);
+        }
         self.out.push_back(Output::Connect {
             conn: c,
             host: key.0.to_string(),

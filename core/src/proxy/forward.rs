@@ -259,12 +259,14 @@ fn is_hop_by_hop(name: &str) -> bool {
 
 /// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`, in one pass.
 pub fn remove_hop_by_hop(h: &mut Headers) {
-    // One look at the lines first: is there a `Connection` (listing more names), and does a
-    // `Te: trailers` survive (Go keeps it for gRPC; any other `Te` goes)?
-    let (mut connection, mut keep_te) = (false, false);
+    // One look at the lines first: the `Connection` values (naming more lines to remove; kept
+    // as shared slices, no copies), and whether a `Te: trailers` survives (Go keeps it for
+    // gRPC; any other `Te` goes).
+    let mut listed: Vec<bytes::Bytes> = Vec::new();
+    let mut keep_te = false;
     for line in h.iter() {
         match line.name.len() {
-            10 => connection |= line.name.eq_ignore_ascii_case("Connection"),
+            10 if line.name.eq_ignore_ascii_case("Connection") => listed.push(line.value.clone()),
             2 => {
                 keep_te |= line.name.eq_ignore_ascii_case("Te")
                     && line.value.trim_ascii().eq_ignore_ascii_case(b"trailers")
@@ -272,11 +274,6 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
             _ => {}
         }
     }
-    let listed = if connection {
-        connection_tokens(h)
-    } else {
-        Vec::new()
-    };
     h.retain(|line| {
         let name: &str = &line.name;
         let hop = if name.len() == 2 && name.eq_ignore_ascii_case("Te") {
@@ -284,8 +281,15 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
         } else {
             is_hop_by_hop(name)
         };
-        !hop && !listed.iter().any(|t| t.eq_ignore_ascii_case(name))
+        !hop && !listed.iter().any(|v| lists_name(v, name))
     });
+}
+
+/// Whether a `Connection` value lists `name` (comma-separated, case-insensitive).
+fn lists_name(value: &[u8], name: &str) -> bool {
+    value
+        .split(|b| *b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// The trailer names a chunked message announces in `Trailer`, as Go keeps them (canonical,

@@ -34,6 +34,10 @@ pub(super) struct Txn {
     /// The upstream request head, kept to retry an idempotent request once on a new connection
     /// when a pooled connection turns out dead (as Go's transport does).
     pub retry_head: Option<Vec<u8>>,
+    /// The request may be sent again on a new connection if a reused one dies before
+    /// answering (idempotent, no body, no upgrade): decides `retry_head` when the request is
+    /// handed a pooled connection after it started dialling.
+    pub retryable: bool,
     /// The backend server's address, for a retry.
     pub key: super::worker::ServerKey,
     /// The service's transport settings, for a retry.

@@ -30,6 +30,11 @@ impl Worker {
         }
         u.state = UState::Busy;
         u.deadline = None;
+        let key = u.key.clone();
+        self.forget_dial(&key, id);
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
         if u.tls_unusable {
             return self.up_tls_failed(id);
         }
@@ -52,6 +57,10 @@ impl Worker {
         }
         if let Some(down) = u.down {
             self.flush_pending(now, down);
+        } else if u.tls.is_none() {
+            // Its request took a connection that went idle meanwhile: this one is pooled (or
+            // given to another waiting request, or closed when the pool is full).
+            self.release_up(now, id, true);
         } else {
             self.close_up(id);
         }
@@ -72,6 +81,7 @@ impl Worker {
             return self.session_connect_failed(now, id, &error);
         }
         let Some(u) = self.up.remove(&id) else { return };
+        self.forget_dial(&u.key, id);
         if let Mux::Stream(st) = &u.mux {
             self.stream_up_closed(st, id);
         }
@@ -447,8 +457,19 @@ impl Worker {
             // A virtual upstream's stream is over: it is never pooled (its session is).
             return self.close_up(id);
         }
+        if !reusable || !u.buf.is_empty() || self.shutting_down {
+            self.close_up(id);
+            return;
+        }
+        let key = u.key.clone();
+        if self.hand_to_waiting(now, &key, id) {
+            return;
+        }
+        let Some(u) = self.up.get_mut(&id) else {
+            return;
+        };
         let pool_len = self.pools.get(&u.key).map_or(0, Vec::len);
-        if !reusable || !u.buf.is_empty() || pool_len >= u.max_idle || self.shutting_down {
+        if pool_len >= u.max_idle {
             self.close_up(id);
             return;
         }
@@ -461,6 +482,48 @@ impl Worker {
         self.note_deadline(deadline);
         self.resume(id);
         self.pools.entry(key).or_default().push(id);
+    }
+
+    /// Gives the reusable connection `id` to a request still waiting for a dial to `key`, as
+    /// Go's transport does (the dial goes on, and joins the pool when it connects). Returns
+    /// whether it did.
+    fn hand_to_waiting(
+        &mut self,
+        now: Timestamp,
+        key: &super::worker::ServerKey,
+        id: ConnId,
+    ) -> bool {
+        while let Some(dial) = self.dialing.get_mut(key).and_then(Vec::pop) {
+            let Some(waiting) = self.up.get_mut(&dial) else {
+                continue;
+            };
+            if waiting.state != UState::Connecting || waiting.tls.is_some() {
+                continue;
+            }
+            let Some(down) = waiting.down.take() else {
+                // Nobody waits for this dial any more.
+                continue;
+            };
+            let Some(DState::Active(txn)) = self.down.get_mut(&down).map(|d| &mut d.state) else {
+                continue;
+            };
+            txn.up = Some(id);
+            txn.reused = true;
+            if txn.retryable && txn.retry_head.is_none() {
+                txn.retry_head = Some(txn.pending.clone());
+            }
+            // The dial goes on without a request: it joins the pool when it connects.
+            let Some(u) = self.up.get_mut(&id) else {
+                return false;
+            };
+            u.down = Some(down);
+            u.state = UState::Busy;
+            u.deadline = None;
+            self.resume(id);
+            self.flush_pending(now, down);
+            return true;
+        }
+        false
     }
 
     pub(super) fn up_eof(&mut self, now: Timestamp, id: ConnId, reset: bool) {

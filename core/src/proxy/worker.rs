@@ -149,6 +149,10 @@ pub struct Worker {
     pub(super) down: BTreeMap<ConnId, Down>,
     pub(super) up: BTreeMap<ConnId, Up>,
     pub(super) pools: BTreeMap<ServerKey, Vec<ConnId>>,
+    /// Plain HTTP/1.1 connections being dialled, by server: a request waiting on one takes a
+    /// connection that goes idle first (Go's transport does the same), and the dialled one
+    /// joins the pool when it connects.
+    pub(super) dialing: BTreeMap<ServerKey, Vec<ConnId>>,
     /// HTTP/2 sessions to backends, by server.
     pub(super) sessions: BTreeMap<ServerKey, Vec<ConnId>>,
     pub(super) out: VecDeque<Output>,
@@ -180,6 +184,7 @@ impl Worker {
             down: BTreeMap::new(),
             up: BTreeMap::new(),
             pools: BTreeMap::new(),
+            dialing: BTreeMap::new(),
             sessions: BTreeMap::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
@@ -577,6 +582,7 @@ impl Worker {
             if let Some(pool) = self.pools.get_mut(&u.key) {
                 pool.retain(|c| *c != id);
             }
+            self.forget_dial(&u.key, id);
             let mut alert = Vec::new();
             if let Some(tls) = u.tls.as_mut() {
                 tls.close_notify(&mut alert);
@@ -585,6 +591,16 @@ impl Worker {
             if matches!(u.mux, super::h2up::Mux::Session(_)) {
                 let now = self.now;
                 self.session_closed(now, id, u);
+            }
+        }
+    }
+
+    /// `id` is no longer a dial a request could be taken from.
+    pub(super) fn forget_dial(&mut self, key: &ServerKey, id: ConnId) {
+        if let Some(dials) = self.dialing.get_mut(key) {
+            dials.retain(|c| *c != id);
+            if dials.is_empty() {
+                self.dialing.remove(key);
             }
         }
     }
