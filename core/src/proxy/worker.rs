@@ -141,13 +141,38 @@ pub(super) fn trim_idle_buffer(buf: &mut Vec<u8>) {
     }
 }
 
+/// Connections by id: a hash table (ids are dense counters, so a multiplication spreads them),
+/// looked up several times per event. Never iterated where order shows: `handle_timeout`
+/// sorts what it collects.
+pub(super) type ConnMap<V> =
+    std::collections::HashMap<ConnId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Hashes a [`ConnId`] (one `u64`) by a Fibonacci multiplication: deterministic (no random
+/// seed, so simulations replay) and cheap.
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// One worker's proxy state machine.
 pub struct Worker {
     pub(super) config: Arc<CompiledConfig>,
     pub(super) hostname: bytes::Bytes,
     next_id: u64,
-    pub(super) down: BTreeMap<ConnId, Down>,
-    pub(super) up: BTreeMap<ConnId, Up>,
+    pub(super) down: ConnMap<Down>,
+    pub(super) up: ConnMap<Up>,
     pub(super) pools: BTreeMap<ServerKey, Vec<ConnId>>,
     /// Plain HTTP/1.1 connections being dialled, by server: a request waiting on one takes a
     /// connection that goes idle first (Go's transport does the same), and the dialled one
@@ -181,8 +206,8 @@ impl Worker {
             config,
             hostname: bytes::Bytes::copy_from_slice(hostname.as_bytes()),
             next_id: 1,
-            down: BTreeMap::new(),
-            up: BTreeMap::new(),
+            down: ConnMap::default(),
+            up: ConnMap::default(),
             pools: BTreeMap::new(),
             dialing: BTreeMap::new(),
             sessions: BTreeMap::new(),
@@ -326,7 +351,7 @@ impl Worker {
     /// Fires every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.now = now;
-        let downs: Vec<ConnId> = self
+        let mut downs: Vec<ConnId> = self
             .down
             .iter()
             .filter(|(_, d)| {
@@ -334,15 +359,17 @@ impl Worker {
             })
             .map(|(id, _)| *id)
             .collect();
+        downs.sort_unstable();
         for id in downs {
             self.down_timeout(now, id);
         }
-        let ups: Vec<ConnId> = self
+        let mut ups: Vec<ConnId> = self
             .up
             .iter()
             .filter(|(_, u)| u.deadline.is_some_and(|t| t <= now))
             .map(|(id, _)| *id)
             .collect();
+        ups.sort_unstable();
         for id in ups {
             self.up_timeout(now, id);
         }
@@ -615,7 +642,7 @@ impl Worker {
 
     fn begin_shutdown(&mut self) {
         self.shutting_down = true;
-        let idle: Vec<ConnId> = self
+        let mut idle: Vec<ConnId> = self
             .down
             .iter()
             .filter(|(_, d)| {
@@ -626,11 +653,12 @@ impl Worker {
             })
             .map(|(id, _)| *id)
             .collect();
+        idle.sort_unstable();
         for id in idle {
             self.close_down(id);
         }
         // HTTP/2 connections say GOAWAY and close once their streams are done.
-        let h2: Vec<ConnId> = self
+        let mut h2: Vec<ConnId> = self
             .down
             .iter_mut()
             .filter_map(|(id, d)| {
@@ -640,20 +668,22 @@ impl Worker {
                 })
             })
             .collect();
+        h2.sort_unstable();
         for id in h2 {
             self.mark_h2(id);
         }
-        let idle_up: Vec<ConnId> = self
+        let mut idle_up: Vec<ConnId> = self
             .up
             .iter()
             .filter(|(_, u)| u.state == UState::Idle)
             .map(|(id, _)| *id)
             .collect();
+        idle_up.sort_unstable();
         for id in idle_up {
             self.close_up(id);
         }
         // HTTP/2 sessions without streams close now, the others when their last one ends.
-        let idle_sessions: Vec<ConnId> = self
+        let mut idle_sessions: Vec<ConnId> = self
             .up
             .iter()
             .filter(|(_, u)| {
@@ -661,6 +691,7 @@ impl Worker {
             })
             .map(|(id, _)| *id)
             .collect();
+        idle_sessions.sort_unstable();
         for id in idle_sessions {
             self.close_up(id);
         }
