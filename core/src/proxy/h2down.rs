@@ -488,12 +488,11 @@ impl Worker {
         let Some(h2) = self.down.get(&parent).and_then(|d| d.h2.as_ref()) else {
             return;
         };
-        let streams: Vec<(ConnId, usize)> = h2
-            .streams
-            .iter()
-            .map(|(k, v)| (*v, h2.server.pending(*k)))
-            .collect();
-        for (vid, pending) in streams {
+        // A scratch list kept by the worker (this runs after every event on the connection).
+        let mut streams = std::mem::take(&mut self.stream_scratch);
+        streams.clear();
+        streams.extend(h2.streams.iter().map(|(k, v)| (*v, h2.server.pending(*k))));
+        for &(vid, pending) in &streams {
             let Some(d) = self.down.get_mut(&vid) else {
                 continue;
             };
@@ -511,6 +510,7 @@ impl Worker {
                 self.resume(p);
             }
         }
+        self.stream_scratch = streams;
     }
 }
 

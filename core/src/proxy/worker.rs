@@ -193,6 +193,8 @@ pub struct Worker {
     pub(super) now: Timestamp,
     /// HTTP/2 connections to drive before the call returns.
     pub(super) h2_dirty: Vec<ConnId>,
+    /// Reused list of one HTTP/2 connection's streams and their queued bytes.
+    pub(super) stream_scratch: Vec<(ConnId, usize)>,
     /// UDP sessions.
     pub(super) udp: super::udp::UdpSessions,
 }
@@ -219,6 +221,7 @@ impl Worker {
             access_records: false,
             now: Timestamp(0),
             h2_dirty: Vec::new(),
+            stream_scratch: Vec::new(),
             udp,
         }
     }
