@@ -10,11 +10,21 @@ use std::time::{Duration, Instant};
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    // Never the same port twice in one test process: tests run in parallel threads, and the
+    // kernel may hand a just-released port out again before the proxy binds it.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A child process killed and reaped when dropped, so a failing test leaves none behind.
@@ -42,10 +52,14 @@ pub fn wait_port(port: u16) {
 /// Starts the `trafficcop` binary under test on `config` (a static configuration file), with
 /// its output discarded.
 pub fn spawn_trafficcop(config: &std::path::Path) -> Kill {
+    // Its log goes beside the configuration (`<config>.stderr`), to read when a test fails.
+    let log = std::fs::File::create(config.with_extension("stderr"))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null());
     let child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
         .arg(format!("--configFile={}", config.display()))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     Kill(child)
