@@ -5,13 +5,13 @@
 # fds every 10 s and prints whether RSS at the end is within 10 % of its value after the first
 # minute and whether the fd count is back to its baseline once the load stops.
 #
-#   scripts/soak.sh [BIN] [DURATION]      (needs nginx, wrk, python3; RUNTIME=tokio|mio)
+#   scripts/soak.sh [BIN] [DURATION]      (needs nginx, wrk, python3; RUNTIME=mio|tokio, mio by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 BIN="${1:-target/release/trafficcop}"
 DURATION="${2:-600}"
-RUNTIME="${RUNTIME:-tokio}"
+RUNTIME="${RUNTIME:-mio}"
 for tool in nginx wrk python3; do
   command -v "$tool" >/dev/null || { echo "SKIPPED soak: $tool not installed"; exit 0; }
 done

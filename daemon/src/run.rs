@@ -130,11 +130,19 @@ pub fn run(args: &[String]) -> i32 {
     let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp") else {
         return 1;
     };
-    let workers = std::env::var("TRAFFICCOP_WORKERS")
-        .ok()
-        .and_then(|w| w.parse::<usize>().ok())
-        .filter(|w| *w > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let ours = st.trafficcop.clone().unwrap_or_default();
+    let runtime = crate::runtime::choose_runtime(runtime, &ours.runtime);
+    let workers = crate::runtime::choose_workers(
+        std::env::var("TRAFFICCOP_WORKERS").ok().as_deref(),
+        ours.workers,
+    );
+    log::info(&format!(
+        "starting {workers} worker(s) on the {} runtime",
+        match runtime {
+            crate::runtime::Runtime::Tokio => "tokio",
+            crate::runtime::Runtime::Mio => "mio",
+        }
+    ));
     let workers = match Workers::start(
         runtime,
         workers,

@@ -322,3 +322,75 @@ fn check_says_what_is_not_built() {
     let o = run(&d, &["check", "--strict"], &[]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// Starts the proxy in `dir` with `env`, waits until `port` accepts, stops it and returns what
+/// it printed.
+fn start_and_stop(dir: &Path, port: u16, env: &[(&str, &str)]) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trafficcop"));
+    c.current_dir(dir)
+        .env_clear()
+        .env("HOME", dir.join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > std::time::Duration::from_secs(10)
+            || child.try_wait().unwrap().is_some()
+        {
+            let _ = child.kill();
+            panic!(
+                "never listened: {}",
+                text(&child.wait_with_output().unwrap())
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    text(&child.wait_with_output().unwrap())
+}
+
+#[test]
+fn the_trafficcop_section_chooses_the_runtime_and_the_workers() {
+    let d = tmpdir("ours");
+    std::fs::write(
+        d.join("traefik.yml"),
+        "entryPoints: {web: {address: ':8000'}}\ntrafficcop: {runtime: quic, workers: -1}\n",
+    )
+    .unwrap();
+    let o = run(&d, &["check"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    for want in [
+        "trafficcop.runtime",
+        "unknown runtime \"quic\": expected tokio or mio",
+        "trafficcop.workers",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        d.join("traefik.yml"),
+        format!("entryPoints: {{web: {{address: '127.0.0.1:{port}'}}}}\nlog: {{level: INFO}}\ntrafficcop: {{runtime: mio, workers: 1}}\n"),
+    )
+    .unwrap();
+    let t = start_and_stop(&d, port, &[]);
+    assert!(t.contains("starting 1 worker(s) on the mio runtime"), "{t}");
+    // The environment wins over the file.
+    let t = start_and_stop(
+        &d,
+        port,
+        &[("TRAFFICCOP_RUNTIME", "tokio"), ("TRAFFICCOP_WORKERS", "2")],
+    );
+    assert!(
+        t.contains("starting 2 worker(s) on the tokio runtime"),
+        "{t}"
+    );
+}

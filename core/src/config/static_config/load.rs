@@ -277,6 +277,27 @@ fn invalid(root: &Node, cx: &mut Cx, path: &[&str], message: String) {
 
 /// Traefik's `ValidateConfiguration` plus the start-up checks that refuse a configuration.
 fn validate(root: &Node, config: &StaticConfiguration, cx: &mut Cx) {
+    if let Some(ours) = &config.trafficcop {
+        if !matches!(ours.runtime.as_str(), "" | "tokio" | "mio") {
+            invalid(
+                root,
+                cx,
+                &["trafficcop", "runtime"],
+                format!("unknown runtime {:?}: expected tokio or mio", ours.runtime),
+            );
+        }
+        if ours.workers < 0 {
+            invalid(
+                root,
+                cx,
+                &["trafficcop", "workers"],
+                format!(
+                    "invalid worker count {}: expected 0 (one per core) or more",
+                    ours.workers
+                ),
+            );
+        }
+    }
     for (name, ep) in &config.entry_points {
         if let Err(e) = ep.parsed_address() {
             invalid(

@@ -83,6 +83,20 @@ section! {
         spiffe: Option<SpiffeClientConfig> = "spiffe",
         /// `ocsp` (since v3.5.0).
         @allow_empty ocsp: Option<OCSPConfig> = "ocsp",
+        /// `trafficcop`: TrafficCop's own settings (an extension; Traefik refuses this key).
+        @allow_empty trafficcop: Option<TrafficCopSettings> = "trafficcop",
+    }
+}
+
+// trafficcop (our extension namespace; not in Traefik)
+section! {
+    /// `trafficcop`: settings only TrafficCop has. `--runtime=` and `TRAFFICCOP_RUNTIME`,
+    /// `TRAFFICCOP_WORKERS` take precedence over them.
+    pub struct TrafficCopSettings {
+        /// `trafficcop.runtime`: `tokio` or `mio` (empty: the default).
+        runtime: String = "runtime",
+        /// `trafficcop.workers`: worker threads (0: one per core).
+        workers: i64 = "workers",
     }
 }
 
