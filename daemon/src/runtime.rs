@@ -76,8 +76,8 @@ pub fn choose_workers(env: Option<&str>, configured: i64) -> usize {
 }
 
 /// The default runtime, chosen by measurement (`benches/RESULTS.md`, fifth session): the mio
-/// adapter costs less CPU per request in 8 of the 10 benchmark cells and holds less memory
-/// under the mixed soak (16 MiB against tokio's 21).
+/// adapter costs less CPU per request in 7 of the 10 benchmark cells (TLS equal) and holds
+/// less memory under the mixed soak (16 MiB against tokio's 21).
 pub const DEFAULT: Runtime = Runtime::Mio;
 
 /// Running worker threads of either adapter, with the handle that reaches them.
