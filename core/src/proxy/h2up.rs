@@ -563,6 +563,8 @@ impl Worker {
         let Some(head) = txn.retry_head.take() else {
             return false;
         };
+        // Sent again once at most: a connection handed over later does not re-arm it.
+        txn.retryable = false;
         let (key, transport) = (txn.key.clone(), txn.transport.clone());
         self.close_up(vid);
         let (up, _) = self.open_upstream(now, &key, &transport, true);

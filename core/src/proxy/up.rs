@@ -607,6 +607,8 @@ impl Worker {
         let Some(head) = txn.retry_head.take() else {
             return false;
         };
+        // Sent again once at most: a connection handed over later does not re-arm it.
+        txn.retryable = false;
         let (key, transport) = (txn.key.clone(), txn.transport.clone());
         let (up, _) = self.open_upstream(now, &key, &transport, false);
         if let Some(DState::Active(txn)) = self.down.get_mut(&down).map(|d| &mut d.state) {
