@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::free_port;
+
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("trafficcop-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -29,6 +32,16 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// Runs `check` in `dir`: asserts its exit code and that its output says each of `wants`.
+fn check_says(dir: &Path, code: i32, wants: &[&str]) {
+    let o = run(dir, &["check"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(code), "{t}");
+    for want in wants {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
 }
 
 #[test]
@@ -224,11 +237,7 @@ fn healthcheck_asks_the_ping_entry_point() {
 #[test]
 fn two_entry_points_on_one_port_fail_to_start_as_in_traefik() {
     let d = tmpdir("same-port");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     std::fs::write(
         d.join("traefik.yml"),
         format!(
@@ -306,19 +315,18 @@ fn check_says_what_is_not_built() {
         "tcp:\n  routers:\n    db: {rule: \"HostSNI(`*`)\", service: db}\n  services:\n    db: {loadBalancer: {servers: [{address: '127.0.0.1:5432'}]}}\n",
     )
     .unwrap();
-    let o = run(&d, &["check"], &[]);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{t}");
-    for want in [
-        "api: warning: the API and dashboard are not built in TrafficCop yet",
-        "metrics: warning: metrics are not built",
-        "accessLog: warning: access logs are not built",
-        "tracing: warning: tracing is not built",
-        "providers.http: warning: the HTTP provider is not built",
-        "tcp.routers.db: TCP routers are not built in TrafficCop yet: this router is not served",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in:\n{t}");
-    }
+    check_says(
+        &d,
+        0,
+        &[
+            "api: warning: the API and dashboard are not built in TrafficCop yet",
+            "metrics: warning: metrics are not built",
+            "accessLog: warning: access logs are not built",
+            "tracing: warning: tracing is not built",
+            "providers.http: warning: the HTTP provider is not built",
+            "tcp.routers.db: TCP routers are not built in TrafficCop yet: this router is not served",
+        ],
+    );
     let o = run(&d, &["check", "--strict"], &[]);
     assert_eq!(o.status.code(), Some(1));
 }
@@ -361,21 +369,16 @@ fn the_trafficcop_section_chooses_the_runtime_and_the_workers() {
         "entryPoints: {web: {address: ':8000'}}\ntrafficcop: {runtime: quic, workers: -1}\n",
     )
     .unwrap();
-    let o = run(&d, &["check"], &[]);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{t}");
-    for want in [
-        "trafficcop.runtime",
-        "unknown runtime \"quic\": expected tokio or mio",
-        "trafficcop.workers",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in:\n{t}");
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    check_says(
+        &d,
+        1,
+        &[
+            "trafficcop.runtime",
+            "unknown runtime \"quic\": expected tokio or mio",
+            "trafficcop.workers",
+        ],
+    );
+    let port = free_port();
     std::fs::write(
         d.join("traefik.yml"),
         format!("entryPoints: {{web: {{address: '127.0.0.1:{port}'}}}}\nlog: {{level: INFO}}\ntrafficcop: {{runtime: mio, workers: 1}}\n"),
