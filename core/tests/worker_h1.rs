@@ -673,3 +673,34 @@ fn a_handed_over_connection_that_dies_is_retried_for_idempotent_requests() {
     let out = h.recv(u3, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     assert!(sent_to(&out, b).ends_with("\r\n\r\nok"));
 }
+
+#[test]
+fn underscore_header_strategies_keep_delete_and_reject() {
+    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\nX_Secret: s\r\nX-Ok: o\r\n\r\n";
+    for (strategy, kept) in [
+        ("keep", Some(true)),
+        ("delete", Some(false)),
+        ("reject", None),
+    ] {
+        let mut h = Harness {
+            w: worker_with(&format!(
+                "entryPoints: {{web: {{address: ':8000', http: {{underscoreHeadersStrategy: {strategy}}}}}}}\n"
+            )),
+            now: t(0),
+        };
+        let c = h.accept();
+        let out = h.recv(c, REQ);
+        match kept {
+            None => {
+                assert!(connect(&out).is_none(), "{strategy}");
+                assert!(sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+            }
+            Some(kept) => {
+                let (up, ..) = connect(&out).expect(strategy);
+                let req = sent_to(&h.input(Input::Connected { conn: up }), up);
+                assert!(req.contains("X-Ok: o\r\n"), "{req}");
+                assert_eq!(req.contains("X_secret: s\r\n"), kept, "{strategy}: {req}");
+            }
+        }
+    }
+}

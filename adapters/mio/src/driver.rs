@@ -19,8 +19,6 @@ use crate::{Shared, DRAIN, STOP};
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX - 1_000;
 const READ_BUF: usize = 64 * 1024;
-/// Queued bytes past which a connection is written at once instead of after the poll.
-const FLUSH_AT: usize = 32 * 1024;
 
 struct Loop {
     poll: Poll,
@@ -114,7 +112,7 @@ impl Loop {
                             c.owes_writable = true;
                             // Much is waiting: written now (large writes gain nothing from
                             // waiting for the end of the poll, and memory stays bounded).
-                            now = c.unflushed >= FLUSH_AT;
+                            now = c.unflushed >= trafficcop_core::proxy::WRITE_AT_ONCE;
                         }
                         if now {
                             self.flush(t);

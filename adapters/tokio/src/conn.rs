@@ -41,9 +41,6 @@ pub struct ConnHandle {
 
 const READ_BUF: usize = 64 * 1024;
 
-/// Queued bytes past which a connection is written at once instead of at the end of the batch.
-pub const FLUSH_AT: usize = 32 * 1024;
-
 thread_local! {
     /// One read buffer per worker thread, shared by all its connections (each read is copied
     /// out at once), so an idle or waiting connection holds no 64 KiB buffer of its own.
@@ -127,7 +124,7 @@ async fn flush(
 impl ConnHandle {
     /// Queues `data`; it is written by [`ConnHandle::flush_now`] at the end of the driver's
     /// batch of events (so several outputs for one connection leave in one write), or by the
-    /// flush task when one is running. Returns `true` when [`FLUSH_AT`] bytes or more wait:
+    /// flush task when one is running. Returns `true` when [`WRITE_AT_ONCE`](trafficcop_core::proxy::WRITE_AT_ONCE) bytes or more wait:
     /// the caller writes them at once (large writes gain nothing from waiting, and memory
     /// stays bounded).
     pub fn send(&self, data: Bytes) -> bool {
@@ -137,7 +134,7 @@ impl ConnHandle {
         }
         p.queued += data.len();
         p.queue.push_back(data);
-        p.queued >= FLUSH_AT && p.flush.is_none()
+        p.queued >= trafficcop_core::proxy::WRITE_AT_ONCE && p.flush.is_none()
     }
 
     /// Writes what is queued as far as the socket takes it now. Returns `true` when

@@ -107,7 +107,9 @@ pub fn parse_request(
     if end > limit {
         return Err(too_large());
     }
-    let head_bytes = &data[..end];
+    // The head is copied once and parsed from the copy: every header value is a slice of it.
+    let shared = bytes::Bytes::copy_from_slice(&data[..end]);
+    let head_bytes = &shared[..];
     check_line_endings(head_bytes)?;
     // Left uninitialised: httparse writes only the lines it finds (zeroing 512 slots cost more
     // than parsing a typical head).
@@ -129,8 +131,6 @@ pub fn parse_request(
     };
     let target = req.path.unwrap_or_default();
     let mut headers = Headers::with_capacity(req.headers.len() + 8);
-    // One copy of the head; every header value is a slice of it.
-    let shared = bytes::Bytes::copy_from_slice(head_bytes);
     let mut hosts: Vec<&[u8]> = Vec::new();
     for h in req.headers.iter() {
         if h.value
@@ -143,10 +143,7 @@ pub fn parse_request(
             hosts.push(h.value);
             continue;
         }
-        headers.append_shared(
-            h.name,
-            crate::http::slice_of(&shared, head_bytes, h.value.trim_ascii()),
-        );
+        headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
     let consumed = lead + end;
     let parsed = finish(method, version, target, headers, hosts)?;

@@ -59,7 +59,9 @@ pub fn parse_response(
         }
         return Ok(None);
     };
-    let head_bytes = &buf[..end];
+    // The head is copied once and parsed from the copy: every header value is a slice of it.
+    let shared = bytes::Bytes::copy_from_slice(&buf[..end]);
+    let head_bytes = &shared[..];
     if memchr::memchr_iter(b'\r', head_bytes).any(|i| head_bytes.get(i + 1) != Some(&b'\n')) {
         return Err(ResponseError("bare CR in response head"));
     }
@@ -87,8 +89,6 @@ pub fn parse_response(
         Version::Http11
     };
     let mut headers = Headers::with_capacity(resp.headers.len() + 4);
-    // One copy of the head; every header value is a slice of it.
-    let shared = bytes::Bytes::copy_from_slice(head_bytes);
     for h in resp.headers.iter() {
         if h.value
             .iter()
@@ -96,10 +96,7 @@ pub fn parse_response(
         {
             return Err(ResponseError("invalid header value"));
         }
-        headers.append_shared(
-            h.name,
-            crate::http::slice_of(&shared, head_bytes, h.value.trim_ascii()),
-        );
+        headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
     let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
     let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();

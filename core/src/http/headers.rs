@@ -182,19 +182,6 @@ pub fn canonical_name(name: &str) -> String {
     out
 }
 
-/// The part of `copy` (a copy of `original`) at the place `part` has in `original`: header values
-/// parsed from a borrowed head become slices of one shared copy of it, not one copy each.
-pub fn slice_of(copy: &bytes::Bytes, original: &[u8], part: &[u8]) -> bytes::Bytes {
-    let (base, at) = (original.as_ptr() as usize, part.as_ptr() as usize);
-    let inside = at >= base && at + part.len() <= base + original.len();
-    if inside && copy.len() == original.len() {
-        copy.slice(at - base..at - base + part.len())
-    } else {
-        // Not a part of `original` (cannot happen for httparse's output): copied.
-        bytes::Bytes::copy_from_slice(part)
-    }
-}
-
 impl Headers {
     /// An empty list.
     pub fn new() -> Self {

@@ -10,4 +10,4 @@ pub use date::http_date;
 pub use head::{
     go_status_text, reason_phrase, status_text, LocalResponse, RequestHead, ResponseHead, Version,
 };
-pub use headers::{canonical_name, is_token_byte, slice_of, Header, Headers};
+pub use headers::{canonical_name, is_token_byte, Header, Headers};

@@ -114,6 +114,17 @@ pub struct ForwardedPolicy {
     pub not_append_xff: bool,
 }
 
+/// What an entry point does with header names holding `_` (`http.underscoreHeadersStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnderscoreHeaders {
+    /// Pass them on (Traefik's default).
+    Keep,
+    /// Remove them from the request.
+    Delete,
+    /// Answer 400.
+    Reject,
+}
+
 /// An entry point as served.
 #[derive(Debug, Clone)]
 pub struct CompiledEntryPoint {
@@ -165,8 +176,8 @@ pub struct CompiledEntryPoint {
     /// `http.encodedCharacters`: the encodings (`%2F`, ...) whose presence in the raw path is
     /// refused with 400.
     pub denied_encodings: Vec<&'static str>,
-    /// `http.underscoreHeadersStrategy`: `keep`, `delete` or `reject`.
-    pub underscore_headers: String,
+    /// `http.underscoreHeadersStrategy`, decided once here (load refuses other values).
+    pub underscore_headers: UnderscoreHeaders,
     /// `http.middlewares`: run before every router's own middlewares.
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
 }
@@ -252,7 +263,11 @@ impl CompiledEntryPoint {
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
             middlewares,
             denied_encodings: denied_encodings(ep),
-            underscore_headers: ep.http.underscore_headers_strategy.clone(),
+            underscore_headers: match ep.http.underscore_headers_strategy.as_str() {
+                "delete" => UnderscoreHeaders::Delete,
+                "reject" => UnderscoreHeaders::Reject,
+                _ => UnderscoreHeaders::Keep,
+            },
         }
     }
 }

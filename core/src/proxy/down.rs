@@ -14,7 +14,7 @@ use crate::middleware::{Middleware, RequestAction, RequestContext};
 use crate::rule::path::{normalize_raw_path, sanitize_path};
 use crate::rule::HttpRequestView;
 
-use super::compile::Target;
+use super::compile::{Target, UnderscoreHeaders};
 use super::forward;
 use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
 use super::txn::Txn;
@@ -349,9 +349,9 @@ impl Worker {
         }
         // The entry point's header and path handling, in Traefik's order: underscore headers,
         // fragment, normalise encodings, sanitise dot segments; then encoded characters.
-        match ep.underscore_headers.as_str() {
-            "delete" => req.head.headers.retain(|h| !h.name.contains('_')),
-            "reject" if req.head.headers.iter().any(|h| h.name.contains('_')) => {
+        match ep.underscore_headers {
+            UnderscoreHeaders::Delete => req.head.headers.retain(|h| !h.name.contains('_')),
+            UnderscoreHeaders::Reject if req.head.headers.iter().any(|h| h.name.contains('_')) => {
                 return self.local_response(
                     id,
                     LocalResponse::go_error(400, "Bad Request"),

@@ -143,6 +143,12 @@ pub enum Output {
     },
 }
 
+/// Bytes queued for one connection past which an adapter writes them at once rather than at
+/// the end of its batch of events: outputs of several events for one connection are meant to
+/// leave in one write, but large writes gain nothing from waiting, and this bounds the memory
+/// a batch can hold (both adapters follow it).
+pub const WRITE_AT_ONCE: usize = 32 * 1024;
+
 /// The local address a session socket for [`Output::ConnectUdp`] binds before connecting to
 /// `target`: any address of the target's family, an ephemeral port (as Go's `net.Dial("udp")`).
 pub fn udp_local_for(target: SocketAddr) -> SocketAddr {

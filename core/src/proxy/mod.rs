@@ -21,6 +21,9 @@ pub use compile::{
     compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
     CompiledRouter, CompiledService, Target,
 };
-pub use io::{udp_local_for, AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp};
+pub use io::{
+    udp_local_for, AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp,
+    WRITE_AT_ONCE,
+};
 pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;
