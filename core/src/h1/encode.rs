@@ -43,7 +43,7 @@ fn write_headers(headers: &crate::http::Headers, skip: impl Fn(&str) -> bool, ou
 
 /// A name's first eight bytes as a big-endian integer (zero-padded): integers compare as the
 /// byte strings do, up to that length.
-fn name_prefix(name: &str) -> u64 {
+pub(crate) fn name_prefix(name: &str) -> u64 {
     let mut b = [0u8; 8];
     let n = name.len().min(8);
     b[..n].copy_from_slice(&name.as_bytes()[..n]);

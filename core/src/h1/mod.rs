@@ -9,6 +9,7 @@ pub use body::{
     encode_chunk, frame_body, last_chunk, trailer_fields, BodyDecoder, Decoded, Framing,
     FramingError, LAST_CHUNK,
 };
+pub(crate) use encode::name_prefix;
 pub use encode::{encode_local_response, encode_request_head, encode_response_head};
 pub use request::{parse_request, ParsedRequest, RequestBody, RequestError, RequestLimits};
 pub use response::{parse_response, ParsedResponse, ResponseError};

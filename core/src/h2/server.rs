@@ -6,14 +6,15 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use h2::server::{Connection, Handshake, SendResponse};
 use h2::Reason;
 
 use super::pipe::Pipe;
-use super::stream::{Incoming, Outgoing, WakeFlag};
+use super::stream::{Incoming, Outgoing, Readiness, WakeFlag};
 
 /// A stream of the connection, numbered by the server in accept order.
 pub type StreamKey = u64;
@@ -97,13 +98,13 @@ pub enum H2Event {
     },
 }
 
-#[derive(Default)]
 struct Stream {
     incoming: Incoming,
     respond: Option<SendResponse<Bytes>>,
     out: Outgoing,
     /// The worker is done with it; it goes once its queued response is written.
     detached: bool,
+    ready: Readiness,
 }
 
 enum State {
@@ -118,6 +119,9 @@ pub struct H2Server {
     state: State,
     streams: BTreeMap<StreamKey, Stream>,
     next: StreamKey,
+    /// Woken by `h2` when the connection (or, through [`Readiness`], a stream) can progress.
+    woken: Arc<WakeFlag>,
+    waker: Waker,
 }
 
 impl std::fmt::Debug for H2Server {
@@ -142,11 +146,14 @@ impl H2Server {
             .max_local_error_reset_streams(Some(1024))
             .max_send_buffer_size(256 * 1024)
             .handshake(pipe.clone());
+        let (woken, waker) = WakeFlag::new();
         H2Server {
             pipe,
             state: State::Handshake(Box::new(handshake)),
             streams: BTreeMap::new(),
             next: 1,
+            woken,
+            waker,
         }
     }
 
@@ -187,6 +194,7 @@ impl H2Server {
     pub fn set_paused(&mut self, stream: StreamKey, paused: bool) {
         if let Some(s) = self.streams.get_mut(&stream) {
             s.incoming.paused = paused;
+            s.ready.touched = true;
         }
     }
 
@@ -203,6 +211,7 @@ impl H2Server {
         let Some(mut respond) = s.respond.take() else {
             return;
         };
+        s.ready.touched = true;
         match respond.send_response(head, end_stream) {
             Ok(send) => {
                 s.out.send = Some(send);
@@ -228,6 +237,7 @@ impl H2Server {
     pub fn send_data(&mut self, stream: StreamKey, data: Bytes, end_stream: bool) {
         if let Some(s) = self.streams.get_mut(&stream) {
             s.out.queue(data, end_stream);
+            s.ready.touched = true;
         }
     }
 
@@ -235,6 +245,7 @@ impl H2Server {
     pub fn send_trailers(&mut self, stream: StreamKey, trailers: http::HeaderMap) {
         if let Some(s) = self.streams.get_mut(&stream) {
             s.out.queue_trailers(trailers);
+            s.ready.touched = true;
         }
     }
 
@@ -247,6 +258,7 @@ impl H2Server {
                     // The whole response is queued: it goes out as flow control allows.
                     s.detached = true;
                     s.incoming.recv = None;
+                    s.ready.touched = true;
                     return;
                 }
             }
@@ -288,10 +300,10 @@ impl H2Server {
     pub fn poll(&mut self, events: &mut Vec<H2Event>) {
         // `h2` asks to be polled again through the waker (after queueing frames, when capacity
         // is assigned): the flag turns that into another round here.
-        let (woken, waker) = WakeFlag::new();
+        let waker = self.waker.clone();
         let mut cx = Context::from_waker(&waker);
         for _ in 0..1024 {
-            woken.take();
+            self.woken.take();
             let before = events.len();
             let out_before = self.pipe.with(|s| s.outbox.len());
             let mut sent = false;
@@ -323,7 +335,9 @@ impl H2Server {
                                         paused: false,
                                     },
                                     respond: Some(respond),
-                                    ..Stream::default()
+                                    out: Outgoing::default(),
+                                    detached: false,
+                                    ready: Readiness::new(&self.woken),
                                 },
                             );
                             events.push(H2Event::Request {
@@ -343,13 +357,23 @@ impl H2Server {
                     }
                 },
             }
+            // Only the streams `h2` woke or the worker acted upon need polling.
+            let mut finished = false;
             for (key, s) in self.streams.iter_mut() {
-                sent |= poll_stream(*key, s, &mut cx, events);
+                if !s.ready.take() {
+                    continue;
+                }
+                let waker = s.ready.waker().clone();
+                let mut scx = Context::from_waker(&waker);
+                sent |= poll_stream(*key, s, &mut scx, events);
+                finished |= s.detached && s.out.complete();
             }
-            self.streams
-                .retain(|_, s| !(s.detached && s.out.complete()));
+            if finished {
+                self.streams
+                    .retain(|_, s| !(s.detached && s.out.complete()));
+            }
             let out_after = self.pipe.with(|s| s.outbox.len());
-            let woke = woken.take();
+            let woke = self.woken.take();
             if events.len() == before && out_after == out_before && !sent && !woke {
                 break;
             }

@@ -185,6 +185,60 @@ impl WakeFlag {
     }
 }
 
+/// One stream's readiness: `h2` wakes a stream's own waker when that stream can make
+/// progress (data or trailers arrived, capacity was assigned, the peer reset it), which also
+/// wakes the connection's flag so that the polling loop goes another round. The loop then
+/// polls only the streams that were woken or acted upon, not every open stream.
+pub(super) struct Readiness {
+    flag: Arc<StreamFlag>,
+    waker: Waker,
+    /// The worker acted on the stream (queued a response, data, a pause...): poll it.
+    pub touched: bool,
+}
+
+struct StreamFlag {
+    own: AtomicBool,
+    conn: Arc<WakeFlag>,
+}
+
+impl Readiness {
+    /// A stream's readiness, waking `conn` too; a new stream is polled at the next round.
+    pub fn new(conn: &Arc<WakeFlag>) -> Self {
+        let flag = Arc::new(StreamFlag {
+            own: AtomicBool::new(false),
+            conn: Arc::clone(conn),
+        });
+        let waker = Waker::from(Arc::clone(&flag));
+        Readiness {
+            flag,
+            waker,
+            touched: true,
+        }
+    }
+
+    /// Whether the stream needs polling (woken or touched since the last call); clears both.
+    pub fn take(&mut self) -> bool {
+        let woken = self.flag.own.swap(false, Ordering::Relaxed);
+        std::mem::take(&mut self.touched) || woken
+    }
+
+    /// The waker to poll the stream with.
+    pub fn waker(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+impl Wake for StreamFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.own.store(true, Ordering::Relaxed);
+        self.conn.0.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Wake for WakeFlag {
     fn wake(self: Arc<Self>) {
         self.0.store(true, Ordering::Relaxed);

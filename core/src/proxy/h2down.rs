@@ -133,26 +133,64 @@ pub(super) fn header_map(lines: &[u8]) -> http::HeaderMap {
 /// The HTTP/2 response head for an HTTP/1.1 one, in the order Go's HTTP/2 server writes
 /// fields: the others (already sorted), then `content-length`, then `date`.
 fn response_head(head: &crate::http::ResponseHead) -> http::Response<()> {
+    let mut lines: Vec<(u8, &str, Bytes)> = head
+        .headers
+        .iter()
+        .map(|h| (field_rank(&h.name), &*h.name, h.value.clone()))
+        .collect();
+    lines.sort_by_key(|l| l.0);
+    h2_head(head.status, lines)
+}
+
+/// Where a field goes in an HTTP/2 response head: `content-length`, then `date` last.
+fn field_rank(name: &str) -> u8 {
+    match name.len() {
+        14 if name.eq_ignore_ascii_case("content-length") => 1,
+        4 if name.eq_ignore_ascii_case("date") => 2,
+        _ => 0,
+    }
+}
+
+/// The HTTP/2 head of a response the pipeline would write as `encode_response_head` does
+/// (the headers sorted by name, then `Date` when there is none), without writing and parsing
+/// it again: the same fields in the same order as [`response_head`] gives for those bytes.
+fn direct_response_head(head: &crate::http::ResponseHead, date: &str) -> http::Response<()> {
+    let mut lines: Vec<(u8, &str, Bytes)> = Vec::with_capacity(head.headers.len() + 1);
+    lines.extend(
+        head.headers
+            .iter()
+            .map(|h| (field_rank(&h.name), &*h.name, h.value.clone())),
+    );
+    if !date.is_empty() && !head.headers.contains("Date") {
+        lines.push((2, "Date", Bytes::copy_from_slice(date.as_bytes())));
+    }
+    // Stable (lines of one name keep their order); the names' first eight bytes compared as
+    // one integer first, the whole names on a tie.
+    lines.sort_by(|a, b| {
+        (a.0, crate::h1::name_prefix(a.1))
+            .cmp(&(b.0, crate::h1::name_prefix(b.1)))
+            .then_with(|| a.1.cmp(b.1))
+    });
+    h2_head(head.status, lines)
+}
+
+/// Builds the head from `(rank, name, value)` lines in order, leaving out connection-specific
+/// and invalid fields; values are shared, not copied.
+fn h2_head(status: u16, lines: Vec<(u8, &str, Bytes)>) -> http::Response<()> {
     let mut resp = http::Response::new(());
     *resp.status_mut() =
-        http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
-    let rank = |name: &str| match name {
-        n if n.eq_ignore_ascii_case("content-length") => 1,
-        n if n.eq_ignore_ascii_case("date") => 2,
-        _ => 0,
-    };
-    let mut lines: Vec<&crate::http::Header> = head.headers.iter().collect();
-    lines.sort_by_key(|h| rank(&h.name));
-    for h in lines {
-        let lower = h.name.to_ascii_lowercase();
-        if CONNECTION_SPECIFIC.contains(&lower.as_str()) {
+    headers.reserve(lines.len());
+    for (_, name, value) in lines {
+        // Standard names are recognised case-insensitively without a lower-case copy.
+        let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        if CONNECTION_SPECIFIC.contains(&name.as_str()) {
             continue;
         }
-        let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(lower.as_bytes()),
-            http::HeaderValue::from_bytes(&h.value),
-        ) else {
+        let Ok(value) = http::HeaderValue::from_maybe_shared(value) else {
             continue;
         };
         headers.append(name, value);
@@ -241,20 +279,9 @@ impl Worker {
                 self.abort_down(id);
             } else if idle && self.shutting_down {
                 self.close_down(id);
-            } else if let Some(h2) = self.down.get_mut(&id).and_then(|d| d.h2.as_mut()) {
-                // More to write after the events were handled?
-                let mut more = Vec::new();
-                h2.server.poll(&mut more);
-                let out = h2.server.take_output();
-                let again = !more.is_empty();
-                self.send(id, out);
-                for e in more {
-                    self.h2_event(now, id, e);
-                }
-                if again {
-                    self.mark_h2(id);
-                }
             }
+            // Whatever the events made the pipeline do on a stream (a response, a pause, a
+            // close) marked this connection again: the loop polls it once more.
         }
     }
 
@@ -448,6 +475,42 @@ impl Worker {
         self.mark_h2(parent);
     }
 
+    /// A final response head for a stream, as the pipeline would write it over HTTP/1.1 with
+    /// `framing` (what its body is then written as), sent without the round trip through
+    /// HTTP/1.1 bytes. A stream whose response already started falls back to those bytes.
+    pub(super) fn stream_respond(
+        &mut self,
+        vid: ConnId,
+        head: &crate::http::ResponseHead,
+        framing: crate::h1::Framing,
+    ) {
+        let Some(Transport::Stream(st)) = self.down.get_mut(&vid).map(|d| &mut d.transport) else {
+            return;
+        };
+        if !matches!(st.resp, RespState::Head) || !st.resp_buf.is_empty() {
+            let mut out = Vec::new();
+            crate::h1::encode_response_head(head, false, &self.date, &mut out);
+            return self.stream_send(vid, &out);
+        }
+        let empty = matches!(framing, crate::h1::Framing::Empty);
+        st.resp = if empty {
+            RespState::Done
+        } else {
+            RespState::Body(BodyDecoder::new(framing))
+        };
+        let (parent, key) = (st.parent, st.key);
+        let h2head = direct_response_head(head, &self.date);
+        let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
+            return;
+        };
+        h2.server.respond(key, h2head, empty);
+        let pending = h2.server.pending(key);
+        if let Some(d) = self.down.get_mut(&vid) {
+            d.unacked = pending;
+        }
+        self.mark_h2(parent);
+    }
+
     /// A virtual connection ends: its stream ends (reset when its response is incomplete).
     pub(super) fn stream_closed(&mut self, d: &Down) {
         let Transport::Stream(st) = &d.transport else {
@@ -553,5 +616,62 @@ mod tests {
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()["x-b"], "1");
+    }
+
+    fn fields(r: &http::Response<()>) -> Vec<(String, String)> {
+        r.headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+            .collect()
+    }
+
+    /// The head a stream gets directly is the one it got through HTTP/1.1 bytes: the same
+    /// fields, in the same order, for heads with and without `Date`, repeated names, the
+    /// framing fields the pipeline sets and custom names in any case.
+    #[test]
+    fn direct_response_heads_match_the_http11_round_trip() {
+        let cases: &[&[(&str, &str)]] = &[
+            &[
+                ("Server", "nginx"),
+                ("Date", "Wed, 25 Nov 2026 20:00:00 GMT"),
+                ("Content-Type", "text/plain"),
+                ("Content-Length", "13"),
+            ],
+            &[
+                ("x-Zeta", "1"),
+                ("Set-Cookie", "a=1"),
+                ("X-Alpha", "2"),
+                ("set-cookie", "b=2"),
+                ("Transfer-Encoding", "chunked"),
+                ("Trailer", "Grpc-Status"),
+                ("Connection", "close"),
+            ],
+            &[
+                ("Content-Length", "0"),
+                ("Vary", "Origin"),
+                ("Vary", "Accept"),
+            ],
+            &[],
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            let mut headers = crate::http::Headers::new();
+            for (n, v) in *case {
+                headers.append(n, *v);
+            }
+            let head = crate::http::ResponseHead {
+                status: 200 + i as u16,
+                reason: String::new(),
+                version: crate::http::Version::Http11,
+                headers,
+            };
+            let date = "Thu, 26 Nov 2026 10:00:00 GMT";
+            let mut bytes = Vec::new();
+            crate::h1::encode_response_head(&head, false, date, &mut bytes);
+            let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
+            let via_bytes = response_head(&parsed.head);
+            let direct = direct_response_head(&head, date);
+            assert_eq!(direct.status(), via_bytes.status(), "case {i}");
+            assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::forward;
 use super::h2up::Mux;
 use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
-use super::worker::{DState, UState, Worker, HIGH_WATER};
+use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
 
 /// Interim (1xx) responses relayed per request before the backend is considered broken.
 const MAX_INTERIM: u32 = 1024;
@@ -330,8 +330,16 @@ impl Worker {
                         } else if txn.http10 {
                             head.headers.set("Connection", "keep-alive");
                         }
+                        let stream = matches!(d.transport, Transport::Stream(_));
+                        let written = if chunked_out {
+                            Framing::Chunked
+                        } else {
+                            out_framing
+                        };
                         let mut out = Vec::new();
-                        encode_response_head(&head, txn.http10, &self.date, &mut out);
+                        if !stream {
+                            encode_response_head(&head, txn.http10, &self.date, &mut out);
+                        }
                         framing = parsed.framing;
                         txn.resp = Some(Resp {
                             decoder: BodyDecoder::new(framing),
@@ -340,7 +348,12 @@ impl Worker {
                             status: head.status,
                             gunzip: gunzip.then(Box::default),
                         });
-                        self.send(down, out);
+                        if stream {
+                            // An HTTP/2 stream takes the head as it is.
+                            self.stream_respond(down, &head, written);
+                        } else {
+                            self.send(down, out);
+                        }
                         continue;
                     }
                 }
