@@ -202,7 +202,7 @@ fn valid_host(h: &[u8]) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b"!$%&'()*+,-.:;=[]_~@".contains(b) || *b >= 0x80)
 }
 
-fn finish(
+pub(crate) fn finish(
     method: String,
     version: Version,
     target: &str,

@@ -308,6 +308,17 @@ impl Worker {
         }
     }
 
+    /// A request already parsed (an HTTP/2 stream's, see `h2_request`): counted and started
+    /// as one read from the connection, then its body (if any) is read as usual.
+    pub(super) fn start_parsed_request(&mut self, now: Timestamp, id: ConnId, req: ParsedRequest) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        d.requests += 1;
+        self.start_request(now, id, req);
+        self.drive_down(now, id);
+    }
+
     fn start_request(&mut self, now: Timestamp, id: ConnId, mut req: ParsedRequest) {
         let config = self.config.clone();
         let Some(d) = self.down.get_mut(&id) else {

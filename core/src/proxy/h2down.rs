@@ -15,6 +15,7 @@ use bytes::Bytes;
 use crate::h1::{parse_response, BodyDecoder};
 use crate::h2::{H2Event, H2Server, StreamKey};
 
+use super::h2_request::{direct_request, request_head};
 use super::io::{ConnId, Timestamp};
 use super::worker::{DState, Down, Transport, Worker, HIGH_WATER};
 
@@ -54,62 +55,6 @@ pub(super) const CONNECTION_SPECIFIC: &[&str] = &[
     "transfer-encoding",
     "upgrade",
 ];
-
-/// The HTTP/1.1 request head the pipeline reads for an HTTP/2 request; `true` when its body
-/// must be chunk-encoded (no `content-length`).
-fn request_head(head: &http::request::Parts, end_stream: bool) -> (Vec<u8>, bool) {
-    let target = head
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let authority = head
-        .uri
-        .authority()
-        .map(|a| a.as_str().to_string())
-        .or_else(|| {
-            head.headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(head.method.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-    out.extend_from_slice(authority.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    let mut cookies: Vec<&[u8]> = Vec::new();
-    for (name, value) in &head.headers {
-        let n = name.as_str();
-        // `te` can only be `trailers` in HTTP/2 (h2 refuses others); it reaches the backend.
-        if n == "host" || n == "expect" || CONNECTION_SPECIFIC.contains(&n) {
-            continue;
-        }
-        if n == "cookie" {
-            cookies.push(value.as_bytes());
-            continue;
-        }
-        out.extend_from_slice(n.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !cookies.is_empty() {
-        // Go's HTTP/2 server joins split cookie fields with "; ".
-        out.extend_from_slice(b"cookie: ");
-        out.extend_from_slice(&cookies.join(&b"; "[..]));
-        out.extend_from_slice(b"\r\n");
-    }
-    let chunked = !end_stream && !head.headers.contains_key(http::header::CONTENT_LENGTH);
-    if chunked {
-        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-    }
-    out.extend_from_slice(b"Connection: close\r\n\r\n");
-    (out, chunked)
-}
 
 /// HTTP/1.1 trailer lines as HTTP/2 trailer fields (lower-case names; connection-specific
 /// and invalid fields left out).
@@ -301,7 +246,19 @@ impl Worker {
                     _ => (false, None),
                 };
                 let (ep, peer) = (p.ep, p.peer);
-                let (bytes, chunked) = request_head(&head, end_stream);
+                let limit = self
+                    .config
+                    .entry_points
+                    .get(ep)
+                    .map_or(1 << 20, |e| e.max_header_bytes);
+                // The parsed request directly when that is certain, else the HTTP/1.1 bytes.
+                let (request, chunked) = match direct_request(&head, end_stream, limit) {
+                    Some((parsed, chunked)) => (Ok(parsed), chunked),
+                    None => {
+                        let (bytes, chunked) = request_head(&head, end_stream);
+                        (Err(bytes), chunked)
+                    }
+                };
                 let vid = self.alloc();
                 self.down.insert(
                     vid,
@@ -325,7 +282,10 @@ impl Worker {
                 if let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) {
                     h2.streams.insert(stream, vid);
                 }
-                self.down_plaintext(now, vid, &bytes);
+                match request {
+                    Ok(parsed) => self.start_parsed_request(now, vid, parsed),
+                    Err(bytes) => self.down_plaintext(now, vid, &bytes),
+                }
             }
             H2Event::Data {
                 stream,
@@ -580,25 +540,6 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_heads_translate_to_http11() {
-        let req = http::Request::builder()
-            .method("POST")
-            .uri("https://a.example/p?q=1")
-            .header("cookie", "a=1")
-            .header("cookie", "b=2")
-            .header("x-custom", "v")
-            .body(())
-            .unwrap();
-        let (head, _) = req.into_parts();
-        let (bytes, chunked) = request_head(&head, false);
-        assert!(chunked);
-        assert_eq!(
-            String::from_utf8(bytes).unwrap(),
-            "POST /p?q=1 HTTP/1.1\r\nHost: a.example\r\nx-custom: v\r\ncookie: a=1; b=2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-        );
-    }
 
     #[test]
     fn response_heads_drop_connection_fields() {

@@ -5,6 +5,7 @@ pub mod compile;
 mod down;
 mod entry_routes;
 pub mod forward;
+mod h2_request;
 mod h2down;
 mod h2up;
 pub mod io;
