@@ -11,11 +11,8 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use bytes::Bytes;
-use trafficcop_core::config::dynamic::load_dynamic;
-use trafficcop_core::config::static_config::load_static;
-use trafficcop_core::config::Format;
 use trafficcop_core::h2::{H2Client, H2Event};
-use trafficcop_core::proxy::{compile, ConnId, Input, Output, Timestamp, Worker};
+use trafficcop_core::proxy::{ConnId, Input, Output, Timestamp, Worker};
 
 /// Requests in flight on the client connection.
 const STREAMS: usize = 10;
@@ -54,19 +51,8 @@ fn request() -> http::Request<()> {
 }
 
 fn main() {
-    let rounds: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let st = load_static("entryPoints: {web: {address: ':80'}}\n", Format::Yaml, None).config;
-    let dy = load_dynamic(
-        "http:\n  routers:\n    bench: {rule: \"Host(`bench.local`)\", service: backend}\n  services:\n    backend:\n      loadBalancer:\n        servers: [{url: \"http://127.0.0.1:8080\"}]\n",
-        Format::Yaml,
-        None,
-    )
-    .config;
-    let cfg = compile(&st, &dy, 1);
-    let mut w = Worker::new(cfg, "bench-host");
+    let rounds: u64 = trafficcop_benches::count_arg(100_000);
+    let mut w = trafficcop_benches::bench_worker();
     let t = Timestamp(0);
     let client = w.accept(t, 0, "127.0.0.1:40000".parse().expect("an address"));
     let mut h2 = H2Client::new();
