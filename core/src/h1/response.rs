@@ -98,25 +98,41 @@ pub fn parse_response(
         }
         headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
-    let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
-    let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();
+    // Counted and compared in place (no list of the lines: this runs for every response).
+    let (mut te_count, mut te_first, mut te_last) = (0, &b""[..], &b""[..]);
+    for v in headers.get_all("Transfer-Encoding") {
+        if te_count == 0 {
+            te_first = v;
+        }
+        te_last = v;
+        te_count += 1;
+    }
+    let (mut cl_count, mut cl_first, mut cl_conflict) = (0, &b""[..], false);
+    for v in headers.get_all("Content-Length") {
+        if cl_count == 0 {
+            cl_first = v.trim_ascii();
+        } else if v.trim_ascii() != cl_first {
+            cl_conflict = true;
+        }
+        cl_count += 1;
+    }
     let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
-    let chunked = !te.is_empty()
-        && te
-            .last()
-            .and_then(|v| v.rsplit(|b| *b == b',').next())
+    let chunked = te_count > 0
+        && te_last
+            .rsplit(|b| *b == b',')
+            .next()
             .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"chunked"));
     let framing = if no_body {
         Framing::Empty
-    } else if !te.is_empty() {
-        if !chunked || te.len() > 1 || !te[0].trim_ascii().eq_ignore_ascii_case(b"chunked") {
+    } else if te_count > 0 {
+        if !chunked || te_count > 1 || !te_first.trim_ascii().eq_ignore_ascii_case(b"chunked") {
             // Go's transport only speaks chunked.
             return Err(ResponseError("unsupported transfer encoding"));
         }
         Framing::Chunked
-    } else if !cls.is_empty() {
-        let first = cls[0].trim_ascii();
-        if cls.iter().any(|c| c.trim_ascii() != first) {
+    } else if cl_count > 0 {
+        let first = cl_first;
+        if cl_conflict {
             return Err(ResponseError("conflicting Content-Length"));
         }
         match parse_content_length(first) {
@@ -174,6 +190,14 @@ mod tests {
             ),
             Framing::Chunked
         );
+        // Repeated equal lengths are one length.
+        assert_eq!(
+            f(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length:  5\r\n\r\n",
+                false
+            ),
+            Framing::Length(5)
+        );
         assert_eq!(f("HTTP/1.1 200 OK\r\n\r\n", false), Framing::Close);
         assert_eq!(f("HTTP/1.1 204 No Content\r\n\r\n", false), Framing::Empty);
         assert_eq!(
@@ -195,6 +219,17 @@ mod tests {
         assert!(p("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", false).is_err());
         assert!(p("HTTP/1.1 200 OK\r\nX: y\rz\r\n\r\n", false).is_err());
         assert!(p("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false).is_err());
+        // Two Transfer-Encoding lines, or a coding before chunked: Go's transport refuses both.
+        assert!(p(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false
+        )
+        .is_err());
+        assert!(p(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            false
+        )
+        .is_err());
         assert!(p("HTTX/1.1 200 OK\r\n\r\n", false).is_err());
         assert!(p("HTTP/1.1 20 OK\r\n\r\n", false).is_err());
     }
