@@ -75,18 +75,6 @@ pub(super) fn header_map(lines: &[u8]) -> http::HeaderMap {
     map
 }
 
-/// The HTTP/2 response head for an HTTP/1.1 one, in the order Go's HTTP/2 server writes
-/// fields: the others (already sorted), then `content-length`, then `date`.
-fn response_head(head: &crate::http::ResponseHead) -> http::Response<()> {
-    let mut lines: Vec<(u8, &str, Bytes)> = head
-        .headers
-        .iter()
-        .map(|h| (field_rank(&h.name), &*h.name, h.value.clone()))
-        .collect();
-    lines.sort_by_key(|l| l.0);
-    h2_head(head.status, lines)
-}
-
 /// Where a field goes in an HTTP/2 response head: `content-length`, then `date` last.
 fn field_rank(name: &str) -> u8 {
     match name.len() {
@@ -96,10 +84,11 @@ fn field_rank(name: &str) -> u8 {
     }
 }
 
-/// The HTTP/2 head of a response the pipeline would write as `encode_response_head` does
-/// (the headers sorted by name, then `Date` when there is none), without writing and parsing
-/// it again: the same fields in the same order as [`response_head`] gives for those bytes.
-fn direct_response_head(head: &crate::http::ResponseHead, date: &str) -> http::Response<()> {
+/// The HTTP/2 head for an HTTP/1.1 response head, in the order Go's HTTP/2 server writes
+/// fields: the others sorted by name, then `content-length`, then `date` (`date` added when
+/// the head has none and `date` is not empty). Heads the pipeline wrote and this worker parsed
+/// back are already sorted, so they keep their order.
+fn response_head(head: &crate::http::ResponseHead, date: &str) -> http::Response<()> {
     let mut lines: Vec<(u8, &str, Bytes)> = Vec::with_capacity(head.headers.len() + 1);
     lines.extend(
         head.headers
@@ -372,12 +361,12 @@ impl Worker {
                             // Interim responses (103 Early Hints, ...) go out as they come,
                             // as Go's reverse proxy relays them.
                             if resp.head.status != 101 {
-                                interim.push(response_head(&resp.head));
+                                interim.push(response_head(&resp.head, ""));
                             }
                             continue;
                         }
                         let empty = matches!(resp.framing, crate::h1::Framing::Empty);
-                        heads.push((response_head(&resp.head), empty));
+                        heads.push((response_head(&resp.head, ""), empty));
                         st.resp = if empty {
                             RespState::Done
                         } else {
@@ -459,7 +448,7 @@ impl Worker {
             RespState::Body(BodyDecoder::new(framing))
         };
         let (parent, key) = (st.parent, st.key);
-        let h2head = direct_response_head(head, &self.date);
+        let h2head = response_head(head, &self.date);
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
@@ -553,7 +542,7 @@ mod tests {
             version: crate::http::Version::Http11,
             headers,
         };
-        let r = response_head(&head);
+        let r = response_head(&head, "");
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()["x-b"], "1");
@@ -609,8 +598,8 @@ mod tests {
             let mut bytes = Vec::new();
             crate::h1::encode_response_head(&head, false, date, &mut bytes);
             let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
-            let via_bytes = response_head(&parsed.head);
-            let direct = direct_response_head(&head, date);
+            let via_bytes = response_head(&parsed.head, "");
+            let direct = response_head(&head, date);
             assert_eq!(direct.status(), via_bytes.status(), "case {i}");
             assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
         }

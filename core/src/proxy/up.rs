@@ -331,15 +331,6 @@ impl Worker {
                             head.headers.set("Connection", "keep-alive");
                         }
                         let stream = matches!(d.transport, Transport::Stream(_));
-                        let written = if chunked_out {
-                            Framing::Chunked
-                        } else {
-                            out_framing
-                        };
-                        let mut out = Vec::new();
-                        if !stream {
-                            encode_response_head(&head, txn.http10, &self.date, &mut out);
-                        }
                         framing = parsed.framing;
                         txn.resp = Some(Resp {
                             decoder: BodyDecoder::new(framing),
@@ -349,9 +340,17 @@ impl Worker {
                             gunzip: gunzip.then(Box::default),
                         });
                         if stream {
-                            // An HTTP/2 stream takes the head as it is.
+                            // An HTTP/2 stream takes the head as it is, with the framing its
+                            // body will be written in.
+                            let written = if chunked_out {
+                                Framing::Chunked
+                            } else {
+                                out_framing
+                            };
                             self.stream_respond(down, &head, written);
                         } else {
+                            let mut out = Vec::new();
+                            encode_response_head(&head, txn.http10, &self.date, &mut out);
                             self.send(down, out);
                         }
                         continue;
