@@ -1,6 +1,5 @@
 //! The per-worker mio event loop.
 
-use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::net::ToSocketAddrs;
 use std::sync::atomic::Ordering;
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use trafficcop_core::proxy::{ConnId, ConnectError, Input, Output, Timestamp, Worker};
+use trafficcop_core::proxy::{ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker};
 
 use crate::conn::{Conn, Flush};
 use crate::udp::{self, Udp};
@@ -24,8 +23,8 @@ struct Loop {
     poll: Poll,
     worker: Worker,
     origin: Instant,
-    conns: HashMap<usize, Conn>,
-    tokens: HashMap<ConnId, usize>,
+    conns: IdMap<usize, Conn>,
+    tokens: IdMap<ConnId, usize>,
     next_token: usize,
     buf: Vec<u8>,
     /// Inputs produced while carrying out outputs (flush results), fed after.
@@ -312,8 +311,8 @@ impl Loop {
             poll,
             worker,
             origin: Instant::now(),
-            conns: HashMap::new(),
-            tokens: HashMap::new(),
+            conns: IdMap::default(),
+            tokens: IdMap::default(),
             next_token: 0,
             buf: vec![0; READ_BUF],
             deferred: Vec::new(),

@@ -3,14 +3,13 @@
 //! `Received`, an error such as an ICMP port unreachable a `Reset`). Sends never wait: a
 //! datagram the socket cannot take at once is dropped, as the network may drop it.
 
-use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use bytes::Bytes;
 use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
-use trafficcop_core::proxy::{ConnId, Input};
+use trafficcop_core::proxy::{ConnId, IdMap, Input};
 
 /// Tokens of UDP entry point sockets: `ENTRY_BASE + i`.
 pub const ENTRY_BASE: usize = usize::MAX - 2_000;
@@ -21,8 +20,8 @@ pub struct Udp {
     /// Entry point sockets with their entry point index, by `token - ENTRY_BASE`.
     entry_points: Vec<(usize, UdpSocket)>,
     /// Sessions' backend sockets by token.
-    sessions: HashMap<usize, (ConnId, UdpSocket)>,
-    tokens: HashMap<ConnId, usize>,
+    sessions: IdMap<usize, (ConnId, UdpSocket)>,
+    tokens: IdMap<ConnId, usize>,
 }
 
 impl Udp {

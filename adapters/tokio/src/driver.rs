@@ -1,7 +1,6 @@
 //! The per-worker event loop: accepts, socket events, the core's one deadline, configuration
 //! snapshots and shutdown, all fed to the [`Worker`], whose outputs are carried out here.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use trafficcop_core::proxy::{
-    CompiledConfig, ConnId, ConnectError, Input, Output, Timestamp, Worker,
+    CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker,
 };
 
 use crate::conn::{self, ConnHandle};
@@ -74,7 +73,7 @@ pub async fn run(
                 udp.listen(ep, s, events_tx.clone())?;
             }
             let (udp_tx, mut udp_connected) = mpsc::unbounded_channel::<udp::Connected>();
-            let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
+            let mut conns: IdMap<ConnId, ConnHandle> = IdMap::default();
             // Writers of closed connections still flushing their last bytes.
             let mut closing: Vec<tokio::task::JoinHandle<()>> = Vec::new();
             let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
@@ -220,7 +219,7 @@ pub async fn run(
 
 /// What carrying out an output touches.
 struct Io<'a> {
-    conns: &'a mut HashMap<ConnId, ConnHandle>,
+    conns: &'a mut IdMap<ConnId, ConnHandle>,
     udp: &'a mut Udp,
     events: &'a mpsc::UnboundedSender<Input>,
     connected: &'a mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,

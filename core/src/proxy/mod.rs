@@ -23,8 +23,8 @@ pub use compile::{
     CompiledRouter, CompiledService, Target,
 };
 pub use io::{
-    udp_local_for, AccessRecord, ConnId, ConnectError, Event, Input, Output, Timestamp,
-    WRITE_AT_ONCE,
+    udp_local_for, AccessRecord, ConnId, ConnectError, Event, IdHasher, IdMap, Input, Output,
+    Timestamp, WRITE_AT_ONCE,
 };
 pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;

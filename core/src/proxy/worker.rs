@@ -141,30 +141,9 @@ pub(super) fn trim_idle_buffer(buf: &mut Vec<u8>) {
     }
 }
 
-/// Connections by id: a hash table (ids are dense counters, so a multiplication spreads them),
-/// looked up several times per event. Never iterated where order shows: `handle_timeout`
-/// sorts what it collects.
-pub(super) type ConnMap<V> =
-    std::collections::HashMap<ConnId, V, std::hash::BuildHasherDefault<IdHasher>>;
-
-/// Hashes a [`ConnId`] (one `u64`) by a Fibonacci multiplication: deterministic (no random
-/// seed, so simulations replay) and cheap.
-#[derive(Default)]
-pub(super) struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
+/// Connections by id, looked up several times per event. Never iterated where order shows:
+/// `handle_timeout` sorts what it collects.
+pub(super) type ConnMap<V> = super::io::IdMap<ConnId, V>;
 
 /// One worker's proxy state machine.
 pub struct Worker {
