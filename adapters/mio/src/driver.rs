@@ -23,6 +23,10 @@ struct Loop {
     poll: Poll,
     worker: Worker,
     origin: Instant,
+    /// The time read after the last poll returned: every input of one poll's events gets it
+    /// (as nginx caches its clock per loop turn), one clock read per turn instead of one per
+    /// input.
+    clock: Timestamp,
     conns: IdMap<usize, Conn>,
     tokens: IdMap<ConnId, usize>,
     next_token: usize,
@@ -40,7 +44,13 @@ struct Loop {
 
 impl Loop {
     fn now(&self) -> Timestamp {
-        Timestamp(self.origin.elapsed().as_nanos() as u64)
+        self.clock
+    }
+
+    /// Reads the clock (after a poll returns, and before deadlines are checked).
+    fn tick(&mut self) -> Timestamp {
+        self.clock = Timestamp(self.origin.elapsed().as_nanos() as u64);
+        self.clock
     }
 
     fn add(
@@ -311,6 +321,7 @@ impl Loop {
             poll,
             worker,
             origin: Instant::now(),
+            clock: Timestamp(0),
             conns: IdMap::default(),
             tokens: IdMap::default(),
             next_token: 0,
@@ -367,13 +378,13 @@ pub fn run(
     }
     let mut events = Events::with_capacity(1024);
     let mut draining = false;
-    let mut last_date = Instant::now() - Duration::from_secs(2);
+    let mut last_date: Option<Timestamp> = None;
     loop {
-        if last_date.elapsed() >= Duration::from_secs(1) {
+        let now = lp.tick();
+        if last_date.is_none_or(|d| now.0.saturating_sub(d.0) >= 1_000_000_000) {
             lp.worker.set_date(http_date_now());
-            last_date = Instant::now();
+            last_date = Some(now);
         }
-        let now = lp.now();
         let mut timeout = Duration::from_millis(100);
         if let Some(t) = lp.worker.poll_timeout() {
             timeout = timeout.min(Duration::from_nanos(t.0.saturating_sub(now.0)));
@@ -383,6 +394,7 @@ pub fn run(
                 return Err(e);
             }
         }
+        lp.tick();
         for ev in events.iter() {
             let token = ev.token().0;
             if token == WAKER.0 {
@@ -436,7 +448,7 @@ pub fn run(
             }
             lp.run_deferred();
         }
-        let now = lp.now();
+        let now = lp.tick();
         if lp.worker.poll_timeout().is_some_and(|t| t <= now) {
             lp.worker.handle_timeout(now);
             lp.carry_out();
