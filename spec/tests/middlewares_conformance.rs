@@ -354,7 +354,6 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
                     .and_then(|u| s(u, "status"))
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(200),
-                reason: "OK".into(),
                 version: Version::Http11,
                 headers: Headers::new(),
             };

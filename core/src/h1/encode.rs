@@ -237,7 +237,6 @@ mod tests {
     fn proxied_response_head_adds_date_and_framing_last() {
         let mut head = ResponseHead {
             status: 200,
-            reason: "OK".into(),
             version: Version::Http11,
             headers: Headers::new(),
         };

@@ -153,7 +153,6 @@ pub fn parse_response(
         ParsedResponse {
             head: ResponseHead {
                 status,
-                reason: resp.reason.unwrap_or_default().to_string(),
                 version,
                 headers,
             },

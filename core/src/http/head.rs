@@ -49,13 +49,12 @@ impl RequestHead {
     }
 }
 
-/// A response head.
+/// A response head. The backend's reason phrase is not kept: Go (and so Traefik) writes
+/// its own text for the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHead {
     /// The status code.
     pub status: u16,
-    /// The reason phrase as received (Traefik sends Go's standard text for its own answers).
-    pub reason: String,
     /// The version.
     pub version: Version,
     /// Header lines.

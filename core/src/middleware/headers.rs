@@ -106,7 +106,6 @@ mod tests {
     fn resp() -> ResponseHead {
         ResponseHead {
             status: 200,
-            reason: "OK".into(),
             version: Version::Http11,
             headers: Headers::new(),
         }

@@ -538,14 +538,12 @@ impl Worker {
         let server = &service.servers[server_idx];
 
         // The request as the backend sees it.
-        let method = req.head.method.clone();
         let target_for_log = if self.access_records {
             req.head.target()
         } else {
             String::new()
         };
         let mw_request = (!chain.is_empty()).then(|| req.head.clone());
-        let client_host = req.head.host.clone();
         let http10 = req.head.version == crate::http::Version::Http10;
         // The head moves to the backend request (no copy of its headers).
         let mut head = std::mem::replace(
@@ -593,8 +591,9 @@ impl Worker {
                 (BodyDecoder::new(Framing::Chunked), true)
             }
         };
+        // The client's host and method move out of the head once it is written.
         let host = if service.pass_host_header {
-            client_host
+            std::mem::take(&mut head.host)
         } else {
             server.authority.clone()
         };
@@ -612,6 +611,7 @@ impl Worker {
             head_bytes.truncate(head_bytes.len() - 2);
             head_bytes.extend_from_slice(b"Accept-Encoding: gzip\r\n\r\n");
         }
+        let method = std::mem::take(&mut head.method);
         if req.expect_continue && req.body != RequestBody::None {
             // Go's server answers 100 Continue as soon as the handler reads the body.
             self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
@@ -838,7 +838,6 @@ pub(super) fn respond_through(
     }
     let mut head = ResponseHead {
         status: resp.status,
-        reason: crate::http::status_text(resp.status).to_string(),
         version: crate::http::Version::Http11,
         headers: resp.headers,
     };

@@ -262,11 +262,17 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
     // One look at the lines first: the `Connection` values (naming more lines to remove; kept
     // as shared slices, no copies), and whether a `Te: trailers` survives (Go keeps it for
     // gRPC; any other `Te` goes).
-    let mut listed: Vec<bytes::Bytes> = Vec::new();
+    // The first `Connection` line is held inline: almost every message has at most one, and
+    // then no list is allocated.
+    let mut first: Option<bytes::Bytes> = None;
+    let mut more: Vec<bytes::Bytes> = Vec::new();
     let mut keep_te = false;
     for line in h.iter() {
         match line.name.len() {
-            10 if line.name.eq_ignore_ascii_case("Connection") => listed.push(line.value.clone()),
+            10 if line.name.eq_ignore_ascii_case("Connection") => match first {
+                None => first = Some(line.value.clone()),
+                Some(_) => more.push(line.value.clone()),
+            },
             2 => {
                 keep_te |= line.name.eq_ignore_ascii_case("Te")
                     && line.value.trim_ascii().eq_ignore_ascii_case(b"trailers")
@@ -281,7 +287,7 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
         } else {
             is_hop_by_hop(name)
         };
-        !hop && !listed.iter().any(|v| lists_name(v, name))
+        !hop && !first.iter().chain(&more).any(|v| lists_name(v, name))
     });
 }
 
@@ -513,5 +519,24 @@ mod tests {
                 && !h.headers.contains("Keep-Alive")
         );
         assert!(h.headers.contains("X-Forwarded-Host"));
+    }
+
+    #[test]
+    fn every_connection_line_counts() {
+        let mut h = Headers::new();
+        for (n, v) in [
+            ("Connection", "X-One"),
+            ("X-One", "1"),
+            ("Connection", "x-two"),
+            ("X-Two", "2"),
+            ("Connection", "X-Three"),
+            ("X-Three", "3"),
+            ("X-Kept", "k"),
+        ] {
+            h.append(n, v);
+        }
+        remove_hop_by_hop(&mut h);
+        let left: Vec<&str> = h.iter().map(|l| &*l.name).collect();
+        assert_eq!(left, ["X-Kept"]);
     }
 }

@@ -538,7 +538,6 @@ mod tests {
         headers.append("X-B", "1");
         let head = crate::http::ResponseHead {
             status: 201,
-            reason: "Created".into(),
             version: crate::http::Version::Http11,
             headers,
         };
@@ -590,7 +589,6 @@ mod tests {
             }
             let head = crate::http::ResponseHead {
                 status: 200 + i as u16,
-                reason: String::new(),
                 version: crate::http::Version::Http11,
                 headers,
             };

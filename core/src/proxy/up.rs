@@ -120,7 +120,6 @@ impl Worker {
         if txn.mw_request.is_some() {
             let mut head = crate::http::ResponseHead {
                 status,
-                reason: String::new(),
                 version: crate::http::Version::Http11,
                 headers: std::mem::take(&mut resp.headers),
             };
