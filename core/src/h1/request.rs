@@ -131,7 +131,9 @@ pub fn parse_request(
     };
     let target = req.path.unwrap_or_default();
     let mut headers = Headers::with_capacity(req.headers.len() + 8);
-    let mut hosts: Vec<&[u8]> = Vec::new();
+    // The first two `Host` lines (a second is already an error): no list to allocate.
+    let mut hosts: [&[u8]; 2] = [&[], &[]];
+    let mut host_lines = 0;
     for h in req.headers.iter() {
         if h.value
             .iter()
@@ -140,13 +142,22 @@ pub fn parse_request(
             return Err(RequestError::bad("invalid header value"));
         }
         if h.name.eq_ignore_ascii_case("host") {
-            hosts.push(h.value);
+            if host_lines < hosts.len() {
+                hosts[host_lines] = h.value;
+            }
+            host_lines += 1;
             continue;
         }
         headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
     let consumed = lead + end;
-    let parsed = finish(method, version, target, headers, hosts)?;
+    let parsed = finish(
+        method,
+        version,
+        target,
+        headers,
+        &hosts[..host_lines.min(hosts.len())],
+    )?;
     Ok(Some((parsed, consumed)))
 }
 
@@ -207,7 +218,7 @@ pub(crate) fn finish(
     version: Version,
     target: &str,
     mut headers: Headers,
-    hosts: Vec<&[u8]>,
+    hosts: &[&[u8]],
 ) -> Result<ParsedRequest, RequestError> {
     if hosts.len() > 1 {
         // Go answers a plain 400 here (its error is not a badRequestError).

@@ -159,7 +159,7 @@ pub(super) fn direct_request(
         Version::Http11,
         target,
         headers,
-        vec![authority],
+        &[authority],
     )
     .ok()?;
     // What the body framing says must agree with the stream (checked by the parser's rules).

@@ -342,8 +342,33 @@ impl Worker {
         let Transport::Stream(st) = &mut d.transport else {
             return;
         };
-        st.resp_buf.extend_from_slice(data);
         let (parent, key) = (st.parent, st.key);
+        if let (true, RespState::Body(dec)) = (st.resp_buf.is_empty(), &mut st.resp) {
+            let length = matches!(dec.framing(), crate::h1::Framing::Length(_));
+            if !length || dec.is_done() {
+                // Chunked or close-delimited: the buffered path below decodes it.
+            } else if let Ok((_, crate::h1::Decoded::Data(range))) = dec.decode(data) {
+                // A length-delimited body with nothing buffered (the common case): its bytes
+                // go to the stream as they are, with no buffering or lists on the way. Bytes
+                // past the length are dropped, as the buffered path drops them.
+                let end = dec.is_done();
+                if end {
+                    st.resp = RespState::Done;
+                }
+                let chunk = Bytes::copy_from_slice(&data[range]);
+                let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
+                    return;
+                };
+                h2.server.send_data(key, chunk, end);
+                let pending = h2.server.pending(key);
+                if let Some(d) = self.down.get_mut(&vid) {
+                    d.unacked = pending;
+                }
+                self.mark_h2(parent);
+                return;
+            }
+        }
+        st.resp_buf.extend_from_slice(data);
         let mut interim: Vec<http::Response<()>> = Vec::new();
         let mut heads: Vec<(http::Response<()>, bool)> = Vec::new();
         let mut chunks: Vec<(Bytes, bool)> = Vec::new();

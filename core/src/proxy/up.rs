@@ -400,9 +400,19 @@ impl Worker {
                         u.buf.drain(..n);
                         continue;
                     }
-                    let out = frame_body(&u.buf[range], resp.chunked_out);
-                    u.buf.drain(..n);
-                    self.send(down, out);
+                    if !resp.chunked_out && matches!(d.transport, Transport::Stream(_)) {
+                        // To an HTTP/2 stream, unframed bytes go from the buffer as they are.
+                        let mut buf = std::mem::take(&mut u.buf);
+                        self.stream_send(down, &buf[range]);
+                        buf.drain(..n);
+                        if let Some(u) = self.up.get_mut(&id) {
+                            u.buf = buf;
+                        }
+                    } else {
+                        let out = frame_body(&u.buf[range], resp.chunked_out);
+                        u.buf.drain(..n);
+                        self.send(down, out);
+                    }
                     self.backpressure(id, down);
                 }
                 Ok((n, Decoded::NeedMore)) => {
