@@ -174,6 +174,30 @@ pub fn apply_entry_point(
     // Headers the client lists in Connection are removed, except the ones Traefik manages and
     // those allowed by forwardedHeaders.connection; Connection is then rewritten to the kept
     // names (plus Upgrade) or removed.
+    if policy.connection.is_empty() {
+        // The usual case, one line with one name and no upgrade (`keep-alive`, `close`): the
+        // same outcome without a list of tokens.
+        let mut name = [0u8; 32];
+        let single = {
+            let mut lines = h.get_all("Connection");
+            match (lines.next(), lines.next()) {
+                (Some(v), None) if !v.contains(&b',') && v.trim_ascii().len() <= name.len() => {
+                    let t = v.trim_ascii();
+                    name[..t.len()].copy_from_slice(t);
+                    Some(t.len())
+                }
+                _ => None,
+            }
+        };
+        let token = single.and_then(|n| std::str::from_utf8(&name[..n]).ok());
+        if let Some(token) = token.filter(|t| !t.eq_ignore_ascii_case("upgrade")) {
+            if !token.is_empty() && !is_forwarded(token) {
+                h.remove(token);
+            }
+            h.remove("Connection");
+            return;
+        }
+    }
     let upgrade = if h.has_token("Connection", "upgrade") {
         h.get("Upgrade").map(<[u8]>::to_vec)
     } else {
@@ -519,6 +543,44 @@ mod tests {
                 && !h.headers.contains("Keep-Alive")
         );
         assert!(h.headers.contains("X-Forwarded-Host"));
+    }
+
+    #[test]
+    fn one_connection_name_as_the_general_case() {
+        // One name, no list: the name goes (unless the entry point manages it), then
+        // Connection itself; an upgrade keeps its Connection and Upgrade lines.
+        for (value, gone, kept) in [
+            (" X-Secret ", Some("X-Secret"), None),
+            ("x-forwarded-host", None, Some("X-Forwarded-Host")),
+            ("close", None, None),
+        ] {
+            let mut h = head(&[
+                ("Connection", value),
+                ("X-Secret", "s"),
+                ("X-Forwarded-Host", "client.example"),
+            ]);
+            apply_entry_point(
+                &mut h,
+                &policy(true),
+                None,
+                &bytes::Bytes::from_static(b"proxy"),
+                false,
+                false,
+            );
+            assert!(!h.headers.contains("Connection"), "{value}");
+            if let Some(g) = gone {
+                assert!(!h.headers.contains(g), "{value}");
+            }
+            if let Some(k) = kept {
+                assert_eq!(h.headers.get_str(k), Some("client.example"), "{value}");
+            }
+            assert_eq!(h.headers.contains("X-Secret"), gone.is_none(), "{value}");
+        }
+        let mut h = head(&[("Connection", "Upgrade"), ("Upgrade", "websocket")]);
+        let ws = bytes::Bytes::from_static(b"proxy");
+        apply_entry_point(&mut h, &policy(true), None, &ws, true, false);
+        assert_eq!(h.headers.get_str("Connection"), Some("Upgrade"));
+        assert_eq!(h.headers.get_str("Upgrade"), Some("websocket"));
     }
 
     #[test]

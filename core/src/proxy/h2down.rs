@@ -235,6 +235,14 @@ impl Worker {
                     _ => (false, None),
                 };
                 let (ep, peer) = (p.ep, p.peer);
+                // The client address's text is written once per connection, not per stream.
+                let peer_text = p
+                    .peer_text
+                    .get_or_insert_with(|| {
+                        let ip = peer.ip().to_canonical();
+                        (ip, super::forward::ip_text(ip))
+                    })
+                    .clone();
                 let limit = self
                     .config
                     .entry_points
@@ -249,25 +257,24 @@ impl Worker {
                     }
                 };
                 let vid = self.alloc();
-                self.down.insert(
-                    vid,
-                    Down::new(
-                        ep,
-                        peer,
-                        now,
-                        None,
-                        Transport::Stream(Box::new(StreamDown {
-                            parent,
-                            key: stream,
-                            chunked_request: chunked,
-                            head_request: head.method == http::Method::HEAD,
-                            tls,
-                            tls_options,
-                            resp_buf: Vec::new(),
-                            resp: RespState::Head,
-                        })),
-                    ),
+                let mut down = Down::new(
+                    ep,
+                    peer,
+                    now,
+                    None,
+                    Transport::Stream(Box::new(StreamDown {
+                        parent,
+                        key: stream,
+                        chunked_request: chunked,
+                        head_request: head.method == http::Method::HEAD,
+                        tls,
+                        tls_options,
+                        resp_buf: Vec::new(),
+                        resp: RespState::Head,
+                    })),
                 );
+                down.peer_text = Some(peer_text);
+                self.down.insert(vid, down);
                 if let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) {
                     h2.streams.insert(stream, vid);
                 }
