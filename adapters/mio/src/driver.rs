@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::BytesMut;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use trafficcop_core::proxy::{ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker};
@@ -18,6 +18,8 @@ use crate::{Shared, DRAIN, STOP};
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX - 1_000;
 const READ_BUF: usize = 64 * 1024;
+/// A TCP read buffer with less room than this left is replaced by a fresh one.
+const READ_MIN: usize = 16 * 1024;
 
 struct Loop {
     poll: Poll,
@@ -30,7 +32,12 @@ struct Loop {
     conns: IdMap<usize, Conn>,
     tokens: IdMap<ConnId, usize>,
     next_token: usize,
+    /// UDP datagrams are read here.
     buf: Vec<u8>,
+    /// TCP reads land here and go to the core as frozen slices of it: no allocation or copy
+    /// per read (the core copies what it keeps and drops the slice, and once every slice of
+    /// a spent buffer is gone, so is the buffer).
+    rbuf: BytesMut,
     /// Inputs produced while carrying out outputs (flush results), fed after.
     deferred: Vec<Input>,
     /// Connections to read again (resumed while bytes may be waiting).
@@ -226,15 +233,19 @@ impl Loop {
                 return;
             }
             let id = c.id;
-            match c.stream.read(&mut self.buf) {
+            if self.rbuf.len() < READ_MIN {
+                self.rbuf = BytesMut::zeroed(READ_BUF);
+            }
+            let room = self.rbuf.len();
+            match c.stream.read(&mut self.rbuf) {
                 Ok(0) => {
                     self.input(Input::Eof { conn: id });
                     return;
                 }
                 Ok(n) => {
-                    let data = Bytes::copy_from_slice(&self.buf[..n]);
+                    let data = self.rbuf.split_to(n).freeze();
                     self.input(Input::Received { conn: id, data });
-                    if n < self.buf.len() && !until_block {
+                    if n < room && !until_block {
                         self.run_deferred();
                         return;
                     }
@@ -326,6 +337,7 @@ impl Loop {
             tokens: IdMap::default(),
             next_token: 0,
             buf: vec![0; READ_BUF],
+            rbuf: BytesMut::new(),
             deferred: Vec::new(),
             pending_reads: Vec::new(),
             udp: Udp::default(),

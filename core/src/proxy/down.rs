@@ -638,6 +638,7 @@ impl Worker {
             up: None,
             req_body,
             req_chunked,
+            pending_head: None,
             pending: Vec::new(),
             request_done: req.body == RequestBody::None,
             interim: 0,
@@ -680,6 +681,8 @@ impl Worker {
         let may_be_stream =
             key.3 == super::h2up::PROTO_H2C || (key.3 == super::h2up::PROTO_ALPN && !reused);
         let retryable = idempotent && txn.request_done && !txn.upgrade;
+        // Kept and sent, one buffer: the copy for a retry costs a reference count.
+        let head_bytes = bytes::Bytes::from(head_bytes);
         let retry_head =
             (((reused && idempotent) || may_be_stream) && txn.request_done && !txn.upgrade)
                 .then(|| head_bytes.clone());
@@ -696,7 +699,7 @@ impl Worker {
             ..txn
         }));
         if let DState::Active(t) = &mut d.state {
-            t.pending = head_bytes;
+            t.pending_head = Some(head_bytes);
         }
         let u = self.up.get_mut(&up_id).expect("upstream just chosen");
         u.down = Some(id);
@@ -795,6 +798,7 @@ impl Worker {
             return;
         };
         let Some(up) = txn.up else { return };
+        let head = txn.pending_head.take();
         let pending = std::mem::take(&mut txn.pending);
         let rht = txn.response_header_timeout;
         let deadline = (rht.0 > 0).then(|| now.after(rht));
@@ -802,6 +806,9 @@ impl Worker {
             u.deadline = deadline;
         }
         self.note_deadline(deadline);
+        if let Some(head) = head {
+            self.send_shared(up, head);
+        }
         self.send(up, pending);
         self.resume(down);
         self.drive_down(now, down);

@@ -572,7 +572,7 @@ impl Worker {
             self.down.get_mut(&down).map(|d| &mut d.state)
         {
             txn.up = Some(up);
-            txn.pending = head;
+            txn.pending_head = Some(head);
         }
         let Some(u) = self.up.get_mut(&up) else {
             return true;

@@ -24,7 +24,10 @@ pub(super) struct Txn {
     pub req_body: BodyDecoder,
     /// Re-encode the request body as chunked.
     pub req_chunked: bool,
-    /// Bytes for the upstream while it is still connecting.
+    /// The request head for the upstream while it is still connecting (sent before
+    /// `pending`).
+    pub pending_head: Option<bytes::Bytes>,
+    /// Request body bytes for the upstream while it is still connecting.
     pub pending: Vec<u8>,
     pub request_done: bool,
     /// Interim responses relayed so far.
@@ -33,7 +36,7 @@ pub(super) struct Txn {
     pub reused: bool,
     /// The upstream request head, kept to retry an idempotent request once on a new connection
     /// when a pooled connection turns out dead (as Go's transport does).
-    pub retry_head: Option<Vec<u8>>,
+    pub retry_head: Option<bytes::Bytes>,
     /// The request may be sent again on a new connection if a reused one dies before
     /// answering (idempotent, no body, no upgrade): decides `retry_head` when the request is
     /// handed a pooled connection after it started dialling.

@@ -531,7 +531,7 @@ impl Worker {
             txn.up = Some(id);
             txn.reused = true;
             if txn.retryable && txn.retry_head.is_none() {
-                txn.retry_head = Some(txn.pending.clone());
+                txn.retry_head = txn.pending_head.clone();
             }
             // The dial goes on without a request: it joins the pool when it connects.
             let Some(u) = self.up.get_mut(&id) else {
@@ -635,7 +635,7 @@ impl Worker {
         if let Some(DState::Active(txn)) = self.down.get_mut(&down).map(|d| &mut d.state) {
             txn.up = Some(up);
             txn.reused = false;
-            txn.pending = head;
+            txn.pending_head = Some(head);
         }
         if let Some(u) = self.up.get_mut(&up) {
             u.down = Some(down);

@@ -416,35 +416,49 @@ impl Worker {
 
     /// Queues application bytes to a connection (encrypted first on a TLS client connection).
     pub(super) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
-        if data.is_empty() {
+        self.send_app(conn, data);
+    }
+
+    /// [`Worker::send`] for bytes already shared (kept elsewhere too): no copy on a plain
+    /// connection.
+    pub(super) fn send_shared(&mut self, conn: ConnId, data: Bytes) {
+        self.send_app(conn, data);
+    }
+
+    fn send_app<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
+        if data.as_ref().is_empty() {
             return;
         }
-        let data = match self.down.get_mut(&conn).map(|d| &mut d.transport) {
-            Some(Transport::Stream(_)) => return self.stream_send(conn, &data),
+        let sealed = match self.down.get_mut(&conn).map(|d| &mut d.transport) {
+            Some(Transport::Stream(_)) => return self.stream_send(conn, data.as_ref()),
             Some(Transport::Tls(tls)) => {
+                let data = data.as_ref();
                 let mut sealed = Vec::with_capacity(data.len() + 64);
-                tls.seal(&data, &mut sealed);
+                tls.seal(data, &mut sealed);
                 sealed
             }
             _ => match self.up.get_mut(&conn).map(|u| (&u.mux, u.tls.as_mut())) {
-                Some((super::h2up::Mux::Stream(_), _)) => return self.stream_up_send(conn, &data),
+                Some((super::h2up::Mux::Stream(_), _)) => {
+                    return self.stream_up_send(conn, data.as_ref())
+                }
                 Some((_, Some(tls))) => {
+                    let data = data.as_ref();
                     let mut sealed = Vec::with_capacity(data.len() + 64);
-                    tls.seal(&data, &mut sealed);
+                    tls.seal(data, &mut sealed);
                     sealed
                 }
-                _ => data,
+                _ => return self.send_raw(conn, data),
             },
         };
-        self.send_raw(conn, data);
+        self.send_raw(conn, sealed);
     }
 
     /// Queues bytes to a connection as they are.
-    pub(super) fn send_raw(&mut self, conn: ConnId, data: Vec<u8>) {
-        if data.is_empty() {
+    pub(super) fn send_raw<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
+        let len = data.as_ref().len();
+        if len == 0 {
             return;
         }
-        let len = data.len();
         if let Some(d) = self.down.get_mut(&conn) {
             d.unacked += len;
         } else if let Some(u) = self.up.get_mut(&conn) {
@@ -462,13 +476,13 @@ impl Worker {
                 // place when their buffer allows, else copied once.
                 let merged = match std::mem::take(queued).try_into_mut() {
                     Ok(mut own) => {
-                        own.extend_from_slice(&data);
+                        own.extend_from_slice(data.as_ref());
                         own.freeze()
                     }
                     Err(shared) => {
                         let mut merged = Vec::with_capacity(shared.len() + len);
                         merged.extend_from_slice(&shared);
-                        merged.extend_from_slice(&data);
+                        merged.extend_from_slice(data.as_ref());
                         Bytes::from(merged)
                     }
                 };
@@ -478,7 +492,7 @@ impl Worker {
         }
         self.out.push_back(Output::Send {
             conn,
-            data: Bytes::from(data),
+            data: data.into(),
         });
     }
 
