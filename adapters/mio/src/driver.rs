@@ -85,8 +85,9 @@ impl Loop {
     }
 
     fn remove(&mut self, token: usize) {
-        if let Some(mut c) = self.conns.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut c.stream);
+        if let Some(c) = self.conns.remove(&token) {
+            // Closing the socket takes it out of the epoll set (no `epoll_ctl` of our own);
+            // its token is never reused, so an event of it still in this turn finds nothing.
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
             self.tokens.remove(&c.id);
         }
@@ -386,6 +387,12 @@ pub fn run(
             (ep, TcpListener::from_std(l))
         })
         .collect();
+    // A listener bound to one address gives every connection that local address: no
+    // `getsockname` per accepted connection.
+    let fixed_local: Vec<Option<std::net::SocketAddr>> = listeners
+        .iter()
+        .map(|(_, l)| l.local_addr().ok().filter(|a| !a.ip().is_unspecified()))
+        .collect();
     for (i, (_, l)) in listeners.iter_mut().enumerate() {
         lp.poll
             .registry()
@@ -430,7 +437,7 @@ pub fn run(
                             let now = lp.now();
                             let ep = listeners[i].0;
                             let local = if lp.worker.wants_local_address(ep) {
-                                stream.local_addr().ok()
+                                fixed_local[i].or_else(|| stream.local_addr().ok())
                             } else {
                                 None
                             };

@@ -49,17 +49,21 @@ pub async fn run(
             let origin = Instant::now();
             let mut worker = Worker::new(config.borrow_and_update().clone(), &hostname);
             let (events_tx, mut events) = mpsc::unbounded_channel::<Input>();
-            let (accept_tx, mut accepts) = mpsc::unbounded_channel::<(usize, TcpStream, SocketAddr)>();
+            // Accepted: entry point, socket, peer, and the local address when the listener is
+            // bound to one (then every connection has it: no `getsockname` per connection).
+            let (accept_tx, mut accepts) =
+                mpsc::unbounded_channel::<(usize, TcpStream, SocketAddr, Option<SocketAddr>)>();
             let mut acceptors = Vec::new();
             for (ep, l) in listeners {
                 l.set_nonblocking(true)?;
                 let l = TcpListener::from_std(l)?;
+                let fixed_local = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
                 let tx = accept_tx.clone();
                 acceptors.push(tokio::task::spawn_local(async move {
                     loop {
                         match l.accept().await {
                             Ok((s, peer)) => {
-                                if tx.send((ep, s, peer)).is_err() {
+                                if tx.send((ep, s, peer, fixed_local)).is_err() {
                                     return;
                                 }
                             }
@@ -94,9 +98,9 @@ pub async fn run(
                     }
                 };
                 tokio::select! {
-                    Some((ep, stream, peer)) = accepts.recv(), if !draining => {
+                    Some((ep, stream, peer, fixed_local)) = accepts.recv(), if !draining => {
                         let local = if worker.wants_local_address(ep) {
-                            stream.local_addr().ok()
+                            fixed_local.or_else(|| stream.local_addr().ok())
                         } else {
                             None
                         };
