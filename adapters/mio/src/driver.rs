@@ -86,9 +86,9 @@ impl Loop {
 
     fn remove(&mut self, token: usize) {
         if let Some(c) = self.conns.remove(&token) {
-            // Closing the socket takes it out of the epoll set (no `epoll_ctl` of our own);
-            // its token is never reused, so an event of it still in this turn finds nothing.
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+            // Dropping the socket closes it (FIN after what is queued, as `shutdown` would
+            // send) and takes it out of the epoll set: no syscall of our own. Its token is
+            // never reused, so an event of it still in this turn finds nothing.
             self.tokens.remove(&c.id);
         }
     }
