@@ -176,6 +176,8 @@ pub async fn run(
                 // several events (HTTP/2 responses of several streams) leave in one write at its
                 // end. Connections whose bytes were all written then are reported writable at
                 // once, which may bring more outputs.
+                // One clock read for the batch (as nginx caches its time per loop turn).
+                let turn = now(origin);
                 let mut batch = 0;
                 loop {
                     while let Some(out) = worker.poll_output() {
@@ -187,7 +189,7 @@ pub async fn run(
                     if batch < MAX_BATCH {
                         if let Ok(input) = events.try_recv() {
                             batch += 1;
-                            worker.handle_input(now(origin), input);
+                            worker.handle_input(turn, input);
                             continue;
                         }
                     }
@@ -200,7 +202,7 @@ pub async fn run(
                         break;
                     }
                     for conn in written.drain(..) {
-                        worker.handle_input(now(origin), Input::Writable { conn });
+                        worker.handle_input(turn, Input::Writable { conn });
                     }
                 }
                 // Access records are not written yet (accessLog is not built): drain them.
