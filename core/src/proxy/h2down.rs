@@ -340,6 +340,15 @@ impl Worker {
             .and_then(|h| h.streams.get(&stream).copied())
     }
 
+    /// After a response part was queued on a stream: the virtual connection counts what the
+    /// stream holds unsent (`pending` bytes), and the connection is polled again.
+    fn stream_queued(&mut self, vid: ConnId, parent: ConnId, pending: usize) {
+        if let Some(d) = self.down.get_mut(&vid) {
+            d.unacked = pending;
+        }
+        self.mark_h2(parent);
+    }
+
     /// The HTTP/1.1 response bytes the pipeline wrote to a virtual connection, re-sent as
     /// HTTP/2 on its stream.
     pub(super) fn stream_send(&mut self, vid: ConnId, data: &[u8]) {
@@ -368,10 +377,7 @@ impl Worker {
                 };
                 h2.server.send_data(key, chunk, end);
                 let pending = h2.server.pending(key);
-                if let Some(d) = self.down.get_mut(&vid) {
-                    d.unacked = pending;
-                }
-                self.mark_h2(parent);
+                self.stream_queued(vid, parent, pending);
                 return;
             }
         }
@@ -450,10 +456,7 @@ impl Worker {
             h2.server.send_trailers(key, t);
         }
         let pending = h2.server.pending(key);
-        if let Some(d) = self.down.get_mut(&vid) {
-            d.unacked = pending;
-        }
-        self.mark_h2(parent);
+        self.stream_queued(vid, parent, pending);
     }
 
     /// A final response head for a stream, as the pipeline would write it over HTTP/1.1 with
@@ -486,10 +489,7 @@ impl Worker {
         };
         h2.server.respond(key, h2head, empty);
         let pending = h2.server.pending(key);
-        if let Some(d) = self.down.get_mut(&vid) {
-            d.unacked = pending;
-        }
-        self.mark_h2(parent);
+        self.stream_queued(vid, parent, pending);
     }
 
     /// A virtual connection ends: its stream ends (reset when its response is incomplete).
