@@ -1,5 +1,5 @@
 //! The HTTP/2 server side of one client connection, driven without a runtime: the `h2` crate
-//! runs over an in-memory [`Pipe`] and is polled with a no-op waker after every input and
+//! runs over an in-memory `Pipe` and is polled with a no-op waker after every input and
 //! every action, which is the only way it makes progress. The API is small on purpose (events
 //! out; respond, send, reset in) so that an own HTTP/2 implementation could replace it.
 

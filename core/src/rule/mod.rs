@@ -11,8 +11,8 @@
 //!   first" exactly as a linear scan in priority order would.
 //! * Certificates: [`http_domains`] / [`tcp_domains`].
 //!
-//! Go compatibility lives in small modules: the Go expression lexer ([`lexer`]), Go RE2 to
-//! Rust regex translation ([`regex_compat`]), gorilla/mux templates for v2 ([`template`]),
+//! Go compatibility lives in small modules: the Go expression lexer (`lexer`), Go RE2 to
+//! Rust regex translation ([`regex_compat`]), gorilla/mux templates for v2 (`template`),
 //! Go's host, path and query handling ([`host`], [`path`], [`query`], [`ip`]).
 
 pub mod ast;

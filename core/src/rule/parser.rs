@@ -1,4 +1,4 @@
-//! The rule grammar, over the tokens of [`super::lexer`].
+//! The rule grammar, over the tokens of the lexer (`super::lexer`).
 //!
 //! ```text
 //! rule    := or [SEMI] EOF

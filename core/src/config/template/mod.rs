@@ -1,7 +1,7 @@
 //! Go `text/template` rendering of dynamic configuration files, as Traefik's file provider does
 //! before decoding: `{{ }}` actions with `-` trimming, fields of the data, variables, pipelines,
 //! `if`/`else if`/`else`, `range` (lists, maps, integers), `with`, and the functions in
-//! [`funcs`] (Sprig's `env`, `default`, `until`, ... and Traefik's `split` and `normalize`).
+//! `funcs` (Sprig's `env`, `default`, `until`, ... and Traefik's `split` and `normalize`).
 //!
 //! Rendering is pure: the environment comes in as a lookup function.
 
