@@ -1,5 +1,5 @@
 //! The per-worker event loop: accepts, socket events, the core's one deadline, configuration
-//! snapshots and shutdown, all fed to the [`Worker`], whose outputs are carried out here.
+//! snapshots and shutdown, all fed to the [`Worker`](trafficcop_core::proxy::Worker), whose outputs are carried out here.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

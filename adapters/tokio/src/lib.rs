@@ -1,5 +1,5 @@
 //! The tokio adapter: one single-threaded tokio runtime per worker thread, each with its own
-//! `SO_REUSEPORT` listeners, feeding one [`Worker`] and carrying out its outputs. It owns
+//! `SO_REUSEPORT` listeners, feeding one [`Worker`](trafficcop_core::proxy::Worker) and carrying out its outputs. It owns
 //! sockets, read buffers and one timer; every decision is the core's.
 
 mod conn;
