@@ -6,10 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::BytesMut;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use trafficcop_core::proxy::{ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker};
+use trafficcop_core::proxy::{
+    ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp, Worker,
+};
 
 use crate::conn::{Conn, Flush};
 use crate::udp::{self, Udp};
@@ -18,8 +19,6 @@ use crate::{Shared, DRAIN, STOP};
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX - 1_000;
 const READ_BUF: usize = 64 * 1024;
-/// A TCP read buffer with less room than this left is replaced by a fresh one.
-const READ_MIN: usize = 16 * 1024;
 /// Events handled per loop turn (the rest wait in the kernel for the next poll). Small turns
 /// keep the work interleaved: with 1024, a turn under HTTP/2 load held hundreds of events, so
 /// hundreds of backend responses finished together, more connections went idle at once than
@@ -40,10 +39,8 @@ struct Loop {
     next_token: usize,
     /// UDP datagrams are read here.
     buf: Vec<u8>,
-    /// TCP reads land here and go to the core as frozen slices of it: no allocation or copy
-    /// per read (the core copies what it keeps and drops the slice, and once every slice of
-    /// a spent buffer is gone, so is the buffer).
-    rbuf: BytesMut,
+    /// TCP reads land here and go to the core as slices of it.
+    rbuf: ReadBuffer,
     /// Inputs produced while carrying out outputs (flush results), fed after.
     deferred: Vec<Input>,
     /// Connections to read again (resumed while bytes may be waiting).
@@ -240,17 +237,15 @@ impl Loop {
                 return;
             }
             let id = c.id;
-            if self.rbuf.len() < READ_MIN {
-                self.rbuf = BytesMut::zeroed(READ_BUF);
-            }
-            let room = self.rbuf.len();
-            match c.stream.read(&mut self.rbuf) {
+            let space = self.rbuf.space();
+            let room = space.len();
+            match c.stream.read(space) {
                 Ok(0) => {
                     self.input(Input::Eof { conn: id });
                     return;
                 }
                 Ok(n) => {
-                    let data = self.rbuf.split_to(n).freeze();
+                    let data = self.rbuf.take(n);
                     self.input(Input::Received { conn: id, data });
                     if n < room && !until_block {
                         self.run_deferred();
@@ -344,7 +339,7 @@ impl Loop {
             tokens: IdMap::default(),
             next_token: 0,
             buf: vec![0; READ_BUF],
-            rbuf: BytesMut::new(),
+            rbuf: ReadBuffer::default(),
             deferred: Vec::new(),
             pending_reads: Vec::new(),
             udp: Udp::default(),

@@ -13,7 +13,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use trafficcop_core::proxy::{ConnId, Input};
+use trafficcop_core::proxy::{ConnId, Input, ReadBuffer};
 
 /// Bytes the socket did not take yet, and the task writing them.
 #[derive(Default)]
@@ -40,18 +40,13 @@ pub struct ConnHandle {
 }
 
 const READ_BUF: usize = 64 * 1024;
-/// A TCP read buffer with less room than this left is replaced by a fresh one.
-const READ_MIN: usize = 16 * 1024;
 
 thread_local! {
     /// One datagram buffer per worker thread, shared by all its UDP sockets (each datagram is
     /// copied out at once).
     pub(crate) static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
-    /// One TCP read buffer per worker thread, shared by all its connections, so an idle or
-    /// waiting connection holds no 64 KiB buffer of its own. Reads go to the driver as frozen
-    /// slices of it (no allocation or copy per read); the core copies what it keeps and drops
-    /// the slice, and a spent buffer goes once its last slice has.
-    static TCP_READ_BUFFER: std::cell::RefCell<bytes::BytesMut> = std::cell::RefCell::new(bytes::BytesMut::new());
+    /// One TCP read buffer per worker thread, shared by all its connections.
+    static TCP_READ_BUFFER: std::cell::RefCell<ReadBuffer> = std::cell::RefCell::new(ReadBuffer::default());
 }
 
 /// Reads what the socket has into the worker's buffer (empty at end of stream). Through
@@ -62,14 +57,11 @@ async fn read(rd: &mut tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Bytes>
     std::future::poll_fn(|cx| {
         TCP_READ_BUFFER.with(|b| {
             let mut b = b.borrow_mut();
-            if b.len() < READ_MIN {
-                *b = bytes::BytesMut::zeroed(READ_BUF);
-            }
-            let mut buf = tokio::io::ReadBuf::new(&mut b);
+            let mut buf = tokio::io::ReadBuf::new(b.space());
             match std::pin::Pin::new(&mut *rd).poll_read(cx, &mut buf) {
                 std::task::Poll::Ready(Ok(())) => {
                     let n = buf.filled().len();
-                    std::task::Poll::Ready(Ok(b.split_to(n).freeze()))
+                    std::task::Poll::Ready(Ok(b.take(n)))
                 }
                 std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
                 std::task::Poll::Pending => std::task::Poll::Pending,

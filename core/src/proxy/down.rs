@@ -807,7 +807,7 @@ impl Worker {
         }
         self.note_deadline(deadline);
         if let Some(head) = head {
-            self.send_shared(up, head);
+            self.send(up, head);
         }
         self.send(up, pending);
         self.resume(down);

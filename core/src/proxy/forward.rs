@@ -61,13 +61,51 @@ pub fn trusted(policy: &ForwardedPolicy, client: Option<IpAddr>) -> bool {
         }
 }
 
-/// The names listed in `Connection` (lower-cased).
-fn connection_tokens(h: &Headers) -> Vec<String> {
-    h.get_all("Connection")
-        .flat_map(|v| v.split(|b| *b == b','))
-        .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
+/// The values of a message's `Connection` lines, held as shared slices (no copies), the first
+/// one inline: almost every message has at most one line, and then nothing is allocated.
+#[derive(Default)]
+struct ConnectionLists {
+    first: Option<bytes::Bytes>,
+    more: Vec<bytes::Bytes>,
+}
+
+impl ConnectionLists {
+    /// The `Connection` values of `h`.
+    fn of(h: &Headers) -> Self {
+        let mut lists = ConnectionLists::default();
+        for line in h
+            .iter()
+            .filter(|l| l.name.eq_ignore_ascii_case("Connection"))
+        {
+            lists.push(line.value.clone());
+        }
+        lists
+    }
+
+    fn push(&mut self, value: bytes::Bytes) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(_) => self.more.push(value),
+        }
+    }
+
+    /// Whether some line lists `name` (comma-separated, case-insensitive).
+    fn names(&self, name: &str) -> bool {
+        self.first
+            .iter()
+            .chain(&self.more)
+            .any(|v| lists_name(v, name))
+    }
+
+    /// Every listed name, lower-cased, in order.
+    fn tokens(&self) -> impl Iterator<Item = String> + '_ {
+        self.first
+            .iter()
+            .chain(&self.more)
+            .flat_map(|v| v.split(|b| *b == b','))
+            .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+    }
 }
 
 /// Which of the headers the entry point manages a request carries (one pass over its lines).
@@ -174,50 +212,31 @@ pub fn apply_entry_point(
     // Headers the client lists in Connection are removed, except the ones Traefik manages and
     // those allowed by forwardedHeaders.connection; Connection is then rewritten to the kept
     // names (plus Upgrade) or removed.
-    if policy.connection.is_empty() {
-        // The usual case, one line with one name and no upgrade (`keep-alive`, `close`): the
-        // same outcome without a list of tokens.
-        let mut name = [0u8; 32];
-        let single = {
-            let mut lines = h.get_all("Connection");
-            match (lines.next(), lines.next()) {
-                (Some(v), None) if !v.contains(&b',') && v.trim_ascii().len() <= name.len() => {
-                    let t = v.trim_ascii();
-                    name[..t.len()].copy_from_slice(t);
-                    Some(t.len())
-                }
-                _ => None,
-            }
-        };
-        let token = single.and_then(|n| std::str::from_utf8(&name[..n]).ok());
-        if let Some(token) = token.filter(|t| !t.eq_ignore_ascii_case("upgrade")) {
-            if !token.is_empty() && !is_forwarded(token) {
-                h.remove(token);
-            }
-            h.remove("Connection");
-            return;
-        }
-    }
-    let upgrade = if h.has_token("Connection", "upgrade") {
+    let listed = ConnectionLists::of(h);
+    let upgrade = if listed.names("upgrade") {
         h.get("Upgrade").map(<[u8]>::to_vec)
     } else {
         None
     };
-    let mut kept: Vec<String> = Vec::new();
-    for token in connection_tokens(h) {
-        if is_forwarded(&token) {
-            continue;
-        }
-        if policy
+    let allowed = |name: &str| {
+        policy
             .connection
             .iter()
-            .any(|c| c.eq_ignore_ascii_case(&token))
-        {
-            kept.push(token);
-            continue;
-        }
-        h.remove(&token);
-    }
+            .any(|c| c.eq_ignore_ascii_case(name))
+    };
+    // Names to keep listed: allocated only when the entry point allows some.
+    let mut kept: Vec<String> = if policy.connection.is_empty() {
+        Vec::new()
+    } else {
+        listed
+            .tokens()
+            .filter(|t| !is_forwarded(t) && allowed(t))
+            .collect()
+    };
+    h.retain(|line| {
+        let name: &str = &line.name;
+        !listed.names(name) || is_forwarded(name) || allowed(name)
+    });
     if let Some(u) = upgrade {
         kept.push("Upgrade".into());
         h.set("Upgrade", u);
@@ -283,20 +302,13 @@ fn is_hop_by_hop(name: &str) -> bool {
 
 /// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`, in one pass.
 pub fn remove_hop_by_hop(h: &mut Headers) {
-    // One look at the lines first: the `Connection` values (naming more lines to remove; kept
-    // as shared slices, no copies), and whether a `Te: trailers` survives (Go keeps it for
-    // gRPC; any other `Te` goes).
-    // The first `Connection` line is held inline: almost every message has at most one, and
-    // then no list is allocated.
-    let mut first: Option<bytes::Bytes> = None;
-    let mut more: Vec<bytes::Bytes> = Vec::new();
+    // One look at the lines first: the `Connection` values (naming more lines to remove), and
+    // whether a `Te: trailers` survives (Go keeps it for gRPC; any other `Te` goes).
+    let mut listed = ConnectionLists::default();
     let mut keep_te = false;
     for line in h.iter() {
         match line.name.len() {
-            10 if line.name.eq_ignore_ascii_case("Connection") => match first {
-                None => first = Some(line.value.clone()),
-                Some(_) => more.push(line.value.clone()),
-            },
+            10 if line.name.eq_ignore_ascii_case("Connection") => listed.push(line.value.clone()),
             2 => {
                 keep_te |= line.name.eq_ignore_ascii_case("Te")
                     && line.value.trim_ascii().eq_ignore_ascii_case(b"trailers")
@@ -311,7 +323,7 @@ pub fn remove_hop_by_hop(h: &mut Headers) {
         } else {
             is_hop_by_hop(name)
         };
-        !hop && !first.iter().chain(&more).any(|v| lists_name(v, name))
+        !hop && !listed.names(name)
     });
 }
 
@@ -581,6 +593,31 @@ mod tests {
         apply_entry_point(&mut h, &policy(true), None, &ws, true, false);
         assert_eq!(h.headers.get_str("Connection"), Some("Upgrade"));
         assert_eq!(h.headers.get_str("Upgrade"), Some("websocket"));
+    }
+
+    #[test]
+    fn forwarded_headers_connection_keeps_the_names_it_lists() {
+        // `forwardedHeaders.connection: [X-Keep]`: a listed X-Keep survives and stays listed
+        // (lower-cased, as Traefik writes it); the other listed names go.
+        let mut h = head(&[
+            ("Connection", "X-Keep, X-Drop"),
+            ("Connection", "keep-alive"),
+            ("X-Keep", "k"),
+            ("X-Drop", "d"),
+        ]);
+        let mut p = policy(true);
+        p.connection = vec!["X-Keep".into()];
+        apply_entry_point(
+            &mut h,
+            &p,
+            None,
+            &bytes::Bytes::from_static(b"proxy"),
+            false,
+            false,
+        );
+        assert_eq!(h.headers.get_str("X-Keep"), Some("k"));
+        assert!(!h.headers.contains("X-Drop") && !h.headers.contains("Keep-Alive"));
+        assert_eq!(h.headers.get_str("Connection"), Some("x-keep"));
     }
 
     #[test]

@@ -46,6 +46,31 @@ enum RespState {
     Done,
 }
 
+impl StreamDown {
+    /// Body bytes of a length-delimited response with nothing buffered (the common case):
+    /// the body part of `data`, as it is, and whether it ends the body (bytes past the length
+    /// are dropped, as the buffered path drops them). `None`: the buffered path decodes it.
+    fn length_body(&mut self, data: &[u8]) -> Option<(Bytes, bool)> {
+        if !self.resp_buf.is_empty() {
+            return None;
+        }
+        let RespState::Body(dec) = &mut self.resp else {
+            return None;
+        };
+        if !matches!(dec.framing(), crate::h1::Framing::Length(_)) || dec.is_done() {
+            return None;
+        }
+        let Ok((_, crate::h1::Decoded::Data(range))) = dec.decode(data) else {
+            return None;
+        };
+        let end = dec.is_done();
+        if end {
+            self.resp = RespState::Done;
+        }
+        Some((Bytes::copy_from_slice(&data[range]), end))
+    }
+}
+
 /// Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2), dropped in both directions
 /// (towards clients here, towards backends in `h2up`).
 pub(super) const CONNECTION_SPECIFIC: &[&str] = &[
@@ -359,27 +384,14 @@ impl Worker {
             return;
         };
         let (parent, key) = (st.parent, st.key);
-        if let (true, RespState::Body(dec)) = (st.resp_buf.is_empty(), &mut st.resp) {
-            let length = matches!(dec.framing(), crate::h1::Framing::Length(_));
-            if !length || dec.is_done() {
-                // Chunked or close-delimited: the buffered path below decodes it.
-            } else if let Ok((_, crate::h1::Decoded::Data(range))) = dec.decode(data) {
-                // A length-delimited body with nothing buffered (the common case): its bytes
-                // go to the stream as they are, with no buffering or lists on the way. Bytes
-                // past the length are dropped, as the buffered path drops them.
-                let end = dec.is_done();
-                if end {
-                    st.resp = RespState::Done;
-                }
-                let chunk = Bytes::copy_from_slice(&data[range]);
-                let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
-                    return;
-                };
-                h2.server.send_data(key, chunk, end);
-                let pending = h2.server.pending(key);
-                self.stream_queued(vid, parent, pending);
+        if let Some((chunk, end)) = st.length_body(data) {
+            let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
                 return;
-            }
+            };
+            h2.server.send_data(key, chunk, end);
+            let pending = h2.server.pending(key);
+            self.stream_queued(vid, parent, pending);
+            return;
         }
         st.resp_buf.extend_from_slice(data);
         let mut interim: Vec<http::Response<()>> = Vec::new();
@@ -561,6 +573,35 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stream_with_body(framing: crate::h1::Framing) -> StreamDown {
+        StreamDown {
+            parent: ConnId(1),
+            key: StreamKey::default(),
+            chunked_request: false,
+            head_request: false,
+            tls: false,
+            tls_options: None,
+            resp_buf: Vec::new(),
+            resp: RespState::Body(BodyDecoder::new(framing)),
+        }
+    }
+
+    #[test]
+    fn length_delimited_bodies_go_through_unbuffered() {
+        let mut st = stream_with_body(crate::h1::Framing::Length(8));
+        assert_eq!(st.length_body(b"abc"), Some((Bytes::from_static(b"abc"), false)));
+        // The rest of the body ends it; bytes past the length are dropped.
+        assert_eq!(st.length_body(b"defghXX"), Some((Bytes::from_static(b"defgh"), true)));
+        assert!(matches!(st.resp, RespState::Done));
+        assert_eq!(st.length_body(b"more"), None);
+        // Chunked bodies, and anything behind buffered bytes, take the buffered path.
+        let mut chunked = stream_with_body(crate::h1::Framing::Chunked);
+        assert_eq!(chunked.length_body(b"3\r\nabc\r\n"), None);
+        let mut behind = stream_with_body(crate::h1::Framing::Length(8));
+        behind.resp_buf.extend_from_slice(b"x");
+        assert_eq!(behind.length_body(b"abc"), None);
+    }
 
     #[test]
     fn response_heads_drop_connection_fields() {

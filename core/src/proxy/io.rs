@@ -50,6 +50,35 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
+/// A worker's TCP read buffer, shared by all its connections (an idle or waiting connection
+/// holds none of its own). A read lands in [`ReadBuffer::space`] and goes to the worker as
+/// [`ReadBuffer::take`]'s frozen slice of it: no allocation or copy per read. The worker copies
+/// what it keeps and drops the slice, and a spent buffer is freed with its last slice; one
+/// with less than 16 KiB of room left is replaced by a fresh 64 KiB one.
+#[derive(Debug, Default)]
+pub struct ReadBuffer {
+    buf: bytes::BytesMut,
+}
+
+impl ReadBuffer {
+    const SIZE: usize = 64 * 1024;
+    const MIN_ROOM: usize = 16 * 1024;
+
+    /// Where the next read goes (at least 16 KiB).
+    pub fn space(&mut self) -> &mut [u8] {
+        if self.buf.len() < Self::MIN_ROOM {
+            self.buf = bytes::BytesMut::zeroed(Self::SIZE);
+        }
+        &mut self.buf
+    }
+
+    /// The first `n` bytes of [`ReadBuffer::space`], which a read filled, for an
+    /// [`Input::Received`].
+    pub fn take(&mut self, n: usize) -> Bytes {
+        self.buf.split_to(n).freeze()
+    }
+}
+
 /// Why an upstream connection could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectError {
@@ -207,4 +236,26 @@ pub struct AccessRecord {
     pub router: Option<String>,
     /// Server URL, when proxied.
     pub server: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_buffer_slices_outlive_the_buffer_they_came_from() {
+        let mut rb = ReadBuffer::default();
+        let mut taken = Vec::new();
+        // Enough reads of 5 KiB that the buffer is replaced several times.
+        for i in 0..40u8 {
+            let space = rb.space();
+            assert!(space.len() >= 16 * 1024);
+            space[..5 * 1024].fill(i);
+            taken.push(rb.take(5 * 1024));
+        }
+        for (i, t) in taken.iter().enumerate() {
+            assert_eq!(t.len(), 5 * 1024);
+            assert!(t.iter().all(|b| *b == i as u8), "read {i}");
+        }
+    }
 }

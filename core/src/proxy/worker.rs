@@ -415,17 +415,9 @@ impl Worker {
     }
 
     /// Queues application bytes to a connection (encrypted first on a TLS client connection).
-    pub(super) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
-        self.send_app(conn, data);
-    }
-
-    /// [`Worker::send`] for bytes already shared (kept elsewhere too): no copy on a plain
+    /// Owned or shared bytes: shared ones (kept elsewhere too) are not copied on a plain
     /// connection.
-    pub(super) fn send_shared(&mut self, conn: ConnId, data: Bytes) {
-        self.send_app(conn, data);
-    }
-
-    fn send_app<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
+    pub(super) fn send<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
         if data.as_ref().is_empty() {
             return;
         }
