@@ -1,19 +1,15 @@
 //! One socket of the mio loop: its write queue and flags.
 
-use std::collections::VecDeque;
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 
-use bytes::Bytes;
 use mio::net::TcpStream;
-use trafficcop_core::proxy::ConnId;
+use trafficcop_core::proxy::{ConnId, WriteQueue};
 
 /// A socket and what is queued for it.
 pub struct Conn {
     pub stream: TcpStream,
     pub id: ConnId,
-    pub out: VecDeque<Bytes>,
-    /// Bytes of `out[0]` already written.
-    pub written: usize,
+    pub out: WriteQueue,
     pub paused: bool,
     /// Close once `out` is flushed.
     pub closing: bool,
@@ -41,8 +37,7 @@ impl Conn {
         Conn {
             stream,
             id,
-            out: VecDeque::new(),
-            written: 0,
+            out: WriteQueue::default(),
             paused: false,
             closing: false,
             connecting,
@@ -51,27 +46,23 @@ impl Conn {
         }
     }
 
-    /// Writes as much of the queue as the socket takes.
+    /// Writes as much of the queue as the socket takes (vectored: every queued chunk in one
+    /// call).
     pub fn flush(&mut self) -> Flush {
         if self.connecting {
             return Flush::Blocked;
         }
         self.unflushed = 0;
-        while let Some(front) = self.out.front() {
-            match self.stream.write(&front[self.written..]) {
-                Ok(0) => return Flush::Failed,
-                Ok(n) => {
-                    self.written += n;
-                    if self.written == front.len() {
-                        self.out.pop_front();
-                        self.written = 0;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Flush::Blocked,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Flush::Failed,
-            }
+        let stream = &mut self.stream;
+        // One chunk goes by `send` (as before vectored writes), several by `writev`.
+        let write = |slices: &[std::io::IoSlice<'_>]| match slices {
+            [one] => stream.write(one),
+            _ => stream.write_vectored(slices),
+        };
+        match self.out.write_with(write) {
+            Ok(true) => Flush::Done,
+            Ok(false) => Flush::Blocked,
+            Err(_) => Flush::Failed,
         }
-        Flush::Done
     }
 }

@@ -128,7 +128,7 @@ impl Loop {
                         let mut now = false;
                         if let Some(c) = self.conns.get_mut(&t) {
                             c.unflushed += data.len();
-                            c.out.push_back(data);
+                            c.out.push(data);
                             c.owes_writable = true;
                             // Much is waiting: written now (large writes gain nothing from
                             // waiting for the end of the poll, and memory stays bounded).

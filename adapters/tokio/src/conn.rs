@@ -1,25 +1,24 @@
 //! One socket: a reader task that forwards bytes (pausable), and writes made by the driver at
-//! the end of each batch of events (a non-blocking `try_write` of everything queued for the
+//! the end of each batch of events (a non-blocking vectored `try_write` of everything queued for the
 //! connection, so outputs of several events leave in one write); only what the socket does not
 //! take at once is left to a flush task, which reports `Writable` when the queue is empty.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use tokio::io::AsyncRead;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use trafficcop_core::proxy::{ConnId, Input, ReadBuffer};
+use trafficcop_core::proxy::{ConnId, Input, ReadBuffer, WriteQueue};
 
 /// Bytes the socket did not take yet, and the task writing them.
 #[derive(Default)]
 struct Pending {
-    queue: VecDeque<Bytes>,
-    /// Bytes in `queue`.
+    queue: WriteQueue,
+    /// Bytes queued since the last write.
     queued: usize,
     flush: Option<JoinHandle<()>>,
     /// The connection is closed: no `Writable` any more.
@@ -71,17 +70,14 @@ async fn read(rd: &mut tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Bytes>
     .await
 }
 
-/// Writes as much of `data` as the socket takes now; `Ok(rest)` is what it did not take.
-fn write_now(wr: &OwnedWriteHalf, mut data: Bytes) -> std::io::Result<Bytes> {
-    while !data.is_empty() {
-        match wr.try_write(&data) {
-            Ok(n) => data.advance(n),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(data)
+/// Writes as much of `queue` as the socket takes now (vectored: every queued chunk in one
+/// call); `Ok(true)` when all of it went.
+fn write_now(wr: &OwnedWriteHalf, queue: &mut WriteQueue) -> std::io::Result<bool> {
+    // One chunk goes by `send`, several by `writev`.
+    queue.write_with(|slices| match slices {
+        [one] => wr.try_write(one),
+        _ => wr.try_write_vectored(slices),
+    })
 }
 
 /// Writes the queue as the socket becomes writable; reports `Writable` once it is empty.
@@ -97,22 +93,13 @@ async fn flush(
             return;
         }
         let mut p = pending.borrow_mut();
-        while let Some(front) = p.queue.pop_front() {
-            match write_now(&wr, front) {
-                Ok(rest) if rest.is_empty() => {}
-                Ok(rest) => {
-                    p.queue.push_front(rest);
-                    break;
-                }
-                Err(_) => {
-                    p.failed = true;
-                    p.queue.clear();
-                    if !p.closing {
-                        let _ = events.send(Input::Reset { conn });
-                    }
-                    return;
-                }
+        if write_now(&wr, &mut p.queue).is_err() {
+            p.failed = true;
+            p.queue.clear();
+            if !p.closing {
+                let _ = events.send(Input::Reset { conn });
             }
+            return;
         }
         if p.queue.is_empty() {
             p.flush = None;
@@ -136,7 +123,7 @@ impl ConnHandle {
             return false;
         }
         p.queued += data.len();
-        p.queue.push_back(data);
+        p.queue.push(data);
         p.queued >= trafficcop_core::proxy::WRITE_AT_ONCE && p.flush.is_none()
     }
 
@@ -149,23 +136,19 @@ impl ConnHandle {
             return false;
         }
         p.queued = 0;
-        while let Some(front) = p.queue.pop_front() {
-            match write_now(&self.wr, front) {
-                Ok(rest) if rest.is_empty() => {}
-                Ok(rest) => {
-                    p.queue.push_front(rest);
-                    p.flush = Some(self.spawn_flush());
-                    return false;
-                }
-                Err(_) => {
-                    p.failed = true;
-                    p.queue.clear();
-                    let _ = self.events.send(Input::Reset { conn: self.conn });
-                    return false;
-                }
+        match write_now(&self.wr, &mut p.queue) {
+            Ok(true) => true,
+            Ok(false) => {
+                p.flush = Some(self.spawn_flush());
+                false
+            }
+            Err(_) => {
+                p.failed = true;
+                p.queue.clear();
+                let _ = self.events.send(Input::Reset { conn: self.conn });
+                false
             }
         }
-        true
     }
 
     fn spawn_flush(&self) -> JoinHandle<()> {

@@ -590,9 +590,15 @@ mod tests {
     #[test]
     fn length_delimited_bodies_go_through_unbuffered() {
         let mut st = stream_with_body(crate::h1::Framing::Length(8));
-        assert_eq!(st.length_body(b"abc"), Some((Bytes::from_static(b"abc"), false)));
+        assert_eq!(
+            st.length_body(b"abc"),
+            Some((Bytes::from_static(b"abc"), false))
+        );
         // The rest of the body ends it; bytes past the length are dropped.
-        assert_eq!(st.length_body(b"defghXX"), Some((Bytes::from_static(b"defgh"), true)));
+        assert_eq!(
+            st.length_body(b"defghXX"),
+            Some((Bytes::from_static(b"defgh"), true))
+        );
         assert!(matches!(st.resp, RespState::Done));
         assert_eq!(st.length_body(b"more"), None);
         // Chunked bodies, and anything behind buffered bytes, take the buffered path.

@@ -79,6 +79,86 @@ impl ReadBuffer {
     }
 }
 
+/// What an adapter has yet to write to one socket: the core's chunks in order, written with
+/// vectored writes (up to [`WriteQueue::SLICES`] chunks per call), so the outputs of several
+/// events for one connection leave in one system call instead of one per chunk. Chunks are
+/// shared bytes: nothing is copied.
+#[derive(Debug, Default)]
+pub struct WriteQueue {
+    chunks: std::collections::VecDeque<Bytes>,
+    len: usize,
+}
+
+impl WriteQueue {
+    /// Chunks handed to one vectored write.
+    pub const SLICES: usize = 64;
+
+    /// Queues `data` after what is already queued.
+    pub fn push(&mut self, data: Bytes) {
+        if !data.is_empty() {
+            self.len += data.len();
+            self.chunks.push_back(data);
+        }
+    }
+
+    /// Bytes queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Drops everything queued.
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+    }
+
+    /// Writes the queue through `write` (a vectored write to the socket) until it is empty
+    /// (`Ok(true)`) or the socket would block (`Ok(false)`); any other error is returned.
+    pub fn write_with(
+        &mut self,
+        mut write: impl FnMut(&[std::io::IoSlice<'_>]) -> std::io::Result<usize>,
+    ) -> std::io::Result<bool> {
+        use std::io::{ErrorKind, IoSlice};
+        while !self.chunks.is_empty() {
+            let mut slices = [IoSlice::new(&[]); Self::SLICES];
+            let mut n = 0;
+            for (slot, chunk) in slices.iter_mut().zip(&self.chunks) {
+                *slot = IoSlice::new(chunk);
+                n += 1;
+            }
+            match write(&slices[..n]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(written) => self.consume(written),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Drops the first `n` bytes (written).
+    fn consume(&mut self, mut n: usize) {
+        self.len -= n.min(self.len);
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                return;
+            };
+            if n < front.len() {
+                bytes::Buf::advance(front, n);
+                return;
+            }
+            n -= front.len();
+            self.chunks.pop_front();
+        }
+    }
+}
+
 /// Why an upstream connection could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectError {
@@ -257,5 +337,81 @@ mod tests {
             assert_eq!(t.len(), 5 * 1024);
             assert!(t.iter().all(|b| *b == i as u8), "read {i}");
         }
+    }
+
+    /// A socket that takes at most `room` bytes per call, then blocks once every `block_every`
+    /// calls; records what it got.
+    struct Socket {
+        got: Vec<u8>,
+        calls: usize,
+        room: usize,
+        block_every: usize,
+    }
+
+    impl Socket {
+        fn write(&mut self, slices: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % self.block_every == 0 {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            let mut n = 0;
+            for s in slices {
+                let take = s.len().min(self.room - n);
+                self.got.extend_from_slice(&s[..take]);
+                n += take;
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn write_queue_writes_every_byte_in_order_through_partial_and_blocked_writes() {
+        let mut q = WriteQueue::default();
+        let mut want = Vec::new();
+        for i in 0..200u32 {
+            let chunk: Vec<u8> = (0..(i % 37 + 1)).map(|j| (i + j) as u8).collect();
+            want.extend_from_slice(&chunk);
+            q.push(Bytes::from(chunk));
+        }
+        q.push(Bytes::new());
+        assert_eq!(q.len(), want.len());
+        let mut sock = Socket {
+            got: Vec::new(),
+            calls: 0,
+            room: 50,
+            block_every: 3,
+        };
+        let mut blocked = 0;
+        while !q.write_with(|s| sock.write(s)).unwrap() {
+            blocked += 1;
+            assert_eq!(q.len(), want.len() - sock.got.len());
+        }
+        assert!(blocked > 0);
+        assert!(q.is_empty());
+        assert_eq!(sock.got, want);
+    }
+
+    #[test]
+    fn write_queue_sends_many_chunks_in_one_call_and_reports_errors() {
+        let mut q = WriteQueue::default();
+        for _ in 0..10 {
+            q.push(Bytes::from_static(b"abc"));
+        }
+        let mut calls = 0;
+        assert!(q
+            .write_with(|s| {
+                calls += 1;
+                Ok(s.iter().map(|s| s.len()).sum())
+            })
+            .unwrap());
+        assert_eq!(calls, 1);
+        q.push(Bytes::from_static(b"x"));
+        let e = q.write_with(|_| Ok(0)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WriteZero);
+        let e = q
+            .write_with(|_| Err(std::io::ErrorKind::BrokenPipe.into()))
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(q.len(), 1);
     }
 }

@@ -24,7 +24,7 @@ pub use compile::{
 };
 pub use io::{
     udp_local_for, AccessRecord, ConnId, ConnectError, Event, IdHasher, IdMap, Input, Output,
-    ReadBuffer, Timestamp, WRITE_AT_ONCE,
+    ReadBuffer, Timestamp, WriteQueue, WRITE_AT_ONCE,
 };
 pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;
