@@ -223,6 +223,16 @@ impl Rig {
                     );
                 }
             }
+            // As an adapter does at the end of its turn: what the core made due now (the
+            // HTTP/2 responses the backends' bytes completed) is done.
+            if self
+                .w
+                .poll_timeout()
+                .is_some_and(|t| t <= Timestamp(self.now))
+            {
+                moved = true;
+                self.w.handle_timeout(Timestamp(self.now));
+            }
             if !moved {
                 break;
             }

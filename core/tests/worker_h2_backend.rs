@@ -142,6 +142,13 @@ impl Rig {
                 }
             }
             if inputs.is_empty() {
+                // As an adapter does at the end of its turn: work the core made due now
+                // (what the backend's frames bring to the clients) is done.
+                let now = self.t();
+                if self.w.poll_timeout().is_some_and(|t| t <= now) {
+                    self.w.handle_timeout(now);
+                    continue;
+                }
                 return;
             }
             for i in inputs {

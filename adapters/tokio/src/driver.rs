@@ -193,6 +193,12 @@ pub async fn run(
                             continue;
                         }
                     }
+                    // Work the core left for the end of the batch (HTTP/2 responses of this
+                    // batch's backends, encoded together) is due now: done before the writes.
+                    if worker.poll_timeout().is_some_and(|t| t <= turn) {
+                        worker.handle_timeout(turn);
+                        continue;
+                    }
                     for conn in dirty.drain(..) {
                         if conns.get(&conn).is_some_and(ConnHandle::flush_now) {
                             written.push(conn);

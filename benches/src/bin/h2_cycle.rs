@@ -106,6 +106,12 @@ fn main() {
                 );
                 drain(&mut w, client, &ups, &mut d);
             }
+            // As an adapter does at the end of its turn: the responses those inputs completed
+            // are encoded for the client now (the core makes that due at once).
+            if w.poll_timeout().is_some_and(|due| due <= t) {
+                w.handle_timeout(t);
+                drain(&mut w, client, &ups, &mut d);
+            }
             if !d.to_client.is_empty() {
                 bytes += d.to_client.len();
                 w.handle_input(t, Input::Writable { conn: client });

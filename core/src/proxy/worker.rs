@@ -170,8 +170,13 @@ pub struct Worker {
     pub(super) access_records: bool,
     /// The time of the call being handled.
     pub(super) now: Timestamp,
-    /// HTTP/2 connections to drive before the call returns.
+    /// HTTP/2 connections to drive before the call returns (or, see `h2_later`, at the next
+    /// `handle_timeout`).
     pub(super) h2_dirty: Vec<ConnId>,
+    /// `h2_dirty` waits for the next `handle_timeout`, which [`Worker::poll_timeout`] makes
+    /// due at once: responses that backends sent to HTTP/2 clients are encoded together, one
+    /// polling round per client connection per adapter turn instead of one per response.
+    pub(super) h2_later: bool,
     /// Reused list of one HTTP/2 connection's streams and their queued bytes.
     pub(super) stream_scratch: Vec<(ConnId, usize)>,
     /// UDP sessions.
@@ -200,6 +205,7 @@ impl Worker {
             access_records: false,
             now: Timestamp(0),
             h2_dirty: Vec::new(),
+            h2_later: false,
             stream_scratch: Vec::new(),
             udp,
         }
@@ -287,6 +293,14 @@ impl Worker {
     /// Feeds one input.
     pub fn handle_input(&mut self, now: Timestamp, input: Input) {
         self.now = now;
+        // A backend's bytes or writability only add to responses: what they queue on HTTP/2
+        // connections is encoded at the next `handle_timeout` (due at once, so at the end of
+        // the adapter's turn), together with what the turn's other backends answered. Client
+        // input is handled at once (and takes the deferred work with it).
+        let later = match &input {
+            Input::Received { conn, .. } | Input::Writable { conn } => self.up.contains_key(conn),
+            _ => false,
+        };
         match input {
             Input::Received { conn, data } => {
                 if self.down.contains_key(&conn) {
@@ -327,12 +341,21 @@ impl Worker {
             }
             Input::Shutdown => self.begin_shutdown(),
         }
-        self.settle_h2(now);
+        if later {
+            self.h2_later |= !self.h2_dirty.is_empty();
+        } else {
+            self.settle_h2(now);
+        }
     }
 
     /// Fires every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.now = now;
+        if self.earliest.is_none_or(|t| t > now) {
+            // Nothing is due (`earliest` is never late): only the deferred HTTP/2 work.
+            self.settle_h2(now);
+            return;
+        }
         let mut downs: Vec<ConnId> = self
             .down
             .iter()
@@ -373,6 +396,9 @@ impl Worker {
     /// When to call [`Worker::handle_timeout`] next, if ever. It may be earlier than the
     /// earliest deadline (a wake-up that finds nothing due is harmless); never later.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
+        if self.h2_later {
+            return Some(self.earliest.map_or(self.now, |t| t.min(self.now)));
+        }
         self.earliest
     }
 
