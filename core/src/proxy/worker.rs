@@ -394,7 +394,10 @@ impl Worker {
     }
 
     /// When to call [`Worker::handle_timeout`] next, if ever. It may be earlier than the
-    /// earliest deadline (a wake-up that finds nothing due is harmless); never later.
+    /// earliest deadline (a wake-up that finds nothing due is harmless); never later. After
+    /// an input from a backend it can be the time of that input: HTTP/2 responses wait to be
+    /// encoded together, so an adapter calls `handle_timeout` when its turn's inputs are
+    /// handled, before it writes or sleeps (the next client input also takes them along).
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         if self.h2_later {
             return Some(self.earliest.map_or(self.now, |t| t.min(self.now)));
