@@ -230,14 +230,7 @@ impl Rig {
             }
             // As an adapter does at the end of its turn: what the core made due now (the
             // HTTP/2 responses the backends' bytes completed) is done.
-            if self
-                .w
-                .poll_timeout()
-                .is_some_and(|t| t <= Timestamp(self.now))
-            {
-                moved = true;
-                self.w.handle_timeout(Timestamp(self.now));
-            }
+            moved |= self.w.handle_due(Timestamp(self.now));
             if !moved {
                 break;
             }
@@ -548,7 +541,7 @@ mod per_turn_encoding {
         );
         assert_eq!(w.poll_timeout(), Some(t), "the encoding is due at once");
         // The adapter's end of turn.
-        w.handle_timeout(t);
+        assert!(w.handle_due(t));
         drain(&mut w, client, &mut to_client, &mut Vec::new());
         assert_eq!(to_client.len(), 1, "the three responses leave in one write");
         assert_ne!(w.poll_timeout(), Some(t), "nothing stays due");

@@ -145,8 +145,7 @@ impl Rig {
                 // As an adapter does at the end of its turn: work the core made due now
                 // (what the backend's frames bring to the clients) is done.
                 let now = self.t();
-                if self.w.poll_timeout().is_some_and(|t| t <= now) {
-                    self.w.handle_timeout(now);
+                if self.w.handle_due(now) {
                     continue;
                 }
                 return;

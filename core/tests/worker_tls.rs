@@ -532,8 +532,7 @@ fn through_https_backend_alpn(
     for _ in 0..50 {
         let mut outs: Vec<Output> = std::iter::from_fn(|| w.poll_output()).collect();
         // As an adapter does at the end of its turn: work the core made due now is done.
-        if outs.is_empty() && w.poll_timeout().is_some_and(|t| t <= Timestamp(3)) {
-            w.handle_timeout(Timestamp(3));
+        if outs.is_empty() && w.handle_due(Timestamp(3)) {
             outs = std::iter::from_fn(|| w.poll_output()).collect();
         }
         if outs.is_empty() {

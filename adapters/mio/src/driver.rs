@@ -469,8 +469,7 @@ pub fn run(
             lp.run_deferred();
         }
         let now = lp.tick();
-        if lp.worker.poll_timeout().is_some_and(|t| t <= now) {
-            lp.worker.handle_timeout(now);
+        if lp.worker.handle_due(now) {
             lp.carry_out();
             lp.run_deferred();
         }

@@ -195,8 +195,7 @@ pub async fn run(
                     }
                     // Work the core left for the end of the batch (HTTP/2 responses of this
                     // batch's backends, encoded together) is due now: done before the writes.
-                    if worker.poll_timeout().is_some_and(|t| t <= turn) {
-                        worker.handle_timeout(turn);
+                    if worker.handle_due(turn) {
                         continue;
                     }
                     for conn in dirty.drain(..) {

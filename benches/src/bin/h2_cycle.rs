@@ -108,8 +108,7 @@ fn main() {
             }
             // As an adapter does at the end of its turn: the responses those inputs completed
             // are encoded for the client now (the core makes that due at once).
-            if w.poll_timeout().is_some_and(|due| due <= t) {
-                w.handle_timeout(t);
+            if w.handle_due(t) {
                 drain(&mut w, client, &ups, &mut d);
             }
             if !d.to_client.is_empty() {

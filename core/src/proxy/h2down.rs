@@ -204,7 +204,6 @@ impl Worker {
     /// Drives every HTTP/2 connection touched by the last call until nothing moves: events
     /// become virtual-connection input, queued frames are sent, finished connections close.
     pub(super) fn settle_h2(&mut self, now: Timestamp) {
-        self.h2_later = false;
         let mut rounds = 0;
         while let Some(id) = self.h2_dirty.pop() {
             rounds += 1;

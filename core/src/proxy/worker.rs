@@ -170,13 +170,11 @@ pub struct Worker {
     pub(super) access_records: bool,
     /// The time of the call being handled.
     pub(super) now: Timestamp,
-    /// HTTP/2 connections to drive before the call returns (or, see `h2_later`, at the next
-    /// `handle_timeout`).
+    /// HTTP/2 connections to drive before the call returns. After an input from a backend
+    /// they wait instead for the next `handle_timeout`, which [`Worker::poll_timeout`] makes
+    /// due at once while any wait: the responses backends sent to HTTP/2 clients are encoded
+    /// together, one polling round per client connection per adapter turn, not per response.
     pub(super) h2_dirty: Vec<ConnId>,
-    /// `h2_dirty` waits for the next `handle_timeout`, which [`Worker::poll_timeout`] makes
-    /// due at once: responses that backends sent to HTTP/2 clients are encoded together, one
-    /// polling round per client connection per adapter turn instead of one per response.
-    pub(super) h2_later: bool,
     /// Reused list of one HTTP/2 connection's streams and their queued bytes.
     pub(super) stream_scratch: Vec<(ConnId, usize)>,
     /// UDP sessions.
@@ -205,7 +203,6 @@ impl Worker {
             access_records: false,
             now: Timestamp(0),
             h2_dirty: Vec::new(),
-            h2_later: false,
             stream_scratch: Vec::new(),
             udp,
         }
@@ -341,9 +338,7 @@ impl Worker {
             }
             Input::Shutdown => self.begin_shutdown(),
         }
-        if later {
-            self.h2_later |= !self.h2_dirty.is_empty();
-        } else {
+        if !later {
             self.settle_h2(now);
         }
     }
@@ -399,10 +394,21 @@ impl Worker {
     /// encoded together, so an adapter calls `handle_timeout` when its turn's inputs are
     /// handled, before it writes or sleeps (the next client input also takes them along).
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        if self.h2_later {
+        if !self.h2_dirty.is_empty() {
             return Some(self.earliest.map_or(self.now, |t| t.min(self.now)));
         }
         self.earliest
+    }
+
+    /// [`Worker::handle_timeout`] if [`Worker::poll_timeout`] is due at `now`; whether it
+    /// was. Adapters call it once the inputs of a turn are handled, before writing or
+    /// sleeping.
+    pub fn handle_due(&mut self, now: Timestamp) -> bool {
+        let due = self.poll_timeout().is_some_and(|t| t <= now);
+        if due {
+            self.handle_timeout(now);
+        }
+        due
     }
 
     pub(super) fn note_deadline(&mut self, t: Option<Timestamp>) {
