@@ -21,7 +21,11 @@ use super::txn::Txn;
 /// Bytes queued to a peer before the connection feeding it is paused.
 pub(super) const HIGH_WATER: usize = 1 << 20;
 /// Consecutive writes to one connection are merged into one output up to this size (bigger
-/// ones are not copied: the adapter writes them one after the other).
+/// ones are not copied: the adapter writes them one after the other). Kept although adapters
+/// write a connection's queue with one `writev`: a 2-slice `writev` of a response head and a
+/// small body costs more than copying them together (measured on `small`, mio, 1 worker:
+/// without the merge 16.05-16.36 µs CPU per request against 15.43-15.56, p99 4.4-4.6 ms
+/// against 3.9).
 const MERGE_WRITES_UP_TO: usize = 16 * 1024;
 /// Observations kept for [`Worker::poll_event`] before the oldest are dropped.
 const MAX_EVENTS: usize = 4096;
