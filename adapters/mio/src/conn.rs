@@ -17,8 +17,6 @@ pub struct Conn {
     pub connecting: bool,
     /// Data was queued since the last `Writable` report.
     pub owes_writable: bool,
-    /// Bytes queued since the last flush.
-    pub unflushed: usize,
 }
 
 /// What a flush achieved.
@@ -42,7 +40,6 @@ impl Conn {
             closing: false,
             connecting,
             owes_writable: false,
-            unflushed: 0,
         }
     }
 
@@ -52,7 +49,6 @@ impl Conn {
         if self.connecting {
             return Flush::Blocked;
         }
-        self.unflushed = 0;
         let stream = &mut self.stream;
         // One chunk goes by `send` (as before vectored writes), several by `writev`.
         let write = |slices: &[std::io::IoSlice<'_>]| match slices {

@@ -127,12 +127,8 @@ impl Loop {
                     if let Some(&t) = self.tokens.get(&conn) {
                         let mut now = false;
                         if let Some(c) = self.conns.get_mut(&t) {
-                            c.unflushed += data.len();
-                            c.out.push(data);
+                            now = c.out.push(data);
                             c.owes_writable = true;
-                            // Much is waiting: written now (large writes gain nothing from
-                            // waiting for the end of the poll, and memory stays bounded).
-                            now = c.unflushed >= trafficcop_core::proxy::WRITE_AT_ONCE;
                         }
                         if now {
                             self.flush(t);

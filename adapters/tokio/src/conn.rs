@@ -18,8 +18,6 @@ use trafficcop_core::proxy::{ConnId, Input, ReadBuffer, WriteQueue};
 #[derive(Default)]
 struct Pending {
     queue: WriteQueue,
-    /// Bytes queued since the last write.
-    queued: usize,
     flush: Option<JoinHandle<()>>,
     /// The connection is closed: no `Writable` any more.
     closing: bool,
@@ -122,9 +120,7 @@ impl ConnHandle {
         if p.failed {
             return false;
         }
-        p.queued += data.len();
-        p.queue.push(data);
-        p.queued >= trafficcop_core::proxy::WRITE_AT_ONCE && p.flush.is_none()
+        p.queue.push(data) && p.flush.is_none()
     }
 
     /// Writes what is queued as far as the socket takes it now. Returns `true` when
@@ -135,7 +131,6 @@ impl ConnHandle {
         if p.failed || p.flush.is_some() {
             return false;
         }
-        p.queued = 0;
         match write_now(&self.wr, &mut p.queue) {
             Ok(true) => true,
             Ok(false) => {

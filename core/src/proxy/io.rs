@@ -82,23 +82,30 @@ impl ReadBuffer {
 /// What an adapter has yet to write to one socket: the core's chunks in order, written with
 /// vectored writes (up to [`WriteQueue::SLICES`] chunks per call), so the outputs of several
 /// events for one connection leave in one system call instead of one per chunk. Chunks are
-/// shared bytes: nothing is copied.
+/// shared bytes: nothing is copied. It also says when to write at once rather than at the end
+/// of the adapter's turn ([`WRITE_AT_ONCE`]).
 #[derive(Debug, Default)]
 pub struct WriteQueue {
     chunks: std::collections::VecDeque<Bytes>,
     len: usize,
+    /// Bytes queued since the last write.
+    fresh: usize,
 }
 
 impl WriteQueue {
     /// Chunks handed to one vectored write.
     pub const SLICES: usize = 64;
 
-    /// Queues `data` after what is already queued.
-    pub fn push(&mut self, data: Bytes) {
+    /// Queues `data` after what is already queued. Returns whether [`WRITE_AT_ONCE`] bytes
+    /// or more were queued since the last write: then the adapter writes now (large writes
+    /// gain nothing from waiting for the end of its turn, and memory stays bounded).
+    pub fn push(&mut self, data: Bytes) -> bool {
         if !data.is_empty() {
             self.len += data.len();
+            self.fresh += data.len();
             self.chunks.push_back(data);
         }
+        self.fresh >= WRITE_AT_ONCE
     }
 
     /// Bytes queued.
@@ -124,6 +131,7 @@ impl WriteQueue {
         mut write: impl FnMut(&[std::io::IoSlice<'_>]) -> std::io::Result<usize>,
     ) -> std::io::Result<bool> {
         use std::io::{ErrorKind, IoSlice};
+        self.fresh = 0;
         while !self.chunks.is_empty() {
             let mut slices = [IoSlice::new(&[]); Self::SLICES];
             let mut n = 0;
@@ -281,7 +289,7 @@ pub enum Output {
 /// Bytes queued for one connection past which an adapter writes them at once rather than at
 /// the end of its batch of events: outputs of several events for one connection are meant to
 /// leave in one write, but large writes gain nothing from waiting, and this bounds the memory
-/// a batch can hold (both adapters follow it).
+/// a batch can hold ([`WriteQueue::push`] says when).
 pub const WRITE_AT_ONCE: usize = 32 * 1024;
 
 /// The local address a session socket for [`Output::ConnectUdp`] binds before connecting to
@@ -373,7 +381,7 @@ mod tests {
             want.extend_from_slice(&chunk);
             q.push(Bytes::from(chunk));
         }
-        q.push(Bytes::new());
+        assert!(!q.push(Bytes::new()));
         assert_eq!(q.len(), want.len());
         let mut sock = Socket {
             got: Vec::new(),
@@ -389,6 +397,20 @@ mod tests {
         assert!(blocked > 0);
         assert!(q.is_empty());
         assert_eq!(sock.got, want);
+    }
+
+    #[test]
+    fn write_queue_says_to_write_at_once_past_the_threshold_since_the_last_write() {
+        let mut q = WriteQueue::default();
+        assert!(!q.push(Bytes::from(vec![0; WRITE_AT_ONCE - 1])));
+        assert!(q.push(Bytes::from_static(b"x")));
+        // A write that blocks at once still starts the count again: the bytes wait for
+        // writability, not for the next push.
+        assert!(!q
+            .write_with(|_| Err(std::io::ErrorKind::WouldBlock.into()))
+            .unwrap());
+        assert!(!q.push(Bytes::from_static(b"y")));
+        assert_eq!(q.len(), WRITE_AT_ONCE + 1);
     }
 
     #[test]
