@@ -158,6 +158,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let handle = workers.handle();
+    crate::memory::start_trimming();
     for (name, address) in tcp_eps.iter().chain(&udp_eps) {
         log::info(&format!(
             "Starting entryPoint {name} on {}",

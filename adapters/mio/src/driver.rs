@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use trafficcop_core::proxy::{
-    ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp, Worker,
+    remove_shrinking, ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp, Worker,
 };
 
 use crate::conn::{Conn, Flush};
@@ -82,11 +82,11 @@ impl Loop {
     }
 
     fn remove(&mut self, token: usize) {
-        if let Some(c) = self.conns.remove(&token) {
+        if let Some(c) = remove_shrinking(&mut self.conns, &token) {
             // Dropping the socket closes it (FIN after what is queued, as `shutdown` would
             // send) and takes it out of the epoll set: no syscall of our own. Its token is
             // never reused, so an event of it still in this turn finds nothing.
-            self.tokens.remove(&c.id);
+            remove_shrinking(&mut self.tokens, &c.id);
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use trafficcop_core::proxy::{
-    CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker,
+    remove_shrinking, CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker,
 };
 
 use crate::conn::{self, ConnHandle};
@@ -120,7 +120,7 @@ pub async fn run(
                         };
                         worker.handle_input(now(origin), input);
                         if !worker.is_open(id) {
-                            if let Some(w) = conns.remove(&id).and_then(ConnHandle::close) {
+                            if let Some(w) = remove_shrinking(&mut conns, &id).and_then(ConnHandle::close) {
                                 closing.push(w);
                             }
                         }
@@ -272,7 +272,7 @@ fn carry_out(
         }
         Output::Close { conn } => {
             dirty.retain(|w| *w != conn);
-            return conns.remove(&conn).and_then(ConnHandle::close);
+            return remove_shrinking(conns, &conn).and_then(ConnHandle::close);
         }
         Output::PauseRead { conn } => {
             if let Some(c) = conns.get(&conn) {

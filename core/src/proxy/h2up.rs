@@ -264,7 +264,9 @@ impl Worker {
         id: ConnId,
         error: &ConnectError,
     ) {
-        let Some(u) = self.up.remove(&id) else { return };
+        let Some(u) = super::io::remove_shrinking(&mut self.up, &id) else {
+            return;
+        };
         self.forget_session(&u.key, id);
         if let Mux::Session(s) = u.mux {
             for vid in s.waiting {

@@ -29,6 +29,18 @@ pub struct ConnId(pub u64);
 /// lookup than the default SipHash, which showed in profiles of the adapters' event loops.
 pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 
+/// Removes `key` from `map`, and gives the table's spare room back once it is under an eighth
+/// full: a table grown by a burst of connections (640 HTTP/2 streams, say) would otherwise keep
+/// its peak size, some hundreds of KiB per worker, until the worker exits. Each shrink rehashes
+/// what is left, at most an eighth of the removals since the table last grew.
+pub fn remove_shrinking<K: Eq + std::hash::Hash, V>(map: &mut IdMap<K, V>, key: &K) -> Option<V> {
+    let value = map.remove(key)?;
+    if map.capacity() > 64 && map.len() < map.capacity() / 8 {
+        map.shrink_to(map.len() * 2);
+    }
+    Some(value)
+}
+
 /// Hashes a [`ConnId`] or a `usize` token by a Fibonacci multiplication.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IdHasher(u64);
@@ -329,6 +341,21 @@ pub struct AccessRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_emptied_after_a_burst_gives_its_room_back() {
+        let mut map: IdMap<ConnId, [u8; 256]> = IdMap::default();
+        for i in 0..1000 {
+            map.insert(ConnId(i), [0; 256]);
+        }
+        let peak = map.capacity();
+        for i in 0..995 {
+            assert!(remove_shrinking(&mut map, &ConnId(i)).is_some());
+        }
+        assert!(map.capacity() <= 64, "{} of {peak} kept", map.capacity());
+        assert_eq!(remove_shrinking(&mut map, &ConnId(0)), None);
+        assert!((995..1000).all(|i| map.contains_key(&ConnId(i))), "what is left stays");
+    }
 
     #[test]
     fn read_buffer_slices_outlive_the_buffer_they_came_from() {

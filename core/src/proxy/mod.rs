@@ -23,8 +23,8 @@ pub use compile::{
     CompiledRouter, CompiledService, Target,
 };
 pub use io::{
-    udp_local_for, AccessRecord, ConnId, ConnectError, Event, IdHasher, IdMap, Input, Output,
-    ReadBuffer, Timestamp, WriteQueue, WRITE_AT_ONCE,
+    remove_shrinking, udp_local_for, AccessRecord, ConnId, ConnectError, Event, IdHasher, IdMap,
+    Input, Output, ReadBuffer, Timestamp, WriteQueue, WRITE_AT_ONCE,
 };
 pub use udp_service::CompiledUdpEntryPoint;
 pub use worker::Worker;

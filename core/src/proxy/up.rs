@@ -80,7 +80,9 @@ impl Worker {
         if matches!(self.up.get(&id).map(|u| &u.mux), Some(Mux::Session(_))) {
             return self.session_connect_failed(now, id, &error);
         }
-        let Some(u) = self.up.remove(&id) else { return };
+        let Some(u) = super::io::remove_shrinking(&mut self.up, &id) else {
+            return;
+        };
         self.forget_dial(&u.key, id);
         if let Mux::Stream(st) = &u.mux {
             self.stream_up_closed(st, id);

@@ -599,7 +599,7 @@ impl Worker {
     }
 
     pub(super) fn close_down(&mut self, id: ConnId) {
-        if let Some(mut d) = self.down.remove(&id) {
+        if let Some(mut d) = super::io::remove_shrinking(&mut self.down, &id) {
             if let Transport::Stream(_) = &d.transport {
                 return self.stream_closed(&d);
             }
@@ -628,7 +628,7 @@ impl Worker {
     }
 
     pub(super) fn close_up(&mut self, id: ConnId) {
-        if let Some(mut u) = self.up.remove(&id) {
+        if let Some(mut u) = super::io::remove_shrinking(&mut self.up, &id) {
             if let super::h2up::Mux::Stream(st) = &u.mux {
                 // A virtual upstream: only its stream ends.
                 return self.stream_up_closed(st, id);
