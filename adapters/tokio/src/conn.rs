@@ -1,16 +1,20 @@
-//! One socket: a reader task that forwards bytes (pausable), and writes made by the driver at
-//! the end of each batch of events (a non-blocking vectored `try_write` of everything queued for the
-//! connection, so outputs of several events leave in one write); only what the socket does not
-//! take at once is left to a flush task, which reports `Writable` when the queue is empty.
+//! One socket: reads made by the driver when the socket's waker reports it readable (no task
+//! of its own: the bytes go to the core in the same turn, without a channel hop), and writes
+//! made by the driver at the end of each batch of events (a non-blocking vectored `try_write`
+//! of everything queued for the connection, so outputs of several events leave in one write);
+//! only what the socket does not take at once is left to a flush task, which reports
+//! `Writable` when the queue is empty.
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
 use tokio::io::AsyncRead;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use trafficcop_core::proxy::{ConnId, Input, ReadBuffer, WriteQueue};
 
@@ -25,15 +29,94 @@ struct Pending {
     failed: bool,
 }
 
+/// The connections a worker should read, as their sockets' wakers report them, and the
+/// driver's waker. Wakers are `Send`, so this is behind a mutex, though only the worker's
+/// thread touches it.
+#[derive(Default)]
+pub struct ReadyList {
+    inner: Mutex<Ready>,
+}
+
+#[derive(Default)]
+struct Ready {
+    conns: Vec<ConnId>,
+    driver: Option<Waker>,
+}
+
+impl ReadyList {
+    /// Marks `conn` to be read, and wakes the driver.
+    pub fn push(&self, conn: ConnId) {
+        let driver = {
+            let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            r.conns.push(conn);
+            r.driver.take()
+        };
+        if let Some(w) = driver {
+            w.wake();
+        }
+    }
+
+    /// Waits until some connection is marked.
+    pub async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if r.conns.is_empty() {
+                if !r.driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    r.driver = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await
+    }
+
+    /// Whether no connection is marked.
+    pub fn is_empty(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .conns
+            .is_empty()
+    }
+
+    /// Moves the marked connections into `into` (in the order they were marked).
+    pub fn take(&self, into: &mut std::collections::VecDeque<ConnId>) {
+        let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        into.extend(r.conns.drain(..));
+    }
+}
+
+/// A socket's read waker: marks its connection in the worker's [`ReadyList`].
+struct ReadWaker {
+    conn: ConnId,
+    ready: Arc<ReadyList>,
+}
+
+impl Wake for ReadWaker {
+    fn wake(self: Arc<Self>) {
+        self.ready.push(self.conn);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.push(self.conn);
+    }
+}
+
 /// The adapter's handle on one socket. Dropping the last reference to the write half (the
 /// handle's, then the flush task's) shuts the connection's write side down.
 pub struct ConnHandle {
     conn: ConnId,
+    rd: OwnedReadHalf,
+    /// Marks this connection in the worker's [`ReadyList`] when its socket turns readable.
+    waker: Waker,
+    /// The core paused reading (backpressure).
+    paused: bool,
+    /// The read side is finished: end of stream or an error, reported once.
+    read_done: bool,
     wr: Rc<OwnedWriteHalf>,
     pending: Rc<RefCell<Pending>>,
     events: mpsc::UnboundedSender<Input>,
-    pub paused: watch::Sender<bool>,
-    pub reader: JoinHandle<()>,
 }
 
 const READ_BUF: usize = 64 * 1024;
@@ -44,28 +127,6 @@ thread_local! {
     pub(crate) static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
     /// One TCP read buffer per worker thread, shared by all its connections.
     static TCP_READ_BUFFER: std::cell::RefCell<ReadBuffer> = std::cell::RefCell::new(ReadBuffer::default());
-}
-
-/// Reads what the socket has into the worker's buffer (empty at end of stream). Through
-/// `poll_read`, which knows that a read that did not fill the buffer drained the socket
-/// (edge-triggered epoll): no extra `recv` that would only say `EAGAIN`. The buffer is only
-/// borrowed within one poll, so connections can share it.
-async fn read(rd: &mut tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Bytes> {
-    std::future::poll_fn(|cx| {
-        TCP_READ_BUFFER.with(|b| {
-            let mut b = b.borrow_mut();
-            let mut buf = tokio::io::ReadBuf::new(b.space());
-            match std::pin::Pin::new(&mut *rd).poll_read(cx, &mut buf) {
-                std::task::Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
-                    std::task::Poll::Ready(Ok(b.take(n)))
-                }
-                std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
-                std::task::Poll::Pending => std::task::Poll::Pending,
-            }
-        })
-    })
-    .await
 }
 
 /// Writes as much of `queue` as the socket takes now (vectored: every queued chunk in one
@@ -155,10 +216,67 @@ impl ConnHandle {
         ))
     }
 
+    /// Reads what the socket has into the worker's buffer, unless reading is paused or over:
+    /// `None` when there is nothing (the socket's waker marks the connection when bytes
+    /// come, and after a read that may have left some). Through `poll_read`, which knows that a read that did not fill the buffer
+    /// drained the socket (edge-triggered epoll): asking again costs no `recv` that would
+    /// only say `EAGAIN`. Each read counts against the driver task's cooperative budget; when
+    /// it is spent the read waits, and the connection is marked again for the next turn.
+    pub fn read(&mut self) -> Option<Input> {
+        if self.paused || self.read_done {
+            return None;
+        }
+        let conn = self.conn;
+        let mut cx = Context::from_waker(&self.waker);
+        let polled = TCP_READ_BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            let mut buf = tokio::io::ReadBuf::new(b.space());
+            match std::pin::Pin::new(&mut self.rd).poll_read(&mut cx, &mut buf) {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    Poll::Ready(Ok(b.take(n)))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        });
+        match polled {
+            Poll::Pending => None,
+            Poll::Ready(Ok(data)) if data.is_empty() => {
+                self.read_done = true;
+                Some(Input::Eof { conn })
+            }
+            Poll::Ready(Ok(data)) => {
+                // A read that drained the socket cleared its readiness: asking again only
+                // registers the waker (no system call). A socket still ready is marked to be
+                // read again after the connections already marked.
+                if self.rd.as_ref().poll_read_ready(&mut cx).is_ready() {
+                    self.waker.wake_by_ref();
+                }
+                Some(Input::Received { conn, data })
+            }
+            Poll::Ready(Err(_)) => {
+                self.read_done = true;
+                Some(Input::Reset { conn })
+            }
+        }
+    }
+
+    /// Stops reading until [`ConnHandle::resume`].
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Reads again: the connection is marked in `ready`, since bytes may already wait.
+    pub fn resume(&mut self, ready: &ReadyList) {
+        if std::mem::replace(&mut self.paused, false) {
+            ready.push(self.conn);
+        }
+    }
+
     /// Closes the connection once what is queued is written; returns the task still writing,
     /// if any (its end shuts the socket down).
     pub fn close(self) -> Option<JoinHandle<()>> {
-        self.reader.abort();
         let mut p = self.pending.borrow_mut();
         p.closing = true;
         if p.flush.is_none() && !p.queue.is_empty() && !p.failed {
@@ -169,54 +287,34 @@ impl ConnHandle {
 
     /// Stops everything at once.
     pub fn abort(self) {
-        self.reader.abort();
         if let Some(f) = self.pending.borrow_mut().flush.take() {
             f.abort();
         }
     }
 }
 
-/// Starts the reader task of `stream`; events go to `events`.
-pub fn spawn(conn: ConnId, stream: TcpStream, events: mpsc::UnboundedSender<Input>) -> ConnHandle {
+/// A handle on `stream`, marked in `ready` for its first read (which also registers its
+/// waker); the flush task reports to `events`.
+pub fn open(
+    conn: ConnId,
+    stream: TcpStream,
+    ready: &Arc<ReadyList>,
+    events: mpsc::UnboundedSender<Input>,
+) -> ConnHandle {
     let _ = stream.set_nodelay(true);
-    let (mut rd, wr) = stream.into_split();
-    let (paused_tx, mut paused_rx) = watch::channel(false);
-    let ev = events.clone();
-    let reader = tokio::task::spawn_local(async move {
-        loop {
-            while *paused_rx.borrow() {
-                if paused_rx.changed().await.is_err() {
-                    return;
-                }
-            }
-            match read(&mut rd).await {
-                Ok(data) if data.is_empty() => {
-                    let _ = ev.send(Input::Eof { conn });
-                    return;
-                }
-                Ok(data) => {
-                    if ev.send(Input::Received { conn, data }).is_err() {
-                        return;
-                    }
-                    // A read from a ready socket may not count against tokio's cooperative
-                    // budget: without this, a fast peer could keep this task reading (into
-                    // the unbounded event queue) before the worker ever sees its bytes and
-                    // can pause it.
-                    tokio::task::consume_budget().await;
-                }
-                Err(_) => {
-                    let _ = ev.send(Input::Reset { conn });
-                    return;
-                }
-            }
-        }
-    });
+    let (rd, wr) = stream.into_split();
+    ready.push(conn);
     ConnHandle {
         conn,
+        rd,
+        waker: Waker::from(Arc::new(ReadWaker {
+            conn,
+            ready: Arc::clone(ready),
+        })),
+        paused: false,
+        read_done: false,
         wr: Rc::new(wr),
         pending: Rc::new(RefCell::new(Pending::default())),
         events,
-        paused: paused_tx,
-        reader,
     }
 }

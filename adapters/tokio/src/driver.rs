@@ -1,6 +1,7 @@
 //! The per-worker event loop: accepts, socket events, the core's one deadline, configuration
 //! snapshots and shutdown, all fed to the [`Worker`](trafficcop_core::proxy::Worker), whose outputs are carried out here.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use trafficcop_core::proxy::{
     remove_shrinking, CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker,
 };
 
-use crate::conn::{self, ConnHandle};
+use crate::conn::{self, ConnHandle, ReadyList};
 use crate::udp::{self, Udp};
 
 /// Requests from the daemon to the workers.
@@ -78,6 +79,10 @@ pub async fn run(
             }
             let (udp_tx, mut udp_connected) = mpsc::unbounded_channel::<udp::Connected>();
             let mut conns: IdMap<ConnId, ConnHandle> = IdMap::default();
+            // Connections whose sockets may be readable (their wakers mark them), and those
+            // taken from it for the current batch.
+            let ready = Arc::new(ReadyList::default());
+            let mut readable: VecDeque<ConnId> = VecDeque::new();
             // Writers of closed connections still flushing their last bytes.
             let mut closing: Vec<tokio::task::JoinHandle<()>> = Vec::new();
             let (connected_tx, mut connected) = mpsc::unbounded_channel::<(ConnId, std::io::Result<TcpStream>)>();
@@ -105,24 +110,16 @@ pub async fn run(
                             None
                         };
                         let id = worker.accept_at(now(origin), ep, peer, local);
-                        conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
+                        conns.insert(id, conn::open(id, stream, &ready, events_tx.clone()));
                     }
                     Some(input) = events.recv() => {
                         worker.handle_input(now(origin), input);
                     }
+                    // The batch below reads the marked connections.
+                    () = ready.wait() => {}
                     Some((id, result)) = connected.recv() => {
-                        let input = match result {
-                            Ok(stream) => {
-                                conns.insert(id, conn::spawn(id, stream, events_tx.clone()));
-                                Input::Connected { conn: id }
-                            }
-                            Err(e) => Input::ConnectFailed { conn: id, error: ConnectError::Failed(e.to_string()) },
-                        };
-                        worker.handle_input(now(origin), input);
-                        if !worker.is_open(id) {
-                            if let Some(w) = remove_shrinking(&mut conns, &id).and_then(ConnHandle::close) {
-                                closing.push(w);
-                            }
+                        if let Some(w) = dialled(&mut worker, now(origin), &mut conns, &ready, &events_tx, id, result) {
+                            closing.push(w);
                         }
                     }
                     Some((id, result)) = udp_connected.recv() => {
@@ -179,15 +176,30 @@ pub async fn run(
                 // One clock read for the batch (as nginx caches its time per loop turn).
                 let turn = now(origin);
                 let mut batch = 0;
+                ready.take(&mut readable);
                 loop {
                     while let Some(out) = worker.poll_output() {
-                        let mut io = Io { conns: &mut conns, udp: &mut udp, events: &events_tx, connected: &connected_tx, udp_connected: &udp_tx };
+                        let mut io = Io { conns: &mut conns, ready: &ready, udp: &mut udp, events: &events_tx, connected: &connected_tx, udp_connected: &udp_tx };
                         if let Some(w) = carry_out(out, &mut io, &mut dirty) {
                             closing.push(w);
                         }
                     }
                     if batch < MAX_BATCH {
                         if let Ok(input) = events.try_recv() {
+                            batch += 1;
+                            worker.handle_input(turn, input);
+                            continue;
+                        }
+                        // Finished dials first: they carry requests waiting for a backend
+                        // (left in the channel, the core would dial again for the next ones).
+                        if let Ok((id, result)) = connected.try_recv() {
+                            batch += 1;
+                            if let Some(w) = dialled(&mut worker, turn, &mut conns, &ready, &events_tx, id, result) {
+                                closing.push(w);
+                            }
+                            continue;
+                        }
+                        if let Some(input) = read_one(&mut conns, &mut readable) {
                             batch += 1;
                             worker.handle_input(turn, input);
                             continue;
@@ -210,6 +222,18 @@ pub async fn run(
                         worker.handle_input(turn, Input::Writable { conn });
                     }
                 }
+                // Connections not read in this batch wait for the next.
+                for id in readable.drain(..) {
+                    ready.push(id);
+                }
+                // With connections still marked, the loop would go on at once: it yields first,
+                // so the runtime polls its sockets (marking more connections), runs the
+                // connect and flush tasks, and renews the cooperative budget that reads count
+                // against. (Without it, under h2 load, finished connects waited so long that
+                // the core dialled thousands more.)
+                if !ready.is_empty() {
+                    tokio::task::yield_now().await;
+                }
                 // Access records are not written yet (accessLog is not built): drain them.
                 while worker.poll_event().is_some() {}
                 if closing.len() > 64 {
@@ -228,9 +252,51 @@ pub async fn run(
         .await
 }
 
+/// Hands a finished dial to the core (the socket joins `conns` first); returns the task still
+/// writing when the core closed it at once.
+fn dialled(
+    worker: &mut Worker,
+    now: Timestamp,
+    conns: &mut IdMap<ConnId, ConnHandle>,
+    ready: &Arc<ReadyList>,
+    events: &mpsc::UnboundedSender<Input>,
+    id: ConnId,
+    result: std::io::Result<TcpStream>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let input = match result {
+        Ok(stream) => {
+            conns.insert(id, conn::open(id, stream, ready, events.clone()));
+            Input::Connected { conn: id }
+        }
+        Err(e) => Input::ConnectFailed {
+            conn: id,
+            error: ConnectError::Failed(e.to_string()),
+        },
+    };
+    worker.handle_input(now, input);
+    if worker.is_open(id) {
+        return None;
+    }
+    remove_shrinking(conns, &id).and_then(ConnHandle::close)
+}
+
+/// Reads the next marked connection that has something (bytes, end of stream or an error).
+fn read_one(
+    conns: &mut IdMap<ConnId, ConnHandle>,
+    readable: &mut VecDeque<ConnId>,
+) -> Option<Input> {
+    while let Some(id) = readable.pop_front() {
+        if let Some(input) = conns.get_mut(&id).and_then(ConnHandle::read) {
+            return Some(input);
+        }
+    }
+    None
+}
+
 /// What carrying out an output touches.
 struct Io<'a> {
     conns: &'a mut IdMap<ConnId, ConnHandle>,
+    ready: &'a ReadyList,
     udp: &'a mut Udp,
     events: &'a mpsc::UnboundedSender<Input>,
     connected: &'a mpsc::UnboundedSender<(ConnId, std::io::Result<TcpStream>)>,
@@ -275,13 +341,13 @@ fn carry_out(
             return remove_shrinking(conns, &conn).and_then(ConnHandle::close);
         }
         Output::PauseRead { conn } => {
-            if let Some(c) = conns.get(&conn) {
-                let _ = c.paused.send(true);
+            if let Some(c) = conns.get_mut(&conn) {
+                c.pause();
             }
         }
         Output::ResumeRead { conn } => {
-            if let Some(c) = conns.get(&conn) {
-                let _ = c.paused.send(false);
+            if let Some(c) = conns.get_mut(&conn) {
+                c.resume(io.ready);
             }
         }
         Output::Connect { conn, host, port } => {

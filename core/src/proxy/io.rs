@@ -354,7 +354,10 @@ mod tests {
         }
         assert!(map.capacity() <= 64, "{} of {peak} kept", map.capacity());
         assert_eq!(remove_shrinking(&mut map, &ConnId(0)), None);
-        assert!((995..1000).all(|i| map.contains_key(&ConnId(i))), "what is left stays");
+        assert!(
+            (995..1000).all(|i| map.contains_key(&ConnId(i))),
+            "what is left stays"
+        );
     }
 
     #[test]
