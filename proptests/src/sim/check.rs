@@ -25,9 +25,9 @@ use super::world::Sim;
 /// response-header timeout (504).
 const BACKEND_FAILURE: [u16; 3] = [500, 502, 504];
 
-/// The most a worker may have queued towards one peer: its 1 MiB high-water mark plus what
+/// The most a worker may have queued towards one peer: its 256 KiB high-water mark plus what
 /// one step can add before the source is paused (a read's worth and framing).
-const IN_FLIGHT_BOUND: usize = (1 << 20) + (256 << 10);
+const IN_FLIGHT_BOUND: usize = (256 << 10) + (256 << 10);
 
 impl Sim {
     /// The reference routing of `host`/`path` under every configuration the worker may have
@@ -196,7 +196,7 @@ impl Sim {
             }
         }
         // Backpressure: what the worker queued towards one peer stays bounded, however slowly
-        // the peer reads (1 MiB high-water mark, plus what one step may add past it).
+        // the peer reads (256 KiB high-water mark, plus what one step may add past it).
         for (conn, link) in &self.links {
             if link.in_flight > IN_FLIGHT_BOUND {
                 self.fail(&format!(

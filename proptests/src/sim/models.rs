@@ -258,7 +258,7 @@ impl BackendSpec {
             16..=17 => Behaviour::Malformed,
             _ => Behaviour::Echo,
         };
-        // Now and then a body well past the worker's 1 MiB high-water mark, so that slow
+        // Now and then a body well past the worker's 256 KiB high-water mark, so that slow
         // readers make backpressure work.
         let size = if rng.chance(50) {
             rng.range_usize(1 << 20, 3 << 20)
