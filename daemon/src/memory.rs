@@ -65,6 +65,9 @@ fn cpu_ticks() -> Option<u64> {
     Some(user + system)
 }
 
+/// Whether this build's allocator is glibc's, which keeps freed heap until told.
+const GLIBC: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
+
 /// Returns the allocator's free pages to the system.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
@@ -76,10 +79,13 @@ fn trim() {
     }
 }
 
-/// Starts the trimming thread (glibc only: other allocators return memory themselves or lack
-/// `malloc_trim`). Does nothing when the CPU time cannot be read.
+/// Other allocators return memory themselves (or lack `malloc_trim`); never called.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}
+
+/// Starts the trimming thread (glibc only). Does nothing when the CPU time cannot be read.
 pub fn start_trimming() {
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
+    if !GLIBC {
         return;
     }
     let Some(cpu) = cpu_ticks() else { return };
@@ -90,7 +96,6 @@ pub fn start_trimming() {
             std::thread::sleep(TrimPolicy::TICK);
             let Some(cpu) = cpu_ticks() else { return };
             if policy.sample(Instant::now(), cpu) {
-                #[cfg(all(target_os = "linux", target_env = "gnu"))]
                 trim();
             }
         });

@@ -318,3 +318,45 @@ pub fn open(
         events,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn a_socket_waker_marks_its_connection_and_wakes_the_driver() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let ready = Arc::new(ReadyList::default());
+        let waker = Waker::from(Arc::new(ReadWaker {
+            conn: ConnId(7),
+            ready: Arc::clone(&ready),
+        }));
+        rt.block_on(async {
+            let waiting = {
+                let ready = Arc::clone(&ready);
+                tokio::spawn(async move { ready.wait().await })
+            };
+            tokio::task::yield_now().await;
+            assert!(!waiting.is_finished(), "nothing marked: the driver waits");
+            waker.wake_by_ref();
+            ready.push(ConnId(3));
+            tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+                .await
+                .expect("the mark wakes the driver")
+                .unwrap();
+        });
+        assert!(!ready.is_empty());
+        let mut taken = VecDeque::new();
+        ready.take(&mut taken);
+        assert_eq!(
+            taken,
+            [ConnId(7), ConnId(3)],
+            "in the order they were marked"
+        );
+        assert!(ready.is_empty());
+    }
+}
