@@ -27,4 +27,4 @@ pub use io::{
     Input, Output, ReadBuffer, Timestamp, WriteQueue, WRITE_AT_ONCE,
 };
 pub use udp_service::CompiledUdpEntryPoint;
-pub use worker::Worker;
+pub use worker::{Worker, HIGH_WATER};

@@ -21,7 +21,7 @@ use super::txn::Txn;
 /// Bytes queued to a peer before the connection feeding it is paused. 256 KiB: with 1 MiB, the
 /// 10-minute soak's slow readers and 1 MiB bodies kept several MiB queued at once (RSS +12.6 %
 /// from minute 2 to the end, against +5.1 % with 256 KiB, and no loss of throughput).
-pub(super) const HIGH_WATER: usize = 256 << 10;
+pub const HIGH_WATER: usize = 256 << 10;
 /// Consecutive writes to one connection are merged into one output up to this size (bigger
 /// ones are not copied: the adapter writes them one after the other). Kept although adapters
 /// write a connection's queue with one `writev`: a 2-slice `writev` of a response head and a

@@ -12,7 +12,7 @@
 //! The invariants: checked on every response and every request a backend reads, after every
 //! step (the adapter contract), and at the end (nothing unanswered, nothing leaked).
 
-use trafficcop_core::proxy::Timestamp;
+use trafficcop_core::proxy::{Timestamp, HIGH_WATER};
 
 use super::client::Outcome;
 use super::http::Head;
@@ -25,9 +25,9 @@ use super::world::Sim;
 /// response-header timeout (504).
 const BACKEND_FAILURE: [u16; 3] = [500, 502, 504];
 
-/// The most a worker may have queued towards one peer: its 256 KiB high-water mark plus what
-/// one step can add before the source is paused (a read's worth and framing).
-const IN_FLIGHT_BOUND: usize = (256 << 10) + (256 << 10);
+/// The most a worker may have queued towards one peer: its high-water mark plus what one step
+/// can add before the source is paused (a read's worth and framing, at most 256 KiB).
+const IN_FLIGHT_BOUND: usize = HIGH_WATER + (256 << 10);
 
 impl Sim {
     /// The reference routing of `host`/`path` under every configuration the worker may have
