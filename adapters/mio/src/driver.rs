@@ -50,6 +50,11 @@ struct Loop {
     /// Connections with bytes (or a close) queued since the last flush: written once the
     /// events of a poll are handled, so outputs of several events leave in one write.
     dirty: Vec<usize>,
+    /// The emptied lists of the last round, kept for their capacity: taking `deferred` and
+    /// `dirty` with nothing in exchange regrew them on every round (~0.5 % of an h2 request's
+    /// instructions).
+    spare_deferred: Vec<Input>,
+    spare_dirty: Vec<usize>,
 }
 
 impl Loop {
@@ -263,19 +268,24 @@ impl Loop {
     /// Writes every connection with queued bytes (see `dirty`), feeding what that brings.
     fn flush_dirty(&mut self) {
         while !self.dirty.is_empty() {
-            for t in std::mem::take(&mut self.dirty) {
+            let mut batch =
+                std::mem::replace(&mut self.dirty, std::mem::take(&mut self.spare_dirty));
+            for t in batch.drain(..) {
                 self.flush(t);
             }
+            self.spare_dirty = batch;
             self.run_deferred();
         }
     }
 
     fn run_deferred(&mut self) {
         while !self.deferred.is_empty() {
-            let batch = std::mem::take(&mut self.deferred);
-            for input in batch {
+            let mut batch =
+                std::mem::replace(&mut self.deferred, std::mem::take(&mut self.spare_deferred));
+            for input in batch.drain(..) {
                 self.input(input);
             }
+            self.spare_deferred = batch;
         }
         while let Some(t) = self.pending_reads.pop() {
             self.read(t, true);
@@ -340,6 +350,8 @@ impl Loop {
             pending_reads: Vec::new(),
             udp: Udp::default(),
             dirty: Vec::new(),
+            spare_deferred: Vec::new(),
+            spare_dirty: Vec::new(),
         }
     }
 }

@@ -224,15 +224,17 @@ impl Worker {
             let Some(h2) = d.h2.as_mut() else {
                 continue;
             };
-            let mut events = Vec::new();
+            // Handling an event may poll another connection, which then takes a new list.
+            let mut events = std::mem::take(&mut self.h2_events);
             h2.server.poll(&mut events);
             let out = h2.server.take_output();
             let closed = h2.server.is_closed();
             let idle = h2.streams.is_empty() && events.is_empty();
             self.send(id, out);
-            for e in events {
+            for e in events.drain(..) {
                 self.h2_event(now, id, e);
             }
+            self.h2_events = events;
             self.update_stream_backpressure(id);
             if closed {
                 self.abort_down(id);
