@@ -853,3 +853,78 @@ fn conflicting_tls_options_fall_back_to_default_with_warnings() {
         "routed, not 421"
     );
 }
+
+/// The system's roots are read only when a transport verifies `https://` backends with them:
+/// not for plain backends, nor with `rootCAs` or `insecureSkipVerify`, but once per such
+/// transport otherwise.
+#[test]
+fn system_roots_are_read_only_for_a_transport_that_uses_them() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    type Roots = Arc<Vec<rustls::pki_types::CertificateDer<'static>>>;
+    static READS: AtomicUsize = AtomicUsize::new(0);
+    static SYSTEM: std::sync::OnceLock<Roots> = std::sync::OnceLock::new();
+    fn roots() -> Roots {
+        READS.fetch_add(1, Ordering::SeqCst);
+        SYSTEM.get().cloned().unwrap_or_default()
+    }
+    let (ca, _) = Pki::new().leaf_pem(&["backend.example"]);
+    {
+        use rustls::pki_types::pem::PemObject;
+        let der = rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        SYSTEM.set(Arc::new(der)).unwrap();
+    }
+    let ca = ca.replace('\n', "\\n");
+    let reads = |dy: &str| {
+        let st = load_static(
+            "entryPoints: {web: {address: ':8000'}}\n",
+            Format::Yaml,
+            None,
+        );
+        let dy = load_dynamic(dy, Format::Yaml, None);
+        assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+        let inputs = trafficcop_core::proxy::CompileInputs {
+            generated_cert: None,
+            system_roots: roots,
+        };
+        let before = READS.load(Ordering::SeqCst);
+        let cfg = trafficcop_core::proxy::compile_serving(&st.config, &dy.config, 1, &inputs);
+        assert!(
+            cfg.services.iter().any(|s| s.name == "s@file"),
+            "the service compiled: {:?}",
+            cfg.errors
+        );
+        READS.load(Ordering::SeqCst) - before
+    };
+    let service = |url: &str, transport: &str| {
+        format!(
+            "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s}}\n  services:\n    s:\n      loadBalancer:\n        serversTransport: t\n        servers: [{{url: \"{url}\"}}]\n  serversTransports:\n    t:\n{transport}"
+        )
+    };
+    assert_eq!(
+        reads(&service("http://backend:80", "      disableHTTP2: true\n")),
+        0
+    );
+    assert_eq!(
+        reads(&service(
+            "https://backend.example",
+            "      insecureSkipVerify: true\n"
+        )),
+        0
+    );
+    assert_eq!(
+        reads(&service(
+            "https://backend.example",
+            &format!("      rootCAs: [\"{ca}\"]\n")
+        )),
+        0
+    );
+    assert_eq!(
+        reads(&service(
+            "https://backend.example",
+            "      disableHTTP2: true\n"
+        )),
+        1
+    );
+}

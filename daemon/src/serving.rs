@@ -44,7 +44,8 @@ pub fn default_certificate() -> Option<Arc<rustls::sign::CertifiedKey>> {
 }
 
 /// The system's trusted root certificates, as Go finds them on Linux: `SSL_CERT_FILE`, else
-/// the first bundle of the usual distribution paths, plus `SSL_CERT_DIR` files. Read once.
+/// the first bundle of the usual distribution paths, plus `SSL_CERT_DIR` files. Read once, the
+/// first time a transport needs them.
 pub fn system_roots() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>> {
     use rustls::pki_types::pem::PemObject;
     static ROOTS: std::sync::OnceLock<Arc<Vec<rustls::pki_types::CertificateDer<'static>>>> =
@@ -97,7 +98,7 @@ pub fn compile_for_serving(
     trafficcop_core::config::file_or_content::resolve_static(&mut st, &read_file);
     let inputs = CompileInputs {
         generated_cert: default_certificate(),
-        system_roots: system_roots(),
+        system_roots,
     };
     compile_serving(&st, &dy, generation, &inputs)
 }

@@ -308,7 +308,7 @@ fn transport(
     dy: &DynamicConfiguration,
     lb: &ServersLoadBalancer,
     tls_id: Option<u32>,
-    system_roots: &[rustls::pki_types::CertificateDer<'static>],
+    system_roots: RootsLoader,
 ) -> Result<(TransportSettings, Vec<String>), String> {
     let mut warnings = Vec::new();
     let name = qualify(&lb.servers_transport, "file");
@@ -410,10 +410,16 @@ fn build_tls(
     mut settings: TransportSettings,
     tls: &crate::tls::client::TransportTls<'_>,
     tls_id: Option<u32>,
-    system_roots: &[rustls::pki_types::CertificateDer<'static>],
+    system_roots: RootsLoader,
 ) -> Result<TransportSettings, String> {
     if let Some(id) = tls_id {
-        settings.tls = Some(crate::tls::client::client_config(tls, system_roots, id)?);
+        // The system's roots are read only for a transport that verifies with them.
+        let roots = if tls.root_cas.is_empty() && !tls.insecure_skip_verify {
+            system_roots()
+        } else {
+            Arc::default()
+        };
+        settings.tls = Some(crate::tls::client::client_config(tls, &roots, id)?);
     }
     Ok(settings)
 }
@@ -524,13 +530,28 @@ pub fn compile_with(
     compile_serving(st, dy, generation, &inputs)
 }
 
+/// Gives the system's trusted roots. Called only when a transport verifies `https://`
+/// backends with them (no `rootCAs`, no `insecureSkipVerify`): the bundle is ~0.6 MB in memory,
+/// which a configuration without such backends does not carry.
+pub type RootsLoader = fn() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>>;
+
 /// What compiling needs from outside the core (which does no IO and draws no randomness).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CompileInputs {
     /// The default certificate when `tls.stores.default` sets none.
     pub generated_cert: Option<Arc<rustls::sign::CertifiedKey>>,
     /// The system's trusted roots, for `https://` backends of transports without `rootCAs`.
-    pub system_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    pub system_roots: RootsLoader,
+}
+
+impl Default for CompileInputs {
+    /// No generated certificate, no system roots.
+    fn default() -> Self {
+        CompileInputs {
+            generated_cert: None,
+            system_roots: Arc::default,
+        }
+    }
 }
 
 /// [`compile`] with everything from outside: see [`CompileInputs`].
@@ -623,7 +644,7 @@ pub fn compile_serving(
             next_tls_id += 1;
             next_tls_id
         });
-        let transport = match transport(st, dy, lb, tls_id, &inputs.system_roots) {
+        let transport = match transport(st, dy, lb, tls_id, inputs.system_roots) {
             Ok((t, warnings)) => {
                 for w in warnings {
                     warnings_out.push((format!("{path}.serversTransport"), w));

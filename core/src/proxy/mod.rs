@@ -20,7 +20,7 @@ mod worker;
 
 pub use compile::{
     compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
-    CompiledRouter, CompiledService, Target,
+    CompiledRouter, CompiledService, RootsLoader, Target,
 };
 pub use io::{
     remove_shrinking, udp_local_for, AccessRecord, ConnId, ConnectError, Event, IdHasher, IdMap,
