@@ -96,6 +96,13 @@ pub struct CompiledService {
 impl CompiledService {
     /// The next server (index into `servers`), or `None` when no server can take requests.
     pub fn next_server(&self) -> Option<usize> {
+        // One server of positive weight is always the choice: no need to take the lock, whose
+        // cache line the workers would otherwise pass between them on every request.
+        if let [only] = self.servers.as_slice() {
+            if only.weight > 0 {
+                return Some(0);
+            }
+        }
         self.wrr.lock().map_or(None, |mut w| w.next(|_| true))
     }
 }

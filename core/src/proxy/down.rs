@@ -634,6 +634,10 @@ impl Worker {
             super::h2up::PROTO_HTTP1
         };
         let key = (server.host.clone(), server.port, tls_id, proto);
+        // The connection first: the transaction then takes the key and transport (clones of
+        // shared reference counts, which the workers would pass between them).
+        let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
+        let (proto, response_header_timeout) = (key.3, transport.response_header_timeout);
         let txn = Txn {
             up: None,
             req_body,
@@ -645,14 +649,14 @@ impl Worker {
             reused: false,
             retry_head: None,
             retryable: false,
-            key: key.clone(),
-            transport: transport.clone(),
+            key,
+            transport,
             http10,
             head_request: method == "HEAD",
             keep_alive: req.keep_alive && !self.shutting_down,
             upgrade: req.upgrade,
             resp: None,
-            response_header_timeout: transport.response_header_timeout,
+            response_header_timeout,
             method,
             target: target_for_log,
             router: if self.access_records {
@@ -667,19 +671,18 @@ impl Worker {
             },
             middlewares: chain.clone(),
             mw_request,
-            entry_point: ep.name.clone(),
+            entry_point: (!chain.is_empty()).then(|| ep.name.clone()),
             client_ip,
             absolute_target: absolute_target.clone(),
             tls,
             requested_gzip,
         };
-        let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
         // request without a body that may go out as an HTTP/2 stream (a refused stream): on
         // `h2c://`, or `https://` unless it took a pooled connection, which speaks HTTP/1.1.
         let may_be_stream =
-            key.3 == super::h2up::PROTO_H2C || (key.3 == super::h2up::PROTO_ALPN && !reused);
+            proto == super::h2up::PROTO_H2C || (proto == super::h2up::PROTO_ALPN && !reused);
         let retryable = idempotent && txn.request_done && !txn.upgrade;
         // Kept and sent, one buffer: the copy for a retry costs a reference count.
         let head_bytes = bytes::Bytes::from(head_bytes);
@@ -694,8 +697,6 @@ impl Worker {
             reused,
             retry_head,
             retryable,
-            key,
-            transport,
             ..txn
         }));
         if let DState::Active(t) = &mut d.state {

@@ -61,7 +61,9 @@ pub(super) struct Txn {
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
     /// The request head as the middlewares left it (only kept when there are middlewares).
     pub mw_request: Option<crate::http::RequestHead>,
-    pub entry_point: std::sync::Arc<str>,
+    /// The entry point's name, for the response side of the middlewares (kept only with
+    /// `mw_request`).
+    pub entry_point: Option<std::sync::Arc<str>>,
     pub client_ip: Option<std::net::IpAddr>,
     pub absolute_target: Option<String>,
     /// The client connection is TLS.
@@ -79,7 +81,7 @@ impl Txn {
         let cx = crate::middleware::RequestContext {
             client_ip: self.client_ip,
             tls: self.tls,
-            entry_point: &self.entry_point,
+            entry_point: self.entry_point.as_deref().unwrap_or_default(),
             absolute_target: self.absolute_target.as_deref(),
         };
         for m in self.middlewares.iter().rev() {
