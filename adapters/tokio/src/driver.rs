@@ -41,7 +41,7 @@ pub type Sockets = (
 pub async fn run(
     (listeners, udp_sockets): Sockets,
     mut config: watch::Receiver<Arc<CompiledConfig>>,
-    mut control: watch::Receiver<Control>,
+    control: watch::Receiver<Control>,
     hostname: String,
 ) -> std::io::Result<()> {
     let local = tokio::task::LocalSet::new();
@@ -91,17 +91,20 @@ pub async fn run(
             // Connections with bytes queued in this batch.
             let mut dirty: Vec<ConnId> = Vec::new();
             let mut clock = tokio::time::interval(Duration::from_secs(1));
+            let mut notices = watch_notices(config, control);
+            // One timer for the core's deadline, moved when the deadline moves (a new timer
+            // every turn of the loop was registered with the runtime and cancelled each time).
+            let never = origin + Duration::from_secs(100 * 365 * 86_400);
+            let sleep = tokio::time::sleep_until(never.into());
+            tokio::pin!(sleep);
+            let mut armed: Option<Timestamp> = None;
             loop {
                 let deadline = worker.poll_timeout();
-                let sleep = async {
-                    match deadline {
-                        Some(t) => {
-                            let at = origin + Duration::from_nanos(t.0);
-                            tokio::time::sleep_until(at.into()).await
-                        }
-                        None => std::future::pending().await,
-                    }
-                };
+                if deadline != armed {
+                    armed = deadline;
+                    let at = deadline.map_or(never, |t| origin + Duration::from_nanos(t.0));
+                    sleep.as_mut().reset(at.into());
+                }
                 tokio::select! {
                     Some((ep, stream, peer, fixed_local)) = accepts.recv(), if !draining => {
                         let local = if worker.wants_local_address(ep) {
@@ -135,7 +138,9 @@ pub async fn run(
                             udp.close(id);
                         }
                     }
-                    _ = sleep => {
+                    () = &mut sleep, if armed.is_some() => {
+                        // Fired: a deadline the core gives again is armed again.
+                        armed = None;
                         worker.handle_timeout(now(origin));
                     }
                     _ = clock.tick() => {
@@ -144,12 +149,15 @@ pub async fn run(
                             .map_or(0, |d| d.as_secs());
                         worker.set_date(trafficcop_core::http::http_date(secs));
                     }
-                    Ok(()) = config.changed() => {
-                        let cfg = config.borrow_and_update().clone();
-                        worker.handle_input(now(origin), Input::Config(cfg));
-                    }
-                    Ok(()) = control.changed() => {
-                        match *control.borrow_and_update() {
+                    Some(notice) = notices.recv() => {
+                        let control = match notice {
+                            Notice::Config(cfg) => {
+                                worker.handle_input(now(origin), Input::Config(cfg));
+                                continue;
+                            }
+                            Notice::Control(c) => c,
+                        };
+                        match control {
                             Control::Run => {}
                             Control::Drain => {
                                 draining = true;
@@ -250,6 +258,36 @@ pub async fn run(
             }
         })
         .await
+}
+
+/// A new configuration or a control request, as the driver receives them.
+enum Notice {
+    Config(Arc<CompiledConfig>),
+    Control(Control),
+}
+
+/// Forwards the daemon's configuration and control changes into one channel. A `watch`
+/// receiver's `changed()` future joins (and leaves) its notifier's waiting list each time it is
+/// created: as two branches of the driver's `select!` that was done twice on every turn of
+/// its loop, where a channel's `recv` only looks at the queue.
+fn watch_notices(
+    mut config: watch::Receiver<Arc<CompiledConfig>>,
+    mut control: watch::Receiver<Control>,
+) -> mpsc::UnboundedReceiver<Notice> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::task::spawn_local(async move {
+        loop {
+            let notice = tokio::select! {
+                Ok(()) = config.changed() => Notice::Config(config.borrow_and_update().clone()),
+                Ok(()) = control.changed() => Notice::Control(*control.borrow_and_update()),
+                else => return,
+            };
+            if tx.send(notice).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// Hands a finished dial to the core (the socket joins `conns` first); returns the task still
