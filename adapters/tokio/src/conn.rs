@@ -280,7 +280,13 @@ impl ConnHandle {
         let mut p = self.pending.borrow_mut();
         p.closing = true;
         if p.flush.is_none() && !p.queue.is_empty() && !p.failed {
-            return Some(self.spawn_flush());
+            // The last bytes (a response before `Connection: close`) usually fit the socket
+            // at once: a task is spawned only for what it does not take.
+            return match write_now(&self.wr, &mut p.queue) {
+                Ok(true) => None,
+                Ok(false) => Some(self.spawn_flush()),
+                Err(_) => None,
+            };
         }
         p.flush.take()
     }
