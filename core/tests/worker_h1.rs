@@ -704,3 +704,41 @@ fn underscore_header_strategies_keep_delete_and_reject() {
         }
     }
 }
+
+/// The balancer's choice: one server of positive weight every time (taken without the
+/// shared lock), one of weight 0 never, and two servers by Traefik's weighted round robin.
+#[test]
+fn next_server_with_one_server_and_with_weights() {
+    let st = load_static(
+        "entryPoints: {web: {address: ':8000'}}\n",
+        Format::Yaml,
+        None,
+    );
+    let dy = load_dynamic(
+        r#"
+http:
+  services:
+    one: {loadBalancer: {servers: [{url: "http://a:1"}]}}
+    zero: {loadBalancer: {servers: [{url: "http://a:1", weight: 0}]}}
+    two: {loadBalancer: {servers: [{url: "http://a:1", weight: 3}, {url: "http://b:1", weight: 1}]}}
+"#,
+        Format::Yaml,
+        None,
+    );
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    let cfg = compile(&st.config, &dy.config, 1);
+    let service = |name: &str| {
+        cfg.services
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name}: {:?}", cfg.errors))
+    };
+    let one = service("one@file");
+    assert!((0..5).all(|_| one.next_server() == Some(0)));
+    assert_eq!(service("zero@file").next_server(), None);
+    let two = service("two@file");
+    let picks: Vec<&str> = (0..8)
+        .map(|_| two.servers[two.next_server().unwrap()].host.as_ref())
+        .collect();
+    assert_eq!(picks.iter().filter(|h| **h == "a").count(), 6, "{picks:?}");
+}

@@ -1,5 +1,6 @@
 //! The per-worker mio event loop.
 
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::ToSocketAddrs;
 use std::sync::atomic::Ordering;
@@ -42,19 +43,14 @@ struct Loop {
     /// TCP reads land here and go to the core as slices of it.
     rbuf: ReadBuffer,
     /// Inputs produced while carrying out outputs (flush results), fed after.
-    deferred: Vec<Input>,
+    deferred: VecDeque<Input>,
     /// Connections to read again (resumed while bytes may be waiting).
     pending_reads: Vec<usize>,
     /// UDP entry point and session sockets.
     udp: Udp,
     /// Connections with bytes (or a close) queued since the last flush: written once the
     /// events of a poll are handled, so outputs of several events leave in one write.
-    dirty: Vec<usize>,
-    /// The emptied lists of the last round, kept for their capacity: taking `deferred` and
-    /// `dirty` with nothing in exchange regrew them on every round (~0.5 % of an h2 request's
-    /// instructions).
-    spare_deferred: Vec<Input>,
-    spare_dirty: Vec<usize>,
+    dirty: VecDeque<usize>,
 }
 
 impl Loop {
@@ -126,7 +122,7 @@ impl Loop {
                                 error: ConnectError::Failed(e.to_string()),
                             },
                         };
-                    self.deferred.push(input);
+                    self.deferred.push_back(input);
                 }
                 Output::Send { conn, data } => {
                     if let Some(&t) = self.tokens.get(&conn) {
@@ -138,7 +134,7 @@ impl Loop {
                         if now {
                             self.flush(t);
                         } else if !self.dirty.contains(&t) {
-                            self.dirty.push(t);
+                            self.dirty.push_back(t);
                         }
                     }
                 }
@@ -148,7 +144,7 @@ impl Loop {
                             c.closing = true;
                         }
                         if !self.dirty.contains(&t) {
-                            self.dirty.push(t);
+                            self.dirty.push_back(t);
                         }
                     }
                 }
@@ -188,7 +184,7 @@ impl Loop {
             ))),
         };
         if let Err(e) = result {
-            self.deferred.push(Input::ConnectFailed {
+            self.deferred.push_back(Input::ConnectFailed {
                 conn,
                 error: ConnectError::Failed(e.to_string()),
             });
@@ -209,7 +205,7 @@ impl Loop {
                     return;
                 }
                 if std::mem::take(&mut c.owes_writable) {
-                    self.deferred.push(Input::Writable { conn: id });
+                    self.deferred.push_back(Input::Writable { conn: id });
                 }
             }
             Flush::Blocked => {}
@@ -218,7 +214,7 @@ impl Loop {
                 let closing = c.closing;
                 self.remove(token);
                 if !closing {
-                    self.deferred.push(Input::Reset { conn: id });
+                    self.deferred.push_back(Input::Reset { conn: id });
                 }
             }
         }
@@ -267,25 +263,20 @@ impl Loop {
 
     /// Writes every connection with queued bytes (see `dirty`), feeding what that brings.
     fn flush_dirty(&mut self) {
+        // Queues taken from the front keep their capacity (flushing adds no connection to
+        // `dirty`; the inputs it defers may).
         while !self.dirty.is_empty() {
-            let mut batch =
-                std::mem::replace(&mut self.dirty, std::mem::take(&mut self.spare_dirty));
-            for t in batch.drain(..) {
+            while let Some(t) = self.dirty.pop_front() {
                 self.flush(t);
             }
-            self.spare_dirty = batch;
             self.run_deferred();
         }
     }
 
     fn run_deferred(&mut self) {
-        while !self.deferred.is_empty() {
-            let mut batch =
-                std::mem::replace(&mut self.deferred, std::mem::take(&mut self.spare_deferred));
-            for input in batch.drain(..) {
-                self.input(input);
-            }
-            self.spare_deferred = batch;
+        // In arrival order; inputs that handling these defer come after them.
+        while let Some(input) = self.deferred.pop_front() {
+            self.input(input);
         }
         while let Some(t) = self.pending_reads.pop() {
             self.read(t, true);
@@ -346,12 +337,10 @@ impl Loop {
             next_token: 0,
             buf: vec![0; READ_BUF],
             rbuf: ReadBuffer::default(),
-            deferred: Vec::new(),
+            deferred: VecDeque::new(),
             pending_reads: Vec::new(),
             udp: Udp::default(),
-            dirty: Vec::new(),
-            spare_deferred: Vec::new(),
-            spare_dirty: Vec::new(),
+            dirty: VecDeque::new(),
         }
     }
 }

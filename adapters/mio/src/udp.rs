@@ -123,14 +123,14 @@ impl Udp {
 
     /// Sends one datagram on a session's socket; a failure other than a full buffer is
     /// reported as a reset into `inputs`.
-    pub fn send(&self, conn: ConnId, data: &Bytes, inputs: &mut Vec<Input>) {
+    pub fn send(&self, conn: ConnId, data: &Bytes, inputs: &mut std::collections::VecDeque<Input>) {
         let Some((_, s)) = self.tokens.get(&conn).and_then(|t| self.sessions.get(t)) else {
             return;
         };
         match s.send(data) {
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(_) => inputs.push(Input::Reset { conn }),
+            Err(_) => inputs.push_back(Input::Reset { conn }),
         }
     }
 

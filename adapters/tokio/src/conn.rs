@@ -218,9 +218,9 @@ impl ConnHandle {
 
     /// Reads what the socket has into the worker's buffer, unless reading is paused or over:
     /// `None` when there is nothing (the socket's waker marks the connection when bytes
-    /// come, and after a read that may have left some). Through `poll_read`, which knows that a read that did not fill the buffer
-    /// drained the socket (edge-triggered epoll): asking again costs no `recv` that would
-    /// only say `EAGAIN`. Each read counts against the driver task's cooperative budget; when
+    /// come, and after a read that may have left some). Through `poll_read`, which knows
+    /// that a read that did not fill the buffer drained the socket (edge-triggered epoll):
+    /// asking again costs no `recv` that would only say `EAGAIN`. Each read counts against the driver task's cooperative budget; when
     /// it is spent the read waits, and the connection is marked again for the next turn.
     pub fn read(&mut self) -> Option<Input> {
         if self.paused || self.read_done {
@@ -329,6 +329,46 @@ pub fn open(
 mod tests {
     use super::*;
     use std::collections::VecDeque;
+    use tokio::io::AsyncReadExt;
+
+    /// Closing hands over everything queued, then the end of stream: a response the socket
+    /// takes at once is written by `close` itself (no task), a larger one partly, with a flush
+    /// task for the rest.
+    #[test]
+    fn closing_delivers_what_is_queued_then_the_end() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            for (size, spawns_a_task) in [(13usize, false), (64 << 20, true)] {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                    .await
+                    .unwrap();
+                let (server, _) = listener.accept().await.unwrap();
+                let (events, _unused) = mpsc::unbounded_channel();
+                let c = open(ConnId(1), server, &Arc::new(ReadyList::default()), events);
+                let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+                c.send(Bytes::from(body.clone()));
+                let task = c.close();
+                assert_eq!(task.is_some(), spawns_a_task, "{size} bytes");
+                let mut got = Vec::new();
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(20),
+                    client.read_to_end(&mut got),
+                )
+                .await
+                .expect("the end of stream comes")
+                .unwrap();
+                assert!(got == body, "{size} bytes: {} arrived", got.len());
+                if let Some(t) = task {
+                    t.await.unwrap();
+                }
+            }
+        });
+    }
 
     #[test]
     fn a_socket_waker_marks_its_connection_and_wakes_the_driver() {

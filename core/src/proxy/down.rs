@@ -543,7 +543,7 @@ impl Worker {
         } else {
             String::new()
         };
-        let mw_request = (!chain.is_empty()).then(|| req.head.clone());
+        let mw_request = (!chain.is_empty()).then(|| (req.head.clone(), ep.name.clone()));
         let http10 = req.head.version == crate::http::Version::Http10;
         // The head moves to the backend request (no copy of its headers).
         let mut head = std::mem::replace(
@@ -671,7 +671,6 @@ impl Worker {
             },
             middlewares: chain.clone(),
             mw_request,
-            entry_point: (!chain.is_empty()).then(|| ep.name.clone()),
             client_ip,
             absolute_target: absolute_target.clone(),
             tls,

@@ -59,11 +59,9 @@ pub(super) struct Txn {
     pub server: String,
     /// The middlewares the request went through, for the response side.
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
-    /// The request head as the middlewares left it (only kept when there are middlewares).
-    pub mw_request: Option<crate::http::RequestHead>,
-    /// The entry point's name, for the response side of the middlewares (kept only with
-    /// `mw_request`).
-    pub entry_point: Option<std::sync::Arc<str>>,
+    /// The request head as the middlewares left it and the entry point's name, for their
+    /// response side (only kept when there are middlewares).
+    pub mw_request: Option<(crate::http::RequestHead, std::sync::Arc<str>)>,
     pub client_ip: Option<std::net::IpAddr>,
     pub absolute_target: Option<String>,
     /// The client connection is TLS.
@@ -75,13 +73,13 @@ pub(super) struct Txn {
 impl Txn {
     /// Runs the response side of the middlewares over `head`.
     pub fn apply_response_middlewares(&self, head: &mut crate::http::ResponseHead) {
-        let Some(request) = &self.mw_request else {
+        let Some((request, entry_point)) = &self.mw_request else {
             return;
         };
         let cx = crate::middleware::RequestContext {
             client_ip: self.client_ip,
             tls: self.tls,
-            entry_point: self.entry_point.as_deref().unwrap_or_default(),
+            entry_point,
             absolute_target: self.absolute_target.as_deref(),
         };
         for m in self.middlewares.iter().rev() {
