@@ -130,6 +130,23 @@ pub fn run(args: &[String]) -> i32 {
     let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp") else {
         return 1;
     };
+    // Without `reusePort`, an address another process holds is an error, as in Traefik.
+    let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
+    for (eps, bound, protocol) in [
+        (&tcp_eps, &listeners, "tcp"),
+        (&udp_eps, &udp_listeners, "udp"),
+    ] {
+        for (i, addr) in bound {
+            let (name, address) = eps[*i];
+            if !reuse_port(name) && crate::runtime::address_taken(*addr, protocol == "udp") {
+                log::error(&format!(
+                    "command traefik error: error while building entryPoint {name}: building listener: error opening listener: listen {protocol} {}: bind: address already in use",
+                    address.listen_string()
+                ));
+                return 1;
+            }
+        }
+    }
     let ours = st.trafficcop.clone().unwrap_or_default();
     let runtime = crate::runtime::choose_runtime(runtime, &ours.runtime);
     let workers = crate::runtime::choose_workers(

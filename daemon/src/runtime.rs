@@ -145,6 +145,27 @@ fn reuse_port_socket(addr: SocketAddr, kind: socket2::Type) -> std::io::Result<s
     Ok(socket)
 }
 
+/// Whether another socket already holds `addr` (TCP, or UDP when `udp`). Every worker binds
+/// with `SO_REUSEPORT`, which a second process doing the same would share silently, each
+/// getting part of the connections; Traefik, unless the entry point sets `reusePort`, fails
+/// to start instead. A socket bound without `SO_REUSEPORT` (with `SO_REUSEADDR` for TCP, as
+/// Go's listeners) finds out: its bind fails with `EADDRINUSE` while any other socket holds
+/// the address.
+pub fn address_taken(addr: SocketAddr, udp: bool) -> bool {
+    use socket2::{Domain, Socket, Type};
+    let kind = if udp { Type::DGRAM } else { Type::STREAM };
+    let Ok(socket) = Socket::new(Domain::for_address(addr), kind, None) else {
+        return false;
+    };
+    if !udp && socket.set_reuse_address(true).is_err() {
+        return false;
+    }
+    if addr.is_ipv6() {
+        let _ = socket.set_only_v6(false);
+    }
+    matches!(socket.bind(&addr.into()), Err(e) if e.kind() == std::io::ErrorKind::AddrInUse)
+}
+
 /// A listening socket with `SO_REUSEPORT`, so that every worker thread has its own socket on
 /// the entry point's address and the kernel spreads connections between them.
 pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {

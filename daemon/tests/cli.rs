@@ -234,6 +234,84 @@ fn healthcheck_asks_the_ping_entry_point() {
     assert!(text(&o).contains(&format!("OK: http://127.0.0.1:{port}/ping")));
 }
 
+/// Runs the proxy in `dir` and waits for it to exit; `never` is the failure when it is still
+/// running after 10 s (it is then killed).
+fn exit_within(dir: &Path, never: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir.join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("{never}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Another process listening with `SO_REUSEPORT` (a second TrafficCop, say): without
+/// `reusePort` the proxy does not start, as Traefik, instead of silently taking part of the
+/// connections; with `reusePort: true` on the entry point it starts and shares the address.
+#[test]
+fn an_address_another_process_holds_needs_reuse_port() {
+    use socket2::{Domain, Socket, Type};
+    let d = tmpdir("held-port");
+    for udp in [false, true] {
+        let port = free_port();
+        let (kind, suffix) = if udp {
+            (Type::DGRAM, "/udp")
+        } else {
+            (Type::STREAM, "")
+        };
+        let held = Socket::new(Domain::IPV4, kind, None).unwrap();
+        held.set_reuse_address(true).unwrap();
+        held.set_reuse_port(true).unwrap();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        held.bind(&addr.into()).unwrap();
+        if !udp {
+            held.listen(16).unwrap();
+        }
+        let config = |reuse: bool| {
+            format!("entryPoints:\n  e: {{address: \"127.0.0.1:{port}{suffix}\", reusePort: {reuse}}}\nlog: {{level: INFO}}\n")
+        };
+        std::fs::write(d.join("traefik.yml"), config(false)).unwrap();
+        let o = exit_within(
+            &d,
+            &format!("started on port {port}, held by another socket"),
+        );
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        let protocol = if udp { "udp" } else { "tcp" };
+        assert!(
+            t.contains(&format!(
+                "error while building entryPoint e: building listener: error opening listener: listen {protocol} 127.0.0.1:{port}: bind: address already in use"
+            )),
+            "{t}"
+        );
+        std::fs::write(d.join("traefik.yml"), config(true)).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
+            .current_dir(&d)
+            .env_clear()
+            .env("HOME", d.join("home"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let running = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let t = text(&child.wait_with_output().unwrap());
+        assert!(running && t.contains("worker(s) on the"), "reusePort: {t}");
+    }
+}
+
 #[test]
 fn two_entry_points_on_one_port_fail_to_start_as_in_traefik() {
     let d = tmpdir("same-port");
@@ -246,23 +324,7 @@ fn two_entry_points_on_one_port_fail_to_start_as_in_traefik() {
     )
     .unwrap();
     // Without the check the proxy would serve both on the shared port: bound the wait.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
-        .current_dir(&d)
-        .env_clear()
-        .env("HOME", d.join("home"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > std::time::Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("started with two entry points on port {port}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let o = child.wait_with_output().unwrap();
+    let o = exit_within(&d, &format!("started with two entry points on port {port}"));
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
     assert!(
