@@ -742,3 +742,70 @@ http:
         .collect();
     assert_eq!(picks.iter().filter(|h| **h == "a").count(), 6, "{picks:?}");
 }
+
+/// Connections going idle past `maxIdleConnsPerHost` (a burst of responses completing
+/// together) are kept for `SURPLUS_IDLE` and taken first, so the requests that follow do not
+/// dial again; those still idle then close, leaving the limit. No limit (`-1`) pools nothing.
+#[test]
+fn idle_connections_past_the_limit_are_kept_a_moment() {
+    use trafficcop_core::proxy::SURPLUS_IDLE;
+    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+    const RESP: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let burst = |h: &mut Harness, clients: &[ConnId], ups: Option<&[ConnId]>| -> Vec<ConnId> {
+        let mut used = Vec::new();
+        for c in clients {
+            let out = h.recv(*c, REQ);
+            match connect(&out) {
+                Some((u, _, _)) => {
+                    assert!(ups.is_none(), "a dial with connections pooled");
+                    h.input(Input::Connected { conn: u });
+                    used.push(u);
+                }
+                None => {
+                    let pooled = ups.expect("a dial for a fresh burst");
+                    let u = *pooled
+                        .iter()
+                        .find(|u| sent_to(&out, **u).starts_with("GET / "))
+                        .expect("sent on a pooled connection");
+                    used.push(u);
+                }
+            }
+        }
+        for (c, u) in clients.iter().zip(&used) {
+            let out = h.recv(*u, RESP);
+            assert!(sent_to(&out, *c).ends_with("ok"));
+            assert!(!closed(&out, *u), "closed at once past the limit");
+        }
+        used
+    };
+    let mut h = Harness {
+        w: worker_with(
+            "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: 1}\n",
+        ),
+        now: t(0),
+    };
+    let clients: Vec<ConnId> = (0..3).map(|_| h.accept()).collect();
+    let ups = burst(&mut h, &clients, None);
+    assert_eq!(h.w.connection_counts(), (3, 3));
+    // The next burst within the moment reuses all three.
+    h.now = t(500);
+    h.w.handle_timeout(h.now);
+    burst(&mut h, &clients, Some(&ups));
+    // A moment later, two close and one stays (until `idleConnTimeout`).
+    h.now = Timestamp(t(500).0 + SURPLUS_IDLE.0 as u64);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert_eq!(ups.iter().filter(|u| closed(&out, **u)).count(), 2);
+    assert_eq!(h.w.connection_counts(), (3, 1));
+
+    let mut h = Harness {
+        w: worker_with(
+            "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: -1}\n",
+        ),
+        now: t(0),
+    };
+    let c = h.accept();
+    let (u, _, _) = connect(&h.recv(c, REQ)).expect("dial");
+    h.input(Input::Connected { conn: u });
+    assert!(closed(&h.recv(u, RESP), u), "no pooling with -1");
+}

@@ -27,4 +27,5 @@ pub use io::{
     Input, Output, ReadBuffer, Timestamp, WriteQueue, WRITE_AT_ONCE,
 };
 pub use udp_service::CompiledUdpEntryPoint;
+pub use up::SURPLUS_IDLE;
 pub use worker::{Worker, HIGH_WATER};

@@ -18,6 +18,9 @@ const MAX_INTERIM: u32 = 1024;
 /// Decompressed bytes produced per step for a gzip body (bounded, whatever the ratio).
 const GUNZIP_STEP: usize = 64 * 1024;
 /// Go's `TLSHandshakeTimeout` in Traefik's transports.
+/// How long an idle connection beyond the pool's `maxIdleConnsPerHost` is kept (the pool
+/// takes back the newest first, so these are reused before the others).
+pub const SURPLUS_IDLE: crate::config::Duration = crate::config::Duration::from_secs(1);
 const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
 
 impl Worker {
@@ -492,14 +495,23 @@ impl Worker {
             return;
         };
         let pool_len = self.pools.get(&u.key).map_or(0, Vec::len);
-        if pool_len >= u.max_idle {
+        // A connection past `maxIdleConnsPerHost` is kept for a moment only: the responses of
+        // a burst complete together, and the requests that follow would otherwise dial again
+        // what was just closed. Pooling stays off when the limit is none.
+        let surplus = pool_len >= u.max_idle;
+        if surplus && u.max_idle == 0 {
             self.close_up(id);
             return;
         }
         u.down = None;
         u.state = UState::Idle;
         super::worker::trim_idle_buffer(&mut u.buf);
-        let deadline = (u.idle_timeout.0 > 0).then(|| now.after(u.idle_timeout));
+        let keep = if surplus && (u.idle_timeout.0 <= 0 || u.idle_timeout > SURPLUS_IDLE) {
+            SURPLUS_IDLE
+        } else {
+            u.idle_timeout
+        };
+        let deadline = (keep.0 > 0).then(|| now.after(keep));
         u.deadline = deadline;
         let key = u.key.clone();
         self.note_deadline(deadline);
