@@ -17,10 +17,10 @@ use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
 const MAX_INTERIM: u32 = 1024;
 /// Decompressed bytes produced per step for a gzip body (bounded, whatever the ratio).
 const GUNZIP_STEP: usize = 64 * 1024;
-/// Go's `TLSHandshakeTimeout` in Traefik's transports.
 /// How long an idle connection beyond the pool's `maxIdleConnsPerHost` is kept (the pool
 /// takes back the newest first, so these are reused before the others).
 pub const SURPLUS_IDLE: crate::config::Duration = crate::config::Duration::from_secs(1);
+/// Go's `TLSHandshakeTimeout` in Traefik's transports.
 const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
 
 impl Worker {
