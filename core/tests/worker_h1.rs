@@ -809,3 +809,46 @@ fn idle_connections_past_the_limit_are_kept_a_moment() {
     h.input(Input::Connected { conn: u });
     assert!(closed(&h.recv(u, RESP), u), "no pooling with -1");
 }
+
+/// `maxIdleConnsPerHost` bounds the idle connections of the whole transport, as in Traefik:
+/// each worker keeps its share (rounded up). Four requests in flight on four connections;
+/// once answered and past the surplus moment, a worker alone keeps 3 of them idle, one of two
+/// workers 2, one of three 1.
+#[test]
+fn max_idle_conns_per_host_is_split_between_workers() {
+    use trafficcop_core::proxy::SURPLUS_IDLE;
+    let st = load_static(
+        "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: 3}\n",
+        Format::Yaml,
+        None,
+    );
+    assert!(!st.is_fatal(), "{:?}", st.diagnostics);
+    let dy = load_dynamic(DYNAMIC, Format::Yaml, None);
+    for (workers, kept) in [(1, 3), (2, 2), (3, 1)] {
+        let inputs = trafficcop_core::proxy::CompileInputs {
+            workers,
+            ..Default::default()
+        };
+        let cfg = trafficcop_core::proxy::compile_serving(&st.config, &dy.config, 1, &inputs);
+        let mut h = Harness {
+            w: Worker::new(cfg, "proxy-host"),
+            now: t(0),
+        };
+        const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+        let clients: Vec<ConnId> = (0..4).map(|_| h.accept()).collect();
+        let ups: Vec<ConnId> = clients
+            .iter()
+            .map(|c| connect(&h.recv(*c, REQ)).expect("a dial per request").0)
+            .collect();
+        for u in &ups {
+            h.input(Input::Connected { conn: *u });
+        }
+        for (c, u) in clients.iter().zip(&ups) {
+            let out = h.recv(*u, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            assert!(sent_to(&out, *c).ends_with("ok"));
+        }
+        h.now = Timestamp(SURPLUS_IDLE.0 as u64);
+        h.w.handle_timeout(h.now);
+        assert_eq!(h.w.connection_counts(), (4, kept), "{workers} worker(s)");
+    }
+}

@@ -885,8 +885,8 @@ fn system_roots_are_read_only_for_a_transport_that_uses_them() {
         let dy = load_dynamic(dy, Format::Yaml, None);
         assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
         let inputs = trafficcop_core::proxy::CompileInputs {
-            generated_cert: None,
             system_roots: roots,
+            ..Default::default()
         };
         let before = READS.load(Ordering::SeqCst);
         let cfg = trafficcop_core::proxy::compile_serving(&st.config, &dy.config, 1, &inputs);

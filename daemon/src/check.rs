@@ -65,7 +65,7 @@ fn load_and_report(args: &[String]) -> Result<(usize, usize), i32> {
     }
     // What only building the served configuration finds: certificates and TLS options,
     // features TrafficCop does not serve yet, redirections.
-    let compiled = crate::serving::compile_for_serving(config, &load.config, 1);
+    let compiled = crate::serving::compile_for_serving(config, &load.config, 1, 1);
     for e in compiled.errors.iter().filter(|e| !validated.contains(e)) {
         println!("{e}");
         if e.severity == Severity::ObjectError {

@@ -109,8 +109,14 @@ pub fn run(args: &[String]) -> i32 {
             dynamic = load.config;
         }
     }
+    let ours = st.trafficcop.clone().unwrap_or_default();
+    let runtime = crate::runtime::choose_runtime(runtime, &ours.runtime);
+    let worker_count = crate::runtime::choose_workers(
+        std::env::var("TRAFFICCOP_WORKERS").ok().as_deref(),
+        ours.workers,
+    );
     let mut generation = 1;
-    let compiled = compile_for_serving(&st, &dynamic, generation);
+    let compiled = compile_for_serving(&st, &dynamic, generation, worker_count);
     report(&compiled);
 
     // Listeners.
@@ -147,14 +153,8 @@ pub fn run(args: &[String]) -> i32 {
             }
         }
     }
-    let ours = st.trafficcop.clone().unwrap_or_default();
-    let runtime = crate::runtime::choose_runtime(runtime, &ours.runtime);
-    let workers = crate::runtime::choose_workers(
-        std::env::var("TRAFFICCOP_WORKERS").ok().as_deref(),
-        ours.workers,
-    );
     log::info(&format!(
-        "starting {workers} worker(s) on the {} runtime",
+        "starting {worker_count} worker(s) on the {} runtime",
         match runtime {
             crate::runtime::Runtime::Tokio => "tokio",
             crate::runtime::Runtime::Mio => "mio",
@@ -162,7 +162,7 @@ pub fn run(args: &[String]) -> i32 {
     ));
     let workers = match Workers::start(
         runtime,
-        workers,
+        worker_count,
         listeners,
         udp_listeners,
         hostname(),
@@ -195,7 +195,7 @@ pub fn run(args: &[String]) -> i32 {
                     match w.poll(Instant::now()) {
                         Some(Change::Reloaded(load)) => {
                             generation += 1;
-                            let compiled = compile_for_serving(&st_for_watch, &load.config, generation);
+                            let compiled = compile_for_serving(&st_for_watch, &load.config, generation, worker_count);
                             report(&compiled);
                             log::info("Configuration reloaded from the file provider");
                             publisher.publish(compiled);

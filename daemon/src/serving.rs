@@ -86,11 +86,12 @@ pub fn system_roots() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>> {
         .clone()
 }
 
-/// Compiles a configuration generation for serving.
+/// Compiles a configuration generation for serving by `workers` workers.
 pub fn compile_for_serving(
     st: &StaticConfiguration,
     dy: &DynamicConfiguration,
     generation: u64,
+    workers: usize,
 ) -> Arc<CompiledConfig> {
     let mut dy = dy.clone();
     trafficcop_core::config::file_or_content::resolve(&mut dy, &read_file);
@@ -99,6 +100,7 @@ pub fn compile_for_serving(
     let inputs = CompileInputs {
         generated_cert: default_certificate(),
         system_roots,
+        workers,
     };
     compile_serving(&st, &dy, generation, &inputs)
 }

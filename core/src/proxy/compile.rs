@@ -72,7 +72,8 @@ pub struct TransportSettings {
     pub response_header_timeout: Duration,
     /// `forwardingTimeouts.idleConnTimeout`.
     pub idle_conn_timeout: Duration,
-    /// Idle connections kept per server (`maxIdleConnsPerHost`; 0 means Go's 2, negative none).
+    /// Idle connections one worker keeps per server: its share of `maxIdleConnsPerHost` (0
+    /// means Go's 2, negative none), see [`CompileInputs::workers`].
     pub max_idle_per_host: usize,
     /// TLS to `https://` servers (built only for services that have some).
     pub tls: Option<crate::tls::UpstreamTls>,
@@ -449,6 +450,13 @@ fn settings(ft: Option<(Duration, Duration, Duration)>, max_idle: i64) -> Transp
     }
 }
 
+/// One worker's share of a per-host idle-connection limit: each worker keeps its own pool,
+/// and Traefik's limit is for the whole transport, so `limit` is split between `workers`
+/// (rounded up: a worker with pooling allowed keeps at least one).
+fn idle_share(limit: usize, workers: usize) -> usize {
+    limit.div_ceil(workers.max(1))
+}
+
 fn idle_count(n: i64) -> usize {
     match n {
         0 => 2,
@@ -549,14 +557,19 @@ pub struct CompileInputs {
     pub generated_cert: Option<Arc<rustls::sign::CertifiedKey>>,
     /// The system's trusted roots, for `https://` backends of transports without `rootCAs`.
     pub system_roots: RootsLoader,
+    /// How many workers serve the configuration. Each keeps its own pool of idle backend
+    /// connections, so a transport's `maxIdleConnsPerHost` (a limit for the whole transport
+    /// in Traefik) is split between them.
+    pub workers: usize,
 }
 
 impl Default for CompileInputs {
-    /// No generated certificate, no system roots.
+    /// No generated certificate, no system roots, one worker.
     fn default() -> Self {
         CompileInputs {
             generated_cert: None,
             system_roots: Arc::default,
+            workers: 1,
         }
     }
 }
@@ -652,10 +665,11 @@ pub fn compile_serving(
             next_tls_id
         });
         let transport = match transport(st, dy, lb, tls_id, inputs.system_roots) {
-            Ok((t, warnings)) => {
+            Ok((mut t, warnings)) => {
                 for w in warnings {
                     warnings_out.push((format!("{path}.serversTransport"), w));
                 }
+                t.max_idle_per_host = idle_share(t.max_idle_per_host, inputs.workers);
                 t
             }
             Err(e) => {
