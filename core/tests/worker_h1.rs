@@ -787,16 +787,21 @@ fn idle_connections_past_the_limit_are_kept_a_moment() {
     let clients: Vec<ConnId> = (0..3).map(|_| h.accept()).collect();
     let ups = burst(&mut h, &clients, None);
     assert_eq!(h.w.connection_counts(), (3, 3));
-    // The next burst within the moment reuses all three.
+    // The next burst within the moment reuses all three, the newest first.
     h.now = t(500);
     h.w.handle_timeout(h.now);
-    burst(&mut h, &clients, Some(&ups));
+    let again = burst(&mut h, &clients, Some(&ups));
+    assert_eq!(again, [ups[2], ups[1], ups[0]], "newest first");
     // A moment later, two close and one stays (until `idleConnTimeout`).
     h.now = Timestamp(t(500).0 + SURPLUS_IDLE.0 as u64);
     h.w.handle_timeout(h.now);
     let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
     assert_eq!(ups.iter().filter(|u| closed(&out, **u)).count(), 2);
     assert_eq!(h.w.connection_counts(), (3, 1));
+    // The one left is still in the pool.
+    let out = h.recv(clients[0], REQ);
+    assert!(connect(&out).is_none(), "the pooled connection is reused");
+    assert!(sent_to(&out, ups[2]).starts_with("GET / "));
 
     let mut h = Harness {
         w: worker_with(
@@ -804,10 +809,22 @@ fn idle_connections_past_the_limit_are_kept_a_moment() {
         ),
         now: t(0),
     };
-    let c = h.accept();
-    let (u, _, _) = connect(&h.recv(c, REQ)).expect("dial");
+    let (a, b) = (h.accept(), h.accept());
+    let (u, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
     h.input(Input::Connected { conn: u });
-    assert!(closed(&h.recv(u, RESP), u), "no pooling with -1");
+    let (u2, _, _) = connect(&h.recv(b, REQ)).expect("dial for b");
+    // Not pooled, and not handed to b's waiting request either (Go closes it).
+    let out = h.recv(u, RESP);
+    assert!(closed(&out, u), "no pooling with -1");
+    assert!(
+        sent_to(&out, u).is_empty(),
+        "b's request not sent on a closing connection"
+    );
+    let out = h.input(Input::Connected { conn: u2 });
+    assert!(
+        sent_to(&out, u2).starts_with("GET / "),
+        "b's request on its own dial"
+    );
 }
 
 /// `maxIdleConnsPerHost` bounds the idle connections of the whole transport, as in Traefik:

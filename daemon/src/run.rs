@@ -145,10 +145,7 @@ pub fn run(args: &[String]) -> i32 {
         for (i, addr) in bound {
             let (name, address) = eps[*i];
             if !reuse_port(name) && crate::runtime::address_taken(*addr, protocol == "udp") {
-                log::error(&format!(
-                    "command traefik error: error while building entryPoint {name}: building listener: error opening listener: listen {protocol} {}: bind: address already in use",
-                    address.listen_string()
-                ));
+                log::error(&address_in_use(name, protocol, &address.listen_string()));
                 return 1;
             }
         }
@@ -272,6 +269,19 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
+/// Traefik's error when entry point `name`'s address (`listen`) is taken, worded as its TCP
+/// and UDP entry points word it.
+fn address_in_use(name: &str, protocol: &str, listen: &str) -> String {
+    let how = if protocol == "udp" {
+        "error creating listener: listen packet"
+    } else {
+        "building listener: error opening listener"
+    };
+    format!(
+        "command traefik error: error while building entryPoint {name}: {how}: listen {protocol} {listen}: bind: address already in use"
+    )
+}
+
 /// Resolves the listening addresses of one protocol's entry points (`(name, address)` in
 /// configuration order) to `(index, address)`; logs and returns `None` when one cannot be
 /// resolved or when two would share a port (TrafficCop binds with `SO_REUSEPORT`, which
@@ -296,10 +306,7 @@ fn resolve_listeners(
     let resolved: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
     if let Some(i) = overlapping_address(&resolved) {
         let (name, address) = eps[listeners[i].0];
-        log::error(&format!(
-            "command traefik error: error while building entryPoint {name}: building listener: error opening listener: listen {protocol} {}: bind: address already in use",
-            address.listen_string()
-        ));
+        log::error(&address_in_use(name, protocol, &address.listen_string()));
         return None;
     }
     Some(listeners)

@@ -149,8 +149,9 @@ fn reuse_port_socket(addr: SocketAddr, kind: socket2::Type) -> std::io::Result<s
 /// with `SO_REUSEPORT`, which a second process doing the same would share silently, each
 /// getting part of the connections; Traefik, unless the entry point sets `reusePort`, fails
 /// to start instead. A socket bound without `SO_REUSEPORT` (with `SO_REUSEADDR` for TCP, as
-/// Go's listeners) finds out: its bind fails with `EADDRINUSE` while any other socket holds
-/// the address.
+/// Go's listeners) finds out: its bind fails with `EADDRINUSE` while another socket listens
+/// on the address (TCP) or is bound to it (UDP). Another process could still bind between
+/// this probe and the workers' binds.
 pub fn address_taken(addr: SocketAddr, udp: bool) -> bool {
     use socket2::{Domain, Socket, Type};
     let kind = if udp { Type::DGRAM } else { Type::STREAM };

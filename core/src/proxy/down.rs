@@ -730,7 +730,8 @@ impl Worker {
         }
         if may_reuse {
             while let Some(c) = self.pools.get_mut(key).and_then(Vec::pop) {
-                if self.up.contains_key(&c) {
+                if let Some(u) = self.up.get_mut(&c) {
+                    u.pooled = false;
                     return (c, true);
                 }
             }
@@ -775,6 +776,7 @@ impl Worker {
                 tls_unusable,
                 handshaking,
                 mux: super::h2up::Mux::None,
+                pooled: false,
             },
         );
         self.note_deadline(Some(deadline));

@@ -207,6 +207,7 @@ impl Worker {
                 tls: None,
                 tls_unusable: false,
                 handshaking: false,
+                pooled: false,
                 mux: Mux::Stream(Box::new(StreamUp {
                     session,
                     key: None,

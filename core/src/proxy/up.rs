@@ -17,8 +17,9 @@ use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
 const MAX_INTERIM: u32 = 1024;
 /// Decompressed bytes produced per step for a gzip body (bounded, whatever the ratio).
 const GUNZIP_STEP: usize = 64 * 1024;
-/// How long an idle connection beyond the pool's `maxIdleConnsPerHost` is kept (the pool
-/// takes back the newest first, so these are reused before the others).
+/// How long an idle connection beyond the pool's `maxIdleConnsPerHost` is kept, or its
+/// `idleConnTimeout` when that is shorter (the pool hands back the newest first, so these are
+/// reused before the others).
 pub const SURPLUS_IDLE: crate::config::Duration = crate::config::Duration::from_secs(1);
 /// Go's `TLSHandshakeTimeout` in Traefik's transports.
 const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
@@ -62,7 +63,8 @@ impl Worker {
             self.flush_pending(now, down);
         } else if u.tls.is_none() {
             // Its request took a connection that went idle meanwhile: this one is pooled (or
-            // given to another waiting request, or closed when the pool is full).
+            // given to another waiting request; past the pool's limit it is kept only for
+            // `SURPLUS_IDLE`, and with no pooling it is closed).
             self.release_up(now, id, true);
         } else {
             self.close_up(id);
@@ -483,7 +485,9 @@ impl Worker {
             // A virtual upstream's stream is over: it is never pooled (its session is).
             return self.close_up(id);
         }
-        if !reusable || !u.buf.is_empty() || self.shutting_down {
+        // No pooling (a negative `maxIdleConnsPerHost`): Go's transport closes the connection
+        // rather than give it to a waiting request too.
+        if !reusable || !u.buf.is_empty() || self.shutting_down || u.max_idle == 0 {
             self.close_up(id);
             return;
         }
@@ -497,12 +501,8 @@ impl Worker {
         let pool_len = self.pools.get(&u.key).map_or(0, Vec::len);
         // A connection past `maxIdleConnsPerHost` is kept for a moment only: the responses of
         // a burst complete together, and the requests that follow would otherwise dial again
-        // what was just closed. Pooling stays off when the limit is none.
+        // what was just closed.
         let surplus = pool_len >= u.max_idle;
-        if surplus && u.max_idle == 0 {
-            self.close_up(id);
-            return;
-        }
         u.down = None;
         u.state = UState::Idle;
         super::worker::trim_idle_buffer(&mut u.buf);
@@ -513,6 +513,7 @@ impl Worker {
         };
         let deadline = (keep.0 > 0).then(|| now.after(keep));
         u.deadline = deadline;
+        u.pooled = true;
         let key = u.key.clone();
         self.note_deadline(deadline);
         self.resume(id);

@@ -135,6 +135,8 @@ pub(super) struct Up {
     /// TLS handshake in progress: the request waits for it (which also decides the protocol
     /// when `h2` was offered), within Go's TLS handshake timeout.
     pub handshaking: bool,
+    /// In its server's pool (`Worker::pools`): closing it takes it out.
+    pub pooled: bool,
 }
 
 /// A connection going idle gives back buffer space a large exchange left behind (a `Vec`
@@ -380,6 +382,9 @@ impl Worker {
             .map(|(id, _)| *id)
             .collect();
         ups.sort_unstable();
+        // Idle connections that expire together (surplus ones after a burst) leave their pools
+        // in one pass.
+        self.unpool(&ups);
         for id in ups {
             self.up_timeout(now, id);
         }
@@ -633,14 +638,32 @@ impl Worker {
         self.out.push_back(Output::Close { conn: id });
     }
 
+    /// Takes the connections `ids` (sorted) out of their pools in one pass over each pool, for
+    /// closing many at once: one by one, each would scan its pool.
+    pub(super) fn unpool(&mut self, ids: &[ConnId]) {
+        let mut any = false;
+        for id in ids {
+            if let Some(u) = self.up.get_mut(id) {
+                any |= std::mem::take(&mut u.pooled);
+            }
+        }
+        if any {
+            for pool in self.pools.values_mut() {
+                pool.retain(|c| ids.binary_search(c).is_err());
+            }
+        }
+    }
+
     pub(super) fn close_up(&mut self, id: ConnId) {
         if let Some(mut u) = super::io::remove_shrinking(&mut self.up, &id) {
             if let super::h2up::Mux::Stream(st) = &u.mux {
                 // A virtual upstream: only its stream ends.
                 return self.stream_up_closed(st, id);
             }
-            if let Some(pool) = self.pools.get_mut(&u.key) {
-                pool.retain(|c| *c != id);
+            if u.pooled {
+                if let Some(pool) = self.pools.get_mut(&u.key) {
+                    pool.retain(|c| *c != id);
+                }
             }
             self.forget_dial(&u.key, id);
             let mut alert = Vec::new();
@@ -712,6 +735,7 @@ impl Worker {
             .map(|(id, _)| *id)
             .collect();
         idle_up.sort_unstable();
+        self.unpool(&idle_up);
         for id in idle_up {
             self.close_up(id);
         }
