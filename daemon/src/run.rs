@@ -130,14 +130,14 @@ pub fn run(args: &[String]) -> i32 {
         .iter()
         .map(|e| (e.name.as_str(), &e.address))
         .collect();
-    let Some(listeners) = resolve_listeners(&tcp_eps, "tcp") else {
+    let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
+    let Some(listeners) = resolve_listeners(&tcp_eps, "tcp", &reuse_port) else {
         return 1;
     };
-    let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp") else {
+    let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp", &reuse_port) else {
         return 1;
     };
     // Without `reusePort`, an address another process holds is an error, as in Traefik.
-    let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
     for (eps, bound, protocol) in [
         (&tcp_eps, &listeners, "tcp"),
         (&udp_eps, &udp_listeners, "udp"),
@@ -284,11 +284,13 @@ fn address_in_use(name: &str, protocol: &str, listen: &str) -> String {
 
 /// Resolves the listening addresses of one protocol's entry points (`(name, address)` in
 /// configuration order) to `(index, address)`; logs and returns `None` when one cannot be
-/// resolved or when two would share a port (TrafficCop binds with `SO_REUSEPORT`, which
-/// would silently share it, where Traefik fails with "address already in use").
+/// resolved or when two would share a port without both setting `reusePort` (TrafficCop binds
+/// with `SO_REUSEPORT`, which would silently share it, where Traefik fails with "address
+/// already in use"). `reuse_port` tells an entry point's `reusePort` by name.
 fn resolve_listeners(
     eps: &[(&str, &trafficcop_core::config::static_config::ListenAddress)],
     protocol: &str,
+    reuse_port: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<(usize, SocketAddr)>> {
     let mut listeners = Vec::new();
     for (i, (name, address)) in eps.iter().enumerate() {
@@ -303,7 +305,10 @@ fn resolve_listeners(
             }
         }
     }
-    let resolved: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
+    let resolved: Vec<(SocketAddr, bool)> = listeners
+        .iter()
+        .map(|(i, a)| (*a, reuse_port(eps[*i].0)))
+        .collect();
     if let Some(i) = overlapping_address(&resolved) {
         let (name, address) = eps[listeners[i].0];
         log::error(&address_in_use(name, protocol, &address.listen_string()));

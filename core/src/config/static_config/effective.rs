@@ -47,14 +47,17 @@ impl ListenAddress {
     }
 }
 
-/// The index of the first of `resolved` (entry point listening addresses, in order) whose port
-/// an earlier one already holds on the same IP or where either is unspecified. TrafficCop binds every
-/// address once per worker with `SO_REUSEPORT`, so two entry points on one port would share
-/// it silently; Traefik fails to start with "address already in use", and so must we.
-pub fn overlapping_address(resolved: &[std::net::SocketAddr]) -> Option<usize> {
-    resolved.iter().enumerate().position(|(i, a)| {
-        resolved[..i].iter().any(|b| {
-            a.port() == b.port()
+/// The index of the first of `resolved` (entry point listening addresses, in order, each with
+/// its `reusePort`) whose port an earlier one already holds on the same IP or where either is
+/// unspecified, unless both set `reusePort`. TrafficCop binds every address once per worker
+/// with `SO_REUSEPORT`, so two entry points on one port would share it silently; Traefik fails
+/// to start with "address already in use" unless both entry points set `reusePort` (then the
+/// kernel spreads connections between them), and so must we.
+pub fn overlapping_address(resolved: &[(std::net::SocketAddr, bool)]) -> Option<usize> {
+    resolved.iter().enumerate().position(|(i, (a, a_reuse))| {
+        resolved[..i].iter().any(|(b, b_reuse)| {
+            !(*a_reuse && *b_reuse)
+                && a.port() == b.port()
                 && a.port() != 0
                 && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
         })
@@ -215,7 +218,18 @@ mod tests {
 
     #[test]
     fn overlapping_addresses() {
-        let a = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let a = |s: &str| (s.parse::<std::net::SocketAddr>().unwrap(), false);
+        let shared = |s: &str| (s.parse::<std::net::SocketAddr>().unwrap(), true);
+        // Two entry points that both set `reusePort` may share a port, as in Traefik; one
+        // alone may not.
+        assert_eq!(
+            overlapping_address(&[shared("127.0.0.1:80"), shared("[::]:80")]),
+            None
+        );
+        assert_eq!(
+            overlapping_address(&[shared("127.0.0.1:80"), a("127.0.0.1:80")]),
+            Some(1)
+        );
         assert_eq!(
             overlapping_address(&[a("127.0.0.1:80"), a("127.0.0.2:80")]),
             None
