@@ -46,6 +46,10 @@ fn t(ms: u64) -> Timestamp {
     Timestamp(ms * 1_000_000)
 }
 
+/// A request for `app` and a short keep-alive answer from its backend.
+const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+const RESP: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
 struct Harness {
     w: Worker,
     now: Timestamp,
@@ -53,10 +57,11 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Harness {
-            w: worker(),
-            now: t(0),
-        }
+        Harness::with(worker())
+    }
+
+    fn with(w: Worker) -> Self {
+        Harness { w, now: t(0) }
     }
 
     fn accept(&mut self) -> ConnId {
@@ -536,10 +541,7 @@ fn access_records_when_enabled_and_none_otherwise() {
 #[test]
 fn keep_alive_max_requests_and_time_close_the_connection() {
     let st = "entryPoints:\n  web:\n    address: ':8000'\n    transport: {keepAliveMaxRequests: 2, keepAliveMaxTime: 10s}\nping: {entryPoint: web}\n";
-    let mut h = Harness {
-        w: worker_with(st),
-        now: t(0),
-    };
+    let mut h = Harness::with(worker_with(st));
     let c = h.accept();
     let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(
@@ -563,10 +565,7 @@ fn keep_alive_max_requests_and_time_close_the_connection() {
 #[test]
 fn proxy_protocol_headers_from_trusted_peers_set_the_client_address() {
     let st = "entryPoints:\n  web:\n    address: ':8000'\n    proxyProtocol: {trustedIPs: [10.1.2.0/24]}\n    forwardedHeaders: {insecure: true}\nping: {entryPoint: web}\n";
-    let mut h = Harness {
-        w: worker_with(st),
-        now: t(0),
-    };
+    let mut h = Harness::with(worker_with(st));
     // Trusted peer (10.1.2.3): the header's address is the client's, in pieces.
     let c = h.accept();
     h.recv(c, "PROXY TCP4 192.0.2.9 10.0.0.1 5555 8000\r");
@@ -602,10 +601,7 @@ fn proxy_protocol_headers_from_trusted_peers_set_the_client_address() {
 #[test]
 fn write_timeout_bounds_the_response_not_the_idle_time() {
     let st = "entryPoints:\n  web:\n    address: ':8000'\n    transport: {respondingTimeouts: {writeTimeout: 2s}}\nping: {entryPoint: web}\n";
-    let mut h = Harness {
-        w: worker_with(st),
-        now: t(0),
-    };
+    let mut h = Harness::with(worker_with(st));
     // A quick local answer, then idle well past writeTimeout: still open.
     let c = h.accept();
     let out = h.recv(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -630,8 +626,6 @@ fn write_timeout_bounds_the_response_not_the_idle_time() {
 fn a_request_waiting_for_a_dial_takes_a_connection_that_goes_idle_first() {
     let mut h = Harness::new();
     let (a, b, c) = (h.accept(), h.accept(), h.accept());
-    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
-    const RESP: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     let (u1, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
     h.input(Input::Connected { conn: u1 });
     // b finds no idle connection: a second dial starts.
@@ -657,7 +651,6 @@ fn a_request_waiting_for_a_dial_takes_a_connection_that_goes_idle_first() {
 fn a_handed_over_connection_that_dies_is_retried_for_idempotent_requests() {
     let mut h = Harness::new();
     let (a, b) = (h.accept(), h.accept());
-    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
     let (u1, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
     h.input(Input::Connected { conn: u1 });
     let (u2, _, _) = connect(&h.recv(b, REQ)).expect("dial for b");
@@ -682,12 +675,9 @@ fn underscore_header_strategies_keep_delete_and_reject() {
         ("delete", Some(false)),
         ("reject", None),
     ] {
-        let mut h = Harness {
-            w: worker_with(&format!(
+        let mut h = Harness::with(worker_with(&format!(
                 "entryPoints: {{web: {{address: ':8000', http: {{underscoreHeadersStrategy: {strategy}}}}}}}\n"
-            )),
-            now: t(0),
-        };
+            )));
         let c = h.accept();
         let out = h.recv(c, REQ);
         match kept {
@@ -743,47 +733,46 @@ http:
     assert_eq!(picks.iter().filter(|h| **h == "a").count(), 6, "{picks:?}");
 }
 
+/// One request from each of `clients` at once, then each answered: on new connections (dialled
+/// and connected), or on `pooled` ones when given. Returns the connection each request used,
+/// checking none closes when its response ends.
+fn burst(h: &mut Harness, clients: &[ConnId], pooled: Option<&[ConnId]>) -> Vec<ConnId> {
+    let mut used = Vec::new();
+    for c in clients {
+        let out = h.recv(*c, REQ);
+        match connect(&out) {
+            Some((u, _, _)) => {
+                assert!(pooled.is_none(), "a dial with connections pooled");
+                h.input(Input::Connected { conn: u });
+                used.push(u);
+            }
+            None => {
+                let pooled = pooled.expect("a dial for a fresh burst");
+                let u = *pooled
+                    .iter()
+                    .find(|u| sent_to(&out, **u).starts_with("GET / "))
+                    .expect("sent on a pooled connection");
+                used.push(u);
+            }
+        }
+    }
+    for (c, u) in clients.iter().zip(&used) {
+        let out = h.recv(*u, RESP);
+        assert!(sent_to(&out, *c).ends_with("ok"));
+        assert!(!closed(&out, *u), "closed at once past the limit");
+    }
+    used
+}
+
 /// Connections going idle past `maxIdleConnsPerHost` (a burst of responses completing
 /// together) are kept for `SURPLUS_IDLE` and taken first, so the requests that follow do not
 /// dial again; those still idle then close, leaving the limit. No limit (`-1`) pools nothing.
 #[test]
 fn idle_connections_past_the_limit_are_kept_a_moment() {
     use trafficcop_core::proxy::SURPLUS_IDLE;
-    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
-    const RESP: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-    let burst = |h: &mut Harness, clients: &[ConnId], ups: Option<&[ConnId]>| -> Vec<ConnId> {
-        let mut used = Vec::new();
-        for c in clients {
-            let out = h.recv(*c, REQ);
-            match connect(&out) {
-                Some((u, _, _)) => {
-                    assert!(ups.is_none(), "a dial with connections pooled");
-                    h.input(Input::Connected { conn: u });
-                    used.push(u);
-                }
-                None => {
-                    let pooled = ups.expect("a dial for a fresh burst");
-                    let u = *pooled
-                        .iter()
-                        .find(|u| sent_to(&out, **u).starts_with("GET / "))
-                        .expect("sent on a pooled connection");
-                    used.push(u);
-                }
-            }
-        }
-        for (c, u) in clients.iter().zip(&used) {
-            let out = h.recv(*u, RESP);
-            assert!(sent_to(&out, *c).ends_with("ok"));
-            assert!(!closed(&out, *u), "closed at once past the limit");
-        }
-        used
-    };
-    let mut h = Harness {
-        w: worker_with(
-            "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: 1}\n",
-        ),
-        now: t(0),
-    };
+    let mut h = Harness::with(worker_with(
+        "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: 1}\n",
+    ));
     let clients: Vec<ConnId> = (0..3).map(|_| h.accept()).collect();
     let ups = burst(&mut h, &clients, None);
     assert_eq!(h.w.connection_counts(), (3, 3));
@@ -803,12 +792,9 @@ fn idle_connections_past_the_limit_are_kept_a_moment() {
     assert!(connect(&out).is_none(), "the pooled connection is reused");
     assert!(sent_to(&out, ups[2]).starts_with("GET / "));
 
-    let mut h = Harness {
-        w: worker_with(
-            "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: -1}\n",
-        ),
-        now: t(0),
-    };
+    let mut h = Harness::with(worker_with(
+        "entryPoints: {web: {address: ':8000'}}\nserversTransport: {maxIdleConnsPerHost: -1}\n",
+    ));
     let (a, b) = (h.accept(), h.accept());
     let (u, _, _) = connect(&h.recv(a, REQ)).expect("dial for a");
     h.input(Input::Connected { conn: u });
@@ -847,23 +833,9 @@ fn max_idle_conns_per_host_is_split_between_workers() {
             ..Default::default()
         };
         let cfg = trafficcop_core::proxy::compile_serving(&st.config, &dy.config, 1, &inputs);
-        let mut h = Harness {
-            w: Worker::new(cfg, "proxy-host"),
-            now: t(0),
-        };
-        const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n";
+        let mut h = Harness::with(Worker::new(cfg, "proxy-host"));
         let clients: Vec<ConnId> = (0..4).map(|_| h.accept()).collect();
-        let ups: Vec<ConnId> = clients
-            .iter()
-            .map(|c| connect(&h.recv(*c, REQ)).expect("a dial per request").0)
-            .collect();
-        for u in &ups {
-            h.input(Input::Connected { conn: *u });
-        }
-        for (c, u) in clients.iter().zip(&ups) {
-            let out = h.recv(*u, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            assert!(sent_to(&out, *c).ends_with("ok"));
-        }
+        burst(&mut h, &clients, None);
         h.now = Timestamp(SURPLUS_IDLE.0 as u64);
         h.w.handle_timeout(h.now);
         assert_eq!(h.w.connection_counts(), (4, kept), "{workers} worker(s)");

@@ -119,37 +119,24 @@ pub fn run(args: &[String]) -> i32 {
     let compiled = compile_for_serving(&st, &dynamic, generation, worker_count);
     report(&compiled);
 
-    // Listeners.
+    // Listeners: each entry point's name, address and `reusePort`.
+    let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
     let tcp_eps: Vec<_> = compiled
         .entry_points
         .iter()
-        .map(|e| (&*e.name, &e.address))
+        .map(|e| (&*e.name, &e.address, reuse_port(&e.name)))
         .collect();
     let udp_eps: Vec<_> = compiled
         .udp_entry_points
         .iter()
-        .map(|e| (e.name.as_str(), &e.address))
+        .map(|e| (e.name.as_str(), &e.address, reuse_port(&e.name)))
         .collect();
-    let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
-    let Some(listeners) = resolve_listeners(&tcp_eps, "tcp", &reuse_port) else {
+    let Some(listeners) = resolve_listeners(&tcp_eps, "tcp") else {
         return 1;
     };
-    let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp", &reuse_port) else {
+    let Some(udp_listeners) = resolve_listeners(&udp_eps, "udp") else {
         return 1;
     };
-    // Without `reusePort`, an address another process holds is an error, as in Traefik.
-    for (eps, bound, protocol) in [
-        (&tcp_eps, &listeners, "tcp"),
-        (&udp_eps, &udp_listeners, "udp"),
-    ] {
-        for (i, addr) in bound {
-            let (name, address) = eps[*i];
-            if !reuse_port(name) && crate::runtime::address_taken(*addr, protocol == "udp") {
-                log::error(&address_in_use(name, protocol, &address.listen_string()));
-                return 1;
-            }
-        }
-    }
     log::info(&format!(
         "starting {worker_count} worker(s) on the {} runtime",
         match runtime {
@@ -173,7 +160,7 @@ pub fn run(args: &[String]) -> i32 {
     };
     let handle = workers.handle();
     crate::memory::start_trimming();
-    for (name, address) in tcp_eps.iter().chain(&udp_eps) {
+    for (name, address, _) in tcp_eps.iter().chain(&udp_eps) {
         log::info(&format!(
             "Starting entryPoint {name} on {}",
             address.bind_string()
@@ -282,18 +269,22 @@ fn address_in_use(name: &str, protocol: &str, listen: &str) -> String {
     )
 }
 
-/// Resolves the listening addresses of one protocol's entry points (`(name, address)` in
-/// configuration order) to `(index, address)`; logs and returns `None` when one cannot be
-/// resolved or when two would share a port without both setting `reusePort` (TrafficCop binds
+/// Resolves the listening addresses of one protocol's entry points (`(name, address,
+/// reusePort)` in configuration order) to `(index, address)`. Logs Traefik's error and returns
+/// `None` when one cannot be resolved, or when an address is taken: by an earlier entry point
+/// unless both set `reusePort`, or by another process unless this one does. (TrafficCop binds
 /// with `SO_REUSEPORT`, which would silently share it, where Traefik fails with "address
-/// already in use"). `reuse_port` tells an entry point's `reusePort` by name.
+/// already in use".)
 fn resolve_listeners(
-    eps: &[(&str, &trafficcop_core::config::static_config::ListenAddress)],
+    eps: &[(
+        &str,
+        &trafficcop_core::config::static_config::ListenAddress,
+        bool,
+    )],
     protocol: &str,
-    reuse_port: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<(usize, SocketAddr)>> {
     let mut listeners = Vec::new();
-    for (i, (name, address)) in eps.iter().enumerate() {
+    for (i, (name, address, _)) in eps.iter().enumerate() {
         let bind = address.bind_string();
         match bind.to_socket_addrs().ok().and_then(|mut a| a.next()) {
             Some(a) => listeners.push((i, a)),
@@ -305,12 +296,15 @@ fn resolve_listeners(
             }
         }
     }
-    let resolved: Vec<(SocketAddr, bool)> = listeners
-        .iter()
-        .map(|(i, a)| (*a, reuse_port(eps[*i].0)))
-        .collect();
-    if let Some(i) = overlapping_address(&resolved) {
-        let (name, address) = eps[listeners[i].0];
+    let resolved: Vec<(SocketAddr, bool)> =
+        listeners.iter().map(|(i, a)| (*a, eps[*i].2)).collect();
+    let taken = overlapping_address(&resolved).or_else(|| {
+        listeners
+            .iter()
+            .position(|(i, a)| !eps[*i].2 && crate::runtime::address_taken(*a, protocol == "udp"))
+    });
+    if let Some(i) = taken {
+        let (name, address, _) = eps[listeners[i].0];
         log::error(&address_in_use(name, protocol, &address.listen_string()));
         return None;
     }

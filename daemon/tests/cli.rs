@@ -14,12 +14,16 @@ fn tmpdir(name: &str) -> PathBuf {
     d
 }
 
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// The binary under test, run in `dir` with an empty environment but `HOME` (inside `dir`).
+fn proxy(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trafficcop"));
-    c.args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", dir.join("home"));
+    c.current_dir(dir).env_clear().env("HOME", dir.join("home"));
+    c
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = proxy(dir);
+    c.args(args);
     for (k, v) in env {
         c.env(k, v);
     }
@@ -237,10 +241,7 @@ fn healthcheck_asks_the_ping_entry_point() {
 /// Runs the proxy in `dir` and waits for it to exit; `never` is the failure when it is still
 /// running after 10 s (it is then killed).
 fn exit_within(dir: &Path, never: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", dir.join("home"))
+    let mut child = proxy(dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -261,10 +262,7 @@ fn exit_within(dir: &Path, never: &str) -> Output {
 fn runs_until_it_logs(dir: &Path, line: &str) -> String {
     let log = dir.join("run.log");
     let file = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trafficcop"))
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", dir.join("home"))
+    let mut child = proxy(dir)
         .stdout(file.try_clone().unwrap())
         .stderr(file)
         .spawn()
@@ -426,11 +424,8 @@ fn check_says_what_is_not_built() {
 /// Starts the proxy in `dir` with `env`, waits until `port` accepts, stops it and returns what
 /// it printed.
 fn start_and_stop(dir: &Path, port: u16, env: &[(&str, &str)]) -> String {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trafficcop"));
-    c.current_dir(dir)
-        .env_clear()
-        .env("HOME", dir.join("home"))
-        .stdout(std::process::Stdio::piped())
+    let mut c = proxy(dir);
+    c.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         c.env(k, v);

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 mod common;
-use common::{free_port, read_head, spawn_trafficcop, wait_port};
+use common::{free_port, read_head, spawn_trafficcop, wait_port, Kill};
 
 /// Connections from the proxy.
 const CLIENT_CONNS: usize = 4;
@@ -53,9 +53,9 @@ fn keep_alive_backend(open: Arc<Open>) -> u16 {
     port
 }
 
-/// Sends `ROUNDS` rounds of `STREAMS` concurrent requests on one h2c connection; returns how
+/// Sends `rounds` rounds of `streams` concurrent requests on one h2c connection; returns how
 /// many were answered 200 with the backend's body.
-async fn client(port: u16) -> usize {
+async fn client(port: u16, rounds: usize, streams: usize) -> usize {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -64,10 +64,10 @@ async fn client(port: u16) -> usize {
         let _ = conn.await;
     });
     let mut ok = 0;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         let mut responses = Vec::new();
         let mut h2 = h2.clone().ready().await.unwrap();
-        for _ in 0..STREAMS {
+        for _ in 0..streams {
             let req = http::Request::get(format!("http://pool.test:{port}/"))
                 .body(())
                 .unwrap();
@@ -93,59 +93,121 @@ async fn client(port: u16) -> usize {
     ok
 }
 
+/// The proxy (static configuration plus `extra`) in front of a counting keep-alive backend,
+/// in a fresh directory named after `name`.
+struct Setup {
+    dir: std::path::PathBuf,
+    port: u16,
+    open: Arc<Open>,
+    _proxy: Kill,
+}
+
+impl Setup {
+    fn start(name: &str, extra: &str) -> Setup {
+        let dir = std::env::temp_dir().join(format!("tc-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let open = Arc::new(Open::default());
+        let backend = keep_alive_backend(Arc::clone(&open));
+        let port = free_port();
+        std::fs::write(
+            dir.join("traefik.yml"),
+            format!(
+                "entryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file: {{filename: \"{}\"}}\n{extra}",
+                dir.join("dyn.yml").display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("dyn.yml"),
+            format!(
+                "http:\n  routers:\n    r:\n      rule: \"PathPrefix(`/`)\"\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: \"http://127.0.0.1:{backend}\"\n"
+            ),
+        )
+        .unwrap();
+        let proxy = spawn_trafficcop(&dir.join("traefik.yml"));
+        wait_port(port);
+        Setup {
+            dir,
+            port,
+            open,
+            _proxy: proxy,
+        }
+    }
+
+    /// `conns` h2c connections at once, each sending `rounds` rounds of `streams`; returns the
+    /// requests answered.
+    fn load(&self, conns: usize, rounds: usize, streams: usize) -> usize {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = self.port;
+        rt.block_on(async {
+            let clients: Vec<_> = (0..conns)
+                .map(|_| tokio::spawn(client(port, rounds, streams)))
+                .collect();
+            let mut total = 0;
+            for c in clients {
+                total += c.await.unwrap();
+            }
+            total
+        })
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
 fn concurrent_streams_reuse_backend_connections() {
-    let dir = std::env::temp_dir().join(format!("tc-h2-pool-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let open = Arc::new(Open::default());
-    let backend = keep_alive_backend(Arc::clone(&open));
-    let port = free_port();
-    std::fs::write(
-        dir.join("traefik.yml"),
-        format!(
-            "entryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file: {{filename: \"{}\"}}\n",
-            dir.join("dyn.yml").display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("dyn.yml"),
-        format!(
-            "http:\n  routers:\n    r:\n      rule: \"PathPrefix(`/`)\"\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: \"http://127.0.0.1:{backend}\"\n"
-        ),
-    )
-    .unwrap();
-    let _proxy = spawn_trafficcop(&dir.join("traefik.yml"));
-    wait_port(port);
-
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let answered: usize = rt.block_on(async {
-        let clients: Vec<_> = (0..CLIENT_CONNS)
-            .map(|_| tokio::spawn(client(port)))
-            .collect();
-        let mut total = 0;
-        for c in clients {
-            total += c.await.unwrap();
-        }
-        total
-    });
+    let setup = Setup::start("h2-pool", "");
     assert_eq!(
-        answered,
+        setup.load(CLIENT_CONNS, ROUNDS, STREAMS),
         CLIENT_CONNS * ROUNDS * STREAMS,
         "every request answered"
     );
     // Each stream in flight may hold a backend connection, and the pool keeps up to
     // `maxIdleConnsPerHost` (200, Traefik's default) idle ones beside them; connections
     // dialled past that and left waiting would show here.
-    let most = open.most.load(Ordering::SeqCst);
+    let most = setup.open.most.load(Ordering::SeqCst);
     eprintln!("backend connections open at once: at most {most}");
     assert!(
         most <= CLIENT_CONNS * STREAMS + 200,
         "{most} backend connections open at once for {} streams in flight",
         CLIENT_CONNS * STREAMS
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `maxIdleConnsPerHost` bounds the idle backend connections of all workers together, as in
+/// Traefik: with a limit of 2 and 2 workers, each keeps 1 once the surplus of a burst has
+/// closed (a second later). Eight client connections spread over both workers, each with 20
+/// streams in flight, so that each worker opens several backend connections.
+#[test]
+fn idle_backend_connections_stay_within_the_limit_across_workers() {
+    let setup = Setup::start(
+        "h2-pool-limit",
+        "serversTransport: {maxIdleConnsPerHost: 2}\ntrafficcop: {workers: 2}\n",
+    );
+    assert_eq!(setup.load(8, 1, 20), 8 * 20, "every request answered");
+    let most = setup.open.most.load(Ordering::SeqCst);
+    assert!(
+        most > 2,
+        "only {most} backend connections: the load was too light"
+    );
+    // Surplus connections close after 1 s; the limit's shares stay (`idleConnTimeout` 90 s).
+    let start = std::time::Instant::now();
+    loop {
+        let now = setup.open.now.load(Ordering::SeqCst);
+        if now <= 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{now} idle backend connections kept for a limit of 2"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
