@@ -303,9 +303,17 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         return;
     }
+    chunk_size_line(data.len(), out);
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the line that opens a chunk of `len` bytes (`size CRLF`, size in hex) into `out`:
+/// the chunk's data and its closing CRLF follow it.
+pub fn chunk_size_line(len: usize, out: &mut Vec<u8>) {
     let mut size = [0u8; 16];
     let mut i = size.len();
-    let mut n = data.len();
+    let mut n = len;
     loop {
         i -= 1;
         size[i] = b"0123456789abcdef"[n & 15];
@@ -315,8 +323,6 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(&size[i..]);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
 

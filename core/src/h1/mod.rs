@@ -6,8 +6,8 @@ pub mod request;
 pub mod response;
 
 pub use body::{
-    encode_chunk, frame_body, last_chunk, trailer_fields, BodyDecoder, Decoded, Framing,
-    FramingError, LAST_CHUNK,
+    chunk_size_line, encode_chunk, frame_body, last_chunk, trailer_fields, BodyDecoder, Decoded,
+    Framing, FramingError, LAST_CHUNK,
 };
 pub(crate) use encode::name_prefix;
 pub use encode::{encode_local_response, encode_request_head, encode_response_head};

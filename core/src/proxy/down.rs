@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 
 use crate::h1::{
-    encode_local_response, encode_request_head, frame_body, parse_request, BodyDecoder, Decoded,
-    Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
+    encode_local_response, encode_request_head, parse_request, BodyDecoder, Decoded, Framing,
+    ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
 };
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use crate::http::{LocalResponse, RequestHead, ResponseHead};
 use crate::middleware::{Middleware, RequestAction, RequestContext};
@@ -16,17 +18,18 @@ use crate::rule::HttpRequestView;
 
 use super::compile::{Target, UnderscoreHeaders};
 use super::forward;
+use super::inbox::detached;
 use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
 use super::txn::Txn;
 use super::worker::{DState, Transport, UState, Up, Worker, HIGH_WATER, MAX_PIPELINED};
 
 impl Worker {
-    pub(super) fn down_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+    pub(super) fn down_received(&mut self, now: Timestamp, id: ConnId, data: Bytes) {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
         if let Transport::ProxyHeader = d.transport {
-            return self.proxy_header(now, id, data);
+            return self.proxy_header(now, id, &data);
         }
         if let Transport::Sniffing = d.transport {
             d.transport = if data.first() == Some(&0x16) {
@@ -43,7 +46,7 @@ impl Worker {
         let local = d.local.map(|a| a.ip());
         let mut got = crate::tls::Received::default();
         tls.receive(
-            data,
+            &data,
             |sni| ep_tls.and_then(|t| t.choose_for(sni, local)),
             &mut got,
         );
@@ -52,7 +55,7 @@ impl Worker {
         if start_h2 {
             self.start_h2(now, id, &got.plaintext);
         } else if !got.plaintext.is_empty() {
-            self.down_plaintext(now, id, &got.plaintext);
+            self.down_plaintext(now, id, Bytes::from(got.plaintext));
         }
         if got.failed {
             self.abort_down(id);
@@ -68,8 +71,8 @@ impl Worker {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
-        d.buf.extend_from_slice(data);
-        let (len, source) = match parse(&d.buf) {
+        d.input.receive_slice(data);
+        let (len, source) = match parse(d.input.bytes()) {
             Parsed::NeedMore => return,
             Parsed::Invalid => return self.close_down(id),
             Parsed::NotProxy => (0, None),
@@ -84,42 +87,42 @@ impl Worker {
             d.peer = addr;
         }
         d.transport = Transport::Sniffing;
-        let mut rest = std::mem::take(&mut d.buf);
+        let mut rest = d.input.take_vec();
         rest.drain(..len);
         if !rest.is_empty() {
-            self.down_received(now, id, &rest);
+            self.down_received(now, id, Bytes::from(rest));
         }
     }
 
     /// Application bytes from a client (decrypted, on TLS connections).
-    pub(super) fn down_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+    pub(super) fn down_plaintext(&mut self, now: Timestamp, id: ConnId, data: Bytes) {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
         if d.h2.is_some() {
-            return self.h2_received(id, data);
+            return self.h2_received(id, &data);
         }
         // HTTP/2 with prior knowledge (h2c) starts with the connection preface.
         if d.requests == 0 && !matches!(d.transport, Transport::Stream(_)) {
             let preface = crate::h2::PREFACE;
             // Compare what arrived so far (buffered, then new) with the preface.
-            let seen = d.buf.iter().chain(data).take(preface.len());
+            let seen = d.input.bytes().iter().chain(&data).take(preface.len());
             if seen.clone().zip(preface).all(|(a, b)| a == b) {
                 if seen.count() == preface.len() {
-                    let mut all = std::mem::take(&mut d.buf);
-                    all.extend_from_slice(data);
+                    let mut all = d.input.take_vec();
+                    all.extend_from_slice(&data);
                     return self.start_h2(now, id, &all);
                 }
-                d.buf.extend_from_slice(data);
+                d.input.receive_slice(&data);
                 return;
             }
         }
         if let DState::Tunnel(up) = d.state {
-            self.send(up, data.to_vec());
+            self.send(up, detached(data));
             self.backpressure(id, up);
             return;
         }
-        d.buf.extend_from_slice(data);
+        d.input.receive(data);
         self.drive_down(now, id);
     }
 
@@ -143,7 +146,7 @@ impl Worker {
             };
             match &mut d.state {
                 DState::Head => {
-                    if d.buf.is_empty() {
+                    if d.input.is_empty() {
                         if d.read_closed {
                             self.close_down(id);
                         }
@@ -156,20 +159,21 @@ impl Worker {
                             .get(d.ep)
                             .map_or(1 << 20, |e| e.max_header_bytes),
                     };
-                    match parse_request(&d.buf, &limits) {
+                    match parse_request(d.input.bytes(), &limits) {
                         Err(e) => {
                             self.send(id, e.to_bytes());
                             self.close_down(id);
                             return;
                         }
                         Ok(None) => {
+                            d.input.keep_rest();
                             if d.read_closed {
                                 self.close_down(id);
                             }
                             return;
                         }
                         Ok(Some((req, n))) => {
-                            d.buf.drain(..n);
+                            d.input.consume(n);
                             d.requests += 1;
                             self.start_request(now, id, req);
                         }
@@ -177,12 +181,14 @@ impl Worker {
                 }
                 DState::Active(txn) => {
                     if txn.request_done {
-                        if d.buf.len() > MAX_PIPELINED {
+                        // Pipelined requests wait for this one's response.
+                        d.input.keep_rest();
+                        if d.input.len() > MAX_PIPELINED {
                             self.pause(id);
                         }
                         return;
                     }
-                    match txn.req_body.decode(&d.buf) {
+                    match txn.req_body.decode(d.input.bytes()) {
                         Err(_) => {
                             // A broken request body: the exchange cannot continue.
                             if txn.resp.is_none() {
@@ -205,29 +211,31 @@ impl Worker {
                             return;
                         }
                         Ok((n, Decoded::Data(range))) => {
-                            let chunk = frame_body(&d.buf[range], txn.req_chunked);
-                            d.buf.drain(..n);
-                            self.send_upstream(id, chunk);
+                            let body = d.input.slice(range);
+                            d.input.consume(n);
+                            let chunked = txn.req_chunked;
+                            self.send_upstream(id, body, chunked);
                         }
                         Ok((n, Decoded::NeedMore)) => {
-                            d.buf.drain(..n);
+                            d.input.consume(n);
+                            d.input.keep_rest();
                             if d.read_closed {
                                 self.abort_down(id);
                             }
                             return;
                         }
                         Ok((n, Decoded::Done)) => {
-                            d.buf.drain(..n);
+                            d.input.consume(n);
                             txn.request_done = true;
                             // Request trailers are announced (`Trailer`) but not relayed:
                             // Traefik sends none either.
                             let last = if txn.req_chunked {
-                                LAST_CHUNK.to_vec()
+                                Bytes::from_static(LAST_CHUNK)
                             } else {
-                                Vec::new()
+                                Bytes::new()
                             };
                             let finished = txn.resp.as_ref().is_some_and(|r| r.decoder.is_done());
-                            self.send_upstream(id, last);
+                            self.send_upstream(id, last, false);
                             if finished {
                                 self.finish_txn(now, id);
                                 continue;
@@ -241,7 +249,9 @@ impl Worker {
     }
 
     /// Sends request bytes to the transaction's upstream, or keeps them until it connects.
-    pub(super) fn send_upstream(&mut self, down: ConnId, bytes: Vec<u8>) {
+    /// Queues request body bytes to the backend (as one chunk when `chunked`), or keeps them
+    /// until it is connected.
+    pub(super) fn send_upstream(&mut self, down: ConnId, bytes: Bytes, chunked: bool) {
         if bytes.is_empty() {
             return;
         }
@@ -258,10 +268,14 @@ impl Worker {
             .is_some_and(|u| u.state == UState::Busy);
         if ready {
             let up = txn.up.expect("ready upstream");
-            self.send(up, bytes);
+            self.send_body(up, bytes, chunked);
             self.backpressure(down, up);
         } else {
-            txn.pending.extend_from_slice(&bytes);
+            if chunked {
+                crate::h1::encode_chunk(&bytes, &mut txn.pending);
+            } else {
+                txn.pending.extend_from_slice(&bytes);
+            }
             if txn.pending.len() > HIGH_WATER {
                 self.pause(down);
             }
@@ -766,7 +780,7 @@ impl Worker {
                 key: key.clone(),
                 down: None,
                 state: UState::Connecting,
-                buf: Vec::new(),
+                input: super::inbox::Inbox::default(),
                 deadline: Some(deadline),
                 unacked: 0,
                 paused: false,

@@ -307,7 +307,7 @@ impl Worker {
                 }
                 match request {
                     Ok(parsed) => self.start_parsed_request(now, vid, parsed),
-                    Err(bytes) => self.down_plaintext(now, vid, &bytes),
+                    Err(bytes) => self.down_plaintext(now, vid, bytes.into()),
                 }
             }
             H2Event::Data {
@@ -322,19 +322,20 @@ impl Worker {
                     self.down.get(&vid).map(|d| &d.transport),
                     Some(Transport::Stream(s)) if s.chunked_request
                 );
-                let mut bytes = Vec::with_capacity(data.len() + 16);
-                if chunked {
+                if !chunked {
+                    // The stream's bytes go on as they are.
                     if !data.is_empty() {
-                        bytes.extend_from_slice(&crate::h1::frame_body(&data, true));
+                        self.down_plaintext(now, vid, data);
                     }
+                } else {
+                    let mut bytes = Vec::with_capacity(data.len() + 16);
+                    crate::h1::encode_chunk(&data, &mut bytes);
                     if end_stream {
                         bytes.extend_from_slice(crate::h1::LAST_CHUNK);
                     }
-                } else {
-                    bytes.extend_from_slice(&data);
-                }
-                if !bytes.is_empty() {
-                    self.down_plaintext(now, vid, &bytes);
+                    if !bytes.is_empty() {
+                        self.down_plaintext(now, vid, bytes.into());
+                    }
                 }
             }
             H2Event::Trailers { stream, .. } => {
@@ -347,7 +348,7 @@ impl Worker {
                     Some(Transport::Stream(s)) if s.chunked_request
                 );
                 if chunked {
-                    self.down_plaintext(now, vid, crate::h1::LAST_CHUNK);
+                    self.down_plaintext(now, vid, Bytes::from_static(crate::h1::LAST_CHUNK));
                 }
             }
             H2Event::Reset { stream } => {

@@ -198,7 +198,7 @@ impl Worker {
                 } else {
                     UState::Connecting
                 },
-                buf: Vec::new(),
+                input: super::inbox::Inbox::default(),
                 deadline: None,
                 unacked: 0,
                 paused: false,
@@ -544,7 +544,7 @@ impl Worker {
             H2Event::Request { .. } => return,
         }
         if !bytes.is_empty() {
-            self.up_received(now, vid, &bytes);
+            self.up_received(now, vid, Bytes::from(bytes));
         }
     }
 

@@ -64,9 +64,10 @@ impl std::hash::Hasher for IdHasher {
 
 /// A worker's TCP read buffer, shared by all its connections (an idle or waiting connection
 /// holds none of its own). A read lands in [`ReadBuffer::space`] and goes to the worker as
-/// [`ReadBuffer::take`]'s frozen slice of it: no allocation or copy per read. The worker copies
-/// what it keeps and drops the slice, and a spent buffer is freed with its last slice; one
-/// with less than 16 KiB of room left is replaced by a fresh 64 KiB one.
+/// [`ReadBuffer::take`]'s frozen slice of it: no allocation or copy per read. The worker sends
+/// large body slices on as they are and copies what it keeps or sends in small pieces (see
+/// `proxy::inbox`), so a spent buffer is freed with its last slice; one with less than 16 KiB
+/// of room left is replaced by a fresh 64 KiB one.
 #[derive(Debug, Default)]
 pub struct ReadBuffer {
     buf: bytes::BytesMut,

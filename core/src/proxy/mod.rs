@@ -8,6 +8,7 @@ pub mod forward;
 mod h2_request;
 mod h2down;
 mod h2up;
+mod inbox;
 pub mod io;
 pub mod lb;
 pub mod proxy_protocol;

@@ -2,6 +2,8 @@
 //! connections, and turning backend failures into Traefik's answers (502 `Bad Gateway`,
 //! 504 `Gateway Timeout`).
 
+use bytes::Bytes;
+
 use crate::h1::{
     encode_response_head, frame_body, last_chunk, parse_response, BodyDecoder, Decoded, Framing,
 };
@@ -9,6 +11,7 @@ use crate::http::LocalResponse;
 
 use super::forward;
 use super::h2up::Mux;
+use super::inbox::detached;
 use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
 use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
@@ -157,7 +160,7 @@ impl Worker {
         }
     }
 
-    pub(super) fn up_received(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+    pub(super) fn up_received(&mut self, now: Timestamp, id: ConnId, data: Bytes) {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
@@ -165,7 +168,7 @@ impl Worker {
             return self.up_plaintext(now, id, data);
         };
         let mut got = crate::tls::Received::default();
-        tls.receive(data, &mut got);
+        tls.receive(&data, &mut got);
         let chosen = (u.handshaking && !tls.is_handshaking()).then(|| tls.negotiated_h2());
         self.send_raw(id, got.ciphertext);
         if got.failed {
@@ -183,7 +186,7 @@ impl Worker {
             }
         }
         if !got.plaintext.is_empty() {
-            self.up_plaintext(now, id, &got.plaintext);
+            self.up_plaintext(now, id, Bytes::from(got.plaintext));
         }
         if got.peer_closed {
             self.up_eof(now, id, false);
@@ -191,22 +194,22 @@ impl Worker {
     }
 
     /// Response bytes from a backend (decrypted, for `https://` servers).
-    fn up_plaintext(&mut self, now: Timestamp, id: ConnId, data: &[u8]) {
+    fn up_plaintext(&mut self, now: Timestamp, id: ConnId, data: Bytes) {
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
         if matches!(u.mux, Mux::Session(_)) {
-            return self.session_received(id, data);
+            return self.session_received(id, &data);
         }
         match u.state {
             UState::Tunnel => {
                 if let Some(down) = u.down {
-                    self.send(down, data.to_vec());
+                    self.send(down, detached(data));
                     self.backpressure(id, down);
                 }
             }
             UState::Busy => {
-                u.buf.extend_from_slice(data);
+                u.input.receive(data);
                 self.drive_up(now, id);
             }
             // Bytes from an idle or connecting backend: it is not speaking HTTP to us.
@@ -243,7 +246,7 @@ impl Worker {
             };
             let Some(resp) = &mut txn.resp else {
                 // Waiting for the response head.
-                match parse_response(&u.buf, txn.head_request) {
+                match parse_response(u.input.bytes(), txn.head_request) {
                     Err(_) => {
                         // A response Go's transport cannot parse is not a network error:
                         // Traefik answers 500.
@@ -251,19 +254,19 @@ impl Worker {
                         self.fail_txn(down, 500);
                         return;
                     }
-                    Ok(None) => return,
+                    Ok(None) => return u.input.keep_rest(),
                     Ok(Some((parsed, n))) => {
-                        u.buf.drain(..n);
+                        u.input.consume(n);
                         u.deadline = None;
                         let mut head = parsed.head;
                         if head.status == 101 && txn.upgrade {
                             forward::downstream_response(&mut head);
                             let mut out = Vec::new();
                             encode_response_head(&head, txn.http10, &self.date, &mut out);
-                            let rest = std::mem::take(&mut u.buf);
+                            let rest = u.input.take();
                             u.state = UState::Tunnel;
                             d.state = DState::Tunnel(id);
-                            let client_rest = std::mem::take(&mut d.buf);
+                            let client_rest = d.input.take();
                             self.send(down, out);
                             self.send(down, rest);
                             self.send(id, client_rest);
@@ -394,7 +397,7 @@ impl Worker {
                 }
                 return;
             }
-            match resp.decoder.decode(&u.buf) {
+            match resp.decoder.decode(u.input.bytes()) {
                 Err(_) => {
                     // A malformed body after the head: cut both sides.
                     self.close_up(id);
@@ -403,31 +406,34 @@ impl Worker {
                 }
                 Ok((n, Decoded::Data(range))) => {
                     if let Some(g) = &mut resp.gunzip {
-                        g.feed(&u.buf[range]);
-                        u.buf.drain(..n);
+                        g.feed(&u.input.bytes()[range]);
+                        u.input.consume(n);
                         continue;
                     }
-                    if !resp.chunked_out && matches!(d.transport, Transport::Stream(_)) {
-                        // To an HTTP/2 stream, unframed bytes go from the buffer as they are.
-                        let mut buf = std::mem::take(&mut u.buf);
-                        self.stream_send(down, &buf[range]);
-                        buf.drain(..n);
+                    let chunked = resp.chunked_out;
+                    let stream = matches!(d.transport, Transport::Stream(_));
+                    if !chunked && stream {
+                        // To an HTTP/2 stream, unframed bytes go as they are (its send buffer
+                        // takes a copy).
+                        let input = std::mem::take(&mut u.input);
+                        self.stream_send(down, &input.bytes()[range]);
                         if let Some(u) = self.up.get_mut(&id) {
-                            u.buf = buf;
+                            u.input = input;
+                            u.input.consume(n);
                         }
                     } else {
-                        let out = frame_body(&u.buf[range], resp.chunked_out);
-                        u.buf.drain(..n);
-                        self.send(down, out);
+                        let body = u.input.slice(range);
+                        u.input.consume(n);
+                        self.send_body(down, body, chunked);
                     }
                     self.backpressure(id, down);
                 }
                 Ok((n, Decoded::NeedMore)) => {
-                    u.buf.drain(..n);
-                    return;
+                    u.input.consume(n);
+                    return u.input.keep_rest();
                 }
                 Ok((n, Decoded::Done)) => {
-                    u.buf.drain(..n);
+                    u.input.consume(n);
                     // Loop once more: `is_done` finishes the transaction.
                 }
             }
@@ -487,7 +493,7 @@ impl Worker {
         }
         // No pooling (a negative `maxIdleConnsPerHost`): Go's transport closes the connection
         // rather than give it to a waiting request too.
-        if !reusable || !u.buf.is_empty() || self.shutting_down || u.max_idle == 0 {
+        if !reusable || !u.input.is_empty() || self.shutting_down || u.max_idle == 0 {
             self.close_up(id);
             return;
         }
@@ -505,7 +511,7 @@ impl Worker {
         let surplus = pool_len >= u.max_idle;
         u.down = None;
         u.state = UState::Idle;
-        super::worker::trim_idle_buffer(&mut u.buf);
+        u.input.trim_idle();
         let keep = if surplus && (u.idle_timeout.0 <= 0 || u.idle_timeout > SURPLUS_IDLE) {
             SURPLUS_IDLE
         } else {
@@ -619,7 +625,7 @@ impl Worker {
                 } else {
                     // Nothing received: Go's io.EOF, a 502. Part of a head: an unexpected EOF,
                     // which Traefik answers with 500.
-                    let partial = self.up.get(&id).is_some_and(|u| !u.buf.is_empty());
+                    let partial = self.up.get(&id).is_some_and(|u| !u.input.is_empty());
                     self.close_up(id);
                     if partial {
                         self.fail_txn(down, 500);

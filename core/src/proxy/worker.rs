@@ -15,6 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::compile::CompiledConfig;
+use super::inbox::Inbox;
 use super::io::{ConnId, ConnectError, Event, Input, Output, Timestamp};
 use super::txn::Txn;
 
@@ -56,7 +57,8 @@ pub(super) struct Down {
     pub ep: usize,
     pub transport: Transport,
     pub peer: SocketAddr,
-    pub buf: Vec<u8>,
+    /// Request bytes received and not yet handled.
+    pub input: Inbox,
     pub state: DState,
     pub deadline: Option<Timestamp>,
     pub unacked: usize,
@@ -87,7 +89,7 @@ impl Down {
             ep,
             transport,
             peer,
-            buf: Vec::new(),
+            input: Inbox::default(),
             state: DState::Head,
             deadline,
             unacked: 0,
@@ -120,7 +122,8 @@ pub(super) struct Up {
     pub key: ServerKey,
     pub down: Option<ConnId>,
     pub state: UState,
-    pub buf: Vec<u8>,
+    /// Response bytes received and not yet handled.
+    pub input: Inbox,
     pub deadline: Option<Timestamp>,
     pub unacked: usize,
     pub paused: bool,
@@ -137,16 +140,6 @@ pub(super) struct Up {
     pub handshaking: bool,
     /// In its server's pool (`Worker::pools`): closing it takes it out.
     pub pooled: bool,
-}
-
-/// A connection going idle gives back buffer space a large exchange left behind (a `Vec`
-/// keeps its capacity when drained), so that idle keep-alive and pooled connections hold
-/// little memory.
-pub(super) fn trim_idle_buffer(buf: &mut Vec<u8>) {
-    const KEEP: usize = 4096;
-    if buf.capacity() > 4 * KEEP && buf.len() <= KEEP {
-        buf.shrink_to(KEEP);
-    }
 }
 
 /// Connections by id, looked up several times per event. Never iterated where order shows:
@@ -313,9 +306,9 @@ impl Worker {
         match input {
             Input::Received { conn, data } => {
                 if self.down.contains_key(&conn) {
-                    self.down_received(now, conn, &data);
+                    self.down_received(now, conn, data);
                 } else if self.up.contains_key(&conn) {
-                    self.up_received(now, conn, &data);
+                    self.up_received(now, conn, data);
                 } else if self.udp.contains(conn) {
                     self.udp_received(now, conn, data);
                 }
@@ -441,7 +434,7 @@ impl Worker {
         let idle = self.config.entry_points.get(d.ep).map(|e| e.idle_timeout);
         let deadline = idle.filter(|t| t.0 > 0).map(|t| now.after(t));
         d.deadline = deadline;
-        trim_idle_buffer(&mut d.buf);
+        d.input.trim_idle();
         // The response is written: writeTimeout no longer applies.
         d.write_deadline = None;
         self.note_deadline(deadline);
@@ -493,6 +486,34 @@ impl Worker {
             },
         };
         self.send_raw(conn, sealed);
+    }
+
+    /// Queues body bytes to a client or a backend, as one chunk when `chunked`. Over plain TCP
+    /// the chunk's data goes as it is, between its size line and CRLF (written together by
+    /// one vectored write); over TLS or HTTP/2 the chunk is framed in one piece.
+    pub(super) fn send_body(&mut self, conn: ConnId, body: Bytes, chunked: bool) {
+        if !chunked {
+            return self.send(conn, body);
+        }
+        if body.is_empty() {
+            return;
+        }
+        let plain = match self.down.get(&conn) {
+            Some(d) => matches!(d.transport, Transport::Plain),
+            None => self
+                .up
+                .get(&conn)
+                .is_some_and(|u| u.tls.is_none() && matches!(u.mux, super::h2up::Mux::None)),
+        };
+        if plain {
+            let mut line = Vec::with_capacity(18);
+            crate::h1::chunk_size_line(body.len(), &mut line);
+            self.send_raw(conn, line);
+            self.send_raw(conn, body);
+            self.send_raw(conn, Bytes::from_static(b"\r\n"));
+        } else {
+            self.send(conn, crate::h1::frame_body(&body, true));
+        }
     }
 
     /// Queues bytes to a connection as they are.
@@ -703,7 +724,7 @@ impl Worker {
             .iter()
             .filter(|(_, d)| {
                 matches!(d.state, DState::Head)
-                    && d.buf.is_empty()
+                    && d.input.is_empty()
                     && d.h2.is_none()
                     && !matches!(d.transport, Transport::Stream(_))
             })
@@ -759,19 +780,5 @@ impl Worker {
             ConnectError::TimedOut => 504,
             ConnectError::Failed(_) => 502,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn idle_buffers_give_back_what_a_large_exchange_left() {
-        let mut big = Vec::with_capacity(1 << 20);
-        big.extend_from_slice(b"next request");
-        super::trim_idle_buffer(&mut big);
-        assert!(big.capacity() < 8192 && big == b"next request");
-        let mut busy = vec![0u8; 100_000];
-        super::trim_idle_buffer(&mut busy);
-        assert_eq!(busy.len(), 100_000, "buffered bytes are never dropped");
     }
 }
