@@ -249,6 +249,57 @@ fn chunked_bodies_both_ways() {
     assert!(closed(&out, up));
 }
 
+/// Large bodies in single reads, both ways: the bytes arrive framed as before, and a large
+/// response body goes out as the very bytes the backend's read brought (no copy).
+#[test]
+fn large_bodies_in_one_read_go_through_both_ways() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let part = "x".repeat(40_000);
+    // A chunk that waits for the dial, then one sent on to the connected backend.
+    let out = h.recv(
+        c,
+        &format!("POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n9c40\r\n{part}\r\n"),
+    );
+    let (up, ..) = connect(&out).unwrap();
+    let mut sent = sent_to(&h.input(Input::Connected { conn: up }), up);
+    sent.push_str(&sent_to(
+        &h.recv(c, &format!("9c40\r\n{part}\r\n0\r\n\r\n")),
+        up,
+    ));
+    let expected = format!("\r\n\r\n9c40\r\n{part}\r\n9c40\r\n{part}\r\n0\r\n\r\n");
+    assert!(sent.ends_with(&expected), "{}", &sent[..200]);
+    // A length-delimited response of 100 KB in one read.
+    let body = "y".repeat(100_000);
+    let read = Bytes::from(format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{body}"
+    ));
+    let out = h.input(Input::Received {
+        conn: up,
+        data: read.clone(),
+    });
+    let resp = sent_to(&out, c);
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n") && resp.ends_with(&format!("\r\n\r\n{body}")));
+    let from_the_read = out.iter().any(|o| {
+        matches!(o, Output::Send { conn, data } if *conn == c
+            && data.len() == body.len() && data.as_ptr() == read[read.len() - body.len()..].as_ptr())
+    });
+    assert!(from_the_read, "the body was copied");
+    // The next response is close-delimited: re-framed as one chunk, then the last chunk.
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(sent_to(&out, up).starts_with("GET / HTTP/1.1\r\n"));
+    let out = h.recv(
+        up,
+        &format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{part}"),
+    );
+    let mut resp = sent_to(&out, c);
+    resp.push_str(&sent_to(&h.input(Input::Eof { conn: up }), c));
+    assert_eq!(
+        resp,
+        format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9c40\r\n{part}\r\n0\r\n\r\n")
+    );
+}
+
 #[test]
 fn response_trailers_relayed_request_trailers_announced_only() {
     let mut h = Harness::new();
