@@ -61,6 +61,10 @@ impl Inbox {
             self.kept.drain(..n);
         } else {
             self.read.advance(n);
+            if self.read.is_empty() {
+                // An empty slice still holds its read buffer: an idle connection must not.
+                self.read = Bytes::new();
+            }
         }
     }
 
@@ -146,6 +150,17 @@ mod tests {
         let mut inbox = Inbox::default();
         inbox.receive(small);
         assert_ne!(inbox.slice(0..100).as_ptr(), start);
+    }
+
+    #[test]
+    fn a_read_handled_to_its_end_lets_its_buffer_go() {
+        let whole = Bytes::from(vec![7u8; 64 * 1024]);
+        let mut inbox = Inbox::default();
+        inbox.receive(whole.slice(..100));
+        inbox.consume(60);
+        inbox.consume(40);
+        assert!(inbox.is_empty());
+        assert!(whole.is_unique(), "the inbox still holds the read buffer");
     }
 
     #[test]
