@@ -402,6 +402,74 @@ fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
     assert_eq!(total, 16 << 20);
 }
 
+/// A chunked gzip response whose first chunk fills the client's queue exactly as its bytes
+/// run out: the rest of the backend's read (here the last chunk) is decoded once the client
+/// has read, though the backend sends nothing more.
+#[test]
+fn a_gzip_response_paused_between_chunks_finishes_when_the_client_reads() {
+    use std::io::Write;
+    for size in [256usize << 10, (256 << 10) + 1, 300 << 10] {
+        let mut h = Harness::new();
+        let c = h.accept();
+        let out = h.recv(c, "GET /big HTTP/1.1\r\nHost: app.example\r\n\r\n");
+        let (up, ..) = connect(&out).unwrap();
+        h.input(Input::Connected { conn: up });
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&vec![0u8; size]).unwrap();
+        let gz = e.finish().unwrap();
+        let mut resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+            gz.len()
+        )
+        .into_bytes();
+        resp.extend_from_slice(&gz);
+        resp.extend_from_slice(b"\r\n0\r\n\r\n");
+        let mut out = h.input(Input::Received {
+            conn: up,
+            data: Bytes::from(resp),
+        });
+        let mut body = Vec::new();
+        for _ in 0..100 {
+            body.extend_from_slice(sent_to(&out, c).as_bytes());
+            if body.ends_with(b"\r\n0\r\n\r\n") {
+                break;
+            }
+            out = h.input(Input::Writable { conn: c });
+        }
+        assert!(
+            body.ends_with(b"\r\n0\r\n\r\n"),
+            "{size} bytes: the response stalled after {} bytes",
+            body.len()
+        );
+    }
+}
+
+/// A response that ends before its request's body: the backend is read no further until
+/// the request ends (what it sends meanwhile is not held), and the connection is not pooled.
+#[test]
+fn a_backend_that_answers_before_the_request_ends_is_not_read_on() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nContent-Length: 10\r\n\r\nhello",
+    );
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nok"));
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::PauseRead { conn } if *conn == up)),
+        "the backend is still read"
+    );
+    // Bytes already on their way are kept; once the request ends the connection closes.
+    h.recv(up, "extra");
+    let out = h.recv(c, "world");
+    assert_eq!(sent_to(&out, up), "world");
+    assert!(closed(&out, up));
+}
+
 #[test]
 fn a_small_response_is_one_write() {
     let mut h = Harness::new();

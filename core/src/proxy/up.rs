@@ -217,14 +217,19 @@ impl Worker {
         }
     }
 
-    /// Whether the response an upstream is relaying has decoded bytes still to produce (a
-    /// gzip body paused for a slow client).
+    /// Whether the response an upstream is relaying has decoded bytes still to produce, or
+    /// received bytes still to decode (a gzip body paused for a slow client: the backend may
+    /// have sent everything already, so nothing else would wake it).
     pub(super) fn up_has_pending_output(&self, id: ConnId) -> bool {
-        let Some(down) = self.up.get(&id).and_then(|u| u.down) else {
+        let Some(u) = self.up.get(&id) else {
             return false;
         };
+        let Some(down) = u.down else {
+            return false;
+        };
+        let undecoded = !u.input.is_empty();
         matches!(self.down.get(&down).map(|d| &d.state),
-            Some(DState::Active(txn)) if txn.resp.as_ref().and_then(|r| r.gunzip.as_ref()).is_some_and(|g| g.has_pending()))
+            Some(DState::Active(txn)) if txn.resp.as_ref().and_then(|r| r.gunzip.as_ref()).is_some_and(|g| undecoded || g.has_pending()))
     }
 
     pub(super) fn drive_up(&mut self, now: Timestamp, id: ConnId) {
@@ -382,7 +387,11 @@ impl Worker {
                     if !out.is_empty() {
                         self.send(down, frame_body(&out, chunked));
                         if self.down.get(&down).is_some_and(|d| d.unacked > HIGH_WATER) {
-                            // Decoding goes on when the client has read (see `writable`).
+                            // Decoding goes on when the client has read (see `writable`);
+                            // what is left of the read waits in a buffer of its own.
+                            if let Some(u) = self.up.get_mut(&id) {
+                                u.input.keep_rest();
+                            }
                             self.pause(id);
                             return;
                         }
@@ -394,6 +403,10 @@ impl Worker {
             if resp.decoder.is_done() {
                 if txn.request_done {
                     self.finish_txn(now, down);
+                } else {
+                    // The response ended before the request: nothing more from the backend
+                    // belongs to it, so none is read (and held) until the request ends.
+                    self.pause(id);
                 }
                 return;
             }
