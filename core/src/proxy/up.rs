@@ -403,10 +403,12 @@ impl Worker {
             if resp.decoder.is_done() {
                 if txn.request_done {
                     self.finish_txn(now, down);
-                } else {
-                    // The response ended before the request: nothing more from the backend
-                    // belongs to it, so none is read (and held) until the request ends.
-                    self.pause(id);
+                } else if !u.input.is_empty() {
+                    // Bytes after the response, before the request has ended, belong to no
+                    // exchange: they are dropped, not held (a backend could send without
+                    // end), and the connection is not reused.
+                    u.input = super::inbox::Inbox::default();
+                    resp.upstream_keep_alive = false;
                 }
                 return;
             }
