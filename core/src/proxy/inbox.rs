@@ -77,6 +77,12 @@ impl Inbox {
         }
     }
 
+    /// `bytes()[range]` as a slice of the read, when it is large enough to go on as one (see
+    /// [`SLICE_AT_LEAST`]); `None` when it is better copied where it is queued.
+    pub fn large_slice(&self, range: std::ops::Range<usize>) -> Option<Bytes> {
+        (!self.read.is_empty() && range.len() >= SLICE_AT_LEAST).then(|| self.read.slice(range))
+    }
+
     /// Everything pending, leaving nothing (see [`detached`]).
     pub fn take(&mut self) -> Bytes {
         if self.read.is_empty() {

@@ -426,20 +426,16 @@ impl Worker {
                         continue;
                     }
                     let chunked = resp.chunked_out;
-                    let stream = matches!(d.transport, Transport::Stream(_));
-                    if !chunked && stream {
-                        // To an HTTP/2 stream, unframed bytes go as they are (its send buffer
-                        // takes a copy).
-                        let input = std::mem::take(&mut u.input);
-                        self.stream_send(down, &input.bytes()[range]);
-                        if let Some(u) = self.up.get_mut(&id) {
-                            u.input = input;
-                            u.input.consume(n);
-                        }
-                    } else {
-                        let body = u.input.slice(range);
+                    // Large body bytes go on as a slice of the read; smaller ones are copied
+                    // where they are queued (or by an HTTP/2 stream's send buffer).
+                    let input = std::mem::take(&mut u.input);
+                    match input.large_slice(range.clone()) {
+                        Some(body) => self.send_body(down, body, chunked),
+                        None => self.send_body(down, &input.bytes()[range], chunked),
+                    }
+                    if let Some(u) = self.up.get_mut(&id) {
+                        u.input = input;
                         u.input.consume(n);
-                        self.send_body(down, body, chunked);
                     }
                     self.backpressure(id, down);
                 }

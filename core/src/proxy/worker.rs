@@ -142,6 +142,31 @@ pub(super) struct Up {
     pub pooled: bool,
 }
 
+/// Bytes to queue to a connection: owned ones are queued as they are; borrowed ones are
+/// copied only when they cannot join the bytes queued just before them.
+pub(super) trait Chunk: AsRef<[u8]> {
+    /// The bytes as a queue entry of their own.
+    fn into_bytes(self) -> Bytes;
+}
+
+impl Chunk for Bytes {
+    fn into_bytes(self) -> Bytes {
+        self
+    }
+}
+
+impl Chunk for Vec<u8> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl Chunk for &[u8] {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
 /// Connections by id, looked up several times per event. Never iterated where order shows:
 /// `handle_timeout` sorts what it collects.
 pub(super) type ConnMap<V> = super::io::IdMap<ConnId, V>;
@@ -460,7 +485,7 @@ impl Worker {
     /// Queues application bytes to a connection (encrypted first on a TLS client connection).
     /// Owned or shared bytes: shared ones (kept elsewhere too) are not copied on a plain
     /// connection.
-    pub(super) fn send<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
+    pub(super) fn send<D: Chunk>(&mut self, conn: ConnId, data: D) {
         if data.as_ref().is_empty() {
             return;
         }
@@ -491,11 +516,12 @@ impl Worker {
     /// Queues body bytes to a client or a backend, as one chunk when `chunked`. Over plain TCP
     /// the chunk's data goes as it is, between its size line and CRLF (written together by
     /// one vectored write); over TLS or HTTP/2 the chunk is framed in one piece.
-    pub(super) fn send_body(&mut self, conn: ConnId, body: Bytes, chunked: bool) {
+    pub(super) fn send_body<D: Chunk>(&mut self, conn: ConnId, body: D, chunked: bool) {
         if !chunked {
             return self.send(conn, body);
         }
-        if body.is_empty() {
+        let len = body.as_ref().len();
+        if len == 0 {
             return;
         }
         let plain = match self.down.get(&conn) {
@@ -507,17 +533,17 @@ impl Worker {
         };
         if plain {
             let mut line = Vec::with_capacity(18);
-            crate::h1::chunk_size_line(body.len(), &mut line);
+            crate::h1::chunk_size_line(len, &mut line);
             self.send_raw(conn, line);
             self.send_raw(conn, body);
             self.send_raw(conn, Bytes::from_static(b"\r\n"));
         } else {
-            self.send(conn, crate::h1::frame_body(&body, true));
+            self.send(conn, crate::h1::frame_body(body.as_ref(), true));
         }
     }
 
     /// Queues bytes to a connection as they are.
-    pub(super) fn send_raw<D: AsRef<[u8]> + Into<Bytes>>(&mut self, conn: ConnId, data: D) {
+    pub(super) fn send_raw<D: Chunk>(&mut self, conn: ConnId, data: D) {
         let len = data.as_ref().len();
         if len == 0 {
             return;
@@ -555,7 +581,7 @@ impl Worker {
         }
         self.out.push_back(Output::Send {
             conn,
-            data: data.into(),
+            data: data.into_bytes(),
         });
     }
 
