@@ -75,12 +75,30 @@ impl Harness {
         std::iter::from_fn(|| self.w.poll_output()).collect()
     }
 
+    /// A new client sends `request`; the backend it dials connects. Returns the client, the
+    /// backend and what the backend was sent.
+    fn dialled(&mut self, request: &str) -> (ConnId, ConnId, String) {
+        let c = self.accept();
+        let out = self.recv(c, request);
+        let (up, ..) = connect(&out).expect("a dial");
+        let sent = sent_to(&self.input(Input::Connected { conn: up }), up);
+        (c, up, sent)
+    }
+
     fn recv(&mut self, conn: ConnId, data: &str) -> Vec<Output> {
         self.input(Input::Received {
             conn,
             data: Bytes::copy_from_slice(data.as_bytes()),
         })
     }
+}
+
+/// `len` zero bytes, gzipped.
+fn gzipped_zeros(len: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&vec![0u8; len]).unwrap();
+    e.finish().unwrap()
 }
 
 fn sent_to(out: &[Output], conn: ConnId) -> String {
@@ -221,14 +239,9 @@ fn backend_failures() {
 #[test]
 fn chunked_bodies_both_ways() {
     let mut h = Harness::new();
-    let c = h.accept();
-    let out = h.recv(
-        c,
+    let (c, up, mut sent) = h.dialled(
         "POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
     );
-    let (up, ..) = connect(&out).unwrap();
-    let out = h.input(Input::Connected { conn: up });
-    let mut sent = sent_to(&out, up);
     let out = h.recv(c, "lo\r\n0\r\n\r\n");
     sent.push_str(&sent_to(&out, up));
     // Chunks are re-framed as they arrive (the chunk sizes are ours, never the client's).
@@ -254,15 +267,11 @@ fn chunked_bodies_both_ways() {
 #[test]
 fn large_bodies_in_one_read_go_through_both_ways() {
     let mut h = Harness::new();
-    let c = h.accept();
     let part = "x".repeat(40_000);
     // A chunk that waits for the dial, then one sent on to the connected backend.
-    let out = h.recv(
-        c,
-        &format!("POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n9c40\r\n{part}\r\n"),
-    );
-    let (up, ..) = connect(&out).unwrap();
-    let mut sent = sent_to(&h.input(Input::Connected { conn: up }), up);
+    let (c, up, mut sent) = h.dialled(&format!(
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n9c40\r\n{part}\r\n"
+    ));
     sent.push_str(&sent_to(
         &h.recv(c, &format!("9c40\r\n{part}\r\n0\r\n\r\n")),
         up,
@@ -329,7 +338,6 @@ fn response_trailers_relayed_request_trailers_announced_only() {
 
 #[test]
 fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
-    use std::io::Write;
     let mut h = Harness::new();
     let c = h.accept();
     let out = h.recv(c, "GET /big HTTP/1.1\r\nHost: app.example\r\n\r\n");
@@ -340,9 +348,7 @@ fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
         "{sent}"
     );
     // 16 MiB of zeros in about 16 KiB of gzip, all at once.
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(&vec![0u8; 16 << 20]).unwrap();
-    let gz = e.finish().unwrap();
+    let gz = gzipped_zeros(16 << 20);
     let mut resp = format!(
         "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
         gz.len()
@@ -407,16 +413,10 @@ fn gzip_asked_by_the_proxy_is_decompressed_in_bounded_steps() {
 /// has read, though the backend sends nothing more.
 #[test]
 fn a_gzip_response_paused_between_chunks_finishes_when_the_client_reads() {
-    use std::io::Write;
     for size in [256usize << 10, (256 << 10) + 1, 300 << 10] {
         let mut h = Harness::new();
-        let c = h.accept();
-        let out = h.recv(c, "GET /big HTTP/1.1\r\nHost: app.example\r\n\r\n");
-        let (up, ..) = connect(&out).unwrap();
-        h.input(Input::Connected { conn: up });
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(&vec![0u8; size]).unwrap();
-        let gz = e.finish().unwrap();
+        let (c, up, _) = h.dialled("GET /big HTTP/1.1\r\nHost: app.example\r\n\r\n");
+        let gz = gzipped_zeros(size);
         let mut resp = format!(
             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
             gz.len()
@@ -449,13 +449,8 @@ fn a_gzip_response_paused_between_chunks_finishes_when_the_client_reads() {
 #[test]
 fn bytes_after_an_early_response_are_dropped_and_the_backend_not_reused() {
     let mut h = Harness::new();
-    let c = h.accept();
-    let out = h.recv(
-        c,
-        "POST /up HTTP/1.1\r\nHost: app.example\r\nContent-Length: 10\r\n\r\nhello",
-    );
-    let (up, ..) = connect(&out).unwrap();
-    h.input(Input::Connected { conn: up });
+    let (c, up, _) =
+        h.dialled("POST /up HTTP/1.1\r\nHost: app.example\r\nContent-Length: 10\r\n\r\nhello");
     let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokextra");
     assert!(sent_to(&out, c).ends_with("\r\n\r\nok"));
     for _ in 0..100 {

@@ -248,7 +248,6 @@ impl Worker {
         }
     }
 
-    /// Sends request bytes to the transaction's upstream, or keeps them until it connects.
     /// Queues request body bytes to the backend (as one chunk when `chunked`), or keeps them
     /// until it is connected.
     pub(super) fn send_upstream(&mut self, down: ConnId, bytes: Bytes, chunked: bool) {

@@ -68,13 +68,10 @@ impl Inbox {
         }
     }
 
-    /// `bytes()[range]` to queue towards the other side (see [`detached`]).
+    /// `bytes()[range]` to queue towards the other side: [`Inbox::large_slice`], else a copy.
     pub fn slice(&self, range: std::ops::Range<usize>) -> Bytes {
-        if self.read.is_empty() {
-            Bytes::copy_from_slice(&self.kept[range])
-        } else {
-            detached(self.read.slice(range))
-        }
+        self.large_slice(range.clone())
+            .unwrap_or_else(|| Bytes::copy_from_slice(&self.bytes()[range]))
     }
 
     /// `bytes()[range]` as a slice of the read, when it is large enough to go on as one (see
