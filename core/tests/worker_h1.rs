@@ -488,6 +488,24 @@ fn a_small_response_is_one_write() {
 }
 
 #[test]
+fn a_small_body_split_across_reads_is_relayed_whole_and_the_backend_reused() {
+    let mut h = Harness::new();
+    let (c, up, _) = h.dialled(REQ);
+    // The head arrives with part of the body: that part leaves with the head, the rest when
+    // it comes, and the response then ends (the backend goes back to the pool).
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, ");
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nHello, "), "{out:?}");
+    assert_eq!(sent_to(&h.recv(up, "world!"), c), "world!");
+    let out = h.recv(c, REQ);
+    assert!(connect(&out).is_none(), "the backend is reused: {out:?}");
+    assert!(sent_to(&out, up).starts_with("GET / HTTP/1.1\r\n"));
+    // A head alone, then its whole body.
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+    assert!(sent_to(&out, c).ends_with("\r\n\r\n"), "{out:?}");
+    assert_eq!(sent_to(&h.recv(up, "ok"), c), "ok");
+    assert!(connect(&h.recv(c, REQ)).is_none(), "reused again");
+}
+#[test]
 fn pipelined_requests_answer_in_order() {
     let mut h = Harness::new();
     let c = h.accept();

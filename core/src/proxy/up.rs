@@ -11,7 +11,7 @@ use crate::http::LocalResponse;
 
 use super::forward;
 use super::h2up::Mux;
-use super::inbox::detached;
+use super::inbox::{detached, SLICE_AT_LEAST};
 use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
 use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
@@ -346,8 +346,40 @@ impl Worker {
                         }
                         let stream = matches!(d.transport, Transport::Stream(_));
                         framing = parsed.framing;
+                        let mut decoder = BodyDecoder::new(framing);
+                        // A small body sent as it is joins its head with the bytes of it that
+                        // came in the same read (usually all): the response leaves as one
+                        // buffer of exactly its size, one allocation and one write.
+                        let mut joined = None;
+                        if !stream {
+                            self.head_scratch.clear();
+                            encode_response_head(
+                                &head,
+                                txn.http10,
+                                &self.date,
+                                &mut self.head_scratch,
+                            );
+                            let small =
+                                matches!(framing, Framing::Length(n) if n < SLICE_AT_LEAST as u64);
+                            let body = if small && !chunked_out && !gunzip {
+                                match decoder.decode(u.input.bytes()) {
+                                    Ok((n, Decoded::Data(range))) => Some((n, range)),
+                                    _ => None,
+                                }
+                            } else {
+                                None
+                            };
+                            let range = body.as_ref().map_or(0..0, |(_, r)| r.clone());
+                            let mut out = Vec::with_capacity(self.head_scratch.len() + range.len());
+                            out.extend_from_slice(&self.head_scratch);
+                            out.extend_from_slice(&u.input.bytes()[range]);
+                            if let Some((n, _)) = body {
+                                u.input.consume(n);
+                            }
+                            joined = Some(out);
+                        }
                         txn.resp = Some(Resp {
-                            decoder: BodyDecoder::new(framing),
+                            decoder,
                             chunked_out,
                             upstream_keep_alive: parsed.keep_alive,
                             status: head.status,
@@ -362,9 +394,7 @@ impl Worker {
                                 out_framing
                             };
                             self.stream_respond(down, &head, written);
-                        } else {
-                            let mut out = Vec::new();
-                            encode_response_head(&head, txn.http10, &self.date, &mut out);
+                        } else if let Some(out) = joined {
                             self.send(down, out);
                         }
                         continue;

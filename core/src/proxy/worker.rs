@@ -206,6 +206,9 @@ pub struct Worker {
     /// Reused list of the events one HTTP/2 connection's polling round gave (a request head
     /// is large: growing a new list for every round was ~1 % of an h2 request's instructions).
     pub(super) h2_events: Vec<crate::h2::H2Event>,
+    /// Reused buffer a response head is encoded into before it is copied, with the body
+    /// bytes that came with it, into a buffer of exactly their size (see `drive_up`).
+    pub(super) head_scratch: Vec<u8>,
     /// UDP sessions.
     pub(super) udp: super::udp::UdpSessions,
 }
@@ -234,6 +237,7 @@ impl Worker {
             h2_dirty: Vec::new(),
             stream_scratch: Vec::new(),
             h2_events: Vec::new(),
+            head_scratch: Vec::new(),
             udp,
         }
     }
