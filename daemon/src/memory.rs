@@ -4,8 +4,9 @@
 //! idle process stayed 5.8 MiB above its starting size until it exited. Go's runtime, and so
 //! Traefik, returns idle heap to the system in the background; TrafficCop does the same with
 //! glibc's `malloc_trim`, from one thread that reads the process's CPU time once a second and
-//! trims when the process has worked since the last trim and then went quiet, or, under steady
-//! load, at most every [`TrimPolicy::STEADY_EVERY`]. Each trim costs a walk of the free lists
+//! trims when the process has worked since the last trim and then went quiet (and once more
+//! [`TrimPolicy::AGAIN_AFTER`] later), or, under steady load, at most every
+//! [`TrimPolicy::STEADY_EVERY`]. Each trim costs a walk of the free lists
 //! and a few `madvise` calls; nothing on the request path changes.
 
 use std::time::{Duration, Instant};
@@ -19,6 +20,8 @@ pub struct TrimPolicy {
     cpu_at_trim: u64,
     /// When the last trim happened (or the start).
     trimmed_at: Instant,
+    /// When to trim once more after a trim at a quiet moment, if still quiet then.
+    again_at: Option<Instant>,
 }
 
 impl TrimPolicy {
@@ -28,6 +31,10 @@ impl TrimPolicy {
     pub const QUIET_TICKS: u64 = 1;
     /// Under load that never goes quiet, the longest time between trims.
     pub const STEADY_EVERY: Duration = Duration::from_secs(30);
+    /// After a trim at a quiet moment, the wait before trimming once more. The worker threads
+    /// settle their allocator caches when they go quiet (`trafficcop_core::proxy::heap`),
+    /// which may come just after the first trim; the second returns what that freed.
+    pub const AGAIN_AFTER: Duration = Duration::from_secs(2);
 
     /// A policy starting at `now`, with the process's CPU time `cpu` so far.
     pub fn new(now: Instant, cpu: u64) -> Self {
@@ -35,6 +42,7 @@ impl TrimPolicy {
             last_cpu: cpu,
             cpu_at_trim: cpu,
             trimmed_at: now,
+            again_at: None,
         }
     }
 
@@ -43,10 +51,18 @@ impl TrimPolicy {
         let worked = cpu.saturating_sub(self.cpu_at_trim) > Self::QUIET_TICKS;
         let quiet = cpu.saturating_sub(self.last_cpu) <= Self::QUIET_TICKS;
         self.last_cpu = cpu;
+        if self.again_at.is_some_and(|at| now >= at) {
+            self.again_at = None;
+            if !worked {
+                self.trimmed_at = now;
+                return true;
+            }
+        }
         let due = now.duration_since(self.trimmed_at) >= Self::STEADY_EVERY;
         if worked && (quiet || due) {
             self.cpu_at_trim = cpu;
             self.trimmed_at = now;
+            self.again_at = quiet.then(|| now + Self::AGAIN_AFTER);
             return true;
         }
         false
@@ -117,14 +133,32 @@ mod tests {
     }
 
     #[test]
-    fn work_then_a_quiet_second_trims_once() {
+    fn work_then_a_quiet_second_trims_and_once_more_two_seconds_later() {
         let t = Instant::now();
         let mut p = TrimPolicy::new(t, 0);
         assert!(!p.sample(at(t, 1), 80), "busy: wait");
         assert!(!p.sample(at(t, 2), 170), "still busy");
         assert!(p.sample(at(t, 3), 170), "quiet after work");
         assert!(!p.sample(at(t, 4), 170), "nothing freed since");
-        assert!(!p.sample(at(t, 5), 171));
+        assert!(
+            p.sample(at(t, 5), 171),
+            "once more, for the worker threads' caches"
+        );
+        assert!((6..100).all(|s| !p.sample(at(t, s), 171)));
+    }
+
+    #[test]
+    fn work_before_the_second_trim_waits_for_the_next_quiet_moment() {
+        let t = Instant::now();
+        let mut p = TrimPolicy::new(t, 0);
+        assert!(!p.sample(at(t, 1), 80));
+        assert!(p.sample(at(t, 2), 80));
+        assert!(!p.sample(at(t, 3), 150), "busy again");
+        assert!(
+            !p.sample(at(t, 4), 240),
+            "still busy at the second trim's time"
+        );
+        assert!(p.sample(at(t, 5), 240), "quiet after that work");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use trafficcop_core::proxy::{
-    remove_shrinking, ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp, Worker,
+    heap, remove_shrinking, ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp,
+    Worker,
 };
 
 use crate::conn::{Conn, Flush};
@@ -396,6 +397,7 @@ pub fn run(
     let mut events = Events::with_capacity(EVENTS_PER_TURN);
     let mut draining = false;
     let mut last_date: Option<Timestamp> = None;
+    let mut quiet = heap::Quiet::default();
     loop {
         let now = lp.tick();
         if last_date.is_none_or(|d| now.0.saturating_sub(d.0) >= 1_000_000_000) {
@@ -411,7 +413,12 @@ pub fn run(
                 return Err(e);
             }
         }
-        lp.tick();
+        let now = lp.tick();
+        if !events.is_empty() {
+            quiet.work(now);
+        } else if quiet.due(now) {
+            heap::settle_thread_cache();
+        }
         for ev in events.iter() {
             let token = ev.token().0;
             if token == WAKER.0 {

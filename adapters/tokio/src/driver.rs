@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use trafficcop_core::proxy::{
-    remove_shrinking, CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp, Worker,
+    heap, remove_shrinking, CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp,
+    Worker,
 };
 
 use crate::conn::{self, ConnHandle, ReadyList};
@@ -98,7 +99,9 @@ pub async fn run(
             let sleep = tokio::time::sleep_until(never.into());
             tokio::pin!(sleep);
             let mut armed: Option<Timestamp> = None;
+            let mut quiet = heap::Quiet::default();
             loop {
+                let mut ticked = false;
                 let deadline = worker.poll_timeout();
                 if deadline != armed {
                     armed = deadline;
@@ -148,6 +151,7 @@ pub async fn run(
                             .duration_since(std::time::UNIX_EPOCH)
                             .map_or(0, |d| d.as_secs());
                         worker.set_date(trafficcop_core::http::http_date(secs));
+                        ticked = true;
                     }
                     Some(notice) = notices.recv() => {
                         let control = match notice {
@@ -183,6 +187,11 @@ pub async fn run(
                 // once, which may bring more outputs.
                 // One clock read for the batch (as nginx caches its time per loop turn).
                 let turn = now(origin);
+                if !ticked {
+                    quiet.work(turn);
+                } else if quiet.due(turn) {
+                    heap::settle_thread_cache();
+                }
                 let mut batch = 0;
                 ready.take(&mut readable);
                 loop {

@@ -8,6 +8,7 @@ pub mod forward;
 mod h2_request;
 mod h2down;
 mod h2up;
+pub mod heap;
 mod inbox;
 pub mod io;
 pub mod lb;
