@@ -170,12 +170,15 @@ fn concurrent_streams_reuse_backend_connections() {
         "every request answered"
     );
     // Each stream in flight may hold a backend connection, and the pool keeps up to
-    // `maxIdleConnsPerHost` (200, Traefik's default) idle ones beside them; connections
-    // dialled past that and left waiting would show here.
+    // `maxIdleConnsPerHost` (200, Traefik's default) idle ones beside them. The count lags:
+    // a connection counts as open until the backend's thread for it sees the close, which on
+    // a loaded machine takes a while (400-584 on a quiet machine, 664 once under CI's load,
+    // for both the builds before and after that run). Connections dialled while others wait
+    // (2,526 in the bug this guards against) stay far above twice the streams in flight.
     let most = setup.open.most.load(Ordering::SeqCst);
     eprintln!("backend connections open at once: at most {most}");
     assert!(
-        most <= CLIENT_CONNS * STREAMS + 200,
+        most <= 2 * CLIENT_CONNS * STREAMS,
         "{most} backend connections open at once for {} streams in flight",
         CLIENT_CONNS * STREAMS
     );

@@ -18,6 +18,8 @@ use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
 
 /// Interim (1xx) responses relayed per request before the backend is considered broken.
 const MAX_INTERIM: u32 = 1024;
+/// The largest response-head scratch buffer a worker keeps between responses.
+const HEAD_SCRATCH_KEPT: usize = 16 * 1024;
 /// Decompressed bytes produced per step for a gzip body (bounded, whatever the ratio).
 const GUNZIP_STEP: usize = 64 * 1024;
 /// How long an idle connection beyond the pool's `maxIdleConnsPerHost` is kept, or its
@@ -375,6 +377,10 @@ impl Worker {
                             out.extend_from_slice(&u.input.bytes()[range]);
                             if let Some((n, _)) = body {
                                 u.input.consume(n);
+                            }
+                            if self.head_scratch.capacity() > HEAD_SCRATCH_KEPT {
+                                // One very large head does not stay with the worker.
+                                self.head_scratch = Vec::new();
                             }
                             joined = Some(out);
                         }
