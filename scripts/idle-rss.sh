@@ -19,24 +19,12 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 BACKEND=$(free_port)
 WEB=$(free_port)
 SECURE=$(free_port)
-cat > "$OUT/nginx.conf" <<EOF
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/body;
-  proxy_temp_path $OUT/proxy;
-  fastcgi_temp_path $OUT/fcgi;
-  uwsgi_temp_path $OUT/uwsgi;
-  scgi_temp_path $OUT/scgi;
+write_backend_nginx_conf "$OUT" <<EOF
   keepalive_requests 10000000;
   server {
     listen 127.0.0.1:$BACKEND;
     location = / { return 200 "Hello, world!"; }
   }
-}
 EOF
 # No certificate configured: the HTTPS entry point serves the generated default one.
 cat > "$OUT/traefik.yml" <<EOF

@@ -20,18 +20,7 @@ rm -rf "$OUT" && mkdir -p "$OUT/www"
 head -c 1048576 /dev/urandom > "$OUT/www/1m"
 BACKEND=$(free_port)
 PROXY=$(free_port)
-cat > "$OUT/nginx.conf" <<EOF
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/body;
-  proxy_temp_path $OUT/proxy;
-  fastcgi_temp_path $OUT/fcgi;
-  uwsgi_temp_path $OUT/uwsgi;
-  scgi_temp_path $OUT/scgi;
+write_backend_nginx_conf "$OUT" <<EOF
   keepalive_requests 1000000;
   client_max_body_size 2m;
   server {
@@ -40,7 +29,6 @@ http {
     location = / { return 200 "Hello, world!"; }
     location = /upload { client_body_in_single_buffer on; return 200 "stored"; }
   }
-}
 EOF
 cat > "$OUT/traefik.yml" <<EOF
 entryPoints: {web: {address: "127.0.0.1:$PROXY"}}
