@@ -363,21 +363,20 @@ impl Worker {
                             );
                             let small =
                                 matches!(framing, Framing::Length(n) if n < SLICE_AT_LEAST as u64);
+                            // Decoded only when it joins (decoding moves the decoder on); a
+                            // length-delimited body's data is the bytes decoding consumed.
                             let body = if small && !chunked_out && !gunzip {
                                 match decoder.decode(u.input.bytes()) {
-                                    Ok((n, Decoded::Data(range))) => Some((n, range)),
-                                    _ => None,
+                                    Ok((n, Decoded::Data(_))) => n,
+                                    _ => 0,
                                 }
                             } else {
-                                None
+                                0
                             };
-                            let range = body.as_ref().map_or(0..0, |(_, r)| r.clone());
-                            let mut out = Vec::with_capacity(self.head_scratch.len() + range.len());
+                            let mut out = Vec::with_capacity(self.head_scratch.len() + body);
                             out.extend_from_slice(&self.head_scratch);
-                            out.extend_from_slice(&u.input.bytes()[range]);
-                            if let Some((n, _)) = body {
-                                u.input.consume(n);
-                            }
+                            out.extend_from_slice(&u.input.bytes()[..body]);
+                            u.input.consume(body);
                             if self.head_scratch.capacity() > HEAD_SCRATCH_KEPT {
                                 // One very large head does not stay with the worker.
                                 self.head_scratch = Vec::new();
