@@ -386,6 +386,10 @@ pub fn run(
         .iter()
         .map(|(_, l)| l.local_addr().ok().filter(|a| !a.ip().is_unspecified()))
         .collect();
+    let nodelay_inherited: Vec<bool> = listeners
+        .iter()
+        .map(|(_, l)| crate::conn::nodelay_inherited(l))
+        .collect();
     for (i, (_, l)) in listeners.iter_mut().enumerate() {
         lp.poll
             .registry()
@@ -432,7 +436,9 @@ pub fn run(
                     }
                     match listeners[i].1.accept() {
                         Ok((stream, peer)) => {
-                            let _ = stream.set_nodelay(true);
+                            if !nodelay_inherited[i] {
+                                let _ = stream.set_nodelay(true);
+                            }
                             let now = lp.now();
                             let ep = listeners[i].0;
                             let local = if lp.worker.wants_local_address(ep) {

@@ -58,6 +58,7 @@ pub async fn run(
             let mut acceptors = Vec::new();
             for (ep, l) in listeners {
                 l.set_nonblocking(true)?;
+                let nodelay_inherited = conn::nodelay_inherited(&l);
                 let l = TcpListener::from_std(l)?;
                 let fixed_local = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
                 let tx = accept_tx.clone();
@@ -65,6 +66,9 @@ pub async fn run(
                     loop {
                         match l.accept().await {
                             Ok((s, peer)) => {
+                                if !nodelay_inherited {
+                                    let _ = s.set_nodelay(true);
+                                }
                                 if tx.send((ep, s, peer, fixed_local)).is_err() {
                                     return;
                                 }
@@ -312,6 +316,7 @@ fn dialled(
 ) -> Option<tokio::task::JoinHandle<()>> {
     let input = match result {
         Ok(stream) => {
+            let _ = stream.set_nodelay(true);
             conns.insert(id, conn::open(id, stream, ready, events.clone()));
             Input::Connected { conn: id }
         }
