@@ -199,7 +199,7 @@ fn build_request(req: &Node) -> Request {
     let client_ip = parse_remote_addr(s(req, "remoteAddr").unwrap_or("192.0.2.1:1234"));
     Request {
         head: RequestHead {
-            method: s(req, "method").unwrap_or("GET").to_string(),
+            method: trafficcop_core::http::method(s(req, "method").unwrap_or("GET")),
             path: path.to_string(),
             raw_query: query,
             host,

@@ -123,7 +123,7 @@ pub fn parse_request(
         Err(httparse::Error::TooManyHeaders) => return Err(too_large()),
         Err(_) => return Err(RequestError::bad("")),
     }
-    let method = req.method.unwrap_or_default().to_string();
+    let method = crate::http::method(req.method.unwrap_or_default());
     let version = if req.version == Some(0) {
         Version::Http10
     } else {
@@ -214,7 +214,7 @@ fn valid_host(h: &[u8]) -> bool {
 }
 
 pub(crate) fn finish(
-    method: String,
+    method: crate::http::Method,
     version: Version,
     target: &str,
     mut headers: Headers,

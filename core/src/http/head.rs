@@ -21,12 +21,27 @@ impl Version {
     }
 }
 
+/// A request method: the standard ones as static text (no allocation per request), any other
+/// as received.
+pub type Method = std::borrow::Cow<'static, str>;
+
+/// The method named `name`: a standard method's static text, else a copy of `name`.
+pub fn method(name: &str) -> Method {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().find(|m| **m == name) {
+        Some(m) => Method::Borrowed(m),
+        None => Method::Owned(name.to_string()),
+    }
+}
+
 /// A request head. `path` and `raw_query` are the request target split at the first `?`, still
 /// percent-encoded, after the entry point's normalisation; middlewares rewrite them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHead {
     /// The method, as received.
-    pub method: String,
+    pub method: Method,
     /// The raw path (`/a%2Fb`), never empty for origin-form requests.
     pub path: String,
     /// The raw query without `?` (`None` when the target had no `?`).
@@ -185,6 +200,19 @@ impl LocalResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_methods_are_static_and_others_kept_as_received() {
+        for m in [
+            "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+        ] {
+            assert!(matches!(method(m), Method::Borrowed(s) if s == m), "{m}");
+        }
+        // Methods are case-sensitive: `get` is not `GET`.
+        for m in ["get", "PROPFIND", "BREW"] {
+            assert!(matches!(method(m), Method::Owned(s) if s == m), "{m}");
+        }
+    }
 
     #[test]
     fn reason_phrases_as_go_writes_them() {

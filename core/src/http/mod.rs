@@ -8,6 +8,7 @@ pub mod percent;
 
 pub use date::http_date;
 pub use head::{
-    go_status_text, reason_phrase, status_text, LocalResponse, RequestHead, ResponseHead, Version,
+    go_status_text, method, reason_phrase, status_text, LocalResponse, Method, RequestHead,
+    ResponseHead, Version,
 };
 pub use headers::{canonical_name, is_token_byte, Header, Headers};

@@ -304,7 +304,7 @@ impl Worker {
         );
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
-            method: req.head.method.clone(),
+            method: req.head.method.to_string(),
             target: req.head.target(),
             status: resp.status,
             router,
@@ -562,7 +562,7 @@ impl Worker {
         let mut head = std::mem::replace(
             &mut req.head,
             crate::http::RequestHead {
-                method: String::new(),
+                method: crate::http::Method::Borrowed(""),
                 path: String::new(),
                 raw_query: None,
                 host: String::new(),
@@ -689,7 +689,7 @@ impl Worker {
             tls,
             requested_gzip,
         };
-        let idempotent = matches!(txn.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+        let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
         // request without a body that may go out as an HTTP/2 stream (a refused stream): on
         // `h2c://`, or `https://` unless it took a pooled connection, which speaks HTTP/1.1.

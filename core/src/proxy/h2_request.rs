@@ -155,7 +155,7 @@ pub(super) fn direct_request(
     }
     headers.append_shared("Connection", Bytes::from_static(b"close"));
     let parsed = crate::h1::request::finish(
-        head.method.as_str().to_string(),
+        crate::http::method(head.method.as_str()),
         Version::Http11,
         target,
         headers,

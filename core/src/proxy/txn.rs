@@ -53,7 +53,7 @@ pub(super) struct Txn {
     pub upgrade: bool,
     pub resp: Option<Resp>,
     pub response_header_timeout: crate::config::Duration,
-    pub method: String,
+    pub method: crate::http::Method,
     pub target: String,
     pub router: String,
     pub server: String,

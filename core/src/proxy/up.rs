@@ -121,7 +121,7 @@ impl Worker {
         let http10 = txn.http10;
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
-            method: txn.method.clone(),
+            method: txn.method.to_string(),
             target: txn.target.clone(),
             status,
             router: Some(txn.router.clone()),
@@ -503,10 +503,11 @@ impl Worker {
         let trailers = resp.decoder.take_trailers();
         let (status, chunked_out, upstream_keep_alive) =
             (resp.status, resp.chunked_out, resp.upstream_keep_alive);
-        let record = self.access_records.then_some(AccessRecord {
+        // Built only when records are on: the method's text is copied for it.
+        let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
             status,
-            method: txn.method,
+            method: txn.method.into_owned(),
             target: txn.target,
             router: Some(txn.router),
             server: Some(txn.server),
