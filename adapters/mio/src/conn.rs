@@ -62,28 +62,3 @@ impl Conn {
         }
     }
 }
-
-/// Sets `TCP_NODELAY` on a listening socket and says whether the connections it accepts carry
-/// it from there: Linux copies it to each accepted socket, which then needs no `setsockopt` of
-/// its own (one system call less per connection).
-pub fn nodelay_inherited(listener: &impl std::os::fd::AsFd) -> bool {
-    cfg!(target_os = "linux")
-        && socket2::SockRef::from(listener)
-            .set_tcp_nodelay(true)
-            .is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn accepted_connections_inherit_nodelay_from_the_listener() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        assert!(nodelay_inherited(&listener));
-        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (accepted, _) = listener.accept().unwrap();
-        assert!(accepted.nodelay().unwrap());
-    }
-}

@@ -386,9 +386,12 @@ pub fn run(
         .iter()
         .map(|(_, l)| l.local_addr().ok().filter(|a| !a.ip().is_unspecified()))
         .collect();
+    // The daemon's listeners have `TCP_NODELAY`, which Linux copies to the sockets they accept.
     let nodelay_inherited: Vec<bool> = listeners
         .iter()
-        .map(|(_, l)| crate::conn::nodelay_inherited(l))
+        .map(|(_, l)| {
+            cfg!(target_os = "linux") && socket2::SockRef::from(l).tcp_nodelay().unwrap_or(false)
+        })
         .collect();
     for (i, (_, l)) in listeners.iter_mut().enumerate() {
         lp.poll

@@ -58,7 +58,10 @@ pub async fn run(
             let mut acceptors = Vec::new();
             for (ep, l) in listeners {
                 l.set_nonblocking(true)?;
-                let nodelay_inherited = conn::nodelay_inherited(&l);
+                // The daemon's listeners have `TCP_NODELAY`, which Linux copies to the sockets
+                // they accept.
+                let nodelay_inherited = cfg!(target_os = "linux")
+                    && socket2::SockRef::from(&l).tcp_nodelay().unwrap_or(false);
                 let l = TcpListener::from_std(l)?;
                 let fixed_local = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
                 let tx = accept_tx.clone();
