@@ -300,7 +300,8 @@ impl ConnHandle {
 }
 
 /// A handle on `stream`, marked in `ready` for its first read (which also registers its
-/// waker); the flush task reports to `events`.
+/// waker); the flush task reports to `events`. The caller has seen to `TCP_NODELAY` (set on
+/// a dialled socket; an accepted one has it from its listener, or had it set on accepting).
 pub fn open(
     conn: ConnId,
     stream: TcpStream,
