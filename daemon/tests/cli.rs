@@ -294,7 +294,6 @@ fn an_address_another_process_holds_needs_reuse_port() {
     use socket2::{Domain, Socket, Type};
     let d = tmpdir("held-port");
     for udp in [false, true] {
-        let port = free_port();
         let (kind, suffix) = if udp {
             (Type::DGRAM, "/udp")
         } else {
@@ -303,8 +302,11 @@ fn an_address_another_process_holds_needs_reuse_port() {
         let held = Socket::new(Domain::IPV4, kind, None).unwrap();
         held.set_reuse_address(true).unwrap();
         held.set_reuse_port(true).unwrap();
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        held.bind(&addr.into()).unwrap();
+        // The kernel picks a port free for this protocol (a port found free for TCP may be
+        // taken for UDP, or taken by a parallel test before this bind).
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        held.bind(&any.into()).unwrap();
+        let port = held.local_addr().unwrap().as_socket().unwrap().port();
         if !udp {
             held.listen(16).unwrap();
         }
