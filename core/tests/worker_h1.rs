@@ -636,7 +636,7 @@ fn access_records_when_enabled_and_none_otherwise() {
         |method: &str, target: &str, status, router: Option<&str>, server: Option<&str>| {
             Event::Access(AccessRecord {
                 client: "10.1.2.3:5555".parse().unwrap(),
-                method: method.into(),
+                method: trafficcop_core::http::method(method),
                 target: target.into(),
                 status,
                 router: router.map(|r| r.to_string()),

@@ -304,7 +304,7 @@ impl Worker {
         );
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
-            method: req.head.method.to_string(),
+            method: req.head.method.clone(),
             target: req.head.target(),
             status: resp.status,
             router,

@@ -343,7 +343,7 @@ pub struct AccessRecord {
     /// Client address.
     pub client: SocketAddr,
     /// Method.
-    pub method: String,
+    pub method: crate::http::Method,
     /// Request target.
     pub target: String,
     /// Status sent.

@@ -121,7 +121,7 @@ impl Worker {
         let http10 = txn.http10;
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
-            method: txn.method.to_string(),
+            method: txn.method.clone(),
             target: txn.target.clone(),
             status,
             router: Some(txn.router.clone()),
@@ -503,11 +503,10 @@ impl Worker {
         let trailers = resp.decoder.take_trailers();
         let (status, chunked_out, upstream_keep_alive) =
             (resp.status, resp.chunked_out, resp.upstream_keep_alive);
-        // Built only when records are on: the method's text is copied for it.
-        let record = self.access_records.then(|| AccessRecord {
+        let record = self.access_records.then_some(AccessRecord {
             client: d.peer,
             status,
-            method: txn.method.into_owned(),
+            method: txn.method,
             target: txn.target,
             router: Some(txn.router),
             server: Some(txn.server),
