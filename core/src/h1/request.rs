@@ -108,7 +108,7 @@ pub fn parse_request(
         return Err(too_large());
     }
     // The head is copied once and parsed from the copy: every header value is a slice of it.
-    let shared = bytes::Bytes::copy_from_slice(&data[..end]);
+    let shared = crate::http::head_copy(&data[..end]);
     let head_bytes = &shared[..];
     check_line_endings(head_bytes)?;
     // Left uninitialised: httparse writes only the lines it finds (zeroing 512 slots cost more

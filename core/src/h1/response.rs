@@ -60,7 +60,7 @@ pub fn parse_response(
         return Ok(None);
     };
     // The head is copied once and parsed from the copy: every header value is a slice of it.
-    let shared = bytes::Bytes::copy_from_slice(&buf[..end]);
+    let shared = crate::http::head_copy(&buf[..end]);
     let head_bytes = &shared[..];
     if memchr::memchr_iter(b'\r', head_bytes).any(|i| head_bytes.get(i + 1) != Some(&b'\n')) {
         return Err(ResponseError("bare CR in response head"));

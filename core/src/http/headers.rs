@@ -216,8 +216,9 @@ impl Headers {
     }
 
     /// Appends a line (the name is canonicalised).
-    pub fn append(&mut self, name: &str, value: impl Into<Vec<u8>>) {
-        self.append_shared(name, bytes::Bytes::from(value.into()));
+    /// A `&'static str` value is kept as it is, without a copy.
+    pub fn append(&mut self, name: &str, value: impl Into<bytes::Bytes>) {
+        self.append_shared(name, value.into());
     }
 
     /// Appends a line whose value is shared (a static or already-counted buffer: no copy).
@@ -238,8 +239,9 @@ impl Headers {
     }
 
     /// Replaces every line of `name` with one line holding `value` (at the first line's place).
-    pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) {
-        self.set_shared(name, bytes::Bytes::from(value.into()));
+    /// A `&'static str` value is kept as it is, without a copy.
+    pub fn set(&mut self, name: &str, value: impl Into<bytes::Bytes>) {
+        self.set_shared(name, value.into());
     }
 
     /// Replaces every line of `name` with one shared value (no copy).

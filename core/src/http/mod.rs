@@ -3,6 +3,7 @@
 pub mod date;
 pub mod gunzip;
 pub mod head;
+pub mod head_copy;
 pub mod headers;
 pub mod percent;
 
@@ -11,4 +12,5 @@ pub use head::{
     go_status_text, method, reason_phrase, status_text, LocalResponse, Method, RequestHead,
     ResponseHead, Version,
 };
+pub use head_copy::head_copy;
 pub use headers::{canonical_name, is_token_byte, Header, Headers};

@@ -72,13 +72,16 @@ impl Cors {
                 .get("Access-Control-Request-Headers")
                 .filter(|v| !v.is_empty())
             {
-                h.set("Access-Control-Allow-Headers", req);
+                h.set(
+                    "Access-Control-Allow-Headers",
+                    bytes::Bytes::copy_from_slice(req),
+                );
             }
         } else if !self.allow_headers.is_empty() {
             h.set("Access-Control-Allow-Headers", self.allow_headers.join(","));
         }
         if self.allow_methods.iter().any(|x| x == "*") && self.allow_credentials {
-            h.set("Access-Control-Allow-Methods", method);
+            h.set("Access-Control-Allow-Methods", method.to_string());
         } else if !self.allow_methods.is_empty() {
             h.set("Access-Control-Allow-Methods", self.allow_methods.join(","));
         }

@@ -57,7 +57,7 @@ impl HeadersMiddleware {
             if value.is_empty() {
                 h.remove(name);
             } else {
-                h.set(name, value.as_bytes());
+                h.set(name, bytes::Bytes::copy_from_slice(value.as_bytes()));
             }
         }
         self.cors.on_response(h, request);
@@ -75,7 +75,8 @@ impl Middleware for HeadersMiddleware {
             } else if name.eq_ignore_ascii_case("Host") {
                 head.host = value.clone();
             } else {
-                head.headers.set(name, value.as_bytes());
+                head.headers
+                    .set(name, bytes::Bytes::copy_from_slice(value.as_bytes()));
             }
         }
         if let Some(mut r) = self.secure.check_request(head) {

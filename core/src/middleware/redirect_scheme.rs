@@ -102,7 +102,7 @@ mod tests {
         let mut h = get(target);
         h.host = host.into();
         if let Some(p) = xfp {
-            h.headers.append("X-Forwarded-Proto", p);
+            h.headers.append("X-Forwarded-Proto", p.to_string());
         }
         match m.on_request(&mut h, &cx()) {
             RequestAction::Respond(r) => Some(r.headers.get_str("Location").unwrap().to_string()),

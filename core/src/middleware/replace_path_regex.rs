@@ -39,8 +39,10 @@ impl Middleware for ReplacePathRegex {
         if !self.regex.regex.is_match(current.as_bytes()) {
             return RequestAction::Continue;
         }
-        head.headers
-            .append(REPLACED_PATH_HEADER, current.as_bytes());
+        head.headers.append(
+            REPLACED_PATH_HEADER,
+            bytes::Bytes::copy_from_slice(current.as_bytes()),
+        );
         let replaced = self
             .regex
             .replace_all(current.as_bytes(), &self.replacement);

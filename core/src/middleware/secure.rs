@@ -149,10 +149,13 @@ impl Secure {
             h.set("Strict-Transport-Security", v);
         }
         for (name, v) in &self.fixed {
-            h.set(name, v.as_bytes());
+            h.set(name, bytes::Bytes::copy_from_slice(v.as_bytes()));
         }
         if !self.public_key.is_empty() && ssl && !self.is_development {
-            h.set("Public-Key-Pins", self.public_key.as_bytes());
+            h.set(
+                "Public-Key-Pins",
+                bytes::Bytes::copy_from_slice(self.public_key.as_bytes()),
+            );
         }
     }
 }

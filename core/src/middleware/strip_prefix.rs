@@ -73,8 +73,10 @@ impl Middleware for StripPrefix {
         let Some(p) = cut_prefix(p, prefix.len(), self.force_slash) else {
             return RequestAction::Respond(bad_request());
         };
-        head.headers
-            .append(FORWARDED_PREFIX_HEADER, prefix.as_bytes());
+        head.headers.append(
+            FORWARDED_PREFIX_HEADER,
+            bytes::Bytes::copy_from_slice(prefix.as_bytes()),
+        );
         head.path = p.request_path();
         RequestAction::Continue
     }

@@ -183,7 +183,7 @@ pub fn apply_entry_point(
             matches!(proto, "https" | "wss")
         };
         let port = match host_port(&head.host) {
-            Some(p) => bytes::Bytes::copy_from_slice(p.as_bytes()),
+            Some(p) => crate::http::head_copy(p.as_bytes()),
             None if tls || secure => bytes::Bytes::from_static(b"443"),
             None => bytes::Bytes::from_static(b"80"),
         };
@@ -192,7 +192,7 @@ pub fn apply_entry_point(
     if !have.host {
         h.append_canonical(
             "X-Forwarded-Host",
-            bytes::Bytes::copy_from_slice(head.host.as_bytes()),
+            crate::http::head_copy(head.host.as_bytes()),
         );
     }
     if have.server {
@@ -426,7 +426,7 @@ mod tests {
     fn head(headers: &[(&str, &str)]) -> RequestHead {
         let mut h = Headers::new();
         for (n, v) in headers {
-            h.append(n, *v);
+            h.append(n, v.to_string());
         }
         RequestHead {
             method: "GET".into(),

@@ -113,7 +113,7 @@ fn field_rank(name: &str) -> u8 {
 /// fields: the others sorted by name, then `content-length`, then `date` (`date` added when
 /// the head has none and `date` is not empty). Heads the pipeline wrote and this worker parsed
 /// back are already sorted, so they keep their order.
-fn response_head(head: &crate::http::ResponseHead, date: &str) -> http::Response<()> {
+fn response_head(head: &crate::http::ResponseHead, date: &Bytes) -> http::Response<()> {
     let mut lines: Vec<(u8, &str, Bytes)> = Vec::with_capacity(head.headers.len() + 1);
     lines.extend(
         head.headers
@@ -121,7 +121,7 @@ fn response_head(head: &crate::http::ResponseHead, date: &str) -> http::Response
             .map(|h| (field_rank(&h.name), &*h.name, h.value.clone())),
     );
     if !date.is_empty() && !head.headers.contains("Date") {
-        lines.push((2, "Date", Bytes::copy_from_slice(date.as_bytes())));
+        lines.push((2, "Date", date.clone()));
     }
     // Stable (lines of one name keep their order); the names' first eight bytes compared as
     // one integer first, the whole names on a tie.
@@ -414,12 +414,12 @@ impl Worker {
                             // Interim responses (103 Early Hints, ...) go out as they come,
                             // as Go's reverse proxy relays them.
                             if resp.head.status != 101 {
-                                interim.push(response_head(&resp.head, ""));
+                                interim.push(response_head(&resp.head, &Bytes::new()));
                             }
                             continue;
                         }
                         let empty = matches!(resp.framing, crate::h1::Framing::Empty);
-                        heads.push((response_head(&resp.head, ""), empty));
+                        heads.push((response_head(&resp.head, &Bytes::new()), empty));
                         st.resp = if empty {
                             RespState::Done
                         } else {
@@ -498,7 +498,7 @@ impl Worker {
             RespState::Body(BodyDecoder::new(framing))
         };
         let (parent, key) = (st.parent, st.key);
-        let h2head = response_head(head, &self.date);
+        let h2head = response_head(head, &self.date_value);
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
@@ -623,7 +623,7 @@ mod tests {
             version: crate::http::Version::Http11,
             headers,
         };
-        let r = response_head(&head, "");
+        let r = response_head(&head, &Bytes::new());
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()["x-b"], "1");
@@ -678,8 +678,8 @@ mod tests {
             let mut bytes = Vec::new();
             crate::h1::encode_response_head(&head, false, date, &mut bytes);
             let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
-            let via_bytes = response_head(&parsed.head, "");
-            let direct = response_head(&head, date);
+            let via_bytes = response_head(&parsed.head, &Bytes::new());
+            let direct = response_head(&head, &Bytes::from_static(date.as_bytes()));
             assert_eq!(direct.status(), via_bytes.status(), "case {i}");
             assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
         }
