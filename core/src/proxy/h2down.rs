@@ -114,34 +114,44 @@ fn field_rank(name: &str) -> u8 {
 /// the head has none and `date` is not empty). Heads the pipeline wrote and this worker parsed
 /// back are already sorted, so they keep their order.
 fn response_head(head: &crate::http::ResponseHead, date: &Bytes) -> http::Response<()> {
-    let mut lines: Vec<(u8, &str, Bytes)> = Vec::with_capacity(head.headers.len() + 1);
-    lines.extend(
-        head.headers
-            .iter()
-            .map(|h| (field_rank(&h.name), &*h.name, h.value.clone())),
-    );
-    if !date.is_empty() && !head.headers.contains("Date") {
-        lines.push((2, "Date", date.clone()));
-    }
-    // Stable (lines of one name keep their order); the names' first eight bytes compared as
-    // one integer first, the whole names on a tie.
-    lines.sort_by(|a, b| {
-        (a.0, crate::h1::name_prefix(a.1))
-            .cmp(&(b.0, crate::h1::name_prefix(b.1)))
-            .then_with(|| a.1.cmp(b.1))
+    let lines = &head.headers;
+    let with_date = !date.is_empty() && !lines.contains("Date");
+    // Sorted as keys (rank, the name's first eight bytes as one integer, line index; the
+    // index after the last line is the added `Date`), the whole names compared on a tie;
+    // stable, so lines of one name keep their order.
+    let name = |i: usize| lines.line(i).map_or("Date", |h| &*h.name);
+    let mut order: Vec<(u8, u64, usize)> = (0..lines.len() + usize::from(with_date))
+        .map(|i| {
+            let n = name(i);
+            (field_rank(n), crate::h1::name_prefix(n), i)
+        })
+        .collect();
+    order.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| name(a.2).cmp(name(b.2)))
     });
-    h2_head(head.status, lines)
+    h2_head(
+        head.status,
+        order.iter().map(|&(_, _, i)| match lines.line(i) {
+            Some(h) => (&*h.name, h.value.clone()),
+            None => ("Date", date.clone()),
+        }),
+    )
 }
 
-/// Builds the head from `(rank, name, value)` lines in order, leaving out connection-specific
-/// and invalid fields; values are shared, not copied.
-fn h2_head(status: u16, lines: Vec<(u8, &str, Bytes)>) -> http::Response<()> {
+/// Builds the head from `(name, value)` lines in order, leaving out connection-specific and
+/// invalid fields; values are shared, not copied.
+fn h2_head<'a>(
+    status: u16,
+    lines: impl ExactSizeIterator<Item = (&'a str, Bytes)>,
+) -> http::Response<()> {
     let mut resp = http::Response::new(());
     *resp.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
     headers.reserve(lines.len());
-    for (_, name, value) in lines {
+    for (name, value) in lines {
         // Standard names are recognised case-insensitively without a lower-case copy.
         let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) else {
             continue;
