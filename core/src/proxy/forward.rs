@@ -67,6 +67,14 @@ pub fn trusted(policy: &ForwardedPolicy, client: Option<IpAddr>) -> bool {
 struct ConnectionLists {
     first: Option<bytes::Bytes>,
     more: Vec<bytes::Bytes>,
+    /// Bit `n` set when some listed name is `n` bytes long (bit 63: 63 or more): most header
+    /// names are told apart from the listed ones by their length alone.
+    lengths: u64,
+}
+
+/// A name length's bit in [`ConnectionLists::lengths`].
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl ConnectionLists {
@@ -83,6 +91,9 @@ impl ConnectionLists {
     }
 
     fn push(&mut self, value: bytes::Bytes) {
+        for t in value.split(|b| *b == b',') {
+            self.lengths |= length_bit(t.trim_ascii().len());
+        }
         match self.first {
             None => self.first = Some(value),
             Some(_) => self.more.push(value),
@@ -91,6 +102,9 @@ impl ConnectionLists {
 
     /// Whether some line lists `name` (comma-separated, case-insensitive).
     fn names(&self, name: &str) -> bool {
+        if self.lengths & length_bit(name.len()) == 0 {
+            return false;
+        }
         self.first
             .iter()
             .chain(&self.more)
