@@ -14,8 +14,8 @@ fn write_headers(headers: &crate::http::Headers, skip: impl Fn(&str) -> bool, ou
     let n = headers.len();
     if n <= 64 {
         // Sort line indices on the stack (stable: lines of one name keep their order), by the
-        // names' first eight bytes first (one integer comparison), the whole names on a tie.
-        let mut idx = [(0u64, 0u8); 64];
+        // names' first sixteen bytes first (one integer comparison), the whole names on a tie.
+        let mut idx = [(0u128, 0u8); 64];
         let line = |i: u8| headers.line(usize::from(i)).expect("index in range");
         let mut kept = 0;
         for (i, h) in headers.iter().enumerate() {
@@ -41,13 +41,14 @@ fn write_headers(headers: &crate::http::Headers, skip: impl Fn(&str) -> bool, ou
     }
 }
 
-/// A name's first eight bytes as a big-endian integer (zero-padded): integers compare as the
-/// byte strings do, up to that length.
-pub(crate) fn name_prefix(name: &str) -> u64 {
-    let mut b = [0u8; 8];
-    let n = name.len().min(8);
+/// A name's first sixteen bytes as a big-endian integer (zero-padded): integers compare as the
+/// byte strings do, up to that length. Sixteen, not eight: the `X-Forwarded-*` names the
+/// proxy adds to every request share their first eleven bytes.
+pub(crate) fn name_prefix(name: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
     b[..n].copy_from_slice(&name.as_bytes()[..n]);
-    u64::from_be_bytes(b)
+    u128::from_be_bytes(b)
 }
 
 /// Appends one `name: value\r\n` line.

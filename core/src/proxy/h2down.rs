@@ -116,11 +116,11 @@ fn field_rank(name: &str) -> u8 {
 fn response_head(head: &crate::http::ResponseHead, date: &Bytes) -> http::Response<()> {
     let lines = &head.headers;
     let with_date = !date.is_empty() && !lines.contains("Date");
-    // Sorted as keys (rank, the name's first eight bytes as one integer, line index; the
+    // Sorted as keys (rank, the name's first sixteen bytes as one integer, line index; the
     // index after the last line is the added `Date`), the whole names compared on a tie;
     // stable, so lines of one name keep their order.
     let name = |i: usize| lines.line(i).map_or("Date", |h| &*h.name);
-    let mut order: Vec<(u8, u64, usize)> = (0..lines.len() + usize::from(with_date))
+    let mut order: Vec<(u8, u128, usize)> = (0..lines.len() + usize::from(with_date))
         .map(|i| {
             let n = name(i);
             (field_rank(n), crate::h1::name_prefix(n), i)
