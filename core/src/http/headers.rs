@@ -10,6 +10,20 @@ pub enum HeaderName {
     Static(&'static str),
     /// Any other name.
     Owned(String),
+    /// A name made once and set on many messages (a middleware's configured header): cloned
+    /// without a copy.
+    Shared(std::sync::Arc<str>),
+}
+
+impl HeaderName {
+    /// The canonical form of `name`, to be set on many messages: static when common, else
+    /// shared.
+    pub fn shared(name: &str) -> HeaderName {
+        match header_name(name) {
+            HeaderName::Owned(s) => HeaderName::Shared(s.into()),
+            other => other,
+        }
+    }
 }
 
 impl std::ops::Deref for HeaderName {
@@ -18,6 +32,7 @@ impl std::ops::Deref for HeaderName {
         match self {
             HeaderName::Static(s) => s,
             HeaderName::Owned(s) => s,
+            HeaderName::Shared(s) => s,
         }
     }
 }
@@ -246,24 +261,42 @@ impl Headers {
 
     /// Replaces every line of `name` with one shared value (no copy).
     pub fn set_shared(&mut self, name: &str, value: bytes::Bytes) {
-        match self
+        if let Err(value) = self.replace(name, value) {
+            self.append_shared(name, value);
+        }
+    }
+
+    /// [`Headers::set_shared`] with a name already canonical (see [`HeaderName::shared`]):
+    /// no lookup, no allocation for the name.
+    pub fn set_named(&mut self, name: &HeaderName, value: bytes::Bytes) {
+        if let Err(value) = self.replace(name, value) {
+            self.lines.push(Header {
+                name: name.clone(),
+                value,
+            });
+        }
+    }
+
+    /// Puts `value` in the first line of `name` and removes the others; gives `value` back
+    /// when there is no such line.
+    fn replace(&mut self, name: &str, value: bytes::Bytes) -> Result<(), bytes::Bytes> {
+        let Some(i) = self
             .lines
             .iter()
             .position(|h| h.name.eq_ignore_ascii_case(name))
-        {
-            Some(i) => {
-                self.lines[i].value = value;
-                let mut j = i + 1;
-                while j < self.lines.len() {
-                    if self.lines[j].name.eq_ignore_ascii_case(name) {
-                        self.lines.remove(j);
-                    } else {
-                        j += 1;
-                    }
-                }
+        else {
+            return Err(value);
+        };
+        self.lines[i].value = value;
+        let mut j = i + 1;
+        while j < self.lines.len() {
+            if self.lines[j].name.eq_ignore_ascii_case(name) {
+                self.lines.remove(j);
+            } else {
+                j += 1;
             }
-            None => self.append_shared(name, value),
         }
+        Ok(())
     }
 
     /// Removes every line of `name`; returns whether any was there.

@@ -13,4 +13,4 @@ pub use head::{
     ResponseHead, Version,
 };
 pub use head_copy::head_copy;
-pub use headers::{canonical_name, is_token_byte, Header, Headers};
+pub use headers::{canonical_name, is_token_byte, Header, HeaderName, Headers};

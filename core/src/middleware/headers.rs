@@ -9,13 +9,15 @@ use super::cors::Cors;
 use super::secure::Secure;
 use super::{Middleware, RequestAction, RequestContext};
 use crate::config::dynamic;
-use crate::http::{Headers, RequestHead, ResponseHead};
+use crate::http::{HeaderName, Headers, RequestHead, ResponseHead};
 
 /// The built `headers` middleware.
 #[derive(Debug, Clone)]
 pub struct HeadersMiddleware {
-    custom_request: Vec<(String, String)>,
-    custom_response: Vec<(String, String)>,
+    /// `customRequestHeaders` and `customResponseHeaders`, values shared (set on every
+    /// message without a copy; empty: delete).
+    custom_request: Vec<(HeaderName, bytes::Bytes)>,
+    custom_response: Vec<(HeaderName, bytes::Bytes)>,
     cors: Cors,
     secure: Secure,
     suppress_xff: bool,
@@ -34,7 +36,7 @@ impl HeadersMiddleware {
         }
         let pairs = |m: &std::collections::BTreeMap<String, String>| {
             m.iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (HeaderName::shared(k), bytes::Bytes::from(v.clone())))
                 .collect::<Vec<_>>()
         };
         Ok(HeadersMiddleware {
@@ -57,7 +59,7 @@ impl HeadersMiddleware {
             if value.is_empty() {
                 h.remove(name);
             } else {
-                h.set(name, bytes::Bytes::copy_from_slice(value.as_bytes()));
+                h.set_named(name, value.clone());
             }
         }
         self.cors.on_response(h, request);
@@ -73,10 +75,9 @@ impl Middleware for HeadersMiddleware {
             if value.is_empty() {
                 head.headers.remove(name);
             } else if name.eq_ignore_ascii_case("Host") {
-                head.host = value.clone();
+                head.host = String::from_utf8_lossy(value).into_owned();
             } else {
-                head.headers
-                    .set(name, bytes::Bytes::copy_from_slice(value.as_bytes()));
+                head.headers.set_named(name, value.clone());
             }
         }
         if let Some(mut r) = self.secure.check_request(head) {

@@ -22,8 +22,9 @@ pub(crate) struct Secure {
     sts_preload: bool,
     force_sts: bool,
     /// Headers set on every response, in order.
-    fixed: Vec<(&'static str, String)>,
-    public_key: String,
+    /// Fixed security headers, their values shared (set on every response without a copy).
+    fixed: Vec<(crate::http::HeaderName, bytes::Bytes)>,
+    public_key: bytes::Bytes,
 }
 
 impl Secure {
@@ -54,17 +55,29 @@ impl Secure {
             || cfg.is_development;
         let mut fixed = Vec::new();
         if !cfg.custom_frame_options_value.is_empty() {
-            fixed.push(("X-Frame-Options", cfg.custom_frame_options_value.clone()));
+            fixed.push((
+                "X-Frame-Options",
+                cfg.custom_frame_options_value.clone().into(),
+            ));
         } else if cfg.frame_deny {
-            fixed.push(("X-Frame-Options", "DENY".into()));
+            fixed.push(("X-Frame-Options", bytes::Bytes::from_static(b"DENY")));
         }
         if cfg.content_type_nosniff {
-            fixed.push(("X-Content-Type-Options", "nosniff".into()));
+            fixed.push((
+                "X-Content-Type-Options",
+                bytes::Bytes::from_static(b"nosniff"),
+            ));
         }
         if !cfg.custom_browser_xss_value.is_empty() {
-            fixed.push(("X-XSS-Protection", cfg.custom_browser_xss_value.clone()));
+            fixed.push((
+                "X-XSS-Protection",
+                cfg.custom_browser_xss_value.clone().into(),
+            ));
         } else if cfg.browser_xss_filter {
-            fixed.push(("X-XSS-Protection", "1; mode=block".into()));
+            fixed.push((
+                "X-XSS-Protection",
+                bytes::Bytes::from_static(b"1; mode=block"),
+            ));
         }
         for (name, v) in [
             ("Content-Security-Policy", &cfg.content_security_policy),
@@ -76,7 +89,7 @@ impl Secure {
             ("Permissions-Policy", &cfg.permissions_policy),
         ] {
             if !v.is_empty() {
-                fixed.push((name, v.clone()));
+                fixed.push((name, v.clone().into()));
             }
         }
         Secure {
@@ -93,8 +106,11 @@ impl Secure {
             sts_include_subdomains: cfg.sts_include_subdomains,
             sts_preload: cfg.sts_preload,
             force_sts: cfg.force_sts_header,
-            fixed,
-            public_key: cfg.public_key.clone(),
+            fixed: fixed
+                .into_iter()
+                .map(|(name, v)| (crate::http::HeaderName::shared(name), v))
+                .collect(),
+            public_key: cfg.public_key.clone().into(),
         }
     }
 
@@ -149,13 +165,10 @@ impl Secure {
             h.set("Strict-Transport-Security", v);
         }
         for (name, v) in &self.fixed {
-            h.set(name, bytes::Bytes::copy_from_slice(v.as_bytes()));
+            h.set_named(name, v.clone());
         }
         if !self.public_key.is_empty() && ssl && !self.is_development {
-            h.set(
-                "Public-Key-Pins",
-                bytes::Bytes::copy_from_slice(self.public_key.as_bytes()),
-            );
+            h.set("Public-Key-Pins", self.public_key.clone());
         }
     }
 }
