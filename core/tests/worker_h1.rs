@@ -976,3 +976,79 @@ fn max_idle_conns_per_host_is_split_between_workers() {
         assert_eq!(h.w.connection_counts(), (4, kept), "{workers} worker(s)");
     }
 }
+
+/// A chain with a `headers` middleware applies it on both sides, after the other middlewares
+/// (whose response side is nothing); a chain without one leaves the response as it came.
+#[test]
+fn response_side_middlewares_run_only_where_the_chain_has_them() {
+    let st = load_static(STATIC, Format::Yaml, None).config;
+    let dy = load_dynamic(
+        r#"
+http:
+  routers:
+    with-headers:
+      rule: "Host(`app.example`)"
+      middlewares: [strip, hdrs]
+      service: app
+    strip-only:
+      rule: "Host(`plain.example`)"
+      middlewares: [strip]
+      service: app
+  middlewares:
+    strip:
+      stripPrefix: {prefixes: ["/api"]}
+    hdrs:
+      headers:
+        customRequestHeaders: {X-Env: prod, X-Drop: ""}
+        customResponseHeaders: {X-Served-By: trafficcop}
+        frameDeny: true
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://backend:9000"}]
+"#,
+        Format::Yaml,
+        None,
+    );
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    let cfg = compile(&st, &dy.config, 1);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    let mut h = Harness::with(Worker::new(cfg, "proxy-host"));
+
+    // The second request reuses the client connection and the pooled backend connection.
+    let req = "GET /api/x HTTP/1.1\r\nHost: app.example\r\nX-Drop: 1\r\n\r\n";
+    let (c, up, mut sent) = h.dialled(req);
+    for round in 0..2 {
+        if round > 0 {
+            sent = sent_to(&h.recv(c, req), up);
+        }
+        assert!(sent.starts_with("GET /x HTTP/1.1\r\n"), "{sent}");
+        assert!(sent.contains("\r\nX-Env: prod\r\n"), "{sent}");
+        assert!(!sent.contains("X-Drop"), "{sent}");
+        let out = h.recv(up, RESP);
+        let resp = sent_to(&out, c);
+        assert!(
+            resp.contains("\r\nX-Served-By: trafficcop\r\n"),
+            "round {round}: {resp}"
+        );
+        assert!(
+            resp.contains("\r\nX-Frame-Options: DENY\r\n"),
+            "round {round}: {resp}"
+        );
+        assert!(resp.ends_with("\r\n\r\nok"), "{resp}");
+    }
+
+    let sent = sent_to(
+        &h.recv(c, "GET /api/y HTTP/1.1\r\nHost: plain.example\r\n\r\n"),
+        up,
+    );
+    assert!(sent.starts_with("GET /y HTTP/1.1\r\n"), "{sent}");
+    assert!(!sent.contains("X-Env"), "{sent}");
+    let out = h.recv(up, RESP);
+    let resp = sent_to(&out, c);
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(
+        !resp.contains("X-Served-By") && !resp.contains("X-Frame-Options"),
+        "{resp}"
+    );
+}

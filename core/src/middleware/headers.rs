@@ -94,6 +94,10 @@ impl Middleware for HeadersMiddleware {
         self.outer_response(&mut head.headers, request);
     }
 
+    fn has_response_side(&self) -> bool {
+        true
+    }
+
     fn suppresses_x_forwarded_for(&self) -> bool {
         self.suppress_xff
     }

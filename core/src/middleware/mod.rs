@@ -96,6 +96,12 @@ pub trait Middleware: Debug + Send + Sync {
     ) {
     }
 
+    /// Whether [`Middleware::on_response`] does anything: the request head is kept for the
+    /// response only when some middleware of the chain says so.
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     /// Whether a request this middleware let through must be forwarded without the proxy's
     /// own `X-Forwarded-For` (Traefik: `customRequestHeaders: {X-Forwarded-For: ""}` leaves a
     /// nil header value, which Go's reverse proxy reads as "do not set X-Forwarded-For").

@@ -556,7 +556,10 @@ impl Worker {
         } else {
             String::new()
         };
-        let mw_request = (!chain.is_empty()).then(|| (req.head.clone(), ep.name.clone()));
+        // The request head and the chain are kept for the response only when some middleware
+        // acts on responses (most act on requests only).
+        let response_side = chain.iter().any(|m| m.has_response_side());
+        let mw_request = response_side.then(|| (req.head.clone(), ep.name.clone()));
         let http10 = req.head.version == crate::http::Version::Http10;
         // The head moves to the backend request (no copy of its headers).
         let mut head = std::mem::replace(
@@ -682,7 +685,7 @@ impl Worker {
             } else {
                 String::new()
             },
-            middlewares: chain.clone(),
+            middlewares: if response_side { chain } else { Vec::new() },
             mw_request,
             client_ip,
             absolute_target: absolute_target.clone(),

@@ -57,10 +57,11 @@ pub(super) struct Txn {
     pub target: String,
     pub router: String,
     pub server: String,
-    /// The middlewares the request went through, for the response side.
+    /// The middlewares the request went through, for the response side (empty when none of
+    /// them has one).
     pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
     /// The request head as the middlewares left it and the entry point's name, for their
-    /// response side (only kept when there are middlewares).
+    /// response side (only kept when some middleware has one).
     pub mw_request: Option<(crate::http::RequestHead, std::sync::Arc<str>)>,
     pub client_ip: Option<std::net::IpAddr>,
     pub absolute_target: Option<String>,
