@@ -82,6 +82,9 @@ pub struct RequestContext<'a> {
     pub absolute_target: Option<&'a str>,
 }
 
+/// A router's middlewares in order, shared: a request takes a reference, not a copy.
+pub type Chain = std::sync::Arc<[std::sync::Arc<dyn Middleware>]>;
+
 /// A built middleware.
 pub trait Middleware: Debug + Send + Sync {
     /// Inspects and may rewrite the request.

@@ -36,7 +36,7 @@ pub struct CompiledRouter {
     /// Where its requests go.
     pub target: Target,
     /// Its middlewares, in order (chains flattened).
-    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
+    pub middlewares: crate::middleware::Chain,
 }
 
 /// One backend server of a load balancer.
@@ -752,7 +752,7 @@ pub fn compile_serving(
         routers.push(CompiledRouter {
             name: format!("{name}@file"),
             target,
-            middlewares,
+            middlewares: middlewares.into(),
         });
         placed.push(Placed {
             idx: routers.len() - 1,
@@ -778,7 +778,7 @@ pub fn compile_serving(
             routers.push(CompiledRouter {
                 name: "ping@internal".into(),
                 target: Target::Ping,
-                middlewares: Vec::new(),
+                middlewares: Vec::new().into(),
             });
             placed.push(Placed {
                 idx: routers.len() - 1,

@@ -489,12 +489,15 @@ impl Worker {
             }
         }
         // Middlewares: the entry point's, then the router's.
-        let chain: Vec<Arc<dyn Middleware>> = ep
-            .middlewares
-            .iter()
-            .chain(router.middlewares.iter())
-            .cloned()
-            .collect();
+        let chain: crate::middleware::Chain = if ep.middlewares.is_empty() {
+            Arc::clone(&router.middlewares)
+        } else {
+            ep.middlewares
+                .iter()
+                .chain(router.middlewares.iter())
+                .cloned()
+                .collect()
+        };
         let absolute_target = req.absolute_target.clone();
         let mut suppress_xff = false;
         {
@@ -685,7 +688,7 @@ impl Worker {
             } else {
                 String::new()
             },
-            middlewares: if response_side { chain } else { Vec::new() },
+            middlewares: chain,
             mw_request,
             client_ip,
             absolute_target: absolute_target.clone(),

@@ -86,7 +86,8 @@ pub(super) fn place(
         routers.push(CompiledRouter {
             name: rname.clone(),
             target: Target::Noop,
-            middlewares: vec![Arc::new(middleware)],
+            middlewares: vec![Arc::new(middleware) as Arc<dyn crate::middleware::Middleware>]
+                .into(),
         });
         placed.push(Placed {
             idx: routers.len() - 1,

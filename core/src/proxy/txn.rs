@@ -57,9 +57,9 @@ pub(super) struct Txn {
     pub target: String,
     pub router: String,
     pub server: String,
-    /// The middlewares the request went through, for the response side (empty when none of
-    /// them has one).
-    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
+    /// The middlewares the request went through, for the response side (run only when one of
+    /// them has one: see `mw_request`).
+    pub middlewares: crate::middleware::Chain,
     /// The request head as the middlewares left it and the entry point's name, for their
     /// response side (only kept when some middleware has one).
     pub mw_request: Option<(crate::http::RequestHead, std::sync::Arc<str>)>,
