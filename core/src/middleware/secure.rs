@@ -21,8 +21,8 @@ pub(crate) struct Secure {
     sts_include_subdomains: bool,
     sts_preload: bool,
     force_sts: bool,
-    /// Headers set on every response, in order.
-    /// Fixed security headers, their values shared (set on every response without a copy).
+    /// Headers set on every response, in order; names and values are made once, so setting
+    /// them copies nothing.
     fixed: Vec<(crate::http::HeaderName, bytes::Bytes)>,
     public_key: bytes::Bytes,
 }
