@@ -24,6 +24,10 @@ impl AddPrefix {
 }
 
 impl Middleware for AddPrefix {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, _cx: &RequestContext<'_>) -> RequestAction {
         let mut p = match head_path(head) {
             Ok(p) => p,

@@ -50,6 +50,10 @@ impl IpAllowList {
 }
 
 impl Middleware for IpAllowList {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, cx: &RequestContext<'_>) -> RequestAction {
         let ip = self.strategy.client_ip(head, cx);
         if parse_remote_addr(&ip).is_some_and(|ip| self.checker.contains(ip)) {

@@ -100,10 +100,9 @@ pub trait Middleware: Debug + Send + Sync {
     }
 
     /// Whether [`Middleware::on_response`] does anything: the request head is kept for the
-    /// response only when some middleware of the chain says so.
-    fn has_response_side(&self) -> bool {
-        false
-    }
+    /// response only when some middleware of the chain says so. Every middleware states it
+    /// (no default), so one that gains a response side cannot leave it unused.
+    fn has_response_side(&self) -> bool;
 
     /// Whether a request this middleware let through must be forwarded without the proxy's
     /// own `X-Forwarded-For` (Traefik: `customRequestHeaders: {X-Forwarded-For: ""}` leaves a

@@ -35,6 +35,10 @@ fn raw_url(head: &RequestHead, cx: &RequestContext<'_>) -> String {
 }
 
 impl Middleware for RedirectRegex {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, cx: &RequestContext<'_>) -> RequestAction {
         let url = raw_url(head, cx);
         self.redirect.apply(&url, &head.method)

@@ -78,6 +78,10 @@ fn client_request_url(head: &RequestHead, cx: &RequestContext<'_>) -> String {
 }
 
 impl Middleware for RedirectScheme {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, cx: &RequestContext<'_>) -> RequestAction {
         let url = client_request_url(head, cx);
         self.redirect.apply(&url, &head.method)

@@ -38,6 +38,10 @@ pub(crate) fn set_raw_path(head: &mut RequestHead, new_raw: &str) -> Result<GoPa
 }
 
 impl Middleware for ReplacePath {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, _cx: &RequestContext<'_>) -> RequestAction {
         let current = match head_path(head) {
             Ok(p) => p.escaped_path(),

@@ -31,6 +31,10 @@ impl ReplacePathRegex {
 }
 
 impl Middleware for ReplacePathRegex {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, _cx: &RequestContext<'_>) -> RequestAction {
         let current = match head_path(head) {
             Ok(p) => p.escaped_path(),

@@ -58,6 +58,10 @@ pub(crate) fn cut_prefix(mut p: GoPath, prefix_len: usize, force_slash: bool) ->
 }
 
 impl Middleware for StripPrefix {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, _cx: &RequestContext<'_>) -> RequestAction {
         let p = match head_path(head) {
             Ok(p) => p,

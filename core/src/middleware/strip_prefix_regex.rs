@@ -30,6 +30,10 @@ impl StripPrefixRegex {
 }
 
 impl Middleware for StripPrefixRegex {
+    fn has_response_side(&self) -> bool {
+        false
+    }
+
     fn on_request(&self, head: &mut RequestHead, _cx: &RequestContext<'_>) -> RequestAction {
         let p = match head_path(head) {
             Ok(p) => p,
