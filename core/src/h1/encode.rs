@@ -64,12 +64,12 @@ fn write_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
 /// `Transfer-Encoding`.
 fn write_server_lines(
     headers: &crate::http::Headers,
-    date: &str,
+    date: &[u8],
     content_length: Option<usize>,
     out: &mut Vec<u8>,
 ) {
     if !date.is_empty() && !headers.contains("Date") {
-        write_line("Date", date.as_bytes(), out);
+        write_line("Date", date, out);
     }
     if let Some(n) = content_length {
         write_line("Content-Length", n.to_string().as_bytes(), out);
@@ -139,7 +139,7 @@ fn write_status_line(version: &str, status: u16, reason: &str, out: &mut Vec<u8>
 /// `HTTP/1.0` for HTTP/1.0 clients, `HTTP/1.1` otherwise. As Go's server: the backend's headers
 /// sorted, then `Date` when the backend sent none, then `Connection` and `Transfer-Encoding`
 /// (which only the proxy sets; a `101`'s `Connection: Upgrade` stays among the sorted ones).
-pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &str, out: &mut Vec<u8>) {
+pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &[u8], out: &mut Vec<u8>) {
     let reason = reason_phrase(head.status);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.reserve(64 + head.headers.len() * 48);
@@ -159,7 +159,7 @@ pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &str, out: 
 /// and says `Connection: keep-alive` only when the connection stays open.
 pub fn encode_local_response(
     resp: &LocalResponse,
-    date: &str,
+    date: &[u8],
     close: bool,
     head_request: bool,
     http10: bool,
@@ -220,7 +220,7 @@ mod tests {
         let mut out = Vec::new();
         encode_local_response(
             &LocalResponse::go_error(404, "404 page not found"),
-            "D",
+            b"D",
             true,
             false,
             false,
@@ -246,14 +246,14 @@ mod tests {
         head.headers.append("Connection", "close");
         head.headers.append("A-First", "1");
         let mut out = Vec::new();
-        encode_response_head(&head, false, "D", &mut out);
+        encode_response_head(&head, false, b"D", &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 200 OK\r\nA-First: 1\r\nZ-Last: 1\r\nDate: D\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
         );
         head.headers.append("Date", "backend");
         let mut out = Vec::new();
-        encode_response_head(&head, false, "D", &mut out);
+        encode_response_head(&head, false, b"D", &mut out);
         assert!(String::from_utf8(out)
             .unwrap()
             .contains("\r\nDate: backend\r\nZ-Last: 1\r\nConnection"));

@@ -508,7 +508,7 @@ impl Worker {
             RespState::Body(BodyDecoder::new(framing))
         };
         let (parent, key) = (st.parent, st.key);
-        let h2head = response_head(head, &self.date_value);
+        let h2head = response_head(head, &self.date);
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
@@ -684,12 +684,12 @@ mod tests {
                 version: crate::http::Version::Http11,
                 headers,
             };
-            let date = "Thu, 26 Nov 2026 10:00:00 GMT";
+            let date = b"Thu, 26 Nov 2026 10:00:00 GMT";
             let mut bytes = Vec::new();
             crate::h1::encode_response_head(&head, false, date, &mut bytes);
             let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
             let via_bytes = response_head(&parsed.head, &Bytes::new());
-            let direct = response_head(&head, &Bytes::from_static(date.as_bytes()));
+            let direct = response_head(&head, &Bytes::from_static(date));
             assert_eq!(direct.status(), via_bytes.status(), "case {i}");
             assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
         }

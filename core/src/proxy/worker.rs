@@ -188,9 +188,8 @@ pub struct Worker {
     pub(super) out: VecDeque<Output>,
     pub(super) events: VecDeque<Event>,
     pub(super) shutting_down: bool,
-    pub(super) date: String,
-    /// `date` as a shared value, for HTTP/2 heads (cloned per response without a copy).
-    pub(super) date_value: bytes::Bytes,
+    /// The `Date` value (shared: HTTP/2 heads take it without a copy).
+    pub(super) date: bytes::Bytes,
     /// A lower bound of every connection deadline (it may be early after a deadline is
     /// cleared; `handle_timeout` recomputes it exactly).
     earliest: Option<Timestamp>,
@@ -232,8 +231,7 @@ impl Worker {
             out: VecDeque::new(),
             events: VecDeque::new(),
             shutting_down: false,
-            date: String::new(),
-            date_value: bytes::Bytes::new(),
+            date: bytes::Bytes::new(),
             earliest: None,
             access_records: false,
             now: Timestamp(0),
@@ -254,8 +252,7 @@ impl Worker {
     /// Sets the `Date` header value of TrafficCop's own responses (the adapter calls this
     /// about once a second with [`crate::http::http_date`]).
     pub fn set_date(&mut self, date: String) {
-        self.date_value = bytes::Bytes::copy_from_slice(date.as_bytes());
-        self.date = date;
+        self.date = date.into();
     }
 
     /// The configuration new requests use.
