@@ -21,6 +21,9 @@ pub struct HeadersMiddleware {
     cors: Cors,
     secure: Secure,
     suppress_xff: bool,
+    /// Whether a response is touched: custom response headers, security headers or CORS
+    /// (a middleware with `customRequestHeaders` only has nothing to do on the way back).
+    response_side: bool,
 }
 
 impl HeadersMiddleware {
@@ -39,7 +42,10 @@ impl HeadersMiddleware {
                 .map(|(k, v)| (HeaderName::shared(k), bytes::Bytes::from(v.clone())))
                 .collect::<Vec<_>>()
         };
+        let response_side =
+            !cfg.custom_response_headers.is_empty() || secure.defined || cors.defined;
         Ok(HeadersMiddleware {
+            response_side,
             custom_request: pairs(&cfg.custom_request_headers),
             custom_response: pairs(&cfg.custom_response_headers),
             // Only this exact spelling leaves the nil value Go's reverse proxy looks for.
@@ -95,7 +101,7 @@ impl Middleware for HeadersMiddleware {
     }
 
     fn has_response_side(&self) -> bool {
-        true
+        self.response_side
     }
 
     fn suppresses_x_forwarded_for(&self) -> bool {
@@ -128,6 +134,37 @@ mod tests {
         let e = HeadersMiddleware::new(&dynamic::Headers::default()).unwrap_err();
         assert_eq!(e, "headers configuration not valid");
         assert!(HeadersMiddleware::new(&cfg(|c| c.sts_seconds = Some(0))).is_ok());
+    }
+
+    /// The response side is claimed exactly when the configuration touches responses; with
+    /// `customRequestHeaders` alone, running it anyway changes nothing.
+    #[test]
+    fn response_side_follows_the_configuration() {
+        let request_only = HeadersMiddleware::new(&cfg(|c| {
+            c.custom_request_headers
+                .insert("X-Env".into(), "prod".into());
+        }))
+        .unwrap();
+        assert!(!request_only.has_response_side());
+        let mut req = get("/");
+        req.headers.append("Origin", "https://a.example");
+        let mut r = resp();
+        r.headers.append("Vary", "Accept");
+        let before = r.headers.clone();
+        request_only.on_response(&mut r, &req, &cx());
+        assert_eq!(r.headers, before);
+        for c in [
+            cfg(|c| {
+                c.custom_response_headers.insert("X-Out".into(), "1".into());
+            }),
+            cfg(|c| c.frame_deny = true),
+            cfg(|c| c.access_control_allow_origin_list = vec!["*".into()]),
+        ] {
+            assert!(
+                HeadersMiddleware::new(&c).unwrap().has_response_side(),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]
