@@ -1052,3 +1052,48 @@ http:
         "{resp}"
     );
 }
+
+/// An entry point's `http.middlewares` run before the router's, on every router it serves,
+/// and their response side runs too when only the entry point's chain has one.
+#[test]
+fn entry_point_middlewares_run_before_the_routers() {
+    let st = load_static(
+        "entryPoints:\n  web:\n    address: ':8000'\n    http:\n      middlewares: [strip-api@file, ep-hdrs@file]\n",
+        Format::Yaml,
+        None,
+    );
+    assert!(!st.is_fatal(), "{:?}", st.diagnostics);
+    let dy = load_dynamic(
+        r#"
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      middlewares: [v1]
+      service: app
+  middlewares:
+    strip-api:
+      stripPrefix: {prefixes: ["/api"]}
+    ep-hdrs:
+      headers:
+        customResponseHeaders: {X-Ep: "1"}
+    v1:
+      addPrefix: {prefix: "/v1"}
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://backend:9000"}]
+"#,
+        Format::Yaml,
+        None,
+    );
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    let cfg = compile(&st.config, &dy.config, 1);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    let mut h = Harness::with(Worker::new(cfg, "proxy-host"));
+    let (c, up, sent) = h.dialled("GET /api/x HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    // stripPrefix first (/api/x -> /x), then the router's addPrefix (-> /v1/x).
+    assert!(sent.starts_with("GET /v1/x HTTP/1.1\r\n"), "{sent}");
+    let resp = sent_to(&h.recv(up, RESP), c);
+    assert!(resp.contains("\r\nX-Ep: 1\r\n"), "{resp}");
+}

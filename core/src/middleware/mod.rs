@@ -82,8 +82,44 @@ pub struct RequestContext<'a> {
     pub absolute_target: Option<&'a str>,
 }
 
-/// A router's middlewares in order, shared: a request takes a reference, not a copy.
-pub type Chain = std::sync::Arc<[std::sync::Arc<dyn Middleware>]>;
+/// The middlewares a route runs, in order, built with the configuration and shared: a request
+/// takes a reference, not a copy, and whether any acts on responses is known in advance.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    list: std::sync::Arc<[std::sync::Arc<dyn Middleware>]>,
+    response_side: bool,
+}
+
+impl Chain {
+    /// A chain of `list`, in order.
+    pub fn new(list: Vec<std::sync::Arc<dyn Middleware>>) -> Self {
+        let response_side = list.iter().any(|m| m.has_response_side());
+        Chain {
+            list: list.into(),
+            response_side,
+        }
+    }
+
+    /// `first` (an entry point's middlewares), then `then` (a router's).
+    pub fn joined(first: &[std::sync::Arc<dyn Middleware>], then: &Chain) -> Self {
+        if first.is_empty() {
+            return then.clone();
+        }
+        Chain::new(first.iter().chain(then.iter()).cloned().collect())
+    }
+
+    /// Whether some middleware of the chain acts on responses.
+    pub fn has_response_side(&self) -> bool {
+        self.response_side
+    }
+}
+
+impl std::ops::Deref for Chain {
+    type Target = [std::sync::Arc<dyn Middleware>];
+    fn deref(&self) -> &Self::Target {
+        &self.list
+    }
+}
 
 /// A built middleware.
 pub trait Middleware: Debug + Send + Sync {

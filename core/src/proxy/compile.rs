@@ -145,11 +145,16 @@ pub struct CompiledEntryPoint {
     /// For each router given to the table (its lookup result), the router index in
     /// [`CompiledConfig::routers`].
     pub routes: Vec<usize>,
+    /// For each entry of `routes`: the middlewares its requests run (this entry point's, then
+    /// the router's), joined once here.
+    pub chains: Vec<crate::middleware::Chain>,
     /// The TLS routers (served only on TLS connections), in Traefik's order.
     pub tls_table: RouterTable,
     /// For each TLS lookup result: the router index and its resolved TLS options name (a
     /// request whose handshake used other options is answered 421).
     pub tls_routes: Vec<(usize, Arc<str>)>,
+    /// For each entry of `tls_routes`: the middlewares its requests run.
+    pub tls_chains: Vec<crate::middleware::Chain>,
     /// The TLS options of a handshake, by server name.
     pub tls: crate::tls::EntryPointTls,
     /// HTTP/2 limits (`http2.maxConcurrentStreams`, `maxHeaderBytes`).
@@ -186,8 +191,6 @@ pub struct CompiledEntryPoint {
     pub denied_encodings: Vec<&'static str>,
     /// `http.underscoreHeadersStrategy`, decided once here (load refuses other values).
     pub underscore_headers: UnderscoreHeaders,
-    /// `http.middlewares`: run before every router's own middlewares.
-    pub middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
 }
 
 /// Everything a worker needs to serve one configuration generation.
@@ -211,14 +214,18 @@ pub struct CompiledConfig {
 
 impl CompiledEntryPoint {
     /// Compiles one entry point's static settings around its router table, the indexes of
-    /// its routes in `CompiledConfig::routers` and its entry point middlewares.
+    /// its routes in `routers`, and each route's middlewares: `middlewares` (the entry
+    /// point's `http.middlewares`), then the router's.
     fn new(
         name: &str,
         address: ListenAddress,
         ep: &crate::config::static_config::EntryPoint,
         routing: EntryRoutes,
-        middlewares: Vec<std::sync::Arc<dyn crate::middleware::Middleware>>,
+        middlewares: &[std::sync::Arc<dyn crate::middleware::Middleware>],
+        routers: &[CompiledRouter],
     ) -> Self {
+        let chain =
+            |r: usize| crate::middleware::Chain::joined(middlewares, &routers[r].middlewares);
         let fh = ep.forwarded_headers.clone().unwrap_or_default();
         let trusted = if fh.trusted_ips.is_empty() {
             None
@@ -232,8 +239,10 @@ impl CompiledEntryPoint {
             name: name.into(),
             address,
             table: routing.table,
+            chains: routing.routes.iter().map(|&r| chain(r)).collect(),
             routes: routing.routes,
             tls_table: routing.tls_table,
+            tls_chains: routing.tls_routes.iter().map(|(r, _)| chain(*r)).collect(),
             tls_routes: routing.tls_routes,
             tls: routing.tls,
             proxy_protocol: ep.proxy_protocol.as_ref().map(|p| {
@@ -269,7 +278,6 @@ impl CompiledEntryPoint {
             keep_alive_max_time: t.keep_alive_max_time,
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
-            middlewares,
             denied_encodings: denied_encodings(ep),
             underscore_headers: match ep.http.underscore_headers_strategy.as_str() {
                 "delete" => UnderscoreHeaders::Delete,
@@ -752,7 +760,7 @@ pub fn compile_serving(
         routers.push(CompiledRouter {
             name: format!("{name}@file"),
             target,
-            middlewares: middlewares.into(),
+            middlewares: crate::middleware::Chain::new(middlewares),
         });
         placed.push(Placed {
             idx: routers.len() - 1,
@@ -778,7 +786,7 @@ pub fn compile_serving(
             routers.push(CompiledRouter {
                 name: "ping@internal".into(),
                 target: Target::Ping,
-                middlewares: Vec::new().into(),
+                middlewares: crate::middleware::Chain::new(Vec::new()),
             });
             placed.push(Placed {
                 idx: routers.len() - 1,
@@ -822,7 +830,8 @@ pub fn compile_serving(
                         address,
                         ep,
                         EntryRoutes::empty(&tls_setup),
-                        Vec::new(),
+                        &[],
+                        &routers,
                     ));
                     continue;
                 }
@@ -840,7 +849,8 @@ pub fn compile_serving(
             address,
             ep,
             routing,
-            ep_middlewares,
+            &ep_middlewares,
+            &routers,
         ));
     }
     let mut problems = Vec::new();

@@ -461,14 +461,17 @@ impl Worker {
                 tls,
             };
             if tls {
-                ep.tls_table
-                    .lookup(&view)
-                    .map(|i| (ep.tls_routes[i].0, Some(&ep.tls_routes[i].1)))
+                ep.tls_table.lookup(&view).map(|i| {
+                    let (router, options) = &ep.tls_routes[i];
+                    (*router, Some(options), &ep.tls_chains[i])
+                })
             } else {
-                ep.table.lookup(&view).map(|i| (ep.routes[i], None))
+                ep.table
+                    .lookup(&view)
+                    .map(|i| (ep.routes[i], None, &ep.chains[i]))
             }
         };
-        let Some((router_idx, router_tls)) = route else {
+        let Some((router_idx, router_tls, chain)) = route else {
             return self.local_response(
                 id,
                 LocalResponse::go_error(404, "404 page not found"),
@@ -488,16 +491,8 @@ impl Worker {
                 );
             }
         }
-        // Middlewares: the entry point's, then the router's.
-        let chain: crate::middleware::Chain = if ep.middlewares.is_empty() {
-            Arc::clone(&router.middlewares)
-        } else {
-            ep.middlewares
-                .iter()
-                .chain(router.middlewares.iter())
-                .cloned()
-                .collect()
-        };
+        // Middlewares: the entry point's, then the router's (joined with the configuration).
+        let chain = chain.clone();
         let absolute_target = req.absolute_target.clone();
         let mut suppress_xff = false;
         {
@@ -561,7 +556,7 @@ impl Worker {
         };
         // The request head and the chain are kept for the response only when some middleware
         // acts on responses (most act on requests only).
-        let response_side = chain.iter().any(|m| m.has_response_side());
+        let response_side = chain.has_response_side();
         let mw_request = response_side.then(|| (req.head.clone(), ep.name.clone()));
         let http10 = req.head.version == crate::http::Version::Http10;
         // The head moves to the backend request (no copy of its headers).

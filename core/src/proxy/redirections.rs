@@ -86,8 +86,7 @@ pub(super) fn place(
         routers.push(CompiledRouter {
             name: rname.clone(),
             target: Target::Noop,
-            middlewares: vec![Arc::new(middleware) as Arc<dyn crate::middleware::Middleware>]
-                .into(),
+            middlewares: crate::middleware::Chain::new(vec![Arc::new(middleware)]),
         });
         placed.push(Placed {
             idx: routers.len() - 1,
