@@ -33,9 +33,14 @@ fn worker() -> Worker {
 }
 
 fn worker_with(static_yaml: &str) -> Worker {
+    worker_from(static_yaml, DYNAMIC)
+}
+
+/// A worker serving these configurations, which must load and compile without a problem.
+fn worker_from(static_yaml: &str, dynamic_yaml: &str) -> Worker {
     let st = load_static(static_yaml, Format::Yaml, None);
     assert!(!st.is_fatal(), "{:?}", st.diagnostics);
-    let dy = load_dynamic(DYNAMIC, Format::Yaml, None);
+    let dy = load_dynamic(dynamic_yaml, Format::Yaml, None);
     assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
     let cfg = compile(&st.config, &dy.config, 1);
     assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
@@ -981,8 +986,8 @@ fn max_idle_conns_per_host_is_split_between_workers() {
 /// (whose response side is nothing); a chain without one leaves the response as it came.
 #[test]
 fn response_side_middlewares_run_only_where_the_chain_has_them() {
-    let st = load_static(STATIC, Format::Yaml, None).config;
-    let dy = load_dynamic(
+    let mut h = Harness::with(worker_from(
+        STATIC,
         r#"
 http:
   routers:
@@ -1007,13 +1012,7 @@ http:
       loadBalancer:
         servers: [{url: "http://backend:9000"}]
 "#,
-        Format::Yaml,
-        None,
-    );
-    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
-    let cfg = compile(&st, &dy.config, 1);
-    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-    let mut h = Harness::with(Worker::new(cfg, "proxy-host"));
+    ));
 
     // The second request reuses the client connection and the pooled backend connection.
     let req = "GET /api/x HTTP/1.1\r\nHost: app.example\r\nX-Drop: 1\r\n\r\n";
@@ -1057,13 +1056,8 @@ http:
 /// and their response side runs too when only the entry point's chain has one.
 #[test]
 fn entry_point_middlewares_run_before_the_routers() {
-    let st = load_static(
+    let mut h = Harness::with(worker_from(
         "entryPoints:\n  web:\n    address: ':8000'\n    http:\n      middlewares: [strip-api@file, ep-hdrs@file]\n",
-        Format::Yaml,
-        None,
-    );
-    assert!(!st.is_fatal(), "{:?}", st.diagnostics);
-    let dy = load_dynamic(
         r#"
 http:
   routers:
@@ -1084,13 +1078,7 @@ http:
       loadBalancer:
         servers: [{url: "http://backend:9000"}]
 "#,
-        Format::Yaml,
-        None,
-    );
-    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
-    let cfg = compile(&st.config, &dy.config, 1);
-    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-    let mut h = Harness::with(Worker::new(cfg, "proxy-host"));
+    ));
     let (c, up, sent) = h.dialled("GET /api/x HTTP/1.1\r\nHost: app.example\r\n\r\n");
     // stripPrefix first (/api/x -> /x), then the router's addPrefix (-> /v1/x).
     assert!(sent.starts_with("GET /v1/x HTTP/1.1\r\n"), "{sent}");
