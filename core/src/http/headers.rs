@@ -6,24 +6,37 @@ use crate::rule::RequestHeaders;
 /// A canonical header name: the common ones are static (no allocation per request).
 #[derive(Debug, Clone, Eq)]
 pub enum HeaderName {
-    /// One of [`COMMON`].
+    /// One of [`COMMON`], or a configured name (see [`HeaderName::shared`]).
     Static(&'static str),
     /// Any other name.
     Owned(String),
-    /// A name made once and set on many messages (a middleware's configured header): cloned
-    /// without a copy.
-    Shared(std::sync::Arc<str>),
 }
 
 impl HeaderName {
-    /// The canonical form of `name`, to be set on many messages: static when common, else
-    /// shared.
+    /// The canonical form of `name`, to be set on many messages (a middleware's configured
+    /// header): static, so clones copy nothing. A name outside [`COMMON`] is stored once for
+    /// the life of the process, however many configurations name it: what is kept grows with
+    /// the distinct names configurations use, not with reloads or requests. (A third,
+    /// reference-counted variant cost every header-name read on every request a branch.)
     pub fn shared(name: &str) -> HeaderName {
         match header_name(name) {
-            HeaderName::Owned(s) => HeaderName::Shared(s.into()),
+            HeaderName::Owned(s) => HeaderName::Static(configured_name(s)),
             other => other,
         }
     }
+}
+
+/// The one process-wide copy of a configured header name.
+fn configured_name(name: String) -> &'static str {
+    static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(kept) = names.get(name.as_str()) {
+        return kept;
+    }
+    let kept: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(kept);
+    kept
 }
 
 impl std::ops::Deref for HeaderName {
@@ -32,7 +45,6 @@ impl std::ops::Deref for HeaderName {
         match self {
             HeaderName::Static(s) => s,
             HeaderName::Owned(s) => s,
-            HeaderName::Shared(s) => s,
         }
     }
 }
@@ -358,6 +370,22 @@ impl RequestHeaders for Headers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A configured name is canonical and static, and stored once however often it is named.
+    #[test]
+    fn configured_names_are_static_and_stored_once() {
+        let a = HeaderName::shared("x-served-by");
+        let b = HeaderName::shared("X-SERVED-BY");
+        let (HeaderName::Static(a), HeaderName::Static(b)) = (a, b) else {
+            panic!("configured names are static");
+        };
+        assert_eq!(a, "X-Served-By");
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(
+            HeaderName::shared("content-type"),
+            HeaderName::Static("Content-Type")
+        );
+    }
 
     #[test]
     fn canonical_names_as_go() {
