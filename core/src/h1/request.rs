@@ -96,13 +96,19 @@ pub fn parse_request(
         .take_while(|b| **b == b'\r' || **b == b'\n')
         .count();
     let data = &buf[lead..];
-    let Some(end) = find_head_end(data) else {
-        if data.len() > limit {
-            return Err(too_large());
+    let end = match scan_head(data) {
+        Ok(Some(end)) => end,
+        Ok(None) if data.len() > limit => return Err(too_large()),
+        Ok(None) => return Ok(None),
+        // A bare CR or LF anywhere already seen is fatal, whatever comes later; but a head (or
+        // what has come of one) over the limit is refused for its size first.
+        Err(BareLineEnding) if data.len() <= limit => return Err(RequestError::bad("")),
+        Err(BareLineEnding) => {
+            return Err(match memchr::memmem::find(data, b"\r\n\r\n") {
+                Some(i) if i + 4 <= limit => RequestError::bad(""),
+                _ => too_large(),
+            })
         }
-        // A bare LF line ending anywhere already seen is fatal, whatever comes later.
-        check_line_endings(data)?;
-        return Ok(None);
     };
     if end > limit {
         return Err(too_large());
@@ -110,7 +116,6 @@ pub fn parse_request(
     // The head is copied once and parsed from the copy: every header value is a slice of it.
     let shared = crate::http::head_copy(&data[..end]);
     let head_bytes = &shared[..];
-    check_line_endings(head_bytes)?;
     // Left uninitialised: httparse writes only the lines it finds (zeroing 512 slots cost more
     // than parsing a typical head).
     let mut storage =
@@ -184,23 +189,26 @@ fn version_error(head: &[u8]) -> RequestError {
     }
 }
 
-/// The end of the head (`\r\n\r\n`), as an index just past it.
-fn find_head_end(data: &[u8]) -> Option<usize> {
-    memchr::memmem::find(data, b"\r\n\r\n").map(|i| i + 4)
-}
+/// A CR not followed by LF, or an LF not after a CR, in a request head.
+struct BareLineEnding;
 
-/// Every LF must follow a CR, and every CR must precede an LF.
-fn check_line_endings(data: &[u8]) -> Result<(), RequestError> {
+/// Where the head ends (just past its `\r\n\r\n`), `None` when that has not come yet, found
+/// in the same pass that checks line endings: every LF must follow a CR, and every CR precede an
+/// LF (one that is the last byte so far may still get it).
+fn scan_head(data: &[u8]) -> Result<Option<usize>, BareLineEnding> {
     for i in memchr::memchr2_iter(b'\r', b'\n', data) {
-        let bad = match data[i] {
-            b'\n' => i == 0 || data[i - 1] != b'\r',
-            _ => i + 1 < data.len() && data[i + 1] != b'\n',
-        };
-        if bad {
-            return Err(RequestError::bad(""));
+        if data[i] == b'\n' {
+            if i == 0 || data[i - 1] != b'\r' {
+                return Err(BareLineEnding);
+            }
+            if i >= 3 && data[i - 3] == b'\r' && data[i - 2] == b'\n' {
+                return Ok(Some(i + 1));
+            }
+        } else if i + 1 < data.len() && data[i + 1] != b'\n' {
+            return Err(BareLineEnding);
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn valid_host(h: &[u8]) -> bool {
@@ -464,6 +472,54 @@ mod tests {
         assert!(r.absolute_form);
         let r = ok("GET http://@/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
         assert_eq!(r.head.host, "example.com");
+    }
+
+    #[test]
+    fn line_endings_are_checked_up_to_the_end_of_the_head() {
+        // A bare LF or CR is refused as soon as it is seen, before the head is complete.
+        assert_eq!(status("GET / HTTP/1.1\nHost: a\r\n"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\rX"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\n\n"), 400);
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\r\n\r\n"), 400);
+        // A CR that is the last byte so far may still get its LF.
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r").unwrap().is_none());
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r\n\r").unwrap().is_none());
+        // What follows the head is the body's (or the next request's), not checked here.
+        let (r, n) = parse("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET\n\r\r")
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.head.host.as_str(), n), ("a", 27));
+        // Empty lines before the request line are skipped, as Go does.
+        assert_eq!(
+            parse("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .1,
+            31
+        );
+    }
+
+    #[test]
+    fn size_is_refused_before_line_endings() {
+        let limits = RequestLimits {
+            max_header_bytes: 16,
+        };
+        let pad = "a".repeat(5000);
+        // Over the limit with a bare LF in it, complete or not: 431, as before the scan was one pass.
+        let complete = format!("GET / HTTP/1.1\nHost: a\r\nX: {pad}\r\n\r\n");
+        let partial = format!("GET / HTTP/1.1\nHost: a\r\nX: {pad}");
+        for head in [complete, partial] {
+            assert_eq!(
+                parse_request(head.as_bytes(), &limits).unwrap_err().status,
+                431
+            );
+        }
+        // A bare LF in a head under the limit is 400, even with more bytes after the head.
+        let after = format!("GET / HTTP/1.1\nHost: a\r\n\r\n{pad}");
+        assert_eq!(
+            parse_request(after.as_bytes(), &limits).unwrap_err().status,
+            400
+        );
     }
 
     #[test]

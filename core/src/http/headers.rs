@@ -114,17 +114,72 @@ pub const COMMON: &[&str] = &[
     "X-Content-Type-Options",
     "X-Frame-Options",
     "Strict-Transport-Security",
+    // What browsers send besides the above.
+    "Sec-Fetch-Dest",
+    "Sec-Fetch-Mode",
+    "Sec-Fetch-Site",
+    "Sec-Fetch-User",
+    "Sec-Ch-Ua",
+    "Sec-Ch-Ua-Mobile",
+    "Sec-Ch-Ua-Platform",
+    "Upgrade-Insecure-Requests",
+    "Priority",
+    "Dnt",
+    "Te",
+    "If-Match",
+    "If-Unmodified-Since",
+    "If-Range",
+    "X-Requested-With",
+    "Sec-Websocket-Extensions",
+    "Sec-Websocket-Protocol",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    // Proxies, tracing, and what Traefik's middlewares add.
+    "Forwarded",
+    "Via",
+    "Traceparent",
+    "Tracestate",
+    "X-Forwarded-Prefix",
+    "X-Forwarded-Uri",
+    "X-Forwarded-Method",
+    "Proxy-Authorization",
+    // What backends answer besides the above.
+    "Age",
+    "Expires",
+    "Content-Disposition",
+    "Content-Language",
+    "Content-Security-Policy",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "X-Xss-Protection",
+    "X-Powered-By",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+    "Cross-Origin-Embedder-Policy",
+    "Alt-Svc",
+    "Link",
+    "Retry-After",
+    "Www-Authenticate",
+    "Proxy-Authenticate",
+    "Server-Timing",
+    "Trailer",
 ];
 
 /// The longest [`COMMON`] name.
-const COMMON_MAX: usize = 25;
+const COMMON_MAX: usize = 32;
 
 /// The [`COMMON`] names by length: a lookup compares the few of the same length.
 fn common_by_len() -> &'static [Vec<&'static str>; COMMON_MAX + 1] {
     static INDEX: std::sync::OnceLock<[Vec<&'static str>; COMMON_MAX + 1]> =
         std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut by_len: [Vec<&'static str>; COMMON_MAX + 1] = Default::default();
+        let mut by_len: [Vec<&'static str>; COMMON_MAX + 1] = std::array::from_fn(|_| Vec::new());
         for c in COMMON {
             by_len[c.len()].push(c);
         }
@@ -399,6 +454,8 @@ mod tests {
     fn common_names_are_found_in_any_case() {
         assert_eq!(COMMON.iter().map(|c| c.len()).max(), Some(COMMON_MAX));
         for c in COMMON {
+            // Spelled as Go canonicalises it, so a common name reads the same as any other.
+            assert_eq!(canonical_name(c), *c);
             assert_eq!(header_name(&c.to_ascii_lowercase()), HeaderName::Static(c));
             assert_eq!(header_name(&c.to_ascii_uppercase()), HeaderName::Static(c));
         }
