@@ -17,8 +17,6 @@ use trafficcop_core::proxy::{ConnId, Input, Output, Timestamp, Worker};
 /// Requests in flight on the client connection.
 const STREAMS: usize = 10;
 
-const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 20:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, world!";
-
 /// What the worker asked for in one drain.
 #[derive(Default)]
 struct Drained {
@@ -57,7 +55,7 @@ fn main() {
     let client = w.accept(t, 0, "127.0.0.1:40000".parse().expect("an address"));
     let mut h2 = H2Client::new();
     let mut ups = HashSet::new();
-    let resp = Bytes::from_static(RESPONSE);
+    let resp = Bytes::from_static(trafficcop_benches::BACKEND_RESPONSE);
     let mut events = Vec::new();
     let (mut done, mut bytes) = (0u64, 0usize);
     let start = Instant::now();

@@ -1,7 +1,7 @@
 //! Benchmark (not a test): the core's cost per proxied request, without sockets. One client
 //! connection and one pooled upstream connection; each cycle feeds a request, the backend's
 //! response, and the adapter's `Writable` reports, draining every output.
-//! Run: `cargo run --release -p trafficcop-benches --bin worker_cycle [N]`.
+//! Run: `cargo run --release -p trafficcop-benches --bin worker_cycle [N] [browser]`.
 #![allow(unsafe_code)] // the counting allocator below only delegates to the system allocator
 
 use std::time::Instant;
@@ -29,10 +29,6 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const REQUEST: &[u8] =
-    b"GET / HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n";
-const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Wed, 25 Nov 2026 20:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, world!";
-
 fn drain(w: &mut Worker) -> (Option<ConnId>, usize) {
     let mut connect = None;
     let mut sent = 0;
@@ -52,8 +48,21 @@ fn main() {
     let mut w = trafficcop_benches::bench_worker();
     let t = Timestamp(0);
     let client = w.accept(t, 0, "127.0.0.1:40000".parse().unwrap());
-    let req = Bytes::from_static(REQUEST);
-    let resp = Bytes::from_static(RESPONSE);
+    // `worker_cycle N browser`: a browser's request and a web application's answer instead.
+    let browser = std::env::args().nth(2).is_some_and(|a| a == "browser");
+    let (req, resp) = if browser {
+        (
+            trafficcop_benches::BROWSER_REQUEST,
+            trafficcop_benches::APP_RESPONSE,
+        )
+    } else {
+        (
+            trafficcop_benches::WRK_REQUEST,
+            trafficcop_benches::BACKEND_RESPONSE,
+        )
+    };
+    let req = Bytes::from_static(req);
+    let resp = Bytes::from_static(resp);
     w.handle_input(
         t,
         Input::Received {
