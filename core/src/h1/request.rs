@@ -272,28 +272,34 @@ pub(crate) fn finish(
         return Err(RequestError::bad(""));
     };
     // Body framing.
-    let te: Vec<&[u8]> = headers.get_all("Transfer-Encoding").collect();
-    let cls: Vec<&[u8]> = headers.get_all("Content-Length").collect();
-    let body = if !te.is_empty() {
-        if te.len() > 1 || !te[0].trim_ascii().eq_ignore_ascii_case(b"chunked") {
+    let lines = FramingLines::of(&headers);
+    let mut one_length = None;
+    let body = if lines.transfer_encodings > 0 {
+        if lines.transfer_encodings > 1
+            || !lines
+                .transfer_encoding
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"chunked")
+        {
             return Err(RequestError {
                 status: 501,
                 text: "Not Implemented".into(),
             });
         }
-        if !cls.is_empty() || version == Version::Http10 {
+        if lines.content_lengths > 0 || version == Version::Http10 {
             return Err(RequestError::bad(""));
         }
         RequestBody::Chunked
-    } else if !cls.is_empty() {
-        let first = cls[0].trim_ascii();
-        if cls.iter().any(|c| c.trim_ascii() != first) {
+    } else if lines.content_lengths > 0 {
+        if lines.content_lengths_differ {
             return Err(RequestError::bad(""));
         }
+        let first = lines.content_length;
         let n =
             parse_content_length(first).ok_or_else(|| RequestError::bad("bad Content-Length"))?;
-        if cls.len() > 1 {
-            headers.set("Content-Length", first.to_vec());
+        if lines.content_lengths > 1 {
+            // Repeated equal lines are sent on as one.
+            one_length = Some(first.to_vec());
         }
         if n == 0 {
             RequestBody::None
@@ -303,17 +309,15 @@ pub(crate) fn finish(
     } else {
         RequestBody::None
     };
-
-    let conn_close = headers.has_token("Connection", "close");
     let keep_alive = match version {
-        Version::Http11 => !conn_close,
-        Version::Http10 => headers.has_token("Connection", "keep-alive") && !conn_close,
+        Version::Http11 => !lines.close,
+        Version::Http10 => lines.keep_alive && !lines.close,
     };
-    let expect_continue = version == Version::Http11
-        && headers
-            .get("Expect")
-            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
-    let upgrade = headers.has_token("Connection", "upgrade") && headers.contains("Upgrade");
+    let expect_continue = version == Version::Http11 && lines.expect_continue;
+    let upgrade = lines.upgrade_token && lines.upgrade;
+    if let Some(v) = one_length {
+        headers.set("Content-Length", v);
+    }
     Ok(ParsedRequest {
         head: RequestHead {
             method,
@@ -330,6 +334,70 @@ pub(crate) fn finish(
         absolute_form,
         absolute_target: absolute_form.then(|| target.to_string()),
     })
+}
+
+/// What the framing and connection decisions read from a request's header lines, gathered in
+/// one pass over them (names compared ignoring case, as lookups do).
+#[derive(Default)]
+struct FramingLines<'a> {
+    /// How many `Transfer-Encoding` lines, and the first one's value.
+    transfer_encodings: usize,
+    transfer_encoding: &'a [u8],
+    /// How many `Content-Length` lines, the first one's value (trimmed), and whether another
+    /// differs from it.
+    content_lengths: usize,
+    content_length: &'a [u8],
+    content_lengths_differ: bool,
+    /// `Connection` lists `close`, `keep-alive`, `upgrade`.
+    close: bool,
+    keep_alive: bool,
+    upgrade_token: bool,
+    /// The first `Expect` line is `100-continue`.
+    expect_continue: bool,
+    /// An `Upgrade` line is present.
+    upgrade: bool,
+}
+
+impl<'a> FramingLines<'a> {
+    fn of(headers: &'a Headers) -> Self {
+        let mut l = FramingLines::default();
+        let mut expect_seen = false;
+        for h in headers.iter() {
+            let name: &str = &h.name;
+            let value = &h.value[..];
+            match name.len() {
+                17 if name.eq_ignore_ascii_case("Transfer-Encoding") => {
+                    if l.transfer_encodings == 0 {
+                        l.transfer_encoding = value;
+                    }
+                    l.transfer_encodings += 1;
+                }
+                14 if name.eq_ignore_ascii_case("Content-Length") => {
+                    let v = value.trim_ascii();
+                    if l.content_lengths == 0 {
+                        l.content_length = v;
+                    } else if v != l.content_length {
+                        l.content_lengths_differ = true;
+                    }
+                    l.content_lengths += 1;
+                }
+                10 if name.eq_ignore_ascii_case("Connection") => {
+                    for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                        l.close |= token.eq_ignore_ascii_case(b"close");
+                        l.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                        l.upgrade_token |= token.eq_ignore_ascii_case(b"upgrade");
+                    }
+                }
+                6 if name.eq_ignore_ascii_case("Expect") && !expect_seen => {
+                    expect_seen = true;
+                    l.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+                }
+                7 if name.eq_ignore_ascii_case("Upgrade") => l.upgrade = true,
+                _ => {}
+            }
+        }
+        l
+    }
 }
 
 fn split_query(target: &str) -> (String, Option<String>) {
@@ -410,6 +478,37 @@ mod tests {
         assert_eq!(
             ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n").body,
             RequestBody::Length(5)
+        );
+    }
+
+    #[test]
+    fn connection_expect_and_upgrade_lines() {
+        // `Connection` tokens from every line, any case, spaces around commas.
+        assert!(ok("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keep_alive);
+        assert!(
+            !ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: te\r\nConnection: foo , CLOSE\r\n\r\n")
+                .keep_alive
+        );
+        assert!(!ok("GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(ok("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(!ok("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
+        // An upgrade needs the token and an `Upgrade` line.
+        assert!(ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n").upgrade);
+        assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n").upgrade);
+        assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").upgrade);
+        // Only the first `Expect` line counts, and only from HTTP/1.1 clients.
+        assert!(ok("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nExpect: x\r\nContent-Length: 1\r\n\r\n").expect_continue);
+        assert!(!ok("POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n").expect_continue);
+        assert!(
+            !ok("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+                .expect_continue
+        );
+        // Equal repeated lengths go on as one line.
+        let r =
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-length:  5 \r\n\r\n");
+        assert_eq!(
+            r.head.headers.get_all("Content-Length").collect::<Vec<_>>(),
+            [&b"5"[..]]
         );
     }
 
