@@ -85,6 +85,19 @@ fn is_server_line(name: &str) -> bool {
     name.eq_ignore_ascii_case("Connection") || name.eq_ignore_ascii_case("Transfer-Encoding")
 }
 
+/// How many bytes [`encode_request_head`] writes for `head` and `host`: the buffer is made
+/// that big once instead of growing while the head is written.
+pub fn request_head_len(head: &RequestHead, host: &str) -> usize {
+    let query = head.raw_query.as_ref().map_or(0, |q| 1 + q.len());
+    let lines: usize = head
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len() + 4)
+        .sum();
+    // `METHOD path?query HTTP/1.1\r\nHost: host\r\n` ... `\r\n`
+    head.method.len() + 1 + head.path.len() + query + 17 + host.len() + 2 + lines + 2
+}
+
 /// Writes an upstream request head as Go's `Request.Write`: `METHOD target HTTP/1.1`, `Host`,
 /// `User-Agent`, the framing lines (`Content-Length`, `Transfer-Encoding`), then the other
 /// headers sorted.
@@ -213,6 +226,34 @@ mod tests {
             out,
             b"GET /p?q=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn request_head_len_is_what_is_written() {
+        let mut h = Headers::new();
+        for (name, value) in [
+            ("x-a", "1"),
+            ("User-Agent", "curl/8"),
+            ("Content-Length", "12"),
+            ("Cookie", "a=1; b=2"),
+            ("Cookie", ""),
+            ("Transfer-Encoding", "chunked"),
+        ] {
+            h.append(name, value);
+            for query in [None, Some(String::new()), Some("q=1&r".to_string())] {
+                let head = RequestHead {
+                    method: "OPTIONS".into(),
+                    path: "/a/b".into(),
+                    raw_query: query,
+                    host: "ignored".into(),
+                    version: Version::Http11,
+                    headers: h.clone(),
+                };
+                let mut out = Vec::new();
+                encode_request_head(&head, "example.com:8080", &mut out);
+                assert_eq!(request_head_len(&head, "example.com:8080"), out.len());
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub use body::{
     Framing, FramingError, LAST_CHUNK,
 };
 pub(crate) use encode::name_prefix;
-pub use encode::{encode_local_response, encode_request_head, encode_response_head};
+pub use encode::{
+    encode_local_response, encode_request_head, encode_response_head, request_head_len,
+};
 pub use request::{parse_request, ParsedRequest, RequestBody, RequestError, RequestLimits};
 pub use response::{parse_response, ParsedResponse, ResponseError};

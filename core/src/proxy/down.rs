@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use crate::h1::{
-    encode_local_response, encode_request_head, parse_request, BodyDecoder, Decoded, Framing,
-    ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
+    encode_local_response, encode_request_head, parse_request, request_head_len, BodyDecoder,
+    Decoded, Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
 };
 use std::sync::Arc;
 
@@ -619,7 +619,14 @@ impl Worker {
             .is_none_or(<[u8]>::is_empty)
             && head.headers.get("Range").is_none_or(<[u8]>::is_empty)
             && head.method != "HEAD";
-        let mut head_bytes = Vec::with_capacity(512);
+        // A head of a few lines fits in 512 bytes; a longer one (a browser's: cookies,
+        // `Sec-Fetch-*`, ...) is measured so the buffer is not regrown while it is written.
+        let capacity = if head.headers.len() <= 10 {
+            512
+        } else {
+            (request_head_len(&head, &host) + "Accept-Encoding: gzip\r\n".len()).max(512)
+        };
+        let mut head_bytes = Vec::with_capacity(capacity);
         encode_request_head(&head, &host, &mut head_bytes);
         if requested_gzip {
             head_bytes.truncate(head_bytes.len() - 2);
