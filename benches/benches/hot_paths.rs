@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use trafficcop_core::h1::{encode_request_head, parse_request, parse_response, RequestLimits};
+use trafficcop_core::http::RequestHead;
 use trafficcop_core::proxy::compile::ForwardedPolicy;
 use trafficcop_core::proxy::forward::{apply_entry_point, upstream_request};
 use trafficcop_core::proxy::{ConnId, Input, Output, Timestamp, Worker};
@@ -17,12 +18,36 @@ use trafficcop_benches::{
     APP_RESPONSE, BACKEND_RESPONSE, BROWSER_REQUEST as BROWSER, WRK_REQUEST as WRK,
 };
 
-fn policy() -> ForwardedPolicy {
-    ForwardedPolicy {
-        insecure: false,
-        trusted: None,
-        connection: Vec::new(),
-        not_append_xff: false,
+/// A client at 192.0.2.7 on an entry point that trusts no forwarded headers, behind the proxy
+/// host `proxy-host`: what the forwarded-headers work applies to every request.
+struct Forwarding {
+    policy: ForwardedPolicy,
+    client: IpAddr,
+    text: Bytes,
+    hostname: Bytes,
+}
+
+impl Forwarding {
+    fn new() -> Self {
+        Forwarding {
+            policy: ForwardedPolicy {
+                insecure: false,
+                trusted: None,
+                connection: Vec::new(),
+                not_append_xff: false,
+            },
+            client: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)),
+            text: Bytes::from_static(b"192.0.2.7"),
+            hostname: Bytes::from_static(b"proxy-host"),
+        }
+    }
+
+    /// The entry point's forwarded headers, then the upstream request's hop-by-hop removal and
+    /// `X-Forwarded-For`.
+    fn apply(&self, head: &mut RequestHead) {
+        let client = Some((self.client, &self.text));
+        apply_entry_point(head, &self.policy, client, &self.hostname, false, false);
+        upstream_request(head, Some(&self.text), self.policy.not_append_xff, None);
     }
 }
 
@@ -39,27 +64,14 @@ fn parse_request_head(c: &mut Criterion) {
 
 fn forwarded_headers(c: &mut Criterion) {
     let limits = RequestLimits::default();
-    let policy = policy();
-    let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
-    let text = Bytes::from_static(b"192.0.2.7");
-    let hostname = Bytes::from_static(b"proxy-host");
+    let fwd = Forwarding::new();
     let mut group = c.benchmark_group("forwarded_headers");
     for (name, bytes) in [("wrk", WRK), ("browser", BROWSER)] {
         let parsed = parse_request(bytes, &limits).unwrap().unwrap().0;
         group.bench_function(name, |b| {
             b.iter_batched_ref(
                 || parsed.head.clone(),
-                |head| {
-                    apply_entry_point(
-                        head,
-                        &policy,
-                        Some((client, &text)),
-                        &hostname,
-                        false,
-                        false,
-                    );
-                    upstream_request(head, Some(&text), policy.not_append_xff, None);
-                },
+                |head| fwd.apply(head),
                 BatchSize::SmallInput,
             )
         });
@@ -69,22 +81,11 @@ fn forwarded_headers(c: &mut Criterion) {
 
 fn encode_upstream_request(c: &mut Criterion) {
     let limits = RequestLimits::default();
-    let policy = policy();
-    let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
-    let text = Bytes::from_static(b"192.0.2.7");
-    let hostname = Bytes::from_static(b"proxy-host");
+    let fwd = Forwarding::new();
     let mut group = c.benchmark_group("encode_upstream_request");
     for (name, bytes) in [("wrk", WRK), ("browser", BROWSER)] {
         let mut head = parse_request(bytes, &limits).unwrap().unwrap().0.head;
-        apply_entry_point(
-            &mut head,
-            &policy,
-            Some((client, &text)),
-            &hostname,
-            false,
-            false,
-        );
-        upstream_request(&mut head, Some(&text), false, None);
+        fwd.apply(&mut head);
         let mut out = Vec::with_capacity(1024);
         group.bench_function(name, |b| {
             b.iter(|| {
