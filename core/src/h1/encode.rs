@@ -85,9 +85,8 @@ fn is_server_line(name: &str) -> bool {
     name.eq_ignore_ascii_case("Connection") || name.eq_ignore_ascii_case("Transfer-Encoding")
 }
 
-/// How many bytes [`encode_request_head`] writes for `head` and `host`: the buffer is made
-/// that big once instead of growing while the head is written.
-pub fn request_head_len(head: &RequestHead, host: &str) -> usize {
+/// How many bytes [`encode_request_head`] writes for `head` and `host`.
+fn request_head_len(head: &RequestHead, host: &str) -> usize {
     let query = head.raw_query.as_ref().map_or(0, |q| 1 + q.len());
     let lines: usize = head
         .headers
@@ -98,10 +97,38 @@ pub fn request_head_len(head: &RequestHead, host: &str) -> usize {
     head.method.len() + 1 + head.path.len() + query + 17 + host.len() + 2 + lines + 2
 }
 
-/// Writes an upstream request head as Go's `Request.Write`: `METHOD target HTTP/1.1`, `Host`,
+/// The line Go's transport adds after every other header when it asks for gzip itself.
+const ACCEPT_GZIP: &[u8] = b"Accept-Encoding: gzip\r\n";
+
+/// The head sent to a backend: [`encode_request_head`], with Go's transport's own
+/// `Accept-Encoding: gzip` after every other line when `accept_gzip`. A head of a few lines
+/// fits the first 512 bytes; a longer one (a browser's: cookies, `Sec-Fetch-*`, ...) is
+/// measured first, so the buffer is not regrown while the head is written.
+pub fn upstream_request_head(head: &RequestHead, host: &str, accept_gzip: bool) -> Vec<u8> {
+    let capacity = if head.headers.len() <= 10 {
+        512
+    } else {
+        (request_head_len(head, host) + ACCEPT_GZIP.len()).max(512)
+    };
+    let mut out = Vec::with_capacity(capacity);
+    write_request_lines(head, host, &mut out);
+    if accept_gzip {
+        out.extend_from_slice(ACCEPT_GZIP);
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Writes a request head as Go's `Request.Write`: `METHOD target HTTP/1.1`, `Host`,
 /// `User-Agent`, the framing lines (`Content-Length`, `Transfer-Encoding`), then the other
 /// headers sorted.
 pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
+    write_request_lines(head, host, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// [`encode_request_head`] but the empty line that ends it.
+fn write_request_lines(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(head.path.as_bytes());
@@ -125,7 +152,6 @@ pub fn encode_request_head(head: &RequestHead, host: &str, out: &mut Vec<u8>) {
         }
     }
     write_headers(&head.headers, is_first, out);
-    out.extend_from_slice(b"\r\n");
 }
 
 /// `HTTP/1.1 200 OK\r\n` (codes are 100 to 999, so three digits).
@@ -229,7 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn request_head_len_is_what_is_written() {
+    fn request_head_len_is_what_is_written_and_upstream_heads_end_with_gzip() {
         let mut h = Headers::new();
         for (name, value) in [
             ("x-a", "1"),
@@ -252,6 +278,12 @@ mod tests {
                 let mut out = Vec::new();
                 encode_request_head(&head, "example.com:8080", &mut out);
                 assert_eq!(request_head_len(&head, "example.com:8080"), out.len());
+                // The backend's head: the same lines, Go's `Accept-Encoding: gzip` last.
+                assert_eq!(upstream_request_head(&head, "example.com:8080", false), out);
+                let gzip = upstream_request_head(&head, "example.com:8080", true);
+                let end = out.len() - 2;
+                assert_eq!(gzip[..end], out[..end]);
+                assert_eq!(&gzip[end..], b"Accept-Encoding: gzip\r\n\r\n");
             }
         }
     }

@@ -14,10 +14,10 @@ use crate::http::{HeaderName, Headers, RequestHead, ResponseHead};
 /// The built `headers` middleware.
 #[derive(Debug, Clone)]
 pub struct HeadersMiddleware {
-    /// `customRequestHeaders` and `customResponseHeaders`, values shared (set on every
-    /// message without a copy; empty: delete).
-    custom_request: Vec<(HeaderName, bytes::Bytes)>,
-    custom_response: Vec<(HeaderName, bytes::Bytes)>,
+    /// `customRequestHeaders` and `customResponseHeaders`, each entry's effect decided with
+    /// the configuration.
+    custom_request: Vec<Custom>,
+    custom_response: Vec<Custom>,
     cors: Cors,
     secure: Secure,
     suppress_xff: bool,
@@ -37,17 +37,17 @@ impl HeadersMiddleware {
         if !secure.defined && !has_custom && !cors.defined {
             return Err("headers configuration not valid".into());
         }
-        let pairs = |m: &std::collections::BTreeMap<String, String>| {
+        let customs = |m: &std::collections::BTreeMap<String, String>, request: bool| {
             m.iter()
-                .map(|(k, v)| (HeaderName::shared(k), bytes::Bytes::from(v.clone())))
+                .map(|(k, v)| Custom::new(k, v, request))
                 .collect::<Vec<_>>()
         };
         let response_side =
             !cfg.custom_response_headers.is_empty() || secure.defined || cors.defined;
         Ok(HeadersMiddleware {
             response_side,
-            custom_request: pairs(&cfg.custom_request_headers),
-            custom_response: pairs(&cfg.custom_response_headers),
+            custom_request: customs(&cfg.custom_request_headers, true),
+            custom_response: customs(&cfg.custom_response_headers, false),
             // Only this exact spelling leaves the nil value Go's reverse proxy looks for.
             suppress_xff: cfg
                 .custom_request_headers
@@ -61,14 +61,48 @@ impl HeadersMiddleware {
     /// `customResponseHeaders` and CORS, on a backend response or on this middleware's own
     /// `Bad Host` answer.
     fn outer_response(&self, h: &mut Headers, request: &RequestHead) {
-        for (name, value) in &self.custom_response {
-            if value.is_empty() {
-                h.remove(name);
-            } else {
-                h.set_named(name, value.clone());
-            }
+        for c in &self.custom_response {
+            c.apply(h, None);
         }
         self.cors.on_response(h, request);
+    }
+}
+
+/// One `customRequestHeaders` or `customResponseHeaders` entry.
+#[derive(Debug, Clone)]
+enum Custom {
+    /// An empty value: the header is removed.
+    Remove(HeaderName),
+    /// `Host` among the request headers: it sets the request's host.
+    Host(String),
+    /// Any other: the header is set, its name and value made once and shared.
+    Set(HeaderName, bytes::Bytes),
+}
+
+impl Custom {
+    fn new(name: &str, value: &str, request: bool) -> Self {
+        if value.is_empty() {
+            Custom::Remove(HeaderName::shared(name))
+        } else if request && name.eq_ignore_ascii_case("Host") {
+            Custom::Host(value.to_string())
+        } else {
+            Custom::Set(HeaderName::shared(name), value.to_string().into())
+        }
+    }
+
+    /// Applies it to `headers` (and to `host`, the request's, on the request side).
+    fn apply(&self, headers: &mut Headers, host: Option<&mut String>) {
+        match self {
+            Custom::Remove(name) => {
+                headers.remove(name);
+            }
+            Custom::Host(value) => {
+                if let Some(host) = host {
+                    host.clone_from(value);
+                }
+            }
+            Custom::Set(name, value) => headers.set_named(name, value.clone()),
+        }
     }
 }
 
@@ -77,14 +111,8 @@ impl Middleware for HeadersMiddleware {
         if let Some(r) = self.cors.preflight(head) {
             return RequestAction::Respond(r);
         }
-        for (name, value) in &self.custom_request {
-            if value.is_empty() {
-                head.headers.remove(name);
-            } else if name.eq_ignore_ascii_case("Host") {
-                head.host = String::from_utf8_lossy(value).into_owned();
-            } else {
-                head.headers.set_named(name, value.clone());
-            }
+        for c in &self.custom_request {
+            c.apply(&mut head.headers, Some(&mut head.host));
         }
         if let Some(mut r) = self.secure.check_request(head) {
             self.outer_response(&mut r.headers, head);
@@ -252,6 +280,46 @@ mod tests {
             r.headers.get_str("Strict-Transport-Security"),
             Some("max-age=5; includeSubDomains")
         );
+    }
+
+    /// `publicKey` is sent over HTTPS only and never in development mode; `forceSTSHeader`
+    /// sends STS (with `preload`) over plain HTTP too.
+    #[test]
+    fn public_key_pins_and_forced_sts() {
+        let m = HeadersMiddleware::new(&cfg(|c| {
+            c.public_key = "pin-sha256=\"base64+primary==\"; max-age=5184000".into();
+            c.sts_seconds = Some(60);
+            c.sts_preload = true;
+            c.force_sts_header = true;
+        }))
+        .unwrap();
+        let req = get("/");
+        let mut plain = resp();
+        m.on_response(&mut plain, &req, &cx());
+        assert!(!plain.headers.contains("Public-Key-Pins"));
+        assert_eq!(
+            plain.headers.get_str("Strict-Transport-Security"),
+            Some("max-age=60; preload")
+        );
+        let mut tls = cx();
+        tls.tls = true;
+        let mut r = resp();
+        m.on_response(&mut r, &req, &tls);
+        assert_eq!(
+            r.headers.get_str("Public-Key-Pins"),
+            Some("pin-sha256=\"base64+primary==\"; max-age=5184000")
+        );
+        let dev = HeadersMiddleware::new(&cfg(|c| {
+            c.public_key = "pin".into();
+            c.sts_seconds = Some(60);
+            c.force_sts_header = true;
+            c.is_development = true;
+        }))
+        .unwrap();
+        let mut r = resp();
+        dev.on_response(&mut r, &req, &tls);
+        assert!(!r.headers.contains("Public-Key-Pins"));
+        assert!(!r.headers.contains("Strict-Transport-Security"));
     }
 
     #[test]

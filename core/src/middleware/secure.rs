@@ -17,14 +17,14 @@ pub(crate) struct Secure {
     hosts_proxy_headers: Vec<String>,
     ssl_proxy_headers: Vec<(String, String)>,
     is_development: bool,
-    sts_seconds: i64,
-    sts_include_subdomains: bool,
-    sts_preload: bool,
+    /// The `Strict-Transport-Security` value (`stsSeconds` not 0), made once.
+    sts: Option<bytes::Bytes>,
     force_sts: bool,
     /// Headers set on every response, in order; names and values are made once, so setting
     /// them copies nothing.
     fixed: Vec<(crate::http::HeaderName, bytes::Bytes)>,
-    public_key: bytes::Bytes,
+    /// `Public-Key-Pins` and its value, when `publicKey` is set (HTTPS only).
+    public_key: Option<(crate::http::HeaderName, bytes::Bytes)>,
 }
 
 impl Secure {
@@ -102,15 +102,27 @@ impl Secure {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             is_development: cfg.is_development,
-            sts_seconds: cfg.sts_seconds.unwrap_or(0),
-            sts_include_subdomains: cfg.sts_include_subdomains,
-            sts_preload: cfg.sts_preload,
+            sts: cfg.sts_seconds.filter(|s| *s != 0).map(|seconds| {
+                let mut v = format!("max-age={seconds}");
+                if cfg.sts_include_subdomains {
+                    v.push_str("; includeSubDomains");
+                }
+                if cfg.sts_preload {
+                    v.push_str("; preload");
+                }
+                v.into()
+            }),
             force_sts: cfg.force_sts_header,
             fixed: fixed
                 .into_iter()
                 .map(|(name, v)| (crate::http::HeaderName::shared(name), v))
                 .collect(),
-            public_key: cfg.public_key.clone().into(),
+            public_key: (!cfg.public_key.is_empty()).then(|| {
+                (
+                    crate::http::HeaderName::shared("Public-Key-Pins"),
+                    cfg.public_key.clone().into(),
+                )
+            }),
         }
     }
 
@@ -154,21 +166,19 @@ impl Secure {
         cx: &RequestContext<'_>,
     ) {
         let ssl = self.is_ssl(request, cx);
-        if self.sts_seconds != 0 && (ssl || self.force_sts) && !self.is_development {
-            let mut v = format!("max-age={}", self.sts_seconds);
-            if self.sts_include_subdomains {
-                v.push_str("; includeSubDomains");
-            }
-            if self.sts_preload {
-                v.push_str("; preload");
-            }
-            h.set("Strict-Transport-Security", v);
+        let sts_due = (ssl || self.force_sts) && !self.is_development;
+        if let Some(v) = self.sts.as_ref().filter(|_| sts_due) {
+            h.set("Strict-Transport-Security", v.clone());
         }
         for (name, v) in &self.fixed {
             h.set_named(name, v.clone());
         }
-        if !self.public_key.is_empty() && ssl && !self.is_development {
-            h.set("Public-Key-Pins", self.public_key.clone());
+        if let Some((name, v)) = self
+            .public_key
+            .as_ref()
+            .filter(|_| ssl && !self.is_development)
+        {
+            h.set_named(name, v.clone());
         }
     }
 }

@@ -142,19 +142,15 @@ pub struct CompiledEntryPoint {
     pub address: ListenAddress,
     /// The plain-HTTP routers, in Traefik's order.
     pub table: RouterTable,
-    /// For each router given to the table (its lookup result), the router index in
-    /// [`CompiledConfig::routers`].
-    pub routes: Vec<usize>,
-    /// For each entry of `routes`: the middlewares its requests run (this entry point's, then
-    /// the router's), joined once here.
-    pub chains: Vec<crate::middleware::Chain>,
+    /// For each router given to the table (its lookup result): the router index in
+    /// [`CompiledConfig::routers`] and the middlewares its requests run here (this entry
+    /// point's, then the router's), joined once at compile time.
+    pub routes: Vec<(usize, crate::middleware::Chain)>,
     /// The TLS routers (served only on TLS connections), in Traefik's order.
     pub tls_table: RouterTable,
-    /// For each TLS lookup result: the router index and its resolved TLS options name (a
-    /// request whose handshake used other options is answered 421).
-    pub tls_routes: Vec<(usize, Arc<str>)>,
-    /// For each entry of `tls_routes`: the middlewares its requests run.
-    pub tls_chains: Vec<crate::middleware::Chain>,
+    /// For each TLS lookup result: the router index, its resolved TLS options name (a request
+    /// whose handshake used other options is answered 421) and its middlewares here.
+    pub tls_routes: Vec<(usize, Arc<str>, crate::middleware::Chain)>,
     /// The TLS options of a handshake, by server name.
     pub tls: crate::tls::EntryPointTls,
     /// HTTP/2 limits (`http2.maxConcurrentStreams`, `maxHeaderBytes`).
@@ -239,11 +235,11 @@ impl CompiledEntryPoint {
             name: name.into(),
             address,
             table: routing.table,
-            chains: routing.routes.iter().map(|&r| chain(r)).collect(),
-            routes: routing.routes,
+            routes: routing.routes.into_iter().map(|r| (r, chain(r))).collect(),
             tls_table: routing.tls_table,
-            tls_chains: routing.tls_routes.iter().map(|(r, _)| chain(*r)).collect(),
-            tls_routes: routing.tls_routes,
+            tls_routes: (routing.tls_routes.into_iter())
+                .map(|(r, options)| (r, options, chain(r)))
+                .collect(),
             tls: routing.tls,
             proxy_protocol: ep.proxy_protocol.as_ref().map(|p| {
                 super::proxy_protocol::ProxyProtocolPolicy {

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use crate::h1::{
-    encode_local_response, encode_request_head, parse_request, request_head_len, BodyDecoder,
-    Decoded, Framing, ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
+    encode_local_response, parse_request, upstream_request_head, BodyDecoder, Decoded, Framing,
+    ParsedRequest, RequestBody, RequestLimits, LAST_CHUNK,
 };
 use std::sync::Arc;
 
@@ -462,13 +462,14 @@ impl Worker {
             };
             if tls {
                 ep.tls_table.lookup(&view).map(|i| {
-                    let (router, options) = &ep.tls_routes[i];
-                    (*router, Some(options), &ep.tls_chains[i])
+                    let (router, options, chain) = &ep.tls_routes[i];
+                    (*router, Some(options), chain)
                 })
             } else {
-                ep.table
-                    .lookup(&view)
-                    .map(|i| (ep.routes[i], None, &ep.chains[i]))
+                ep.table.lookup(&view).map(|i| {
+                    let (router, chain) = &ep.routes[i];
+                    (*router, None, chain)
+                })
             }
         };
         let Some((router_idx, router_tls, chain)) = route else {
@@ -619,19 +620,7 @@ impl Worker {
             .is_none_or(<[u8]>::is_empty)
             && head.headers.get("Range").is_none_or(<[u8]>::is_empty)
             && head.method != "HEAD";
-        // A head of a few lines fits in 512 bytes; a longer one (a browser's: cookies,
-        // `Sec-Fetch-*`, ...) is measured so the buffer is not regrown while it is written.
-        let capacity = if head.headers.len() <= 10 {
-            512
-        } else {
-            (request_head_len(&head, &host) + "Accept-Encoding: gzip\r\n".len()).max(512)
-        };
-        let mut head_bytes = Vec::with_capacity(capacity);
-        encode_request_head(&head, &host, &mut head_bytes);
-        if requested_gzip {
-            head_bytes.truncate(head_bytes.len() - 2);
-            head_bytes.extend_from_slice(b"Accept-Encoding: gzip\r\n\r\n");
-        }
+        let head_bytes = upstream_request_head(&head, &host, requested_gzip);
         let method = std::mem::take(&mut head.method);
         if req.expect_continue && req.body != RequestBody::None {
             // Go's server answers 100 Continue as soon as the handler reads the body.
