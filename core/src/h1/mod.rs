@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod encode;
+mod framing_lines;
 pub mod request;
 pub mod response;
 

@@ -3,6 +3,7 @@
 //! conflicting Content-Length, any Transfer-Encoding but `chunked`, missing or repeated Host.
 //! Errors carry the exact answer Go's `net/http` server (and so Traefik) gives.
 
+use super::framing_lines::FramingLines;
 use crate::http::{Headers, RequestHead, Version};
 
 /// How the request body is delimited.
@@ -334,70 +335,6 @@ pub(crate) fn finish(
         absolute_form,
         absolute_target: absolute_form.then(|| target.to_string()),
     })
-}
-
-/// What the framing and connection decisions read from a request's header lines, gathered in
-/// one pass over them (names compared ignoring case, as lookups do).
-#[derive(Default)]
-struct FramingLines<'a> {
-    /// How many `Transfer-Encoding` lines, and the first one's value.
-    transfer_encodings: usize,
-    transfer_encoding: &'a [u8],
-    /// How many `Content-Length` lines, the first one's value (trimmed), and whether another
-    /// differs from it.
-    content_lengths: usize,
-    content_length: &'a [u8],
-    content_lengths_differ: bool,
-    /// `Connection` lists `close`, `keep-alive`, `upgrade`.
-    close: bool,
-    keep_alive: bool,
-    upgrade_token: bool,
-    /// The first `Expect` line is `100-continue`.
-    expect_continue: bool,
-    /// An `Upgrade` line is present.
-    upgrade: bool,
-}
-
-impl<'a> FramingLines<'a> {
-    fn of(headers: &'a Headers) -> Self {
-        let mut l = FramingLines::default();
-        let mut expect_seen = false;
-        for h in headers.iter() {
-            let name: &str = &h.name;
-            let value = &h.value[..];
-            match name.len() {
-                17 if name.eq_ignore_ascii_case("Transfer-Encoding") => {
-                    if l.transfer_encodings == 0 {
-                        l.transfer_encoding = value;
-                    }
-                    l.transfer_encodings += 1;
-                }
-                14 if name.eq_ignore_ascii_case("Content-Length") => {
-                    let v = value.trim_ascii();
-                    if l.content_lengths == 0 {
-                        l.content_length = v;
-                    } else if v != l.content_length {
-                        l.content_lengths_differ = true;
-                    }
-                    l.content_lengths += 1;
-                }
-                10 if name.eq_ignore_ascii_case("Connection") => {
-                    for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
-                        l.close |= token.eq_ignore_ascii_case(b"close");
-                        l.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-                        l.upgrade_token |= token.eq_ignore_ascii_case(b"upgrade");
-                    }
-                }
-                6 if name.eq_ignore_ascii_case("Expect") && !expect_seen => {
-                    expect_seen = true;
-                    l.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
-                }
-                7 if name.eq_ignore_ascii_case("Upgrade") => l.upgrade = true,
-                _ => {}
-            }
-        }
-        l
-    }
 }
 
 fn split_query(target: &str) -> (String, Option<String>) {

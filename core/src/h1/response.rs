@@ -3,6 +3,7 @@
 //! close-delimited).
 
 use super::body::Framing;
+use super::framing_lines::FramingLines;
 use super::request::parse_content_length;
 use crate::http::{Headers, ResponseHead, Version};
 
@@ -62,9 +63,6 @@ pub fn parse_response(
     // The head is copied once and parsed from the copy: every header value is a slice of it.
     let shared = crate::http::head_copy(&buf[..end]);
     let head_bytes = &shared[..];
-    if memchr::memchr_iter(b'\r', head_bytes).any(|i| head_bytes.get(i + 1) != Some(&b'\n')) {
-        return Err(ResponseError("bare CR in response head"));
-    }
     // Left uninitialised: httparse writes only the lines it finds.
     let mut storage =
         [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
@@ -94,44 +92,26 @@ pub fn parse_response(
     for h in resp.headers.iter() {
         headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
-    // Counted and compared in place (no list of the lines: this runs for every response).
-    let (mut te_count, mut te_first, mut te_last) = (0, &b""[..], &b""[..]);
-    for v in headers.get_all("Transfer-Encoding") {
-        if te_count == 0 {
-            te_first = v;
-        }
-        te_last = v;
-        te_count += 1;
-    }
-    let (mut cl_count, mut cl_first, mut cl_conflict) = (0, &b""[..], false);
-    for v in headers.get_all("Content-Length") {
-        if cl_count == 0 {
-            cl_first = v.trim_ascii();
-        } else if v.trim_ascii() != cl_first {
-            cl_conflict = true;
-        }
-        cl_count += 1;
-    }
+    let lines = FramingLines::of(&headers);
     let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
-    let chunked = te_count > 0
-        && te_last
-            .rsplit(|b| *b == b',')
-            .next()
-            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"chunked"));
     let framing = if no_body {
         Framing::Empty
-    } else if te_count > 0 {
-        if !chunked || te_count > 1 || !te_first.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-            // Go's transport only speaks chunked.
+    } else if lines.transfer_encodings > 0 {
+        // Go's transport only speaks chunked, named once.
+        if lines.transfer_encodings > 1
+            || !lines
+                .transfer_encoding
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"chunked")
+        {
             return Err(ResponseError("unsupported transfer encoding"));
         }
         Framing::Chunked
-    } else if cl_count > 0 {
-        let first = cl_first;
-        if cl_conflict {
+    } else if lines.content_lengths > 0 {
+        if lines.content_lengths_differ {
             return Err(ResponseError("conflicting Content-Length"));
         }
-        match parse_content_length(first) {
+        match parse_content_length(lines.content_length) {
             Some(0) => Framing::Empty,
             Some(n) => Framing::Length(n),
             None => return Err(ResponseError("invalid Content-Length")),
@@ -139,11 +119,10 @@ pub fn parse_response(
     } else {
         Framing::Close
     };
-    let conn_close = headers.has_token("Connection", "close");
     let keep_alive = framing != Framing::Close
         && match version {
-            Version::Http11 => !conn_close,
-            Version::Http10 => headers.has_token("Connection", "keep-alive") && !conn_close,
+            Version::Http11 => !lines.close,
+            Version::Http10 => lines.keep_alive && !lines.close,
         };
     Ok(Some((
         ParsedResponse {
@@ -252,6 +231,26 @@ mod tests {
         assert_eq!(r.head.headers.get_str("X"), Some("y"));
     }
 
+    /// A CR not followed by LF is refused wherever it stands in the head: the line parser
+    /// takes CR only as the first half of a line ending (there is no separate pass for it).
+    #[test]
+    fn a_bare_cr_anywhere_in_the_head_is_refused() {
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: b c\r\n\r\n";
+        // Up to the last header line's end (a CR put in the empty line starts another header
+        // line: the head is not over yet).
+        for i in 0..=head.len() - 4 {
+            for next in ["x", " ", ":", "\t", "\r"] {
+                let bad = format!("{}\r{next}{}", &head[..i], &head[i..]);
+                assert!(p(&bad, false).is_err(), "{bad:?}");
+            }
+        }
+        // A bare CR after the head is body, and one still waiting for its next byte may be a
+        // line ending.
+        let (r, n) = p(&format!("{head}\r\ra"), false).unwrap().unwrap();
+        assert_eq!((r.framing, n), (Framing::Length(3), head.len()));
+        assert_eq!(p("HTTP/1.1 200 OK\r", false), Ok(None));
+    }
+
     #[test]
     fn keep_alive() {
         let k = |s: &str| p(s, false).unwrap().unwrap().0.keep_alive;
@@ -261,5 +260,14 @@ mod tests {
         ));
         assert!(!k("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
         assert!(!k("HTTP/1.1 200 OK\r\n\r\n"));
+        assert!(k(
+            "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(!k(
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(!k(
+            "HTTP/1.1 200 OK\r\nConnection: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        ));
     }
 }
