@@ -341,4 +341,25 @@ mod tests {
         assert_eq!((r.status, r.body.as_slice()), (500, &b"Bad Host\n"[..]));
         assert_eq!(r.headers.get_str("X-Custom"), Some("1"));
     }
+
+    /// Entries are compared ignoring case on both sides (Go's `strings.EqualFold`), beyond
+    /// ASCII too.
+    #[test]
+    fn allowed_hosts_ignore_case() {
+        let m = HeadersMiddleware::new(&cfg(|c| {
+            c.allowed_hosts = vec!["Bar.ORG".into(), "ÉTÉ.example".into()];
+        }))
+        .unwrap();
+        let allowed = |host: &str| {
+            let mut h = get("/");
+            h.host = host.into();
+            m.on_request(&mut h, &cx()) == RequestAction::Continue
+        };
+        assert!(allowed("bar.org"));
+        assert!(allowed("BAR.org"));
+        assert!(allowed("été.EXAMPLE"));
+        assert!(allowed("ÉTÉ.example"));
+        assert!(!allowed("bar.org."));
+        assert!(!allowed("ete.example"));
+    }
 }

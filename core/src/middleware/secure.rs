@@ -13,6 +13,7 @@ use crate::http::{Headers, LocalResponse, RequestHead};
 pub(crate) struct Secure {
     /// Whether any security option is set (Traefik's `HasSecureHeadersDefined`).
     pub defined: bool,
+    /// `allowedHosts`, lower-cased once (compared ignoring case, as Go's `strings.EqualFold`).
     allowed_hosts: Vec<String>,
     hosts_proxy_headers: Vec<String>,
     ssl_proxy_headers: Vec<(String, String)>,
@@ -94,7 +95,7 @@ impl Secure {
         }
         Secure {
             defined,
-            allowed_hosts: cfg.allowed_hosts.clone(),
+            allowed_hosts: cfg.allowed_hosts.iter().map(|h| h.to_lowercase()).collect(),
             hosts_proxy_headers: cfg.hosts_proxy_headers.clone(),
             ssl_proxy_headers: cfg
                 .ssl_proxy_headers
@@ -137,10 +138,15 @@ impl Secure {
             .iter()
             .find_map(|h| head.headers.get_str(h).filter(|v| !v.is_empty()))
             .unwrap_or(&head.host);
-        let good = self
-            .allowed_hosts
-            .iter()
-            .any(|a| a.to_lowercase() == host.to_lowercase());
+        // An ASCII host equals a lower-cased entry when its ASCII letters do: no copy per request.
+        let good = if host.is_ascii() {
+            self.allowed_hosts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(host))
+        } else {
+            let host = host.to_lowercase();
+            self.allowed_hosts.contains(&host)
+        };
         (!good).then(|| LocalResponse::go_error(500, "Bad Host"))
     }
 
