@@ -300,6 +300,43 @@ fn one_request() {
     );
 }
 
+/// A stream's request carries no `Connection` field, as Go's HTTP/2 requests do not: a field
+/// the client named `close` is not taken for a connection option and reaches the backend (as
+/// Traefik 3.7 sends it), on the direct path and on the HTTP/1.1-bytes path (a value with a
+/// trailing space takes that one). Each stream ends its own virtual connection only.
+#[test]
+fn a_field_named_close_reaches_the_backend() {
+    let mut rig = Rig::new();
+    let pending: Vec<_> = ["plain", "trailing space "]
+        .into_iter()
+        .enumerate()
+        .map(|(i, extra)| {
+            let req = http::Request::builder()
+                .uri(format!("http://app.example/c{i}"))
+                .header("close", "x")
+                .header("x-extra", extra)
+                .body(())
+                .unwrap();
+            rig.send.send_request(req, true).unwrap().0
+        })
+        .collect();
+    for (i, f) in pending.into_iter().enumerate() {
+        let r = response(&mut rig, f);
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            read_body(&mut rig, r.into_body()),
+            format!("/c{i} 0").as_bytes()
+        );
+    }
+    assert_eq!(rig.backends.conns.len(), 2);
+    for (_, seen, _) in &rig.backends.conns {
+        let head = String::from_utf8_lossy(seen);
+        assert!(head.contains("\r\nClose: x\r\n"), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("connection:"), "{head}");
+    }
+    assert!(!rig.closed);
+}
+
 #[test]
 fn chunked_response_in_any_split_keeps_body_and_trailers() {
     let mut rig = Rig::new();

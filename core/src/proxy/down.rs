@@ -357,6 +357,10 @@ impl Worker {
             _ => (false, None),
         };
         let (requests, accepted_at) = (d.requests, d.accepted_at);
+        // An HTTP/2 stream's virtual connection carries one exchange.
+        if matches!(d.transport, Transport::Stream(_)) {
+            req.keep_alive = false;
+        }
         let Some(ep) = config.entry_points.get(d.ep) else {
             self.close_down(id);
             return;

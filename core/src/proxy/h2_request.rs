@@ -73,7 +73,10 @@ pub(super) fn request_head(head: &http::request::Parts, end_stream: bool) -> (Ve
     if chunked {
         out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
     }
-    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    // No `Connection: close`: the pipeline ends a stream's virtual connection with its exchange
+    // (`start_request`), and Go's HTTP/2 requests carry no `Connection` field, so a field the
+    // client named `close` is not taken for a connection option and reaches the backend.
+    out.extend_from_slice(b"\r\n");
     (out, chunked)
 }
 
@@ -153,7 +156,6 @@ pub(super) fn direct_request(
     if chunked {
         headers.append_shared("Transfer-Encoding", Bytes::from_static(b"chunked"));
     }
-    headers.append_shared("Connection", Bytes::from_static(b"close"));
     let parsed = crate::h1::request::finish(
         crate::http::method(head.method.as_str()),
         Version::Http11,
@@ -187,7 +189,7 @@ mod tests {
         assert!(chunked);
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            "POST /p?q=1 HTTP/1.1\r\nHost: a.example\r\nx-custom: v\r\ncookie: a=1; b=2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            "POST /p?q=1 HTTP/1.1\r\nHost: a.example\r\nx-custom: v\r\ncookie: a=1; b=2\r\nTransfer-Encoding: chunked\r\n\r\n"
         );
     }
 

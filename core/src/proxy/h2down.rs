@@ -1,7 +1,7 @@
 //! HTTP/2 client connections (ALPN `h2` over TLS, or h2c with prior knowledge). Each stream
 //! becomes a *virtual* client connection that the HTTP/1.1 pipeline serves unchanged: the
-//! request head and body are written to it as an HTTP/1.1 message (`Connection: close`, so the
-//! virtual connection ends with its exchange), and the HTTP/1.1 response the pipeline writes
+//! request head and body are written to it as an HTTP/1.1 message (the virtual connection ends
+//! with its exchange), and the HTTP/1.1 response the pipeline writes
 //! back is parsed and re-sent as HTTP/2 frames. Routing, middlewares, forwarding, upstream
 //! pooling and every status code are therefore those of the HTTP/1.1 path. Virtual
 //! connections never reach the adapter: their output, pauses and closes go to the parent's
