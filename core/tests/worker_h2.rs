@@ -191,7 +191,11 @@ impl Rig {
                     .strip_prefix("/size/")
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
-                let reply = if path == "/early" {
+                let reply = if path == "/broken-body" {
+                    // A head and a body that breaks (not a chunk size), read in one turn.
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Backend: yes\r\n\r\nzz\r\n"
+                        .to_vec()
+                } else if path == "/early" {
                     b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()
                 } else if path == "/bytewise-trailers" {
                     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\ngrpc-status: 0\r\nx-t: v\r\n\r\n".to_vec()
@@ -335,6 +339,36 @@ fn a_field_named_close_reaches_the_backend() {
         assert!(!head.to_ascii_lowercase().contains("connection:"), "{head}");
     }
     assert!(!rig.closed);
+}
+
+/// A response whose body breaks in the same read as its head: the client gets the head, then
+/// the stream is reset with `INTERNAL_ERROR` (Traefik 3.7.15 sends HEADERS before it resets, as
+/// Go's server flushes the head before the handler aborts), and the connection serves on.
+#[test]
+fn a_body_that_breaks_after_its_head_resets_the_stream_after_the_head() {
+    let mut rig = Rig::new();
+    let f = rig.request("/broken-body", None);
+    let r = response(&mut rig, f);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-backend"], "yes");
+    let mut body = r.into_body();
+    let mut outcome = None;
+    for _ in 0..1000 {
+        match poll(&mut Box::pin(std::future::poll_fn(|cx| body.poll_data(cx)))) {
+            Poll::Ready(Some(Ok(_))) => {}
+            Poll::Ready(Some(Err(e))) => {
+                outcome = Some(e.reason());
+                break;
+            }
+            Poll::Ready(None) => panic!("the broken body ended cleanly"),
+            Poll::Pending => rig.pump(),
+        }
+    }
+    assert_eq!(outcome, Some(Some(h2::Reason::INTERNAL_ERROR)));
+    assert!(!rig.closed);
+    let f = rig.request("/after", None);
+    let r = response(&mut rig, f);
+    assert_eq!(read_body(&mut rig, r.into_body()), b"/after 0");
 }
 
 #[test]

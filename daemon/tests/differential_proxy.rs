@@ -1,7 +1,8 @@
 //! Differential test: real Traefik 3.7.15 and TrafficCop run the same configuration, get the same
-//! raw requests, and must answer alike: same status line, body and response headers (except
-//! `Date`), and their backend must see the same request line and headers (except the proxy's
-//! host name in `X-Forwarded-Server`). Known, listed differences are normalised away in
+//! raw requests (HTTP/1.x in plain text and over TLS, and HTTP/2 over h2c with prior knowledge),
+//! and must answer alike: same status line, body and response headers (except `Date`), for
+//! HTTP/2 the same status, fields, body, trailers or stream error; and their backend must see the
+//! same request line and headers (except the proxy's host name in `X-Forwarded-Server`). Known, listed differences are normalised away in
 //! `KNOWN_DIFFERENCES` with their reason; everything else must match.
 //!
 //! Traefik comes from `TRAFFICCOP_TRAEFIK_BIN` or `target/oracle/traefik` (`scripts/fetch-traefik.sh`);
@@ -250,6 +251,12 @@ fn normalise(out: &[u8], heads: &Arc<Mutex<Vec<String>>>) -> (String, String) {
         })
         .collect();
     let response = format!("{status}\n{}\n\n{body}", hs.join("\n"));
+    (response, backend_view(heads))
+}
+
+/// What the backend saw of the request: its request line and header lines in wire order, less
+/// `X-Forwarded-Server` (the proxy's host name) and the known differences.
+fn backend_view(heads: &Arc<Mutex<Vec<String>>>) -> String {
     std::thread::sleep(Duration::from_millis(20));
     let seen = heads.lock().unwrap().first().cloned().unwrap_or_default();
     let mut seen_lines: Vec<&str> = seen.lines().collect();
@@ -264,7 +271,152 @@ fn normalise(out: &[u8], heads: &Arc<Mutex<Vec<String>>>) -> (String, String) {
         .filter(|l| !KNOWN_DIFFERENCES.iter().any(|(k, _)| l == k))
         .map(str::to_string)
         .collect();
-    (response, format!("{request_line}\n{}", seen_hs.join("\n")))
+    format!("{request_line}\n{}", seen_hs.join("\n"))
+}
+
+/// An HTTP/2 request sent over h2c with prior knowledge to the `web` entry point, with
+/// `:authority` `a.example`: method, path, fields, and body frames (none: the HEADERS frame ends
+/// the stream).
+struct H2Case {
+    method: &'static str,
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    body: &'static [&'static str],
+}
+
+const fn h2(
+    method: &'static str,
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    body: &'static [&'static str],
+) -> H2Case {
+    H2Case {
+        method,
+        path,
+        fields,
+        body,
+    }
+}
+
+const H2_REQUESTS: &[H2Case] = &[
+    // Fields carried to the backend as HTTP/1.1 lines; split cookies joined as Go's server
+    // does; a field named `close` is not a connection option (there is no `Connection`).
+    h2(
+        "GET",
+        "/h2/fields",
+        &[
+            ("user-agent", "diff/1"),
+            ("close", "x"),
+            ("x-custom", "v"),
+            ("cookie", "a=1"),
+            ("cookie", "b=2"),
+            ("te", "trailers"),
+        ],
+        &[],
+    ),
+    h2("GET", "/x/../y?a=1;b=2", &[], &[]),
+    h2(
+        "GET",
+        "/p/q",
+        &[("x-forwarded-for", "6.6.6.6"), ("x-real-ip", "6.6.6.6")],
+        &[],
+    ),
+    // Bodies: with a length; without one (chunked to the backend), over two DATA frames.
+    h2("POST", "/p/body", &[("content-length", "4")], &["body"]),
+    h2("POST", "/p/chunked-up", &[], &["ab", "cd"]),
+    h2("HEAD", "/", &[], &[]),
+    h2("DELETE", "/p/q", &[], &[]),
+    // Go's transport asks for gzip when the client did not, and decompresses.
+    h2("GET", "/gz", &[], &[]),
+    h2("GET", "/gz", &[("accept-encoding", "gzip")], &[]),
+    h2("GET", "/gzbad", &[], &[]),
+    h2("GET", "/status/409", &[], &[]),
+    h2("GET", "/status/299", &[], &[]),
+    h2("GET", "/chunked", &[], &[]),
+    h2("GET", "/trailers", &[("te", "trailers")], &[]),
+    h2("GET", "/close", &[], &[]),
+    h2("GET", "/empty", &[], &[]),
+    h2("GET", "/nohost", &[], &[]),
+    h2("GET", "/none", &[], &[]),
+    h2("GET", "/dead", &[], &[]),
+    h2("GET", "/noop", &[], &[]),
+    h2("GET", "/nowhere", &[], &[]),
+];
+
+/// Sends one [`H2Case`]; returns the response (status, fields in received order with the
+/// `date` value blanked, body, trailers) and the backend's view of the request.
+fn h2_exchange(port: u16, case: &H2Case, heads: &Arc<Mutex<Vec<String>>>) -> (String, String) {
+    heads.lock().unwrap().clear();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let response = rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut client, conn) = h2::client::Builder::new()
+            .handshake::<_, &'static [u8]>(tcp)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut b = http::Request::builder()
+            .method(case.method)
+            .uri(format!("http://a.example{}", case.path));
+        for (n, v) in case.fields {
+            b = b.header(*n, *v);
+        }
+        let (resp, mut send) = client
+            .send_request(b.body(()).unwrap(), case.body.is_empty())
+            .unwrap();
+        for (i, chunk) in case.body.iter().enumerate() {
+            send.send_data(chunk.as_bytes(), i + 1 == case.body.len())
+                .unwrap();
+        }
+        let resp = match tokio::time::timeout(Duration::from_secs(5), resp).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return format!("stream error: {:?}", e.reason()),
+            Err(_) => return "no response".to_string(),
+        };
+        let (parts, mut body) = resp.into_parts();
+        let mut out = format!("{}\n", parts.status.as_u16());
+        for (n, v) in &parts.headers {
+            let v = if n == "date" {
+                "<now>".into()
+            } else {
+                String::from_utf8_lossy(v.as_bytes())
+            };
+            out.push_str(&format!("{n}: {v}\n"));
+        }
+        out.push('\n');
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while let Ok(Some(chunk)) = tokio::time::timeout_at(deadline, body.data()).await {
+            match chunk {
+                Ok(c) => {
+                    let _ = body.flow_control().release_capacity(c.len());
+                    out.push_str(&String::from_utf8_lossy(&c));
+                }
+                Err(e) => {
+                    out.push_str(&format!("<body error: {:?}>", e.reason()));
+                    break;
+                }
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            out.push_str("<body did not end>");
+        } else if let Ok(Ok(Some(t))) = tokio::time::timeout_at(deadline, body.trailers()).await {
+            for (n, v) in &t {
+                out.push_str(&format!(
+                    "\ntrailer> {n}: {}",
+                    String::from_utf8_lossy(v.as_bytes())
+                ));
+            }
+        }
+        out
+    });
+    (response, backend_view(heads))
 }
 
 const REQUESTS: &[&str] = &[
@@ -406,10 +558,33 @@ fn traefik_and_trafficcop_answer_alike() {
             ));
         }
     }
+    for case in H2_REQUESTS {
+        let (tr, tb) = h2_exchange(tport, case, &heads);
+        let (cr, cb) = h2_exchange(cport, case, &heads);
+        let (tb, cb) = (
+            tb.replace(&tport.to_string(), "PORT"),
+            cb.replace(&cport.to_string(), "PORT"),
+        );
+        let what = format!(
+            "h2 {} {} {:?} {:?}",
+            case.method, case.path, case.fields, case.body
+        );
+        if tr != cr {
+            diffs.push(format!(
+                "{what}\n--- traefik response:\n{tr}\n--- trafficcop response:\n{cr}"
+            ));
+        }
+        if tb != cb {
+            diffs.push(format!(
+                "{what}\n--- traefik backend saw:\n{tb}\n--- trafficcop backend saw:\n{cb}"
+            ));
+        }
+    }
     eprintln!(
-        "differential proxy: {} plain and {} TLS requests, {} differences",
+        "differential proxy: {} plain, {} TLS and {} HTTP/2 (h2c) requests, {} differences",
         REQUESTS.len(),
         TLS_REQUESTS.len(),
+        H2_REQUESTS.len(),
         diffs.len()
     );
     assert!(diffs.is_empty(), "\n{}", diffs.join("\n\n"));

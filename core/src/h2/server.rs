@@ -104,6 +104,10 @@ struct Stream {
     out: Outgoing,
     /// The worker is done with it; it goes once its queued response is written.
     detached: bool,
+    /// The response broke after its head was handed over: the stream is reset with this
+    /// reason once the connection has written what it queued (the head goes out first, as
+    /// Go's server flushes it before the handler aborts).
+    reset_after_flush: Option<Reason>,
     ready: Readiness,
 }
 
@@ -263,15 +267,25 @@ impl H2Server {
                 }
             }
         }
+        let reason = if error {
+            Reason::INTERNAL_ERROR
+        } else {
+            Reason::CANCEL
+        };
+        if let Some(s) = self.streams.get_mut(&stream) {
+            if s.out.send.is_some() && !s.out.complete() {
+                // The head may still be queued in the connection: reset after the next write.
+                s.reset_after_flush = Some(reason);
+                s.detached = true;
+                s.incoming.recv = None;
+                s.ready.touched = true;
+                return;
+            }
+        }
         let Some(mut s) = self.streams.remove(&stream) else {
             return;
         };
         if !s.out.complete() {
-            let reason = if error {
-                Reason::INTERNAL_ERROR
-            } else {
-                Reason::CANCEL
-            };
             if let Some(send) = &mut s.out.send {
                 send.send_reset(reason);
             } else if let Some(r) = &mut s.respond {
@@ -335,6 +349,7 @@ impl H2Server {
                                     respond: Some(respond),
                                     out: Outgoing::default(),
                                     detached: false,
+                                    reset_after_flush: None,
                                     ready: Readiness::new(&self.woken),
                                 },
                             );
@@ -359,6 +374,16 @@ impl H2Server {
             let mut finished = false;
             for (key, s) in self.streams.iter_mut() {
                 if !s.ready.take() {
+                    continue;
+                }
+                if let Some(reason) = s.reset_after_flush.take() {
+                    // The connection was polled above: the head queued before is written.
+                    if let Some(send) = &mut s.out.send {
+                        send.send_reset(reason);
+                    }
+                    s.out.abandon();
+                    finished = true;
+                    sent = true;
                     continue;
                 }
                 let waker = s.ready.waker().clone();
