@@ -341,6 +341,25 @@ const H2_REQUESTS: &[H2Case] = &[
     h2("GET", "/dead", &[], &[]),
     h2("GET", "/noop", &[], &[]),
     h2("GET", "/nowhere", &[], &[]),
+    // Values with inner, leading or trailing blanks; an encoded slash, dot segments and a bad
+    // escape in the path; a method of the application's own.
+    h2(
+        "GET",
+        "/h2/values",
+        &[("x-pad", " lead and trail "), ("x-inner", "a  b\tc")],
+        &[],
+    ),
+    h2("GET", "/a%2Fb/%2e%2e/c", &[], &[]),
+    h2("GET", "/p/q?x=%zz&y=1", &[], &[]),
+    h2("PURGE", "/p/q", &[], &[]),
+    // A body longer than its content-length; an expectation.
+    h2("POST", "/p/long", &[("content-length", "2")], &["abcd"]),
+    h2(
+        "POST",
+        "/p/expect",
+        &[("expect", "100-continue"), ("content-length", "2")],
+        &["ok"],
+    ),
 ];
 
 /// Sends one [`H2Case`]; returns the response (status, fields in received order with the
