@@ -197,6 +197,34 @@ fn traefik_answers() {
     assert!(closed(&out, c));
 }
 
+/// The asterisk form, as Go's server reads it (checked against Traefik 3.7.15): `OPTIONS *` is
+/// answered by the server itself (200, `Content-Length: 0`, the connection kept), with no
+/// routing even where a router would match; any other method is routed with the path `*`.
+#[test]
+fn the_asterisk_form() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(c, "OPTIONS * HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert!(connect(&out).is_none() && !closed(&out, c));
+    let out = h.recv(c, "GET * HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 404 Not Found\r\n"));
+    let out = h.recv(c, "GET * HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).expect("routed to the backend");
+    let sent = sent_to(&h.input(Input::Connected { conn: up }), up);
+    assert!(
+        sent.starts_with("GET * HTTP/1.1\r\nHost: app.example\r\n"),
+        "{sent}"
+    );
+    // Not the asterisk form: a query after it, or `*` as an absolute-form path.
+    let c = h.accept();
+    let out = h.recv(c, "OPTIONS *?x HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
+
 #[test]
 fn backend_failures() {
     let mut h = Harness::new();

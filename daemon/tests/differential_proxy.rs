@@ -476,6 +476,23 @@ const REQUESTS: &[&str] = &[
     "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
     "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
     "GET http://a.example/abs HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n",
+    // Hop-by-hop lines: `Te: trailers` kept, any other `Te`, `Keep-Alive` and
+    // `Proxy-Connection` removed; an upgrade the backend does not take is a plain exchange.
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nTe: trailers\r\nKeep-Alive: 300\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nTe: gzip\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n",
+    // Names in any case, an underscore in a name, a zero length on a GET, blanks in values.
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nx-lower: v\r\nX_Under: 1\r\nContent-Length: 0\r\nX-Pad:   a  b  \r\nConnection: close\r\n\r\n",
+    // Hosts with a port, in capitals; the asterisk form; a bad escape in the query; an
+    // expectation sent with its body.
+    "GET / HTTP/1.1\r\nHost: a.example:80\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: A.EXAMPLE:8080\r\nConnection: close\r\n\r\n",
+    "OPTIONS * HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET * HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "OPTIONS *?x HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /p/q?x=%zz&y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "POST /p/expect HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    "GET /a%2Fb/%2e%2e/c HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
 ];
 
 /// Requests sent over TLS to `websecure`, with their SNI.

@@ -265,7 +265,9 @@ pub(crate) fn finish(
         }
         let (p, q) = split_query(&rest[slash..]);
         (if p.is_empty() { "/".to_string() } else { p }, q)
-    } else if target == "*" && method == "OPTIONS" {
+    } else if target == "*" {
+        // Go's request-target parser takes `*` with any method (`OPTIONS *` is then answered
+        // by its server, anything else is routed with the path `*`).
         ("*".to_string(), None)
     } else if method == "CONNECT" {
         (target.to_string(), None)

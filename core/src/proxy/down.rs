@@ -289,19 +289,6 @@ impl Worker {
         router: Option<String>,
     ) {
         let Some(d) = self.down.get(&id) else { return };
-        let has_body = req.body != RequestBody::None;
-        // Go closes after a CONNECT it refuses.
-        let keep_alive =
-            req.keep_alive && !has_body && !self.shutting_down && req.head.method != "CONNECT";
-        let mut out = Vec::new();
-        encode_local_response(
-            &resp,
-            &self.date,
-            !keep_alive,
-            req.head.method == "HEAD",
-            req.head.version == crate::http::Version::Http10,
-            &mut out,
-        );
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
             method: req.head.method.clone(),
@@ -310,10 +297,32 @@ impl Worker {
             router,
             server: None,
         });
-        self.send(id, out);
+        self.answer_locally(id, &resp, req);
         if let Some(record) = record {
             self.record(Event::Access(record));
         }
+    }
+
+    /// Writes a response of the proxy's own to `req`, then closes the connection or waits
+    /// for its next request.
+    fn answer_locally(&mut self, id: ConnId, resp: &LocalResponse, req: &ParsedRequest) {
+        if !self.down.contains_key(&id) {
+            return;
+        }
+        let has_body = req.body != RequestBody::None;
+        // Go closes after a CONNECT it refuses.
+        let keep_alive =
+            req.keep_alive && !has_body && !self.shutting_down && req.head.method != "CONNECT";
+        let mut out = Vec::new();
+        encode_local_response(
+            resp,
+            &self.date,
+            !keep_alive,
+            req.head.method == "HEAD",
+            req.head.version == crate::http::Version::Http10,
+            &mut out,
+        );
+        self.send(id, out);
         if !keep_alive {
             self.close_down(id);
         } else {
@@ -365,6 +374,13 @@ impl Worker {
             self.close_down(id);
             return;
         };
+        if req.head.method == "OPTIONS" && req.head.path == "*" && !req.absolute_form {
+            // Go's server answers `OPTIONS *` itself, before Traefik sees the request (no
+            // routing, no middleware, no access log line).
+            let mut resp = LocalResponse::new(200, Vec::new());
+            resp.headers.set("Content-Length", "0");
+            return self.answer_locally(id, &resp, &req);
+        }
         if req.head.method == "CONNECT" {
             return self.local_response(id, LocalResponse::new(501, Vec::new()), &req, None);
         }
