@@ -493,6 +493,9 @@ const REQUESTS: &[&str] = &[
     "GET /p/q?x=%zz&y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     "POST /p/expect HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
     "GET /a%2Fb/%2e%2e/c HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    // A request body that breaks before the backend answers: the proxy cannot read it.
+    "POST /p/badchunk HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n",
+    "POST /p/badchunk HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\nzz\r\n",
 ];
 
 /// Requests sent over TLS to `websecure`, with their SNI.
