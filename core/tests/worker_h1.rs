@@ -1113,3 +1113,92 @@ http:
     let resp = sent_to(&h.recv(up, RESP), c);
     assert!(resp.contains("\r\nX-Ep: 1\r\n"), "{resp}");
 }
+
+/// A local answer to a request with a body waits for the body, reads and drops it (up to
+/// 256 KiB, Go's `maxPostHandlerReadBytes`) and keeps the connection, as Traefik 3.7.15 does;
+/// a body declared larger is answered at once and closed.
+#[test]
+fn local_answers_read_small_bodies_and_keep_the_connection() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 5\r\n\r\nab",
+    );
+    assert_eq!(sent_to(&out, c), "", "the answer waits for the body");
+    let out = h.recv(c, "cde");
+    let answer = sent_to(&out, c);
+    assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{answer}");
+    assert!(!answer.contains("Connection: close") && !closed(&out, c));
+    // A chunked body, and a pipelined request after it in the same read.
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let answers = sent_to(&out, c);
+    assert!(
+        answers.starts_with("HTTP/1.1 404 Not Found\r\n"),
+        "{answers}"
+    );
+    assert!(answers.ends_with("\r\n\r\nOK"), "{answers}");
+    assert!(!closed(&out, c));
+    // Declared at 256 KiB or more: answered at once, closed.
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 262144\r\n\r\n",
+    );
+    assert!(sent_to(&out, c).contains("Connection: close\r\n"));
+    assert!(closed(&out, c));
+}
+
+/// The body cannot be read whole: longer than 256 KiB (chunked), malformed, cut short by the
+/// client, or not sent within the read timeout. The answer goes out with
+/// `Connection: close`, then the connection closes (Go's `closeAfterReply`).
+#[test]
+fn local_answers_close_when_the_body_cannot_be_read() {
+    let mut h = Harness::new();
+    let answered_and_closed = |out: &[Output], c: ConnId| {
+        let answer = sent_to(out, c);
+        assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{answer}");
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        assert!(closed(out, c));
+    };
+    let c = h.accept();
+    let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+    h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..4 {
+        let out = h.recv(c, &chunk);
+        assert_eq!(sent_to(&out, c), "", "256 KiB are read");
+    }
+    let out = h.recv(c, &chunk);
+    answered_and_closed(&out, c);
+
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    );
+    answered_and_closed(&out, c);
+
+    let c = h.accept();
+    h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 9\r\n\r\nabc",
+    );
+    let out = h.input(Input::Eof { conn: c });
+    answered_and_closed(&out, c);
+
+    // readTimeout (60 s by default) runs from the request's head.
+    let c = h.accept();
+    h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 9\r\n\r\nabc",
+    );
+    h.now = t(60_001);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    answered_and_closed(&out, c);
+}

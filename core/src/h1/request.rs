@@ -212,6 +212,13 @@ fn scan_head(data: &[u8]) -> Result<Option<usize>, BareLineEnding> {
     Ok(None)
 }
 
+/// Whether every `%` in `path` starts an escape of two hex digits.
+fn valid_escapes(path: &str) -> bool {
+    let b = path.as_bytes();
+    memchr::memchr_iter(b'%', b)
+        .all(|i| b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
+}
+
 fn valid_host(h: &[u8]) -> bool {
     // Go's httpguts.ValidHostHeader: a permissive set of URL and IPv6 bytes.
     h.iter()
@@ -274,6 +281,11 @@ pub(crate) fn finish(
     } else {
         return Err(RequestError::bad(""));
     };
+    // Go's URL parser refuses a path with a `%` that does not start two hex digits (the query
+    // is not checked): its plain 400, before any routing.
+    if !valid_escapes(&path) {
+        return Err(RequestError::bad(""));
+    }
     // Body framing.
     let lines = FramingLines::of(&headers);
     let mut one_length = None;

@@ -294,6 +294,18 @@ impl H2Server {
         }
     }
 
+    /// Resets a stream with `reason`, whatever its response (a request that cannot be read is
+    /// `PROTOCOL_ERROR`, as Go's server answers it).
+    pub fn reset_stream(&mut self, stream: StreamKey, reason: Reason) {
+        if let Some(mut s) = self.streams.remove(&stream) {
+            if let Some(send) = &mut s.out.send {
+                send.send_reset(reason);
+            } else if let Some(r) = &mut s.respond {
+                r.send_reset(reason);
+            }
+        }
+    }
+
     /// Refuses a stream without processing it (`RST_STREAM` with `REFUSED_STREAM`): the client
     /// may send the request again.
     pub fn refuse_stream(&mut self, stream: StreamKey) {

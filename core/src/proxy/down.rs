@@ -17,6 +17,7 @@ use crate::rule::path::{normalize_raw_path, sanitize_path};
 use crate::rule::HttpRequestView;
 
 use super::compile::{Target, UnderscoreHeaders};
+use super::discard::{Discard, DiscardStep};
 use super::forward;
 use super::inbox::detached;
 use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
@@ -160,6 +161,11 @@ impl Worker {
                             .map_or(1 << 20, |e| e.max_header_bytes),
                     };
                     match parse_request(d.input.bytes(), &limits) {
+                        Err(e)
+                            if e.status == 400 && matches!(d.transport, Transport::Stream(_)) =>
+                        {
+                            return self.stream_malformed(id);
+                        }
                         Err(e) => {
                             self.send(id, e.to_bytes());
                             self.close_down(id);
@@ -244,6 +250,35 @@ impl Worker {
                     }
                 }
                 DState::Tunnel(_) => return,
+                DState::Discard(x) => {
+                    let step = x.read(d.input.bytes());
+                    let read_closed = d.read_closed;
+                    match step {
+                        DiscardStep::Read(n) => {
+                            d.input.consume(n);
+                            continue;
+                        }
+                        DiscardStep::NeedMore(n) => {
+                            d.input.consume(n);
+                            d.input.keep_rest();
+                            if !read_closed {
+                                return;
+                            }
+                            // The body ends early: answered, then closed (Go's
+                            // `closeAfterReply`).
+                            self.end_discard(id, false);
+                            return;
+                        }
+                        DiscardStep::Done(n) => {
+                            d.input.consume(n);
+                            self.end_discard(id, true);
+                        }
+                        DiscardStep::Refused => {
+                            self.end_discard(id, false);
+                            return;
+                        }
+                    }
+                }
             }
         }
     }
@@ -311,15 +346,48 @@ impl Worker {
         }
         let has_body = req.body != RequestBody::None;
         // Go closes after a CONNECT it refuses.
-        let keep_alive =
-            req.keep_alive && !has_body && !self.shutting_down && req.head.method != "CONNECT";
+        let may_keep = req.keep_alive && !self.shutting_down && req.head.method != "CONNECT";
+        if has_body && may_keep && !req.expect_continue {
+            if let Some(discard) = Discard::new(resp, req) {
+                // The answer waits for the body to be read (`drive_down`), as Go's does.
+                let read_timeout = self.config.entry_points.get(self.down[&id].ep);
+                let deadline = read_timeout
+                    .map(|e| e.read_timeout)
+                    .filter(|t| t.0 > 0)
+                    .map(|t| self.now.after(t));
+                let d = self.down.get_mut(&id).expect("checked above");
+                d.state = DState::Discard(Box::new(discard));
+                d.deadline = deadline;
+                self.note_deadline(deadline);
+                return;
+            }
+        }
+        let keep_alive = may_keep && !has_body;
+        self.write_local_answer(
+            id,
+            resp,
+            req.head.method == "HEAD",
+            req.head.version,
+            keep_alive,
+        );
+    }
+
+    /// Sends a local answer, then closes the connection or waits for its next request.
+    pub(super) fn write_local_answer(
+        &mut self,
+        id: ConnId,
+        resp: &LocalResponse,
+        head_request: bool,
+        version: crate::http::Version,
+        keep_alive: bool,
+    ) {
         let mut out = Vec::new();
         encode_local_response(
             resp,
             &self.date,
             !keep_alive,
-            req.head.method == "HEAD",
-            req.head.version == crate::http::Version::Http10,
+            head_request,
+            version == crate::http::Version::Http10,
             &mut out,
         );
         self.send(id, out);
@@ -855,12 +923,21 @@ impl Worker {
         }
         d.read_closed = true;
         match &d.state {
-            DState::Head => self.drive_down(now, id),
+            // A body being discarded ends early: the answer still goes out (see `Discard`).
+            DState::Head | DState::Discard(_) => self.drive_down(now, id),
             DState::Active(_) | DState::Tunnel(_) => self.abort_down(id),
         }
     }
 
     pub(super) fn down_timeout(&mut self, _now: Timestamp, id: ConnId) {
+        if self
+            .down
+            .get(&id)
+            .is_some_and(|d| matches!(d.state, DState::Discard(_)))
+        {
+            // The body did not come within the read timeout: answered, then closed.
+            return self.end_discard(id, false);
+        }
         self.abort_down(id);
     }
 }

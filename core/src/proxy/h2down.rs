@@ -519,6 +519,21 @@ impl Worker {
 
     /// A virtual connection ends: its stream ends (reset when its response is incomplete).
     pub(super) fn stream_closed(&mut self, d: &Down) {
+        self.end_stream(d, None);
+    }
+
+    /// A stream whose request the HTTP/1.1 parser refused as malformed (`vid` is its virtual
+    /// connection): reset with `PROTOCOL_ERROR`, as Go's HTTP/2 server treats a request it
+    /// cannot read (a bad escape in `:path`), where an HTTP/1.1 client gets a 400.
+    pub(super) fn stream_malformed(&mut self, vid: ConnId) {
+        if let Some(d) = super::io::remove_shrinking(&mut self.down, &vid) {
+            self.end_stream(&d, Some(h2::Reason::PROTOCOL_ERROR));
+        }
+    }
+
+    /// Ends a stream whose virtual connection `d` is gone: its response goes out if complete
+    /// (else the stream is reset), or it is reset with `reset`.
+    fn end_stream(&mut self, d: &Down, reset: Option<h2::Reason>) {
         let Transport::Stream(st) = &d.transport else {
             return;
         };
@@ -531,7 +546,10 @@ impl Worker {
             return;
         };
         h2.streams.remove(&key);
-        h2.server.close_stream(key, !complete);
+        match reset {
+            Some(reason) => h2.server.reset_stream(key, reason),
+            None => h2.server.close_stream(key, !complete),
+        }
         let idle = h2.streams.is_empty() && matches!(p.state, DState::Head);
         self.mark_h2(parent);
         if idle {
@@ -573,7 +591,7 @@ impl Worker {
             let up = match &d.state {
                 DState::Active(t) => t.up,
                 DState::Tunnel(u) => Some(*u),
-                DState::Head => None,
+                DState::Head | DState::Discard(_) => None,
             };
             if let Some(p) = up.filter(|p| self.up.get(p).is_some_and(|u| u.paused)) {
                 self.resume(p);

@@ -2,6 +2,7 @@
 //! that turns connection events into bytes to send.
 
 pub mod compile;
+mod discard;
 mod down;
 mod entry_routes;
 pub mod forward;

@@ -39,6 +39,8 @@ pub(super) enum DState {
     Head,
     Active(Box<Txn>),
     Tunnel(ConnId),
+    /// A local answer waits while the request's body is read and dropped (see `Discard`).
+    Discard(Box<super::discard::Discard>),
 }
 
 /// What carries a client connection's bytes: decided by its first byte (a TLS handshake
@@ -630,7 +632,7 @@ impl Worker {
             return match &d.state {
                 DState::Active(t) => t.up,
                 DState::Tunnel(u) => Some(*u),
-                DState::Head => None,
+                DState::Head | DState::Discard(_) => None,
             };
         }
         self.up.get(&conn).and_then(|u| u.down)

@@ -1,0 +1,87 @@
+//! A request body read and dropped before a local answer (404, 401, a redirect...), as Go's
+//! server does when a handler answers without reading the body: up to 256 KiB are read so that
+//! the connection can serve its next request. A body declared larger, a longer chunked one, a
+//! malformed one or one the client stops short gets the answer with `Connection: close`.
+//! Checked against Traefik 3.7.15 (daemon/tests/differential_proxy.rs).
+
+use crate::h1::{BodyDecoder, Decoded, Framing, ParsedRequest, RequestBody};
+use crate::http::{LocalResponse, Version};
+
+use super::io::ConnId;
+use super::worker::{DState, Worker};
+
+/// The most body bytes read to keep a connection (Go's `maxPostHandlerReadBytes`).
+pub(super) const MAX_DISCARD: u64 = 256 << 10;
+
+/// A local answer waiting for its request's body to be read.
+pub(super) struct Discard {
+    decoder: BodyDecoder,
+    /// Body bytes read so far.
+    read: u64,
+    answer: LocalResponse,
+    head_request: bool,
+    version: Version,
+}
+
+/// What one look at the connection's input found.
+pub(super) enum DiscardStep {
+    /// Body bytes, this many input bytes long: read on.
+    Read(usize),
+    /// The input ends inside the body (this many bytes taken).
+    NeedMore(usize),
+    /// The body ended (this many bytes taken): answer and keep the connection.
+    Done(usize),
+    /// Malformed, or past the limit: answer and close.
+    Refused,
+}
+
+impl Discard {
+    /// The wait for `req`'s body before `answer`; `None` when the body is declared too large
+    /// to be read (the answer then goes out at once, closing the connection).
+    pub(super) fn new(answer: &LocalResponse, req: &ParsedRequest) -> Option<Discard> {
+        let framing = match req.body {
+            RequestBody::Length(n) if n < MAX_DISCARD => Framing::Length(n),
+            RequestBody::Chunked => Framing::Chunked,
+            _ => return None,
+        };
+        Some(Discard {
+            decoder: BodyDecoder::new(framing),
+            read: 0,
+            answer: answer.clone(),
+            head_request: req.head.method == "HEAD",
+            version: req.head.version,
+        })
+    }
+
+    /// Reads what `input` holds of the body.
+    pub(super) fn read(&mut self, input: &[u8]) -> DiscardStep {
+        match self.decoder.decode(input) {
+            Err(_) => DiscardStep::Refused,
+            Ok((n, Decoded::Data(range))) => {
+                self.read += range.len() as u64;
+                if self.read > MAX_DISCARD {
+                    DiscardStep::Refused
+                } else {
+                    DiscardStep::Read(n)
+                }
+            }
+            Ok((n, Decoded::NeedMore)) => DiscardStep::NeedMore(n),
+            Ok((n, Decoded::Done)) => DiscardStep::Done(n),
+        }
+    }
+}
+
+impl Worker {
+    /// Sends the answer that waited for the body; `keep` when the body was read whole.
+    pub(super) fn end_discard(&mut self, id: ConnId, keep: bool) {
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        let DState::Discard(x) = std::mem::replace(&mut d.state, DState::Head) else {
+            return;
+        };
+        d.deadline = None;
+        let keep = keep && !self.shutting_down;
+        self.write_local_answer(id, &x.answer, x.head_request, x.version, keep);
+    }
+}
