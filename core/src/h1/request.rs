@@ -378,6 +378,31 @@ mod tests {
         parse(s).unwrap().unwrap().0
     }
 
+    /// A `%` in the path must start two hex digits (Go's URL parser); the query is not
+    /// checked, and `*` is a target for any method.
+    #[test]
+    fn path_escapes_and_the_asterisk_form() {
+        for bad in ["/%zz", "/a%2", "/a%", "/%g0/x?q=1", "http://h/a%2x"] {
+            let e = parse(&format!("GET {bad} HTTP/1.1\r\nHost: h\r\n\r\n")).unwrap_err();
+            assert_eq!(e.status, 400, "{bad}");
+        }
+        for good in ["/%41%2f%2F", "/p?x=%zz", "/100%25"] {
+            ok(&format!("GET {good} HTTP/1.1\r\nHost: h\r\n\r\n"));
+        }
+        for m in ["OPTIONS", "GET", "HEAD"] {
+            assert_eq!(
+                ok(&format!("{m} * HTTP/1.1\r\nHost: h\r\n\r\n")).head.path,
+                "*"
+            );
+        }
+        assert_eq!(
+            parse("OPTIONS *?x HTTP/1.1\r\nHost: h\r\n\r\n")
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
     fn status(s: &str) -> u16 {
         parse(s).unwrap_err().status
     }
