@@ -1142,13 +1142,32 @@ fn local_answers_read_small_bodies_and_keep_the_connection() {
     );
     assert!(answers.ends_with("\r\n\r\nOK"), "{answers}");
     assert!(!closed(&out, c));
-    // Declared at 256 KiB or more: answered at once, closed.
+    // Declared at 256 KiB or more: answered at once with `Connection: close`; what the
+    // client still sends is read and dropped for 500 ms (Go's `rstAvoidanceDelay`: closing
+    // with unread bytes would reset the connection, and the answer with it), then it closes.
     let out = h.recv(
         c,
         "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 262144\r\n\r\n",
     );
     assert!(sent_to(&out, c).contains("Connection: close\r\n"));
-    assert!(closed(&out, c));
+    assert!(!closed(&out, c));
+    let out = h.recv(c, &"a".repeat(100_000));
+    assert!(out.is_empty(), "{out:?}");
+    h.now = t(499);
+    h.w.handle_timeout(h.now);
+    assert!(h.w.poll_output().is_none());
+    h.now = t(500);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert!(closed(&out, c), "{out:?}");
+    // A client that stops sending and closes ends it at once.
+    let c = h.accept();
+    h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 999999\r\n\r\nabc",
+    );
+    let out = h.input(Input::Eof { conn: c });
+    assert!(closed(&out, c), "{out:?}");
 }
 
 /// The body cannot be read whole: longer than 256 KiB (chunked), malformed, cut short by the
@@ -1163,6 +1182,11 @@ fn local_answers_close_when_the_body_cannot_be_read() {
         assert!(answer.contains("Connection: close\r\n"), "{answer}");
         assert!(closed(out, c));
     };
+    let answered_closing = |out: &[Output], c: ConnId| {
+        let answer = sent_to(out, c);
+        assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{answer}");
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    };
     let c = h.accept();
     let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
     h.recv(
@@ -1173,8 +1197,11 @@ fn local_answers_close_when_the_body_cannot_be_read() {
         let out = h.recv(c, &chunk);
         assert_eq!(sent_to(&out, c), "", "256 KiB are read");
     }
+    // Past 256 KiB: answered, then it lingers (as above).
     let out = h.recv(c, &chunk);
-    answered_and_closed(&out, c);
+    answered_closing(&out, c);
+    let out = h.input(Input::Eof { conn: c });
+    assert!(closed(&out, c));
 
     let c = h.accept();
     let out = h.recv(
@@ -1201,4 +1228,34 @@ fn local_answers_close_when_the_body_cannot_be_read() {
     h.w.handle_timeout(h.now);
     let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
     answered_and_closed(&out, c);
+}
+
+/// A backend that fails while the client is still sending its body: the 502 goes out with
+/// `Connection: close` and the connection lingers, reading and dropping the rest, so the
+/// answer is not lost to a reset.
+#[test]
+fn a_failed_upload_lingers_after_its_answer() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nContent-Length: 1000000\r\n\r\nabc",
+    );
+    let (up, ..) = connect(&out).expect("a dial");
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    let answer = sent_to(&out, c);
+    assert!(
+        answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(!closed(&out, c));
+    assert!(h.recv(c, &"x".repeat(50_000)).is_empty());
+    h.now = t(500);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert!(closed(&out, c), "{out:?}");
 }

@@ -12,6 +12,9 @@ use super::worker::{DState, Worker};
 
 /// The most body bytes read to keep a connection (Go's `maxPostHandlerReadBytes`).
 pub(super) const MAX_DISCARD: u64 = 256 << 10;
+/// How long a connection answered with `Connection: close` goes on reading what its client
+/// still sends before it closes (Go's `rstAvoidanceDelay`).
+pub(super) const LINGER: crate::config::Duration = crate::config::Duration(500_000_000);
 
 /// A local answer waiting for its request's body to be read.
 pub(super) struct Discard {
@@ -31,8 +34,10 @@ pub(super) enum DiscardStep {
     NeedMore(usize),
     /// The body ended (this many bytes taken): answer and keep the connection.
     Done(usize),
-    /// Malformed, or past the limit: answer and close.
+    /// Malformed: answer and close.
     Refused,
+    /// Past the limit: answer, then linger and close.
+    TooLarge,
 }
 
 impl Discard {
@@ -60,7 +65,7 @@ impl Discard {
             Ok((n, Decoded::Data(range))) => {
                 self.read += range.len() as u64;
                 if self.read > MAX_DISCARD {
-                    DiscardStep::Refused
+                    DiscardStep::TooLarge
                 } else {
                     DiscardStep::Read(n)
                 }
@@ -71,9 +76,20 @@ impl Discard {
     }
 }
 
+/// How a local answer leaves the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum After {
+    /// Kept for the next request.
+    Keep,
+    /// Closed.
+    Close,
+    /// Closed after [`LINGER`]: the client may still be sending a body too large to read.
+    Linger,
+}
+
 impl Worker {
-    /// Sends the answer that waited for the body; `keep` when the body was read whole.
-    pub(super) fn end_discard(&mut self, id: ConnId, keep: bool) {
+    /// Sends the answer that waited for the body.
+    pub(super) fn end_discard(&mut self, id: ConnId, after: After) {
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };
@@ -81,7 +97,30 @@ impl Worker {
             return;
         };
         d.deadline = None;
-        let keep = keep && !self.shutting_down;
-        self.write_local_answer(id, &x.answer, x.head_request, x.version, keep);
+        let after = if after == After::Keep && self.shutting_down {
+            After::Close
+        } else {
+            after
+        };
+        self.write_local_answer(id, &x.answer, x.head_request, x.version, after);
+    }
+
+    /// Reads and drops what the client still sends for [`LINGER`], then closes (the answer
+    /// is already queued). Go's server does the same after refusing a body as too large.
+    pub(super) fn linger(&mut self, id: ConnId) {
+        let deadline = self.now.after(LINGER);
+        let Some(d) = self.down.get_mut(&id) else {
+            return;
+        };
+        if matches!(d.transport, super::worker::Transport::Stream(_)) {
+            return self.close_down(id);
+        }
+        d.state = DState::Linger;
+        d.deadline = Some(deadline);
+        d.write_deadline = None;
+        self.note_deadline(Some(deadline));
+        self.resume(id);
+        let now = self.now;
+        self.drive_down(now, id);
     }
 }

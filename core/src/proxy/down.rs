@@ -17,7 +17,7 @@ use crate::rule::path::{normalize_raw_path, sanitize_path};
 use crate::rule::HttpRequestView;
 
 use super::compile::{Target, UnderscoreHeaders};
-use super::discard::{Discard, DiscardStep};
+use super::discard::{After, Discard, DiscardStep};
 use super::forward;
 use super::inbox::detached;
 use super::io::{AccessRecord, ConnId, Event, Output, Timestamp};
@@ -250,6 +250,15 @@ impl Worker {
                     }
                 }
                 DState::Tunnel(_) => return,
+                DState::Linger => {
+                    let all = d.input.len();
+                    d.input.consume(all);
+                    d.input.keep_rest();
+                    if d.read_closed {
+                        self.close_down(id);
+                    }
+                    return;
+                }
                 DState::Discard(x) => {
                     let step = x.read(d.input.bytes());
                     let read_closed = d.read_closed;
@@ -266,15 +275,19 @@ impl Worker {
                             }
                             // The body ends early: answered, then closed (Go's
                             // `closeAfterReply`).
-                            self.end_discard(id, false);
+                            self.end_discard(id, After::Close);
                             return;
                         }
                         DiscardStep::Done(n) => {
                             d.input.consume(n);
-                            self.end_discard(id, true);
+                            self.end_discard(id, After::Keep);
                         }
                         DiscardStep::Refused => {
-                            self.end_discard(id, false);
+                            self.end_discard(id, After::Close);
+                            return;
+                        }
+                        DiscardStep::TooLarge => {
+                            self.end_discard(id, After::Linger);
                             return;
                         }
                     }
@@ -362,14 +375,15 @@ impl Worker {
                 return;
             }
         }
-        let keep_alive = may_keep && !has_body;
-        self.write_local_answer(
-            id,
-            resp,
-            req.head.method == "HEAD",
-            req.head.version,
-            keep_alive,
-        );
+        let after = if may_keep && !has_body {
+            After::Keep
+        } else if has_body && may_keep && !req.expect_continue {
+            // Declared too large to read: the client may be sending it still.
+            After::Linger
+        } else {
+            After::Close
+        };
+        self.write_local_answer(id, resp, req.head.method == "HEAD", req.head.version, after);
     }
 
     /// Sends a local answer, then closes the connection or waits for its next request.
@@ -379,8 +393,9 @@ impl Worker {
         resp: &LocalResponse,
         head_request: bool,
         version: crate::http::Version,
-        keep_alive: bool,
+        after: After,
     ) {
+        let keep_alive = after == After::Keep;
         let mut out = Vec::new();
         encode_local_response(
             resp,
@@ -391,10 +406,10 @@ impl Worker {
             &mut out,
         );
         self.send(id, out);
-        if !keep_alive {
-            self.close_down(id);
-        } else {
-            self.arm_idle(id);
+        match after {
+            After::Keep => self.arm_idle(id),
+            After::Close => self.close_down(id),
+            After::Linger => self.linger(id),
         }
     }
 
@@ -924,7 +939,7 @@ impl Worker {
         d.read_closed = true;
         match &d.state {
             // A body being discarded ends early: the answer still goes out (see `Discard`).
-            DState::Head | DState::Discard(_) => self.drive_down(now, id),
+            DState::Head | DState::Discard(_) | DState::Linger => self.drive_down(now, id),
             DState::Active(_) | DState::Tunnel(_) => self.abort_down(id),
         }
     }
@@ -936,7 +951,7 @@ impl Worker {
             .is_some_and(|d| matches!(d.state, DState::Discard(_)))
         {
             // The body did not come within the read timeout: answered, then closed.
-            return self.end_discard(id, false);
+            return self.end_discard(id, After::Close);
         }
         self.abort_down(id);
     }

@@ -117,6 +117,7 @@ impl Worker {
             return;
         }
         let keep_alive = txn.keep_alive && txn.request_done;
+        let (request_done, may_keep) = (txn.request_done, txn.keep_alive);
         let head_request = txn.head_request;
         let http10 = txn.http10;
         let record = self.access_records.then(|| AccessRecord {
@@ -152,7 +153,10 @@ impl Worker {
         if let Some(record) = record {
             self.record(Event::Access(record));
         }
-        if !keep_alive {
+        if !request_done && may_keep {
+            // The client may still be sending the body the backend never took.
+            self.linger(down);
+        } else if !keep_alive {
             self.close_down(down);
         } else {
             // Requests pipelined behind the failed one are answered next.

@@ -41,6 +41,10 @@ pub(super) enum DState {
     Tunnel(ConnId),
     /// A local answer waits while the request's body is read and dropped (see `Discard`).
     Discard(Box<super::discard::Discard>),
+    /// Answered and closing while the client may still send its body: what arrives is
+    /// dropped until it stops or the deadline passes, so that closing with unread bytes
+    /// (a reset, which can destroy the answer in flight) is unlikely (see `linger`).
+    Linger,
 }
 
 /// What carries a client connection's bytes: decided by its first byte (a TLS handshake
@@ -632,7 +636,7 @@ impl Worker {
             return match &d.state {
                 DState::Active(t) => t.up,
                 DState::Tunnel(u) => Some(*u),
-                DState::Head | DState::Discard(_) => None,
+                DState::Head | DState::Discard(_) | DState::Linger => None,
             };
         }
         self.up.get(&conn).and_then(|u| u.down)
