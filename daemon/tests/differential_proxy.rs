@@ -560,6 +560,26 @@ const TLS_REQUESTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Notes in `diffs` where TrafficCop's (response, what the backend saw) differs from
+/// Traefik's for the request `what`.
+fn compare(
+    what: &str,
+    (tr, tb): (String, String),
+    (cr, cb): (String, String),
+    diffs: &mut Vec<String>,
+) {
+    if tr != cr {
+        diffs.push(format!(
+            "{what}\n--- traefik response:\n{tr}\n--- trafficcop response:\n{cr}"
+        ));
+    }
+    if tb != cb {
+        diffs.push(format!(
+            "{what}\n--- traefik backend saw:\n{tb}\n--- trafficcop backend saw:\n{cb}"
+        ));
+    }
+}
+
 #[test]
 fn traefik_and_trafficcop_answer_alike() {
     let Some(traefik) = traefik_bin() else {
@@ -610,16 +630,7 @@ fn traefik_and_trafficcop_answer_alike() {
         let cr = cr.replace(&cport.to_string(), "PORT");
         let tb = tb.replace(&tport.to_string(), "PORT");
         let cb = cb.replace(&cport.to_string(), "PORT");
-        if tr != cr {
-            diffs.push(format!(
-                "{raw:?}\n--- traefik response:\n{tr}\n--- trafficcop response:\n{cr}"
-            ));
-        }
-        if tb != cb {
-            diffs.push(format!(
-                "{raw:?}\n--- traefik backend saw:\n{tb}\n--- trafficcop backend saw:\n{cb}"
-            ));
-        }
+        compare(&format!("{raw:?}"), (tr, tb), (cr, cb), &mut diffs);
     }
     for case in H2_REQUESTS {
         let (tr, tb) = h2_exchange(tport, case, &heads);
@@ -632,16 +643,7 @@ fn traefik_and_trafficcop_answer_alike() {
             "h2 {} {} {:?} {:?}",
             case.method, case.path, case.fields, case.body
         );
-        if tr != cr {
-            diffs.push(format!(
-                "{what}\n--- traefik response:\n{tr}\n--- trafficcop response:\n{cr}"
-            ));
-        }
-        if tb != cb {
-            diffs.push(format!(
-                "{what}\n--- traefik backend saw:\n{tb}\n--- trafficcop backend saw:\n{cb}"
-            ));
-        }
+        compare(&what, (tr, tb), (cr, cb), &mut diffs);
     }
     eprintln!(
         "differential proxy: {} plain, {} TLS and {} HTTP/2 (h2c) requests, {} differences",
