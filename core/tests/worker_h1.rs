@@ -1259,3 +1259,131 @@ fn a_failed_upload_lingers_after_its_answer() {
     let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
     assert!(closed(&out, c), "{out:?}");
 }
+
+/// `Expect: 100-continue` as Go's transport handles it (`ExpectContinueTimeout` 1 s): the head
+/// goes to the backend with its `Expect`, the client is not asked for the body until the
+/// backend answers 100 (relayed once), and body bytes the client sends anyway wait.
+#[test]
+fn expect_continue_waits_for_the_backends_100() {
+    let mut h = Harness::new();
+    let (c, up, sent) = h.dialled(
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+    );
+    assert!(sent.contains("Expect: 100-continue\r\n"), "{sent}");
+    let out = h.recv(c, "abc");
+    assert_eq!(sent_to(&out, c), "", "no 100 of the proxy's own");
+    assert_eq!(sent_to(&out, up), "", "the body waits");
+    let out = h.recv(up, "HTTP/1.1 100 Continue\r\n\r\n");
+    assert_eq!(sent_to(&out, c), "HTTP/1.1 100 Continue\r\n\r\n");
+    assert_eq!(sent_to(&out, up), "abc");
+    let out = h.recv(up, RESP);
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    );
+    assert!(!closed(&out, c) && !closed(&out, up));
+}
+
+/// No 100 from the backend within 1 s: the client gets its 100 then and the body goes.
+#[test]
+fn expect_continue_asks_the_client_after_a_second() {
+    let mut h = Harness::new();
+    let (c, up, _) = h.dialled(
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+    );
+    assert_eq!(h.w.poll_timeout(), Some(t(1_000)));
+    h.now = t(1_000);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert_eq!(sent_to(&out, c), "HTTP/1.1 100 Continue\r\n\r\n");
+    let out = h.recv(c, "abc");
+    assert_eq!(sent_to(&out, up), "abc");
+    let out = h.recv(up, RESP);
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(!closed(&out, c));
+}
+
+/// A backend that answers before asking for the body (checked against Traefik 3.7.15): the
+/// answer reaches the client with `Connection: close`, the body is never sent (what the client
+/// sends is dropped until it stops), and the backend connection, which announced no body it
+/// got, is not reused. A backend that closes gets no 100 relayed; one that keeps its
+/// connection makes Go's transport go on to the body, so the client gets 100 Continue first.
+#[test]
+fn expect_continue_answered_at_once_never_sends_the_body() {
+    for (backend_close, continue_first) in [(true, false), (false, true)] {
+        let mut h = Harness::new();
+        let (c, up, _) = h.dialled(
+            "POST /up HTTP/1.1\r\nHost: app.example\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n",
+        );
+        let answer = if backend_close {
+            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+        };
+        let out = h.recv(up, answer);
+        let answer = sent_to(&out, c);
+        let expected_start = if continue_first {
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\n"
+        } else {
+            "HTTP/1.1 401 Unauthorized\r\n"
+        };
+        assert!(answer.starts_with(expected_start), "{answer}");
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        assert!(closed(&out, up), "not pooled: {out:?}");
+        let out = h.recv(c, &"a".repeat(50_000));
+        assert!(out.is_empty(), "{out:?}");
+        let out = h.input(Input::Eof { conn: c });
+        assert!(closed(&out, c));
+    }
+}
+
+/// A final answer before the backend asked for the body, when the whole body is already here
+/// and the backend keeps its connection: the client gets 100 Continue before the answer and the
+/// body is sent anyway (Go's transport does), and both connections are kept.
+#[test]
+fn expect_continue_answered_at_once_with_the_body_here_sends_it() {
+    let mut h = Harness::new();
+    let (c, up, _) = h.dialled(
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    let out = h.recv(up, RESP);
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    );
+    assert_eq!(sent_to(&out, up), "abc");
+    assert!(!closed(&out, c) && !closed(&out, up));
+    let out = h.recv(c, REQ);
+    assert!(connect(&out).is_none(), "the backend connection is reused");
+    assert!(sent_to(&out, up).starts_with("GET / HTTP/1.1\r\n"));
+}
+
+/// An expectation other than `100-continue` is refused by Go's server before any routing:
+/// 417 with its own head (`Connection` first) and a close (checked against Traefik 3.7.15).
+#[test]
+fn unknown_expectations_are_417() {
+    let mut h = Harness::new();
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: app.example\r\nExpect: foo\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert!(closed(&out, c) && connect(&out).is_none());
+    // A list naming 100-continue, and an empty value, are not refused.
+    for expect in ["100-Continue, foo", ""] {
+        let c = h.accept();
+        let out = h.recv(
+            c,
+            &format!("GET / HTTP/1.1\r\nHost: app.example\r\nExpect: {expect}\r\n\r\n"),
+        );
+        assert!(
+            connect(&out).is_some(),
+            "{expect:?}: {:?}",
+            sent_to(&out, c)
+        );
+    }
+}

@@ -47,6 +47,32 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                     let Some(head) = read_head(&mut r) else {
                         return;
                     };
+                    let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    if let Some(rest) = target.strip_prefix("/p/early") {
+                        // Answers before reading the body: 401, and with `-close` closes its
+                        // connection.
+                        let cl: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        heads.lock().unwrap().push(head);
+                        let close = rest.starts_with("-close");
+                        let answer = if close {
+                            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        } else {
+                            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+                        };
+                        if w.write_all(answer.as_bytes()).is_err() || close {
+                            return;
+                        }
+                        // Keeping its connection, it reads the body it did not wait for
+                        // (when one comes), as a server must.
+                        if r.read_exact(&mut vec![0; cl]).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     let cl: usize = head
                         .lines()
                         .find_map(|l| l.strip_prefix("Content-Length: "))
@@ -138,7 +164,7 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, u16, u16)
       rule: "Host(`a.example`)"
       service: app
     path:
-      rule: "PathPrefix(`/p`) && Method(`GET`, `POST`)"
+      rule: "PathPrefix(`/p`) && (Method(`GET`) || Method(`POST`))"
       service: app
       priority: 100
     nohost:
@@ -517,6 +543,14 @@ const REQUESTS: &[&str] = &[
     "POST /nowhere HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nabGET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n",
     "POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    // `Expect: 100-continue` and a backend that answers before asking for the body: with the
+    // body not sent, or sent along, to a backend closing or keeping its connection.
+    "POST /p/early-close HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    "POST /p/early HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
+    "POST /p/early HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    "POST /p/q HTTP/1.1\r\nHost: other\r\nExpect: foo\r\nContent-Length: 3\r\n\r\nabc",
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+    "POST /p/ten HTTP/1.0\r\nHost: other\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
     // A request body that breaks before the backend answers: the proxy cannot read it.
     "POST /p/badchunk HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n",
     "POST /p/badchunk HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\nzz\r\n",

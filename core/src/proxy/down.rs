@@ -196,21 +196,16 @@ impl Worker {
                     }
                     match txn.req_body.decode(d.input.bytes()) {
                         Err(_) => {
-                            // A broken request body: the exchange cannot continue.
+                            // A broken request body: the exchange cannot continue. Go's
+                            // transport fails writing it, which Traefik answers 500, and the
+                            // server closes (`closeAfterReply`).
                             if txn.resp.is_none() {
                                 let up = txn.up;
-                                self.send(
-                                    id,
-                                    crate::h1::RequestError {
-                                        status: 400,
-                                        text: "Bad Request".into(),
-                                    }
-                                    .to_bytes(),
-                                );
+                                txn.keep_alive = false;
                                 if let Some(u) = up {
                                     self.close_up(u);
                                 }
-                                self.close_down(id);
+                                self.fail_txn(id, 500);
                             } else {
                                 self.abort_down(id);
                             }
@@ -309,10 +304,15 @@ impl Worker {
         else {
             return;
         };
-        let ready = txn
-            .up
-            .and_then(|u| self.up.get(&u))
-            .is_some_and(|u| u.state == UState::Busy);
+        if txn.body_refused {
+            // The backend answered without it: the body goes nowhere.
+            return;
+        }
+        let ready = !txn.awaiting_continue
+            && txn
+                .up
+                .and_then(|u| self.up.get(&u))
+                .is_some_and(|u| u.state == UState::Busy);
         if ready {
             let up = txn.up.expect("ready upstream");
             self.send_body(up, bytes, chunked);
@@ -457,6 +457,29 @@ impl Worker {
             self.close_down(id);
             return;
         };
+        if let Some(expect) = req.head.headers.get("Expect").filter(|v| !v.is_empty()) {
+            let continues = expect
+                .split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+            if !continues {
+                // Go's server refuses an expectation it does not know before any handler:
+                // 417, its own head (`Connection` first), and a close.
+                let version = match req.head.version {
+                    crate::http::Version::Http10 => "HTTP/1.0",
+                    crate::http::Version::Http11 => "HTTP/1.1",
+                };
+                let mut out = format!("{version} 417 Expectation Failed\r\nConnection: close\r\n")
+                    .into_bytes();
+                if !self.date.is_empty() {
+                    out.extend_from_slice(b"Date: ");
+                    out.extend_from_slice(&self.date);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+                self.send(id, out);
+                return self.close_down(id);
+            }
+        }
         if req.head.method == "OPTIONS" && req.head.path == "*" && !req.absolute_form {
             // Go's server answers `OPTIONS *` itself, before Traefik sees the request (no
             // routing, no middleware, no access log line).
@@ -693,7 +716,7 @@ impl Worker {
             ep.forwarded.not_append_xff || suppress_xff,
             upgrade,
         );
-        head.headers.remove("Expect");
+        // `Expect` goes on to the backend as Go's transport sends it (see `awaiting_continue`).
         let (req_body, req_chunked) = match req.body {
             RequestBody::None => {
                 head.headers.remove("Content-Length");
@@ -725,10 +748,6 @@ impl Worker {
             && head.method != "HEAD";
         let head_bytes = upstream_request_head(&head, &host, requested_gzip);
         let method = std::mem::take(&mut head.method);
-        if req.expect_continue && req.body != RequestBody::None {
-            // Go's server answers 100 Continue as soon as the handler reads the body.
-            self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
-        }
 
         let transport = service.transport.clone();
         let tls_id = match (&transport.tls, server.tls) {
@@ -746,6 +765,14 @@ impl Worker {
         } else {
             super::h2up::PROTO_HTTP1
         };
+        // `Expect: 100-continue` to an HTTP/1.1 backend waits for its 100 (see
+        // `Txn::awaiting_continue`); to an HTTP/2 one the client is asked for the body at once
+        // (Go's server answers 100 Continue as soon as the handler reads the body).
+        let expects = req.expect_continue && req.body != RequestBody::None;
+        let awaiting_continue = expects && proto == super::h2up::PROTO_HTTP1;
+        if expects && !awaiting_continue {
+            self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
+        }
         let key = (server.host.clone(), server.port, tls_id, proto);
         // The connection first: the transaction then takes the key and transport (clones of
         // shared reference counts, which the workers would pass between them).
@@ -788,6 +815,8 @@ impl Worker {
             absolute_target: absolute_target.clone(),
             tls,
             requested_gzip,
+            awaiting_continue,
+            body_refused: false,
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -914,8 +943,21 @@ impl Worker {
         };
         let Some(up) = txn.up else { return };
         let head = txn.pending_head.take();
-        let pending = std::mem::take(&mut txn.pending);
+        // The body of an `Expect: 100-continue` request waits for the backend's 100, or the
+        // timeout from now.
+        let wait = txn
+            .awaiting_continue
+            .then(|| now.after(super::txn::EXPECT_CONTINUE_TIMEOUT));
+        let pending = if wait.is_some() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut txn.pending)
+        };
         let rht = txn.response_header_timeout;
+        if wait.is_some() {
+            d.deadline = wait;
+        }
+        self.note_deadline(wait);
         let deadline = (rht.0 > 0).then(|| now.after(rht));
         if let Some(u) = self.up.get_mut(&up) {
             u.deadline = deadline;
@@ -925,6 +967,38 @@ impl Worker {
             self.send(up, head);
         }
         self.send(up, pending);
+        self.resume(down);
+        self.drive_down(now, down);
+    }
+
+    /// The body of an `Expect: 100-continue` request may go: the backend asked for it (its
+    /// 100 was relayed) or the wait is over (`tell_client`: the client gets its 100 now, as
+    /// Go's server sends it when the body is first read).
+    pub(super) fn release_body(&mut self, now: Timestamp, down: ConnId, tell_client: bool) {
+        let Some(d) = self.down.get_mut(&down) else {
+            return;
+        };
+        let DState::Active(txn) = &mut d.state else {
+            return;
+        };
+        if !std::mem::replace(&mut txn.awaiting_continue, false) {
+            return;
+        }
+        d.deadline = None;
+        // Body bytes that came anyway go now, unless the head itself still waits for the
+        // connection (then they follow it).
+        let up = txn.up.filter(|_| txn.pending_head.is_none());
+        let pending = if up.is_some() {
+            std::mem::take(&mut txn.pending)
+        } else {
+            Vec::new()
+        };
+        if tell_client {
+            self.send(down, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
+        }
+        if let Some(up) = up {
+            self.send(up, pending);
+        }
         self.resume(down);
         self.drive_down(now, down);
     }
@@ -944,7 +1018,15 @@ impl Worker {
         }
     }
 
-    pub(super) fn down_timeout(&mut self, _now: Timestamp, id: ConnId) {
+    pub(super) fn down_timeout(&mut self, now: Timestamp, id: ConnId) {
+        if self
+            .down
+            .get(&id)
+            .is_some_and(|d| matches!(&d.state, DState::Active(t) if t.awaiting_continue))
+        {
+            // No 100 from the backend in time: the body goes, and the client is asked for it.
+            return self.release_body(now, id, true);
+        }
         if self
             .down
             .get(&id)

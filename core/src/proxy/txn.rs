@@ -69,7 +69,19 @@ pub(super) struct Txn {
     pub tls: bool,
     /// The proxy added `Accept-Encoding: gzip` to the request (the client sent none).
     pub requested_gzip: bool,
+    /// `Expect: 100-continue` towards an HTTP/1.1 backend: the body waits (the client is not
+    /// asked for it) until the backend answers 100, which is relayed, or
+    /// [`EXPECT_CONTINUE_TIMEOUT`] after the head went out, as Go's transport does.
+    pub awaiting_continue: bool,
+    /// The backend gave its final answer before asking for the body: the body is never sent,
+    /// and the client's connection closes after the answer (Go's server never read it).
+    pub body_refused: bool,
 }
+
+/// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
+/// `ExpectContinueTimeout` in Traefik's transport).
+pub(super) const EXPECT_CONTINUE_TIMEOUT: crate::config::Duration =
+    crate::config::Duration(1_000_000_000);
 
 impl Txn {
     /// Runs the response side of the middlewares over `head`.

@@ -104,7 +104,7 @@ impl Worker {
 
     /// The backend failed before a response head reached the client: answers `status` (502 or
     /// 504 with Go's status text as body) and closes or keeps the client connection.
-    fn fail_txn(&mut self, down: ConnId, status: u16) {
+    pub(super) fn fail_txn(&mut self, down: ConnId, status: u16) {
         let Some(d) = self.down.get_mut(&down) else {
             return;
         };
@@ -301,8 +301,29 @@ impl Worker {
                             let mut out = Vec::new();
                             forward::downstream_response(&mut head);
                             encode_response_head(&head, txn.http10, &self.date, &mut out);
+                            let asked = head.status == 100 && txn.awaiting_continue;
                             self.send(down, out);
+                            if asked {
+                                // The backend asks for the body: it goes now.
+                                self.release_body(now, down, false);
+                            }
                             continue;
+                        }
+                        // A final answer before the backend asked for the body. When the backend
+                        // keeps its connection, Go's transport goes on to send the body: the
+                        // client is asked for it (its 100 Continue goes before the answer),
+                        // and a body already here whole is sent, the exchange ending as any
+                        // other. Otherwise, and for a body not here yet, the body is never
+                        // sent and the client connection closes after the answer (Go's
+                        // server had not read the body to its end when it wrote the head).
+                        let continue_first = txn.awaiting_continue && parsed.keep_alive;
+                        let send_body_anyway = continue_first && txn.request_done;
+                        if txn.awaiting_continue && !send_body_anyway {
+                            txn.awaiting_continue = false;
+                            txn.body_refused = true;
+                            txn.keep_alive = false;
+                            txn.pending = Vec::new();
+                            d.deadline = None;
                         }
                         let trailer = (parsed.framing == Framing::Chunked)
                             .then(|| forward::trailer_names(&head.headers, ", "))
@@ -377,7 +398,10 @@ impl Worker {
                             } else {
                                 0
                             };
-                            let mut out = Vec::with_capacity(self.head_scratch.len() + body);
+                            let mut out = Vec::with_capacity(self.head_scratch.len() + body + 25);
+                            if continue_first {
+                                out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                            }
                             out.extend_from_slice(&self.head_scratch);
                             out.extend_from_slice(&u.input.bytes()[..body]);
                             u.input.consume(body);
@@ -390,7 +414,8 @@ impl Worker {
                         txn.resp = Some(Resp {
                             decoder,
                             chunked_out,
-                            upstream_keep_alive: parsed.keep_alive,
+                            // A backend sent a head announcing a body it did not get.
+                            upstream_keep_alive: parsed.keep_alive && !txn.body_refused,
                             status: head.status,
                             gunzip: gunzip.then(Box::default),
                         });
@@ -405,6 +430,9 @@ impl Worker {
                             self.stream_respond(down, &head, written);
                         } else if let Some(out) = joined {
                             self.send(down, out);
+                        }
+                        if send_body_anyway {
+                            self.release_body(now, down, false);
                         }
                         continue;
                     }
@@ -440,7 +468,7 @@ impl Worker {
                 }
             }
             if resp.decoder.is_done() {
-                if txn.request_done {
+                if txn.request_done || txn.body_refused {
                     self.finish_txn(now, down);
                 } else if !u.input.is_empty() {
                     // Bytes after the response, before the request has ended, belong to no
@@ -528,6 +556,9 @@ impl Worker {
         if txn.keep_alive {
             self.resume(down);
             self.drive_down(now, down);
+        } else if txn.body_refused && !txn.request_done {
+            // The client may be sending the body no one will read.
+            self.linger(down);
         } else {
             self.close_down(down);
         }
@@ -666,7 +697,7 @@ impl Worker {
                 if started {
                     self.close_up_keep_link(id);
                     if let Some(DState::Active(txn)) = self.down.get(&down).map(|d| &d.state) {
-                        if txn.request_done {
+                        if txn.request_done || txn.body_refused {
                             self.finish_txn(now, down);
                         } else {
                             self.close_down(down);
