@@ -398,10 +398,13 @@ impl Worker {
                             } else {
                                 0
                             };
-                            let mut out = Vec::with_capacity(self.head_scratch.len() + body + 25);
-                            if continue_first {
-                                out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-                            }
+                            // Exactly its size: a `Vec` with spare room costs another allocation
+                            // when it becomes `Bytes`.
+                            const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+                            let first: &[u8] = if continue_first { CONTINUE } else { b"" };
+                            let mut out =
+                                Vec::with_capacity(first.len() + self.head_scratch.len() + body);
+                            out.extend_from_slice(first);
                             out.extend_from_slice(&self.head_scratch);
                             out.extend_from_slice(&u.input.bytes()[..body]);
                             u.input.consume(body);
