@@ -1387,3 +1387,20 @@ fn unknown_expectations_are_417() {
         );
     }
 }
+
+/// A request body that turns out malformed while it is proxied, before the backend answered:
+/// Go's transport fails writing it, which Traefik answers 500 `Internal Server Error`, and the
+/// connections close (checked against Traefik 3.7.15).
+#[test]
+fn a_malformed_body_while_proxying_is_500() {
+    let mut h = Harness::new();
+    let (c, up, _) = h.dialled(
+        "POST /up HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+    );
+    let out = h.recv(c, "zz\r\n");
+    assert_eq!(
+        sent_to(&out, c),
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 21\r\nConnection: close\r\n\r\nInternal Server Error"
+    );
+    assert!(closed(&out, c) && closed(&out, up));
+}
