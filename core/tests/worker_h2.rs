@@ -371,6 +371,28 @@ fn a_body_that_breaks_after_its_head_resets_the_stream_after_the_head() {
     assert_eq!(read_body(&mut rig, r.into_body()), b"/after 0");
 }
 
+/// A request the HTTP/1.1 parser refuses (a bad `%` escape in `:path`) resets its stream
+/// with `PROTOCOL_ERROR`, as Go's HTTP/2 server does, and the connection serves on.
+#[test]
+fn a_malformed_path_resets_the_stream() {
+    let mut rig = Rig::new();
+    let f = rig.request("/a%zzb", None);
+    let mut f = Box::pin(f);
+    let mut outcome = None;
+    for _ in 0..1000 {
+        rig.pump();
+        if let Poll::Ready(r) = poll(&mut f) {
+            outcome = Some(r.map(|r| r.status()).map_err(|e| e.reason()));
+            break;
+        }
+    }
+    assert_eq!(outcome, Some(Err(Some(h2::Reason::PROTOCOL_ERROR))));
+    assert!(rig.backends.conns.is_empty() && !rig.closed);
+    let f = rig.request("/fine", None);
+    let r = response(&mut rig, f);
+    assert_eq!(read_body(&mut rig, r.into_body()), b"/fine 0");
+}
+
 #[test]
 fn chunked_response_in_any_split_keeps_body_and_trailers() {
     let mut rig = Rig::new();

@@ -229,6 +229,18 @@ pub fn encode_local_response(
     }
 }
 
+/// Go's server's answer to an expectation other than `100-continue`: 417 with its own head
+/// (`Connection` before `Date`, no body), before any handler.
+pub fn encode_expectation_failed(date: &[u8], http10: bool, out: &mut Vec<u8>) {
+    let version: &[u8] = if http10 { b"HTTP/1.0" } else { b"HTTP/1.1" };
+    out.extend_from_slice(version);
+    out.extend_from_slice(b" 417 Expectation Failed\r\nConnection: close\r\n");
+    if !date.is_empty() {
+        write_line("Date", date, out);
+    }
+    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,8 +20,10 @@ pub(crate) struct FramingLines<'a> {
     pub(crate) close: bool,
     pub(crate) keep_alive: bool,
     pub(crate) upgrade_token: bool,
-    /// The first `Expect` line is `100-continue`.
+    /// The first `Expect` line lists `100-continue` (Go's `expectsContinue`).
     pub(crate) expect_continue: bool,
+    /// The first `Expect` line is not empty and does not list it (Go answers 417).
+    pub(crate) expect_other: bool,
     /// An `Upgrade` line is present.
     pub(crate) upgrade: bool,
 }
@@ -59,7 +61,10 @@ impl<'a> FramingLines<'a> {
                 }
                 6 if name.eq_ignore_ascii_case("Expect") && !expect_seen => {
                     expect_seen = true;
-                    l.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+                    l.expect_continue = value
+                        .split(|b| *b == b',')
+                        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+                    l.expect_other = !l.expect_continue && !value.is_empty();
                 }
                 7 if name.eq_ignore_ascii_case("Upgrade") => l.upgrade = true,
                 _ => {}

@@ -26,8 +26,11 @@ pub struct ParsedRequest {
     pub body: RequestBody,
     /// Whether the connection may carry another request after this one.
     pub keep_alive: bool,
-    /// `Expect: 100-continue`.
+    /// `Expect: 100-continue` (HTTP/1.1).
     pub expect_continue: bool,
+    /// An expectation other than `100-continue`, which Go's server refuses with 417 before
+    /// any handler.
+    pub expectation_failed: bool,
     /// The request asks for a protocol upgrade (`Connection: Upgrade` + `Upgrade`).
     pub upgrade: bool,
     /// The request target was in absolute form (`http://host/path`).
@@ -330,6 +333,7 @@ pub(crate) fn finish(
     };
     let expect_continue = version == Version::Http11 && lines.expect_continue;
     let upgrade = lines.upgrade_token && lines.upgrade;
+    let expectation_failed = lines.expect_other;
     if let Some(v) = one_length {
         headers.set("Content-Length", v);
     }
@@ -345,6 +349,7 @@ pub(crate) fn finish(
         body,
         keep_alive,
         expect_continue,
+        expectation_failed,
         upgrade,
         absolute_form,
         absolute_target: absolute_form.then(|| target.to_string()),
@@ -376,6 +381,26 @@ mod tests {
 
     fn ok(s: &str) -> ParsedRequest {
         parse(s).unwrap().unwrap().0
+    }
+
+    /// `Expect` read as Go reads it: the first line's token list names `100-continue` (that
+    /// is waited for only in HTTP/1.1), or, when not empty, it is an expectation Go refuses.
+    #[test]
+    fn expectations() {
+        let e = |v: &str, version: &str| {
+            let r = ok(&format!(
+                "POST / {version}\r\nHost: a\r\nExpect: {v}\r\nContent-Length: 1\r\n\r\n"
+            ));
+            (r.expect_continue, r.expectation_failed)
+        };
+        assert_eq!(e("100-Continue", "HTTP/1.1"), (true, false));
+        assert_eq!(e("foo, 100-continue", "HTTP/1.1"), (true, false));
+        assert_eq!(e("100-continue", "HTTP/1.0"), (false, false));
+        assert_eq!(e("foo", "HTTP/1.1"), (false, true));
+        assert_eq!(e("foo", "HTTP/1.0"), (false, true));
+        assert_eq!(e("", "HTTP/1.1"), (false, false));
+        let r = ok("POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
+        assert!(r.expectation_failed && !r.expect_continue);
     }
 
     /// A `%` in the path must start two hex digits (Go's URL parser); the query is not

@@ -111,6 +111,17 @@ struct Stream {
     ready: Readiness,
 }
 
+impl Stream {
+    /// Resets the stream, through its response if one was started.
+    fn send_reset(&mut self, reason: Reason) {
+        if let Some(send) = &mut self.out.send {
+            send.send_reset(reason);
+        } else if let Some(r) = &mut self.respond {
+            r.send_reset(reason);
+        }
+    }
+}
+
 enum State {
     Handshake(Box<Handshake<Pipe, Bytes>>),
     Open(Box<Connection<Pipe, Bytes>>),
@@ -286,11 +297,7 @@ impl H2Server {
             return;
         };
         if !s.out.complete() {
-            if let Some(send) = &mut s.out.send {
-                send.send_reset(reason);
-            } else if let Some(r) = &mut s.respond {
-                r.send_reset(reason);
-            }
+            s.send_reset(reason);
         }
     }
 
@@ -298,11 +305,7 @@ impl H2Server {
     /// `PROTOCOL_ERROR`, as Go's server answers it).
     pub fn reset_stream(&mut self, stream: StreamKey, reason: Reason) {
         if let Some(mut s) = self.streams.remove(&stream) {
-            if let Some(send) = &mut s.out.send {
-                send.send_reset(reason);
-            } else if let Some(r) = &mut s.respond {
-                r.send_reset(reason);
-            }
+            s.send_reset(reason);
         }
     }
 
@@ -390,9 +393,7 @@ impl H2Server {
                 }
                 if let Some(reason) = s.reset_after_flush.take() {
                     // The connection was polled above: the head queued before is written.
-                    if let Some(send) = &mut s.out.send {
-                        send.send_reset(reason);
-                    }
+                    s.send_reset(reason);
                     s.out.abandon();
                     finished = true;
                     sent = true;

@@ -360,7 +360,9 @@ impl Worker {
         let has_body = req.body != RequestBody::None;
         // Go closes after a CONNECT it refuses.
         let may_keep = req.keep_alive && !self.shutting_down && req.head.method != "CONNECT";
-        if has_body && may_keep && !req.expect_continue {
+        // Go reads the body before answering unless the client waits for a 100 it never got.
+        let reads_body = has_body && may_keep && !req.expect_continue;
+        if reads_body {
             if let Some(discard) = Discard::new(resp, req) {
                 // The answer waits for the body to be read (`drive_down`), as Go's does.
                 let read_timeout = self.config.entry_points.get(self.down[&id].ep);
@@ -377,7 +379,7 @@ impl Worker {
         }
         let after = if may_keep && !has_body {
             After::Keep
-        } else if has_body && may_keep && !req.expect_continue {
+        } else if reads_body {
             // Declared too large to read: the client may be sending it still.
             After::Linger
         } else {
@@ -457,28 +459,16 @@ impl Worker {
             self.close_down(id);
             return;
         };
-        if let Some(expect) = req.head.headers.get("Expect").filter(|v| !v.is_empty()) {
-            let continues = expect
-                .split(|b| *b == b',')
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
-            if !continues {
-                // Go's server refuses an expectation it does not know before any handler:
-                // 417, its own head (`Connection` first), and a close.
-                let version = match req.head.version {
-                    crate::http::Version::Http10 => "HTTP/1.0",
-                    crate::http::Version::Http11 => "HTTP/1.1",
-                };
-                let mut out = format!("{version} 417 Expectation Failed\r\nConnection: close\r\n")
-                    .into_bytes();
-                if !self.date.is_empty() {
-                    out.extend_from_slice(b"Date: ");
-                    out.extend_from_slice(&self.date);
-                    out.extend_from_slice(b"\r\n");
-                }
-                out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-                self.send(id, out);
-                return self.close_down(id);
-            }
+        if req.expectation_failed {
+            // Go's server refuses an expectation it does not know before any handler.
+            let mut out = Vec::new();
+            crate::h1::encode_expectation_failed(
+                &self.date,
+                req.head.version == crate::http::Version::Http10,
+                &mut out,
+            );
+            self.send(id, out);
+            return self.close_down(id);
         }
         if req.head.method == "OPTIONS" && req.head.path == "*" && !req.absolute_form {
             // Go's server answers `OPTIONS *` itself, before Traefik sees the request (no

@@ -9,6 +9,7 @@ use crate::h1::{
 };
 use crate::http::LocalResponse;
 
+use super::discard::After;
 use super::forward;
 use super::h2up::Mux;
 use super::inbox::{detached, SLICE_AT_LEAST};
@@ -116,10 +117,19 @@ impl Worker {
             self.close_down(down);
             return;
         }
-        let keep_alive = txn.keep_alive && txn.request_done;
-        let (request_done, may_keep) = (txn.request_done, txn.keep_alive);
+        // Kept when the request was read whole; while the client may still be sending the
+        // body the backend never took, lingering first.
+        let after = match (txn.keep_alive, txn.request_done) {
+            (true, true) => After::Keep,
+            (true, false) => After::Linger,
+            (false, _) => After::Close,
+        };
         let head_request = txn.head_request;
-        let http10 = txn.http10;
+        let version = if txn.http10 {
+            crate::http::Version::Http10
+        } else {
+            crate::http::Version::Http11
+        };
         let record = self.access_records.then(|| AccessRecord {
             client: d.peer,
             method: txn.method.clone(),
@@ -128,7 +138,6 @@ impl Worker {
             router: Some(txn.router.clone()),
             server: Some(txn.server.clone()),
         });
-        let mut out = Vec::new();
         let mut resp = LocalResponse::new(status, crate::http::status_text(status));
         if txn.mw_request.is_some() {
             let mut head = crate::http::ResponseHead {
@@ -141,26 +150,12 @@ impl Worker {
             resp.headers = head.headers;
         }
         d.state = DState::Head;
-        crate::h1::encode_local_response(
-            &resp,
-            &self.date,
-            !keep_alive,
-            head_request,
-            http10,
-            &mut out,
-        );
-        self.send(down, out);
+        self.write_local_answer(down, &resp, head_request, version, after);
         if let Some(record) = record {
             self.record(Event::Access(record));
         }
-        if !request_done && may_keep {
-            // The client may still be sending the body the backend never took.
-            self.linger(down);
-        } else if !keep_alive {
-            self.close_down(down);
-        } else {
+        if after == After::Keep {
             // Requests pipelined behind the failed one are answered next.
-            self.arm_idle(down);
             let now = self.now;
             self.drive_down(now, down);
         }
