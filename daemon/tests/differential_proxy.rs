@@ -141,16 +141,18 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
     port
 }
 
-/// Starts `bin` with the plain entry point `web` and the entry point `websecure` (TLS routers,
-/// certificate `certs/s.crt` for s.example and t.example, options `modern` for t.example);
-/// returns (process, web port, websecure port).
-fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, u16, u16) {
+/// Starts `bin` with the plain entry point `web`, the entry point `websecure` (TLS routers,
+/// certificate `certs/s.crt` for s.example and t.example, options `modern` for t.example) and
+/// the entry points `redir` and `trusted` (see [`Ports`]); returns the process and its ports.
+fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     let port = free_port();
     let secure = free_port();
+    let redir = free_port();
+    let trusted = free_port();
     std::fs::write(
         dir.join("static.yml"),
         format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\n  redir:\n    address: \"127.0.0.1:{redir}\"\n    http:\n      redirections:\n        entryPoint: {{to: websecure, scheme: https}}\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders: {{trustedIPs: [\"127.0.0.1/32\"]}}\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
             dir.join("dynamic.yml").display()
         ),
     )
@@ -187,6 +189,102 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, u16, u16)
       rule: "Host(`t.example`)"
       service: app
       tls: {{options: modern}}
+    mw-strip:
+      rule: "PathPrefix(`/mw/strip`)"
+      service: app
+      middlewares: [strip]
+    mw-sre:
+      rule: "PathPrefix(`/mw/sre`)"
+      service: app
+      middlewares: [stripre]
+    mw-add:
+      rule: "PathPrefix(`/mw/add`)"
+      service: app
+      middlewares: [addp]
+    mw-replace:
+      rule: "PathPrefix(`/mw/replace`)"
+      service: app
+      middlewares: [replace]
+    mw-rre:
+      rule: "PathPrefix(`/mw/rre`)"
+      service: app
+      middlewares: [replre]
+    mw-hdr:
+      rule: "PathPrefix(`/mw/hdr`)"
+      service: app
+      middlewares: [hdr]
+    mw-cors:
+      rule: "PathPrefix(`/mw/cors`)"
+      service: app
+      middlewares: [cors]
+    mw-rs:
+      rule: "PathPrefix(`/mw/rs`)"
+      service: app
+      middlewares: [rs]
+    mw-rr:
+      rule: "PathPrefix(`/mw/rr`)"
+      service: app
+      middlewares: [rr]
+    mw-allow:
+      rule: "PathPrefix(`/mw/allow`)"
+      service: app
+      middlewares: [allow]
+    mw-depth:
+      rule: "PathPrefix(`/mw/depth`)"
+      service: app
+      middlewares: [depth]
+    mw-chain:
+      rule: "PathPrefix(`/mw/chain`)"
+      service: app
+      middlewares: [chained]
+  middlewares:
+    strip:
+      stripPrefix: {{prefixes: ["/mw/strip"]}}
+    stripre:
+      stripPrefixRegex: {{regex: ["/mw/sre/[a-z]+"]}}
+    addp:
+      addPrefix: {{prefix: "/added"}}
+    replace:
+      replacePath: {{path: "/replaced"}}
+    replre:
+      replacePathRegex: {{regex: "^/mw/rre/(.*)", replacement: "/new/$1"}}
+    hdr:
+      headers:
+        customRequestHeaders: {{X-Script: "yes", X-Custom: ""}}
+        customResponseHeaders: {{X-Resp: "r", X-Backend: ""}}
+        stsSeconds: 31536000
+        stsIncludeSubdomains: true
+        stsPreload: true
+        forceSTSHeader: true
+        frameDeny: true
+        contentTypeNosniff: true
+        browserXssFilter: true
+        referrerPolicy: "no-referrer"
+        permissionsPolicy: "camera=()"
+        customFrameOptionsValue: "SAMEORIGIN"
+    cors:
+      headers:
+        accessControlAllowMethods: ["GET", "OPTIONS", "PUT"]
+        accessControlAllowHeaders: ["X-One", "X-Two"]
+        accessControlAllowOriginList: ["https://ok.example"]
+        accessControlExposeHeaders: ["X-Backend"]
+        accessControlMaxAge: 100
+        accessControlAllowCredentials: true
+        addVaryHeader: true
+    rs:
+      redirectScheme: {{scheme: https, permanent: true}}
+    rr:
+      redirectRegex: {{regex: "^http://([^/]+)/mw/rr/(.*)", replacement: "http://${{1}}/moved/${{2}}"}}
+    allow:
+      ipAllowList: {{sourceRange: ["10.0.0.0/8"]}}
+    depth:
+      ipAllowList:
+        sourceRange: ["6.6.6.6"]
+        ipStrategy: {{depth: 1}}
+    chained:
+      chain: {{middlewares: [strip-chain, hdr]}}
+    strip-chain:
+      stripPrefix: {{prefixes: ["/mw/chain"]}}
   services:
     app:
       loadBalancer:
@@ -240,7 +338,26 @@ tls:
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Kill(child), port, secure)
+    (
+        Kill(child),
+        Ports {
+            web: port,
+            secure,
+            redir,
+            trusted,
+        },
+    )
+}
+
+/// A started proxy's entry points: `web` (plain), `websecure` (TLS), `redir` (redirects every
+/// request to `websecure` over https) and `trusted` (plain, trusting forwarded headers from
+/// 127.0.0.1).
+#[derive(Clone, Copy)]
+struct Ports {
+    web: u16,
+    secure: u16,
+    redir: u16,
+    trusted: u16,
 }
 
 /// Sends a raw request; returns the response (status line, headers in wire order with the
@@ -392,6 +509,21 @@ const H2_REQUESTS: &[H2Case] = &[
     h2("POST", "/nowhere", &[("content-length", "3")], &["abc"]),
     h2("GET", "/p/q?x=%zz&y=1", &[], &[]),
     h2("PURGE", "/p/q", &[], &[]),
+    // Middlewares: a CORS preflight, a redirect, an allow list's refusal, headers.
+    h2(
+        "OPTIONS",
+        "/mw/cors",
+        &[
+            ("origin", "https://ok.example"),
+            ("access-control-request-method", "PUT"),
+        ],
+        &[],
+    ),
+    h2("GET", "/mw/rs/x?y=1", &[], &[]),
+    h2("GET", "/mw/rr/a/b?c=d", &[], &[]),
+    h2("GET", "/mw/allow", &[], &[]),
+    h2("GET", "/mw/hdr", &[("x-custom", "removed")], &[]),
+    h2("GET", "/mw/strip/rest", &[], &[]),
     // A body longer than its content-length; an expectation.
     h2("POST", "/p/long", &[("content-length", "2")], &["abcd"]),
     h2(
@@ -556,6 +688,71 @@ const REQUESTS: &[&str] = &[
     "POST /p/badchunk HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\nzz\r\n",
 ];
 
+/// Requests to routers with middlewares (sent to `web`).
+const MIDDLEWARE_REQUESTS: &[&str] = &[
+    "GET /mw/strip/rest?q=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/strip HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/stripx HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/strip/a%2Fb HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/sre/abc/def HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/sre/ HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/add/x?y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/replace/x?y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/rre/a/b%20c?y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/hdr HTTP/1.1\r\nHost: other\r\nX-Custom: removed\r\nX-Script: client\r\nConnection: close\r\n\r\n",
+    "GET /mw/hdr/empty HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/hdr/status/404 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    // CORS: a preflight from an allowed origin, from another, without a method; a simple
+    // request from an allowed origin and from another.
+    "OPTIONS /mw/cors HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example\r\nAccess-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: X-One\r\nConnection: close\r\n\r\n",
+    "OPTIONS /mw/cors HTTP/1.1\r\nHost: other\r\nOrigin: https://evil.example\r\nAccess-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n",
+    "OPTIONS /mw/cors HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example\r\nConnection: close\r\n\r\n",
+    "GET /mw/cors HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example\r\nConnection: close\r\n\r\n",
+    "GET /mw/cors HTTP/1.1\r\nHost: other\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n",
+    "GET /mw/cors HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    // Redirects: to https (permanent, on a GET and a POST), by a regular expression, one that
+    // does not match.
+    "GET /mw/rs/x?y=1 HTTP/1.1\r\nHost: other:8000\r\nConnection: close\r\n\r\n",
+    "POST /mw/rs/x HTTP/1.1\r\nHost: other\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab",
+    "HEAD /mw/rs HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/rr/a/b?c=d HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/rrx HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    // Allow lists: the peer (127.0.0.1) refused; the client in X-Forwarded-For at depth 1.
+    "GET /mw/allow HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n",
+    "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 1.1.1.1, 6.6.6.6\r\nConnection: close\r\n\r\n",
+    "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6, 1.1.1.1\r\nConnection: close\r\n\r\n",
+    "GET /mw/chain/rest HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+];
+
+/// Requests to the `redir` and `trusted` entry points.
+const OTHER_ENTRY_POINT_REQUESTS: &[(&str, &str)] = &[
+    (
+        "redir",
+        "GET /any/path?q=1 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "redir",
+        "POST /any HTTP/1.1\r\nHost: a.example:81\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab",
+    ),
+    (
+        "redir",
+        "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "trusted",
+        "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: fwd.example\r\nX-Forwarded-Port: 443\r\nX-Real-Ip: 7.7.7.7\r\nX-Forwarded-Prefix: /pre\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "trusted",
+        "GET /mw/rs HTTP/1.1\r\nHost: other\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "trusted",
+        "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n",
+    ),
+];
+
 /// Requests sent over TLS to `websecure`, with their SNI.
 const TLS_REQUESTS: &[(&str, &str)] = &[
     // A TLS router: proxied with X-Forwarded-Proto https, port 443.
@@ -594,6 +791,32 @@ const TLS_REQUESTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Where a request goes: a plain entry point by name, or `websecure` with an SNI.
+#[derive(Debug, Clone, Copy)]
+enum Ep {
+    Plain(&'static str),
+    Tls(&'static str),
+}
+
+impl Ports {
+    fn named(&self, name: &str) -> u16 {
+        match name {
+            "web" => self.web,
+            "redir" => self.redir,
+            "trusted" => self.trusted,
+            other => panic!("no entry point {other}"),
+        }
+    }
+
+    /// `text` with this proxy's ports replaced by the entry points' names.
+    fn mask(&self, text: &str) -> String {
+        text.replace(&self.secure.to_string(), "SPORT")
+            .replace(&self.web.to_string(), "PORT")
+            .replace(&self.redir.to_string(), "RPORT")
+            .replace(&self.trusted.to_string(), "TPORT")
+    }
+}
+
 /// Notes in `diffs` where TrafficCop's (response, what the backend saw) differs from
 /// Traefik's for the request `what`.
 fn compare(
@@ -627,52 +850,44 @@ fn traefik_and_trafficcop_answer_alike() {
     std::fs::create_dir_all(&dt).unwrap();
     std::fs::create_dir_all(&dc).unwrap();
     Pki::new().leaf_files(&base, "s", &["s.example", "t.example"]);
-    let (_t, tport, tsecure) = start(&traefik, &dt, &base, backend_port);
-    let (_c, cport, csecure) = start(
+    let (_t, tports) = start(&traefik, &dt, &base, backend_port);
+    let (_c, cports) = start(
         Path::new(env!("CARGO_BIN_EXE_trafficcop")),
         &dc,
         &base,
         backend_port,
     );
     let mut diffs = Vec::new();
-    let plain = REQUESTS.iter().map(|r| (None, *r));
-    let secure = TLS_REQUESTS.iter().map(|(sni, r)| (Some(*sni), *r));
-    for (sni, raw) in plain.chain(secure) {
-        let (tr, tb, cr, cb) = match sni {
-            None => {
-                let (tr, tb) = exchange(tport, raw, &heads);
-                let (cr, cb) = exchange(cport, raw, &heads);
-                (tr, tb, cr, cb)
-            }
-            Some(sni) => {
+    let plain = REQUESTS
+        .iter()
+        .chain(MIDDLEWARE_REQUESTS)
+        .map(|r| (Ep::Plain("web"), *r));
+    let others = OTHER_ENTRY_POINT_REQUESTS
+        .iter()
+        .map(|(ep, r)| (Ep::Plain(ep), *r));
+    let secure = TLS_REQUESTS.iter().map(|(sni, r)| (Ep::Tls(sni), *r));
+    for (ep, raw) in plain.chain(others).chain(secure) {
+        let ((tr, tb), (cr, cb)) = match ep {
+            Ep::Plain(name) => (
+                exchange(tports.named(name), raw, &heads),
+                exchange(cports.named(name), raw, &heads),
+            ),
+            Ep::Tls(sni) => {
                 heads.lock().unwrap().clear();
-                let (tr, tb) = normalise(&tls_raw(tsecure, sni, raw.as_bytes()), &heads);
+                let t = normalise(&tls_raw(tports.secure, sni, raw.as_bytes()), &heads);
                 heads.lock().unwrap().clear();
-                let (cr, cb) = normalise(&tls_raw(csecure, sni, raw.as_bytes()), &heads);
-                let (tr, tb) = (
-                    tr.replace(&tsecure.to_string(), "SPORT"),
-                    tb.replace(&tsecure.to_string(), "SPORT"),
-                );
-                let (cr, cb) = (
-                    cr.replace(&csecure.to_string(), "SPORT"),
-                    cb.replace(&csecure.to_string(), "SPORT"),
-                );
-                (tr, tb, cr, cb)
+                let c = normalise(&tls_raw(cports.secure, sni, raw.as_bytes()), &heads);
+                (t, c)
             }
         };
-        let tr = tr.replace(&tport.to_string(), "PORT");
-        let cr = cr.replace(&cport.to_string(), "PORT");
-        let tb = tb.replace(&tport.to_string(), "PORT");
-        let cb = cb.replace(&cport.to_string(), "PORT");
-        compare(&format!("{raw:?}"), (tr, tb), (cr, cb), &mut diffs);
+        let (tr, tb) = (tports.mask(&tr), tports.mask(&tb));
+        let (cr, cb) = (cports.mask(&cr), cports.mask(&cb));
+        compare(&format!("{ep:?} {raw:?}"), (tr, tb), (cr, cb), &mut diffs);
     }
     for case in H2_REQUESTS {
-        let (tr, tb) = h2_exchange(tport, case, &heads);
-        let (cr, cb) = h2_exchange(cport, case, &heads);
-        let (tb, cb) = (
-            tb.replace(&tport.to_string(), "PORT"),
-            cb.replace(&cport.to_string(), "PORT"),
-        );
+        let (tr, tb) = h2_exchange(tports.web, case, &heads);
+        let (cr, cb) = h2_exchange(cports.web, case, &heads);
+        let (tb, cb) = (tports.mask(&tb), cports.mask(&cb));
         let what = format!(
             "h2 {} {} {:?} {:?}",
             case.method, case.path, case.fields, case.body
@@ -680,8 +895,10 @@ fn traefik_and_trafficcop_answer_alike() {
         compare(&what, (tr, tb), (cr, cb), &mut diffs);
     }
     eprintln!(
-        "differential proxy: {} plain, {} TLS and {} HTTP/2 (h2c) requests, {} differences",
+        "differential proxy: {} plain, {} through middlewares, {} to other entry points, {} TLS and {} HTTP/2 (h2c) requests, {} differences",
         REQUESTS.len(),
+        MIDDLEWARE_REQUESTS.len(),
+        OTHER_ENTRY_POINT_REQUESTS.len(),
         TLS_REQUESTS.len(),
         H2_REQUESTS.len(),
         diffs.len()

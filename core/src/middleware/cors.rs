@@ -92,6 +92,9 @@ impl Cors {
             h.set("Access-Control-Max-Age", age.to_string());
         }
         self.set_expose(h);
+        // Traefik's preflight answer carries its length among its own headers (sorted with
+        // them, before `Date`), not as the server's last line.
+        h.set("Content-Length", "0");
         Some(r)
     }
 
