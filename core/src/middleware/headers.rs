@@ -243,6 +243,14 @@ mod tests {
         assert_eq!(hs.get_str("Access-Control-Allow-Methods"), Some("GET,PUT"));
         assert_eq!(hs.get_str("Access-Control-Max-Age"), Some("600"));
         assert_eq!(hs.get_str("Access-Control-Allow-Credentials"), Some("true"));
+        // Written as Traefik does: the length among the sorted headers, before `Date`.
+        let mut out = Vec::new();
+        crate::h1::encode_local_response(&r, b"D", false, false, false, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("Access-Control-Max-Age: 600\r\nContent-Length: 0\r\nDate: D\r\n\r\n"),
+            "{text}"
+        );
     }
 
     #[test]
