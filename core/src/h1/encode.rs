@@ -183,13 +183,34 @@ pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &[u8], out:
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.reserve(64 + head.headers.len() * 48);
     write_status_line(version, head.status, &reason, out);
-    if head.status == 101 {
-        write_headers(&head.headers, |_| false, out);
-    } else {
-        write_headers(&head.headers, is_server_line, out);
+    match head.status {
+        101 => write_headers(&head.headers, |_| false, out),
+        // Interim answers: Go's server writes the handler's lines less the framing ones, and
+        // no `Date`.
+        100..=199 => write_headers(&head.headers, is_framing_line, out),
+        // Go's server drops the lines a message without a body must not have (and, on a 304,
+        // the type).
+        204 => write_headers(
+            &head.headers,
+            |n| is_framing_line(n) || is_server_line(n),
+            out,
+        ),
+        304 => write_headers(
+            &head.headers,
+            |n| is_framing_line(n) || is_server_line(n) || n.eq_ignore_ascii_case("Content-Type"),
+            out,
+        ),
+        _ => write_headers(&head.headers, is_server_line, out),
+    }
+    if head.status >= 200 {
         write_server_lines(&head.headers, date, None, out);
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// `Content-Length` or `Transfer-Encoding`.
+fn is_framing_line(name: &str) -> bool {
+    name.eq_ignore_ascii_case("Content-Length") || name.eq_ignore_ascii_case("Transfer-Encoding")
 }
 
 /// Writes a complete local response with `Content-Length` (and `Date` when `date` is given),

@@ -39,6 +39,21 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     None
 }
 
+/// Whether every header line of `head` (after its status line) has a name of token bytes and
+/// blanks before its colon: the names Go's reader accepts.
+fn names_with_blanks_only(head: &[u8]) -> bool {
+    head.split(|b| *b == b'\n')
+        .skip(1)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .all(|l| match l.iter().position(|b| *b == b':') {
+            Some(colon) if colon > 0 => l[..colon]
+                .iter()
+                .all(|b| *b == b' ' || crate::http::is_token_byte(*b)),
+            _ => false,
+        })
+}
+
 /// Parses a response head from `buf`. `head_request` is whether the request was HEAD.
 pub fn parse_response(
     buf: &[u8],
@@ -67,11 +82,17 @@ pub fn parse_response(
     let mut storage =
         [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut []);
-    match httparse::ParserConfig::default().parse_response_with_uninit_headers(
-        &mut resp,
-        head_bytes,
-        &mut storage,
-    ) {
+    let mut config = httparse::ParserConfig::default();
+    let mut parsed = config.parse_response_with_uninit_headers(&mut resp, head_bytes, &mut storage);
+    if parsed == Err(httparse::Error::HeaderName) && names_with_blanks_only(head_bytes) {
+        // Go's reader takes a name with blanks in it (it only leaves it as it is), and its
+        // server drops such a line when it writes the head: lines like that are skipped,
+        // when every name is made of token bytes and blanks.
+        config.ignore_invalid_headers_in_responses(true);
+        resp = httparse::Response::new(&mut []);
+        parsed = config.parse_response_with_uninit_headers(&mut resp, head_bytes, &mut storage);
+    }
+    match parsed {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) | Err(_) => {
             return Err(ResponseError("malformed response head"))
@@ -93,6 +114,13 @@ pub fn parse_response(
         headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
     }
     let lines = FramingLines::of(&headers);
+    // As Go's transport, before anything else: lengths that differ are an error, and equal
+    // ones are kept as one line (also for answers without a body).
+    if lines.content_lengths_differ {
+        return Err(ResponseError("conflicting Content-Length"));
+    }
+    let repeated_length =
+        (lines.content_lengths > 1).then(|| shared.slice_ref(lines.content_length));
     let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
     let framing = if no_body {
         Framing::Empty
@@ -108,9 +136,6 @@ pub fn parse_response(
         }
         Framing::Chunked
     } else if lines.content_lengths > 0 {
-        if lines.content_lengths_differ {
-            return Err(ResponseError("conflicting Content-Length"));
-        }
         match parse_content_length(lines.content_length) {
             Some(0) => Framing::Empty,
             Some(n) => Framing::Length(n),
@@ -124,6 +149,9 @@ pub fn parse_response(
             Version::Http11 => !lines.close,
             Version::Http10 => lines.keep_alive && !lines.close,
         };
+    if let Some(length) = repeated_length {
+        headers.set_shared("Content-Length", length);
+    }
     Ok(Some((
         ParsedResponse {
             head: ResponseHead {
@@ -183,11 +211,57 @@ mod tests {
         );
     }
 
+    /// Repeated equal lengths reach the client as one line (Go's transport keeps one; checked
+    /// against Traefik 3.7.15), on answers with and without a body.
+    #[test]
+    fn repeated_equal_lengths_are_one_line() {
+        for (head, head_request) in [
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\nContent-Length:  2\r\n\r\n",
+                false,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\nContent-Length: 2\r\n\r\n",
+                true,
+            ),
+        ] {
+            let (r, _) = p(head, head_request).unwrap().unwrap();
+            let lengths: Vec<&[u8]> = r.head.headers.get_all("Content-Length").collect();
+            assert_eq!(lengths, [b"2"], "{head:?}");
+            assert_eq!(r.head.headers.get_str("X-A"), Some("1"));
+        }
+    }
+
+    /// A name with blanks in it is taken and its line dropped, as Go's reader and server do
+    /// (checked against Traefik 3.7.15); other bad names are a malformed head.
+    #[test]
+    fn names_with_blanks_are_dropped() {
+        let (r, _) = p(
+            "HTTP/1.1 200 OK\r\nX Bad: 1\r\nX-Good: 2\r\nName : 3\r\nContent-Length: 2\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        let names: Vec<&str> = r.head.headers.iter().map(|h| &*h.name).collect();
+        assert_eq!(names, ["X-Good", "Content-Length"]);
+        assert_eq!(r.framing, Framing::Length(2));
+        for bad in ["X@Bad: 1", ": 1", "X(Bad: 1", "NoColon"] {
+            let head = format!("HTTP/1.1 200 OK\r\n{bad}\r\nContent-Length: 2\r\n\r\n");
+            assert!(p(&head, false).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn malformed_responses() {
         assert!(p(
             "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
             false
+        )
+        .is_err());
+        // Also when no body is expected: Go's transport checks the lengths first.
+        assert!(p(
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            true
         )
         .is_err());
         assert!(p("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", false).is_err());

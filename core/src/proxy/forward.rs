@@ -314,31 +314,58 @@ fn is_hop_by_hop(name: &str) -> bool {
     }
 }
 
+/// The message hop-by-hop lines are removed from: the two differ in `Te` and in what a
+/// `Connection: close` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    /// A client's request on its way to a backend.
+    Request,
+    /// A backend's response on its way to the client; `http10` when it is an HTTP/1.0 one.
+    Response {
+        /// The response says `HTTP/1.0`.
+        http10: bool,
+    },
+}
+
 /// Go's `removeHopByHopHeaders`, plus the headers listed in `Connection`, in one pass.
-pub fn remove_hop_by_hop(h: &mut Headers) {
+///
+/// - A request keeps `Te: trailers` when its `Te` lists `trailers` among other codings (Go's
+///   proxy sets that one value again, for gRPC); a response loses every `Te`.
+/// - An HTTP/1.1 response whose `Connection` says `close` keeps the lines that `Connection`
+///   lists: Go's transport removes such a `Connection` line before the proxy sees it.
+pub fn remove_hop_by_hop(h: &mut Headers, hop: Hop) {
     // One look at the lines first: the `Connection` values (naming more lines to remove), and
-    // whether a `Te: trailers` survives (Go keeps it for gRPC; any other `Te` goes).
+    // whether a `Te` lists `trailers`.
     let mut listed = ConnectionLists::default();
-    let mut keep_te = false;
+    let mut te_trailers = false;
     for line in h.iter() {
         match line.name.len() {
             10 if line.name.eq_ignore_ascii_case("Connection") => listed.push(line.value.clone()),
             2 => {
-                keep_te |= line.name.eq_ignore_ascii_case("Te")
-                    && line.value.trim_ascii().eq_ignore_ascii_case(b"trailers")
+                te_trailers |=
+                    line.name.eq_ignore_ascii_case("Te") && lists_name(&line.value, "trailers")
             }
             _ => {}
         }
     }
+    let keep_te = te_trailers && hop == Hop::Request;
+    if hop == (Hop::Response { http10: false }) && listed.names("close") {
+        listed = ConnectionLists::default();
+    }
+    let mut te_kept = false;
     h.retain(|line| {
         let name: &str = &line.name;
         let hop = if name.len() == 2 && name.eq_ignore_ascii_case("Te") {
-            !keep_te
+            // The first `Te` line stays (its value set below); the others go.
+            !keep_te || std::mem::replace(&mut te_kept, true)
         } else {
             is_hop_by_hop(name)
         };
         !hop && !listed.names(name)
     });
+    if keep_te {
+        h.set("Te", "trailers");
+    }
 }
 
 /// Whether a `Connection` value lists `name` (comma-separated, case-insensitive).
@@ -396,7 +423,7 @@ pub fn upstream_request(
     not_append_xff: bool,
     upgrade: Option<Vec<u8>>,
 ) {
-    remove_hop_by_hop(&mut head.headers);
+    remove_hop_by_hop(&mut head.headers, Hop::Request);
     if let Some(proto) = upgrade {
         head.headers.set("Connection", "Upgrade");
         head.headers.set("Upgrade", proto);
@@ -423,7 +450,12 @@ pub fn downstream_response(head: &mut ResponseHead) {
     } else {
         None
     };
-    remove_hop_by_hop(&mut head.headers);
+    remove_hop_by_hop(
+        &mut head.headers,
+        Hop::Response {
+            http10: head.version == crate::http::Version::Http10,
+        },
+    );
     if keep_upgrade {
         head.headers.set("Connection", "Upgrade");
         if let Some(u) = upgrade {
@@ -648,8 +680,68 @@ mod tests {
         ] {
             h.append(n, v);
         }
-        remove_hop_by_hop(&mut h);
+        remove_hop_by_hop(&mut h, Hop::Request);
         let left: Vec<&str> = h.iter().map(|l| &*l.name).collect();
         assert_eq!(left, ["X-Kept"]);
+    }
+
+    fn lines(h: &Headers) -> Vec<String> {
+        h.iter()
+            .map(|l| format!("{}: {}", l.name, String::from_utf8_lossy(&l.value)))
+            .collect()
+    }
+
+    /// `Te`: a request listing `trailers` keeps `Te: trailers` alone (checked against Traefik
+    /// 3.7.15); a response never keeps it.
+    #[test]
+    fn te_trailers_is_kept_on_requests_only() {
+        let headers = |te: &[&str]| {
+            let mut h = Headers::new();
+            for v in te {
+                h.append("Te", v.to_string());
+            }
+            h.append("X-A", "1");
+            h
+        };
+        for (te, kept) in [
+            (&["trailers"][..], true),
+            (&["deflate, Trailers"], true),
+            (&["gzip", "trailers"], true),
+            (&["gzip"], false),
+            (&["trailers;q=1"], false),
+        ] {
+            let mut h = headers(te);
+            remove_hop_by_hop(&mut h, Hop::Request);
+            let want: &[&str] = if kept {
+                &["Te: trailers", "X-A: 1"]
+            } else {
+                &["X-A: 1"]
+            };
+            assert_eq!(lines(&h), want, "{te:?}");
+            let mut h = headers(te);
+            remove_hop_by_hop(&mut h, Hop::Response { http10: false });
+            assert_eq!(lines(&h), ["X-A: 1"], "response {te:?}");
+        }
+    }
+
+    /// A backend's `Connection: close` (HTTP/1.1) hides the names it lists: Go's transport
+    /// drops that `Connection` line before its proxy removes listed lines (checked against
+    /// Traefik 3.7.15). Without `close`, or in an HTTP/1.0 answer, the listed lines go.
+    #[test]
+    fn a_responses_connection_close_keeps_the_lines_it_lists() {
+        for (connection, http10, gone_kept) in [
+            ("X-Gone, close", false, true),
+            ("Close", false, true),
+            ("X-Gone", false, false),
+            ("X-Gone, close", true, false),
+        ] {
+            let mut h = Headers::new();
+            h.append("Connection", connection);
+            h.append("X-Gone", "1");
+            h.append("Keep-Alive", "timeout=5");
+            remove_hop_by_hop(&mut h, Hop::Response { http10 });
+            let want: &[&str] = if gone_kept { &["X-Gone: 1"] } else { &[] };
+            assert_eq!(lines(&h), want, "{connection} http10={http10}");
+        }
     }
 }

@@ -110,10 +110,15 @@ fn field_rank(name: &str) -> u8 {
 }
 
 /// The HTTP/2 head for an HTTP/1.1 response head, in the order Go's HTTP/2 server writes
-/// fields: the others sorted by name, then `content-length`, then `date` (`date` added when
-/// the head has none and `date` is not empty). Heads the pipeline wrote and this worker parsed
-/// back are already sorted, so they keep their order.
-fn response_head(head: &crate::http::ResponseHead, date: &Bytes) -> http::Response<()> {
+/// fields: the others sorted by name, then `content-length`, then the server's `date` (added
+/// when the head has none and `date` is not empty). A `Date` of the head's own is one of the
+/// sorted fields when `own_date_sorted` (a backend's, as Traefik sends it); heads the pipeline
+/// wrote and this worker parsed back carry the server's `Date`, which stays last.
+fn response_head(
+    head: &crate::http::ResponseHead,
+    date: &Bytes,
+    own_date_sorted: bool,
+) -> http::Response<()> {
     let lines = &head.headers;
     let with_date = !date.is_empty() && !lines.contains("Date");
     // Sorted as keys (rank, the name's first sixteen bytes as one integer, line index; the
@@ -123,7 +128,11 @@ fn response_head(head: &crate::http::ResponseHead, date: &Bytes) -> http::Respon
     let mut order: Vec<(u8, u128, usize)> = (0..lines.len() + usize::from(with_date))
         .map(|i| {
             let n = name(i);
-            (field_rank(n), crate::h1::name_prefix(n), i)
+            let rank = match field_rank(n) {
+                2 if own_date_sorted && i < lines.len() => 0,
+                r => r,
+            };
+            (rank, crate::h1::name_prefix(n), i)
         })
         .collect();
     order.sort_by(|a, b| {
@@ -424,12 +433,12 @@ impl Worker {
                             // Interim responses (103 Early Hints, ...) go out as they come,
                             // as Go's reverse proxy relays them.
                             if resp.head.status != 101 {
-                                interim.push(response_head(&resp.head, &Bytes::new()));
+                                interim.push(response_head(&resp.head, &Bytes::new(), false));
                             }
                             continue;
                         }
                         let empty = matches!(resp.framing, crate::h1::Framing::Empty);
-                        heads.push((response_head(&resp.head, &Bytes::new()), empty));
+                        heads.push((response_head(&resp.head, &Bytes::new(), false), empty));
                         st.resp = if empty {
                             RespState::Done
                         } else {
@@ -508,7 +517,7 @@ impl Worker {
             RespState::Body(BodyDecoder::new(framing))
         };
         let (parent, key) = (st.parent, st.key);
-        let h2head = response_head(head, &self.date);
+        let h2head = response_head(head, &self.date, true);
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
@@ -651,7 +660,7 @@ mod tests {
             version: crate::http::Version::Http11,
             headers,
         };
-        let r = response_head(&head, &Bytes::new());
+        let r = response_head(&head, &Bytes::new(), false);
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()["x-b"], "1");
@@ -664,15 +673,44 @@ mod tests {
             .collect()
     }
 
+    /// A backend's own `Date` is sorted with the other fields, before `content-length` (as
+    /// Traefik 3.7.15 sends it); the server's goes last.
+    #[test]
+    fn a_backends_date_is_sorted_with_the_fields() {
+        let mut headers = crate::http::Headers::new();
+        for (n, v) in [
+            ("X-Latin", "1"),
+            ("Date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+            ("Server", "origin/1"),
+            ("Content-Length", "2"),
+        ] {
+            headers.append(n, v);
+        }
+        let mut head = crate::http::ResponseHead {
+            status: 200,
+            version: crate::http::Version::Http11,
+            headers,
+        };
+        let now = Bytes::from_static(b"Thu, 26 Nov 2026 10:00:00 GMT");
+        let names = |r: &http::Response<()>| -> Vec<String> {
+            r.headers().keys().map(|k| k.to_string()).collect()
+        };
+        let r = response_head(&head, &now, true);
+        assert_eq!(names(&r), ["date", "server", "x-latin", "content-length"]);
+        assert_eq!(r.headers()["date"], "Mon, 01 Jan 2024 00:00:00 GMT");
+        head.headers.remove("Date");
+        let r = response_head(&head, &now, true);
+        assert_eq!(names(&r), ["server", "x-latin", "content-length", "date"]);
+    }
+
     /// The head a stream gets directly is the one it got through HTTP/1.1 bytes: the same
-    /// fields, in the same order, for heads with and without `Date`, repeated names, the
-    /// framing fields the pipeline sets and custom names in any case.
+    /// fields, in the same order, for heads without `Date`, repeated names, the framing
+    /// fields the pipeline sets and custom names in any case.
     #[test]
     fn direct_response_heads_match_the_http11_round_trip() {
         let cases: &[&[(&str, &str)]] = &[
             &[
                 ("Server", "nginx"),
-                ("Date", "Wed, 25 Nov 2026 20:00:00 GMT"),
                 ("Content-Type", "text/plain"),
                 ("Content-Length", "13"),
             ],
@@ -706,8 +744,8 @@ mod tests {
             let mut bytes = Vec::new();
             crate::h1::encode_response_head(&head, false, date, &mut bytes);
             let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
-            let via_bytes = response_head(&parsed.head, &Bytes::new());
-            let direct = response_head(&head, &Bytes::from_static(date));
+            let via_bytes = response_head(&parsed.head, &Bytes::new(), false);
+            let direct = response_head(&head, &Bytes::from_static(date), true);
             assert_eq!(direct.status(), via_bytes.status(), "case {i}");
             assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
         }

@@ -293,8 +293,9 @@ impl Worker {
                                 self.fail_txn(down, 500);
                                 return;
                             }
+                            // Relayed with its lines as they are (Go's proxy copies a 1xx's
+                            // header whole).
                             let mut out = Vec::new();
-                            forward::downstream_response(&mut head);
                             encode_response_head(&head, txn.http10, &self.date, &mut out);
                             let asked = head.status == 100 && txn.awaiting_continue;
                             self.send(down, out);
