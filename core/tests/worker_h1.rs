@@ -585,6 +585,77 @@ fn websocket_upgrade_becomes_a_tunnel() {
     assert_eq!(h.w.connection_counts(), (0, 0));
 }
 
+/// As Traefik 3.7.15 (differential test): the `Sec-WebSocket-*` names go in RFC spelling, the
+/// 101 keeps the backend's version whatever the client's, and a switch to another protocol
+/// than the one asked for (or without `Connection: Upgrade`) is 500.
+#[test]
+fn websocket_names_versions_and_protocol_checks() {
+    let upgrade = |client_version: &str, answer: &str| {
+        let mut h = Harness::new();
+        let c = h.accept();
+        let out = h.recv(c, &format!("GET /ws {client_version}\r\nHost: app.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nsec-websocket-key: k\r\nSEC-WEBSOCKET-VERSION: 13\r\nSec-Websocket-Protocol: chat\r\n\r\n"));
+        let (up, ..) = connect(&out).unwrap();
+        let out = h.input(Input::Connected { conn: up });
+        let req = sent_to(&out, up);
+        let out = h.recv(up, answer);
+        (req, sent_to(&out, c))
+    };
+    let ok =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
+    let (req, resp) = upgrade("HTTP/1.1", ok);
+    assert!(
+        req.contains(
+            "Sec-WebSocket-Key: k\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Version: 13\r\n"
+        ),
+        "{req}"
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{resp}"
+    );
+    let (_, resp) = upgrade("HTTP/1.0", ok);
+    assert!(
+        resp.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{resp}"
+    );
+    for refused in [
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+    ] {
+        let (_, resp) = upgrade("HTTP/1.1", refused);
+        assert!(
+            resp.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+            "{refused:?}: {resp}"
+        );
+    }
+}
+
+/// A path with bytes Go escapes (raw UTF-8, `"`, `{`) goes to the backend escaped, its other
+/// escapes decoded where Go decodes them (`URL.EscapedPath()` of the parsed target).
+#[test]
+fn paths_with_unescaped_bytes_go_escaped() {
+    for (sent, forwarded) in [
+        ("/p/\u{20ac}", "/p/%E2%82%AC"),
+        ("/p/\u{20ac}/%41%2F", "/p/%E2%82%AC/A/"),
+        ("/p/a\"b{c}", "/p/a%22b%7Bc%7D"),
+        ("/p/%E2%82%AC/ok", "/p/%E2%82%AC/ok"),
+    ] {
+        let mut h = Harness::new();
+        let c = h.accept();
+        let out = h.recv(
+            c,
+            &format!("GET {sent} HTTP/1.1\r\nHost: app.example\r\n\r\n"),
+        );
+        let (up, ..) = connect(&out).unwrap();
+        let out = h.input(Input::Connected { conn: up });
+        let req = sent_to(&out, up);
+        assert!(
+            req.starts_with(&format!("GET {forwarded} HTTP/1.1\r\n")),
+            "{sent}: {req}"
+        );
+    }
+}
+
 #[test]
 fn config_reload_applies_to_new_requests() {
     let mut h = Harness::new();

@@ -48,6 +48,21 @@ fn backend(heads: Arc<Mutex<Vec<String>>>) -> u16 {
                         return;
                     };
                     let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    if target.starts_with("/ws") {
+                        // Takes the upgrade, then echoes what comes within half a second
+                        // (whatever the proxy forwarded) and closes.
+                        heads.lock().unwrap().push(head);
+                        let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Backend: ws\r\n\r\n");
+                        let _ = r
+                            .get_ref()
+                            .set_read_timeout(Some(Duration::from_millis(500)));
+                        let mut got = vec![0; 1024];
+                        let n = r.read(&mut got).unwrap_or(0);
+                        let _ = w.write_all(
+                            format!("echo:{}", String::from_utf8_lossy(&got[..n])).as_bytes(),
+                        );
+                        return;
+                    }
                     if let Some(rest) = target.strip_prefix("/p/early") {
                         // Answers before reading the body: 401, and with `-close` closes its
                         // connection.
@@ -662,6 +677,37 @@ const REQUESTS: &[&str] = &[
     "GET /p/q HTTP/1.1\r\nHost: other\r\nTe: trailers\r\nKeep-Alive: 300\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n",
     "GET /p/q HTTP/1.1\r\nHost: other\r\nTe: gzip\r\nConnection: close\r\n\r\n",
     "GET /p/q HTTP/1.1\r\nHost: other\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n",
+    // WebSocket upgrades, from HTTP/1.1 and HTTP/1.0 clients. (Bytes a client sends with the
+    // upgrade request, before the 101, are lost by Traefik, Go's proxy reading the hijacked
+    // connection past its buffer; TrafficCop forwards them: a deliberate difference, see
+    // spec/COMPATIBILITY.md.)
+    "GET /ws HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-protocol: chat\r\nSec-WebSocket-Version: 13\r\nOrigin: https://a.example\r\n\r\n",
+    "GET /ws HTTP/1.1\r\nHost: a.example\r\nUpgrade: foo\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    "GET /ws HTTP/1.0\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    // Paths: doubled slashes, dot segments with a trailing slash, a fragment, an empty query,
+    // escaped and raw UTF-8, repeated query keys; a method in lower case.
+    "GET //double//slash HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /a/./b/../c/ HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "GET /p/frag#x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/q? HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/%E2%82%AC/%2e%2e/x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/\u{20ac} HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/\u{20ac}/%41%2F HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/a\"b{c}|^`\\ HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/q?a=1&a=2&b&c=%20+ HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "get / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    // Hosts: an empty port, IPv6, an underscore, a slash, a comma.
+    "GET / HTTP/1.1\r\nHost: a.example:\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: a_b.example\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: a.example/evil\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: a.example, b.example\r\nConnection: close\r\n\r\n",
+    // Values: bytes above 127, a control byte; forwarded headers from an untrusted client.
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Latin: caf\u{e9}\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Ctl: a\x01b\r\nConnection: close\r\n\r\n",
+    "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Forwarded-Host: evil\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Prefix: /x\r\nX-Forwarded-Uri: /y\r\nX-Forwarded-Method: PUT\r\nX-Forwarded-Tls-Client-Cert: z\r\nX-Forwarded-Ssl: on\r\nConnection: close\r\n\r\n",
+    // Two requests in one write, both proxied.
+    "GET /p/one HTTP/1.1\r\nHost: other\r\n\r\nGET /p/two HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     // `Te` listing trailers among other codings; equal lengths twice; a HEAD answered with
     // lengths that differ.
     "GET /p/q HTTP/1.1\r\nHost: other\r\nTe: deflate, Trailers\r\nConnection: close\r\n\r\n",

@@ -704,7 +704,7 @@ impl Worker {
             &mut head,
             client_ip.map(|_| &client_text),
             ep.forwarded.not_append_xff || suppress_xff,
-            upgrade,
+            upgrade.as_deref(),
         );
         // `Expect` goes on to the backend as Go's transport sends it (see `awaiting_continue`).
         let (req_body, req_chunked) = match req.body {
@@ -784,7 +784,7 @@ impl Worker {
             http10,
             head_request: method == "HEAD",
             keep_alive: req.keep_alive && !self.shutting_down,
-            upgrade: req.upgrade,
+            upgrade,
             resp: None,
             response_header_timeout,
             method,
@@ -814,12 +814,13 @@ impl Worker {
         // `h2c://`, or `https://` unless it took a pooled connection, which speaks HTTP/1.1.
         let may_be_stream =
             proto == super::h2up::PROTO_H2C || (proto == super::h2up::PROTO_ALPN && !reused);
-        let retryable = idempotent && txn.request_done && !txn.upgrade;
+        let retryable = idempotent && txn.request_done && txn.upgrade.is_none();
         // Kept and sent, one buffer: the copy for a retry costs a reference count.
         let head_bytes = bytes::Bytes::from(head_bytes);
-        let retry_head =
-            (((reused && idempotent) || may_be_stream) && txn.request_done && !txn.upgrade)
-                .then(|| head_bytes.clone());
+        let retry_head = (((reused && idempotent) || may_be_stream)
+            && txn.request_done
+            && txn.upgrade.is_none())
+        .then(|| head_bytes.clone());
         let Some(d) = self.down.get_mut(&id) else {
             return;
         };

@@ -414,6 +414,34 @@ pub fn go_trailers(lines: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The `Sec-WebSocket-*` names Traefik spells as RFC 6455 does on a WebSocket upgrade (some
+/// servers compare them case-sensitively), where Go's canonical form is `Sec-Websocket-*`.
+const WEBSOCKET_NAMES: [&str; 5] = [
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Extensions",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Version",
+];
+
+/// Renames the `Sec-Websocket-*` lines of a WebSocket upgrade to their RFC spelling.
+fn websocket_names(h: &mut Headers) {
+    for name in WEBSOCKET_NAMES {
+        let values: Vec<bytes::Bytes> = h
+            .iter()
+            .filter(|l| l.name.eq_ignore_ascii_case(name))
+            .map(|l| l.value.clone())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        h.remove(name);
+        for v in values {
+            h.append_canonical(name, v);
+        }
+    }
+}
+
 /// Prepares the request head sent to a backend: hop-by-hop removal (keeping the upgrade),
 /// `X-Forwarded-For` append (of `client`, the client address as text), and the framing header
 /// for the body.
@@ -421,12 +449,23 @@ pub fn upstream_request(
     head: &mut RequestHead,
     client: Option<&bytes::Bytes>,
     not_append_xff: bool,
-    upgrade: Option<Vec<u8>>,
+    upgrade: Option<&[u8]>,
 ) {
     remove_hop_by_hop(&mut head.headers, Hop::Request);
     if let Some(proto) = upgrade {
         head.headers.set("Connection", "Upgrade");
-        head.headers.set("Upgrade", proto);
+        if proto.eq_ignore_ascii_case(b"websocket") {
+            websocket_names(&mut head.headers);
+        }
+        head.headers
+            .set("Upgrade", bytes::Bytes::copy_from_slice(proto));
+    }
+    // Go's transport writes `URL.EscapedPath()`: a path with bytes that must be escaped (raw
+    // UTF-8, `"`, `{`, ...) goes escaped.
+    if !crate::http::percent::valid_encoded_path(&head.path) {
+        if let Ok(std::borrow::Cow::Owned(p)) = crate::rule::path::escaped_path(&head.path) {
+            head.path = p;
+        }
     }
     if let (Some(text), false) = (client, not_append_xff) {
         let value = match head.headers.get("X-Forwarded-For") {

@@ -50,7 +50,8 @@ pub(super) struct Txn {
     pub head_request: bool,
     /// The client connection stays open after the response.
     pub keep_alive: bool,
-    pub upgrade: bool,
+    /// The protocol the request asks to upgrade to (its `Upgrade` value), when it does.
+    pub upgrade: Option<Vec<u8>>,
     pub resp: Option<Resp>,
     pub response_header_timeout: crate::config::Duration,
     pub method: crate::http::Method,

@@ -265,10 +265,28 @@ impl Worker {
                         u.input.consume(n);
                         u.deadline = None;
                         let mut head = parsed.head;
-                        if head.status == 101 && txn.upgrade {
+                        if head.status == 101 && txn.upgrade.is_some() {
+                            // Go's proxy refuses a switch to another protocol than the one
+                            // asked for, or to one that is not printable text: Traefik's 500.
+                            let offered = if head.headers.has_token("Connection", "upgrade") {
+                                head.headers.get("Upgrade").unwrap_or_default()
+                            } else {
+                                b""
+                            };
+                            let asked = txn.upgrade.as_deref().unwrap_or_default();
+                            if !offered.eq_ignore_ascii_case(asked)
+                                || !offered.iter().all(|b| (b' '..=b'~').contains(b))
+                            {
+                                self.close_up(id);
+                                self.fail_txn(down, 500);
+                                return;
+                            }
                             forward::downstream_response(&mut head);
+                            // Go's proxy writes the backend's 101 as it came (its version
+                            // too, whatever the client's).
                             let mut out = Vec::new();
-                            encode_response_head(&head, txn.http10, &self.date, &mut out);
+                            let http10 = head.version == crate::http::Version::Http10;
+                            encode_response_head(&head, http10, &self.date, &mut out);
                             let rest = u.input.take();
                             u.state = UState::Tunnel;
                             d.state = DState::Tunnel(id);
