@@ -173,10 +173,11 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     let secure = free_port();
     let redir = free_port();
     let trusted = free_port();
+    let opts = free_port();
     std::fs::write(
         dir.join("static.yml"),
         format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\n  redir:\n    address: \"127.0.0.1:{redir}\"\n    http:\n      redirections:\n        entryPoint: {{to: websecure, scheme: https}}\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders: {{trustedIPs: [\"127.0.0.1/32\"]}}\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\n  redir:\n    address: \"127.0.0.1:{redir}\"\n    http:\n      redirections:\n        entryPoint: {{to: websecure, scheme: https}}\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders: {{trustedIPs: [\"127.0.0.1/32\"]}}\n  opts:\n    address: \"127.0.0.1:{opts}\"\n    http:\n      sanitizePath: false\n      encodeQuerySemicolons: true\n      maxHeaderBytes: 4096\n      encodedCharacters: {{allowEncodedSlash: false, allowEncodedPercent: false}}\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
             dir.join("dynamic.yml").display()
         ),
     )
@@ -261,7 +262,55 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       rule: "PathPrefix(`/mw/chain`)"
       service: app
       middlewares: [chained]
+    mw-rsport:
+      rule: "PathPrefix(`/mw/rsport`)"
+      service: app
+      middlewares: [rsport]
+    mw-rrperm:
+      rule: "PathPrefix(`/mw/rrperm`)"
+      service: app
+      middlewares: [rrperm]
+    mw-s2:
+      rule: "PathPrefix(`/mw/s2`)"
+      service: app
+      middlewares: [strip2]
+    mw-excl:
+      rule: "PathPrefix(`/mw/excl`)"
+      service: app
+      middlewares: [excl]
+    mw-secure:
+      rule: "PathPrefix(`/mw/secure`)"
+      service: app
+      middlewares: [secure]
+    mw-corsre:
+      rule: "PathPrefix(`/mw/corsre`)"
+      service: app
+      middlewares: [corsre]
   middlewares:
+    rsport:
+      redirectScheme: {{scheme: https, port: "8443"}}
+    rrperm:
+      redirectRegex: {{regex: "^http://[^/]+/mw/rrperm(.*)", replacement: "https://new.example$1", permanent: true}}
+    strip2:
+      stripPrefix: {{prefixes: ["/mw/s2/", "/mw/s2"]}}
+    excl:
+      ipAllowList:
+        sourceRange: ["127.0.0.1/32", "6.6.6.6"]
+        ipStrategy: {{excludedIPs: ["6.6.6.6"]}}
+    secure:
+      headers:
+        contentSecurityPolicy: "default-src 'self'"
+        contentSecurityPolicyReportOnly: "script-src 'none'"
+        hostsProxyHeaders: ["X-Forwarded-Host"]
+        allowedHosts: ["ok.example"]
+        sslProxyHeaders: {{X-Forwarded-Proto: https}}
+        publicKey: "pin-sha256=abc"
+    corsre:
+      headers:
+        accessControlAllowOriginListRegex: ["^https://.*\\.ok\\.example$"]
+        accessControlAllowMethods: ["*"]
+        accessControlAllowHeaders: ["*"]
+        accessControlAllowCredentials: true
     strip:
       stripPrefix: {{prefixes: ["/mw/strip"]}}
     stripre:
@@ -369,19 +418,22 @@ tls:
             secure,
             redir,
             trusted,
+            opts,
         },
     )
 }
 
 /// A started proxy's entry points: `web` (plain), `websecure` (TLS), `redir` (redirects every
 /// request to `websecure` over https) and `trusted` (plain, trusting forwarded headers from
-/// 127.0.0.1).
+/// 127.0.0.1) and `opts` (plain; no path sanitising, semicolons in queries kept encoded, heads
+/// up to 4 KiB, encoded slashes and percents refused).
 #[derive(Clone, Copy)]
 struct Ports {
     web: u16,
     secure: u16,
     redir: u16,
     trusted: u16,
+    opts: u16,
 }
 
 /// Sends a raw request; returns the response (status line, headers in wire order with the
@@ -826,6 +878,21 @@ const MIDDLEWARE_REQUESTS: &[&str] = &[
     "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 1.1.1.1, 6.6.6.6\r\nConnection: close\r\n\r\n",
     "GET /mw/depth HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6, 1.1.1.1\r\nConnection: close\r\n\r\n",
     "GET /mw/chain/rest HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/rsport/x?y=1 HTTP/1.1\r\nHost: other:8000\r\nConnection: close\r\n\r\n",
+    "GET /mw/rsport/x HTTP/1.1\r\nHost: [::1]:8000\r\nConnection: close\r\n\r\n",
+    "GET /mw/rrperm/a?b=c HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "POST /mw/rrperm/a HTTP/1.1\r\nHost: other\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+    "GET /mw/s2/x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/s2 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/s2x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/excl HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 1.1.1.1, 6.6.6.6\r\nConnection: close\r\n\r\n",
+    "GET /mw/excl HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n",
+    "GET /mw/secure HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/secure HTTP/1.1\r\nHost: ok.example\r\nConnection: close\r\n\r\n",
+    "GET /mw/secure HTTP/1.1\r\nHost: other\r\nX-Forwarded-Host: ok.example\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n",
+    "OPTIONS /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nAccess-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: X-Any, X-Other\r\nConnection: close\r\n\r\n",
+    "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nConnection: close\r\n\r\n",
+    "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example.evil\r\nConnection: close\r\n\r\n",
 ];
 
 /// Requests to the `redir` and `trusted` entry points.
@@ -841,6 +908,32 @@ const OTHER_ENTRY_POINT_REQUESTS: &[(&str, &str)] = &[
     (
         "redir",
         "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ),
+    // No path sanitising; semicolons in the query kept encoded; encoded slashes and percents
+    // refused (not in the query); heads over 4 KiB.
+    (
+        "opts",
+        "GET /x/../p/q?a=1;b=2 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "opts",
+        "GET //p//q/./r HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "opts",
+        "GET /a%2Fb HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "opts",
+        "GET /a%25b HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "opts",
+        "GET /a%5Cb?x=%2F HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "opts",
+        "GET /mw/strip/a%2fb HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     ),
     (
         "trusted",
@@ -907,6 +1000,7 @@ impl Ports {
             "web" => self.web,
             "redir" => self.redir,
             "trusted" => self.trusted,
+            "opts" => self.opts,
             other => panic!("no entry point {other}"),
         }
     }
@@ -917,6 +1011,7 @@ impl Ports {
             .replace(&self.web.to_string(), "PORT")
             .replace(&self.redir.to_string(), "RPORT")
             .replace(&self.trusted.to_string(), "TPORT")
+            .replace(&self.opts.to_string(), "OPORT")
     }
 }
 
@@ -1002,6 +1097,21 @@ fn traefik_and_trafficcop_answer_alike() {
         let (tr, tb) = (tports.mask(&tr), tports.mask(&tb));
         let (cr, cb) = (cports.mask(&cr), cports.mask(&cb));
         compare(&format!("{ep:?} {raw:?}"), (tr, tb), (cr, cb), &mut diffs);
+    }
+    // Heads around `opts`'s 4 KiB `maxHeaderBytes` (Go reads 4 KiB more than the setting).
+    for size in [3_000, 7_900, 8_300, 9_000] {
+        let raw = format!(
+            "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(size)
+        );
+        let (tr, tb) = exchange(tports.opts, &raw, &heads);
+        let (cr, cb) = exchange(cports.opts, &raw, &heads);
+        compare(
+            &format!("opts: a {size}-byte header"),
+            (tports.mask(&tr), tports.mask(&tb)),
+            (cports.mask(&cr), cports.mask(&cb)),
+            &mut diffs,
+        );
     }
     for (i, raw_response) in RAW_RESPONSES.iter().enumerate() {
         let raw = format!("GET /raw/{i} HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n");

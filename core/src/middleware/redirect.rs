@@ -235,6 +235,9 @@ fn check_authority(authority: &str) -> Option<()> {
             return None;
         }
         match host.rsplit_once(':') {
+            // Go's parser (as in Traefik 3.7.15) refuses more than one colon outside brackets
+            // (`http://::1/`, `http://localhost:80:80/`).
+            Some((name, _)) if name.contains(':') => return None,
             Some((_, port)) => port,
             None => return Some(()),
         }
@@ -255,6 +258,12 @@ mod tests {
         );
         assert_eq!(go_url_string("http://192.168.0.%31/"), None);
         assert_eq!(go_url_string("http://foo:8x/"), None);
+        assert_eq!(go_url_string("http://localhost:80:80/"), None);
+        assert_eq!(go_url_string("https://:8443::1:8000/x"), None);
+        assert_eq!(
+            go_url_string("https://[::1]:8443/x").as_deref(),
+            Some("https://[::1]:8443/x")
+        );
         assert_eq!(go_url_string(":foo"), None);
         assert_eq!(
             go_url_string("http://foo/a b").as_deref(),
