@@ -191,7 +191,7 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       rule: "Host(`a.example`)"
       service: app
     path:
-      rule: "PathPrefix(`/p`) && (Method(`GET`) || Method(`POST`))"
+      rule: "PathPrefix(`/p`) && (Method(`GET`) || Method(`POST`) || Method(`PUT`) || Method(`PATCH`) || Method(`DELETE`) || Method(`OPTIONS`))"
       service: app
       priority: 100
     nohost:
@@ -758,6 +758,20 @@ const REQUESTS: &[&str] = &[
     "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Latin: caf\u{e9}\r\nConnection: close\r\n\r\n",
     "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Ctl: a\x01b\r\nConnection: close\r\n\r\n",
     "GET /p/q HTTP/1.1\r\nHost: other\r\nX-Forwarded-Host: evil\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Prefix: /x\r\nX-Forwarded-Uri: /y\r\nX-Forwarded-Method: PUT\r\nX-Forwarded-Tls-Client-Cert: z\r\nX-Forwarded-Ssl: on\r\nConnection: close\r\n\r\n",
+    // Bodies: an HTTP/1.0 POST without a length, POST and PUT without a body, a GET and a
+    // DELETE with one, chunk extensions and request trailers, `Chunked` in capitals, lengths
+    // with a sign or leading zeros.
+    "POST /p/nolen HTTP/1.0\r\nHost: other\r\n\r\nbody",
+    "POST /p/nobody HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "PUT /p/nobody HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "PATCH /p/nobody HTTP/1.1\r\nHost: other\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "DELETE /p/nobody HTTP/1.1\r\nHost: other\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "OPTIONS /p/nobody HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /p/getbody HTTP/1.1\r\nHost: other\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    "DELETE /p/delbody HTTP/1.1\r\nHost: other\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+    "POST /p/ext HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n2;a=b\r\nhi\r\n0\r\nX-T: 1\r\n\r\n",
+    "POST /p/sign HTTP/1.1\r\nHost: other\r\nContent-Length: +2\r\nConnection: close\r\n\r\nhi",
+    "POST /p/zeros HTTP/1.1\r\nHost: other\r\nContent-Length: 002\r\nConnection: close\r\n\r\nhi",
     // Two requests in one write, both proxied.
     "GET /p/one HTTP/1.1\r\nHost: other\r\n\r\nGET /p/two HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     // `Te` listing trailers among other codings; equal lengths twice; a HEAD answered with

@@ -313,11 +313,11 @@ pub(crate) fn finish(
             return Err(RequestError::bad(""));
         }
         let first = lines.content_length;
-        let n =
-            parse_content_length(first).ok_or_else(|| RequestError::bad("bad Content-Length"))?;
-        if lines.content_lengths > 1 {
-            // Repeated equal lines are sent on as one.
-            one_length = Some(first.to_vec());
+        let n = parse_content_length(first).ok_or_else(|| RequestError::bad(""))?;
+        if lines.content_lengths > 1 || (first.len() > 1 && first[0] == b'0') {
+            // Repeated equal lines are sent on as one, and leading zeros dropped: Go's
+            // transport writes the length it parsed.
+            one_length = Some(n.to_string().into_bytes());
         }
         if n == 0 {
             RequestBody::None

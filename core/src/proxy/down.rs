@@ -709,7 +709,13 @@ impl Worker {
         // `Expect` goes on to the backend as Go's transport sends it (see `awaiting_continue`).
         let (req_body, req_chunked) = match req.body {
             RequestBody::None => {
-                head.headers.remove("Content-Length");
+                // Go's transport says `Content-Length: 0` for these methods without a body
+                // ("many servers expect" it), and nothing for the others.
+                if matches!(&*head.method, "POST" | "PUT" | "PATCH") {
+                    head.headers.set("Content-Length", "0");
+                } else {
+                    head.headers.remove("Content-Length");
+                }
                 (BodyDecoder::new(Framing::Empty), false)
             }
             RequestBody::Length(n) => (BodyDecoder::new(Framing::Length(n)), false),
