@@ -55,15 +55,46 @@ pub fn unescape(s: &str, plus_is_space: bool) -> Result<Vec<u8>, BadEscape> {
     Ok(out)
 }
 
+/// Bit 0: Go leaves the byte unescaped in a path (`!shouldEscape(c, encodePath)`); bit 1: a
+/// path may carry it as it is (`validEncoded(s, encodePath)`). One table look-up per byte: paths
+/// are scanned on every request.
+const PATH_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let unescaped = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_'
+                    | b'.'
+                    | b'~'
+                    | b'$'
+                    | b'&'
+                    | b'+'
+                    | b','
+                    | b'/'
+                    | b':'
+                    | b';'
+                    | b'='
+                    | b'@'
+            );
+        let carried =
+            unescaped || matches!(b, b'!' | b'\'' | b'(' | b')' | b'*' | b'[' | b']' | b'%');
+        t[c] = (unescaped as u8) | ((carried as u8) << 1);
+        c += 1;
+    }
+    t
+};
+
 /// Whether Go escapes `c` in a path (`shouldEscape(c, encodePath)`).
 pub fn should_escape_path(c: u8) -> bool {
-    !(c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c))
+    PATH_BYTES[usize::from(c)] & 1 == 0
 }
 
 /// Go's `validEncoded(s, encodePath)`: only characters a path may carry unescaped.
 pub fn valid_encoded_path(s: &str) -> bool {
-    s.bytes()
-        .all(|c| b"!$&'()*+,;=:@[]%".contains(&c) || !should_escape_path(c))
+    s.bytes().all(|c| PATH_BYTES[usize::from(c)] & 2 != 0)
 }
 
 /// Appends `c` as `%XX` (upper-case hexadecimal).
@@ -90,6 +121,22 @@ pub fn escape_path(path: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table says what Go's `shouldEscape(c, encodePath)` and `validEncoded` say, byte by
+    /// byte (their rules written out as lists).
+    #[test]
+    fn path_byte_table_matches_gos_lists() {
+        for c in 0..=255u8 {
+            let unescaped = c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c);
+            assert_eq!(should_escape_path(c), !unescaped, "{c}");
+            let carried = b"!$&'()*+,;=:@[]%".contains(&c) || unescaped;
+            let s = [c];
+            if let Ok(s) = std::str::from_utf8(&s) {
+                assert_eq!(valid_encoded_path(s), carried, "{c}");
+            }
+            assert_eq!(PATH_BYTES[usize::from(c)] & 2 != 0, carried, "{c}");
+        }
+    }
 
     #[test]
     fn unescape_path_and_query() {
