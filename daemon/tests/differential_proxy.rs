@@ -600,6 +600,23 @@ const H2_REQUESTS: &[H2Case] = &[
     h2("GET", "/mw/allow", &[], &[]),
     h2("GET", "/mw/hdr", &[("x-custom", "removed")], &[]),
     h2("GET", "/mw/strip/rest", &[], &[]),
+    // Methods without a body (`Content-Length: 0` for POST/PUT/PATCH), doubled slashes, an
+    // upgrade-looking field.
+    h2("POST", "/p/nobody", &[], &[]),
+    h2("PATCH", "/p/nobody", &[], &[]),
+    h2("DELETE", "/p/nobody", &[], &[]),
+    h2("PUT", "/p/put", &[], &["ab"]),
+    h2("GET", "//double//slash", &[], &[]),
+    h2(
+        "GET",
+        "/p/q",
+        &[
+            ("x-forwarded-host", "evil"),
+            ("x-forwarded-proto", "https"),
+            ("forwarded", "for=1.2.3.4"),
+        ],
+        &[],
+    ),
     // A body longer than its content-length; an expectation.
     h2("POST", "/p/long", &[("content-length", "2")], &["abcd"]),
     h2(
