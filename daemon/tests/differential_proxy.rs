@@ -871,6 +871,10 @@ const RAW_RESPONSES: &[&str] = &[
     "HTTP/1.1 200 OK\r\nX@Bad: 1\r\nContent-Length: 2\r\n\r\nok",
     // Lengths that differ (also asked with HEAD, below).
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+    // Values folded over several lines (obs-fold), joined by Go's reader.
+    "HTTP/1.1 200 OK\r\nX-Fold: a \r\n  b\r\n\tc\r\nX Sp: 1\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nX-Fold: a\n b\nContent-Length: 2\n\nok",
+
     "HTTP/1.1 200 OK\r\nX-Ctl: a\x01b\r\nContent-Length: 2\r\n\r\nok",
 ];
 
@@ -1192,12 +1196,13 @@ fn traefik_and_trafficcop_answer_alike() {
         compare(&what, (tr, tb), (cr, cb), &mut diffs);
     }
     eprintln!(
-        "differential proxy: {} plain, {} through middlewares, {} to other entry points, {} TLS and {} HTTP/2 (h2c) requests, {} differences",
+        "differential proxy: {} plain, {} through middlewares, {} to other entry points (and 4 head sizes), {} TLS and {} HTTP/2 (h2c) requests, {} raw backend answers (to HTTP/1.1, HTTP/1.0 and h2c clients), {} differences",
         REQUESTS.len(),
         MIDDLEWARE_REQUESTS.len(),
         OTHER_ENTRY_POINT_REQUESTS.len(),
         TLS_REQUESTS.len(),
         H2_REQUESTS.len(),
+        RAW_RESPONSES.len(),
         diffs.len()
     );
     assert!(diffs.is_empty(), "\n{}", diffs.join("\n\n"));

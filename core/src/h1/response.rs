@@ -45,13 +45,26 @@ fn names_with_blanks_only(head: &[u8]) -> bool {
     head.split(|b| *b == b'\n')
         .skip(1)
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with(b" ") && !l.starts_with(b"\t"))
         .all(|l| match l.iter().position(|b| *b == b':') {
             Some(colon) if colon > 0 => l[..colon]
                 .iter()
                 .all(|b| *b == b' ' || crate::http::is_token_byte(*b)),
             _ => false,
         })
+}
+
+/// A value folded over several lines as Go's reader joins it: each line trimmed of blanks, the
+/// lines joined by one space.
+fn unfold(value: &[u8]) -> bytes::Bytes {
+    let mut out = Vec::with_capacity(value.len());
+    for (i, line) in value.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(line.trim_ascii());
+    }
+    bytes::Bytes::from(out)
 }
 
 /// Parses a response head from `buf`. `head_request` is whether the request was HEAD.
@@ -82,7 +95,9 @@ pub fn parse_response(
     let mut storage =
         [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut []);
+    // Go's reader joins a value folded over several lines (obs-fold).
     let mut config = httparse::ParserConfig::default();
+    config.allow_obsolete_multiline_headers_in_responses(true);
     let mut parsed = config.parse_response_with_uninit_headers(&mut resp, head_bytes, &mut storage);
     if parsed == Err(httparse::Error::HeaderName) && names_with_blanks_only(head_bytes) {
         // Go's reader takes a name with blanks in it (it only leaves it as it is), and its
@@ -111,7 +126,12 @@ pub fn parse_response(
     // httparse refuses control bytes in values (NUL, CR and LF among them; tab aside):
     // `control_bytes_in_values_are_refused`.
     for h in resp.headers.iter() {
-        headers.append_shared(h.name, shared.slice_ref(h.value.trim_ascii()));
+        let value = if h.value.contains(&b'\n') {
+            unfold(h.value)
+        } else {
+            shared.slice_ref(h.value.trim_ascii())
+        };
+        headers.append_shared(h.name, value);
     }
     let lines = FramingLines::of(&headers);
     // As Go's transport, before anything else: lengths that differ are an error, and equal
@@ -229,6 +249,20 @@ mod tests {
             let lengths: Vec<&[u8]> = r.head.headers.get_all("Content-Length").collect();
             assert_eq!(lengths, [b"2"], "{head:?}");
             assert_eq!(r.head.headers.get_str("X-A"), Some("1"));
+        }
+    }
+
+    /// A value folded over lines is joined as Go's reader joins it (checked against Traefik
+    /// 3.7.15), with CRLF or bare LF line ends.
+    #[test]
+    fn folded_values_are_joined() {
+        for head in [
+            "HTTP/1.1 200 OK\r\nX-Fold: a \r\n  b\r\n\tc\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\nX-Fold: a\n b\n c\nContent-Length: 2\n\n",
+        ] {
+            let (r, _) = p(head, false).unwrap().unwrap();
+            assert_eq!(r.head.headers.get_str("X-Fold"), Some("a b c"), "{head:?}");
+            assert_eq!(r.framing, Framing::Length(2));
         }
     }
 
