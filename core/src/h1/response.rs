@@ -95,14 +95,17 @@ pub fn parse_response(
     let mut storage =
         [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut []);
-    // Go's reader joins a value folded over several lines (obs-fold).
     let mut config = httparse::ParserConfig::default();
-    config.allow_obsolete_multiline_headers_in_responses(true);
     let mut parsed = config.parse_response_with_uninit_headers(&mut resp, head_bytes, &mut storage);
-    if parsed == Err(httparse::Error::HeaderName) && names_with_blanks_only(head_bytes) {
-        // Go's reader takes a name with blanks in it (it only leaves it as it is), and its
-        // server drops such a line when it writes the head: lines like that are skipped,
-        // when every name is made of token bytes and blanks.
+    // Rare heads Go's reader takes and the strict parse refuses, parsed again leniently (the
+    // usual head is parsed once, strictly):
+    // - a value folded over several lines (obs-fold), which Go joins;
+    // - a name with blanks in it, which Go leaves as it is and its server drops when it
+    //   writes the head: such lines are skipped, when every name is made of token bytes and
+    //   blanks.
+    let lenient = parsed == Err(httparse::Error::HeaderName) && names_with_blanks_only(head_bytes);
+    if lenient {
+        config.allow_obsolete_multiline_headers_in_responses(true);
         config.ignore_invalid_headers_in_responses(true);
         resp = httparse::Response::new(&mut []);
         parsed = config.parse_response_with_uninit_headers(&mut resp, head_bytes, &mut storage);
@@ -126,7 +129,7 @@ pub fn parse_response(
     // httparse refuses control bytes in values (NUL, CR and LF among them; tab aside):
     // `control_bytes_in_values_are_refused`.
     for h in resp.headers.iter() {
-        let value = if h.value.contains(&b'\n') {
+        let value = if lenient && h.value.contains(&b'\n') {
             unfold(h.value)
         } else {
             shared.slice_ref(h.value.trim_ascii())
