@@ -874,6 +874,13 @@ const RAW_RESPONSES: &[&str] = &[
     // Values folded over several lines (obs-fold), joined by Go's reader.
     "HTTP/1.1 200 OK\r\nX-Fold: a \r\n  b\r\n\tc\r\nX Sp: 1\r\nContent-Length: 2\r\n\r\nok",
     "HTTP/1.1 200 OK\r\nX-Fold: a\n b\nContent-Length: 2\n\nok",
+    // Framing edge cases: chunked with a length, a coding before chunked, status lines with a
+    // trailing blank, an HTTP/2.0 version, a four-digit code.
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK \r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
 
     "HTTP/1.1 200 OK\r\nX-Ctl: a\x01b\r\nContent-Length: 2\r\n\r\nok",
 ];

@@ -54,6 +54,21 @@ fn names_with_blanks_only(head: &[u8]) -> bool {
         })
 }
 
+/// The major version digit of a head whose status line says `HTTP/d.d` other than `1.0` and
+/// `1.1`.
+fn other_version(head: &[u8]) -> Option<u8> {
+    match head.get(..9)? {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, b' ']
+            if major.is_ascii_digit()
+                && minor.is_ascii_digit()
+                && !(*major == b'1' && matches!(minor, b'0' | b'1')) =>
+        {
+            Some(*major)
+        }
+        _ => None,
+    }
+}
+
 /// A value folded over several lines as Go's reader joins it: each line trimmed of blanks, the
 /// lines joined by one space.
 fn unfold(value: &[u8]) -> bytes::Bytes {
@@ -89,7 +104,17 @@ pub fn parse_response(
         return Ok(None);
     };
     // The head is copied once and parsed from the copy: every header value is a slice of it.
-    let shared = crate::http::head_copy(&buf[..end]);
+    let shared = match other_version(&buf[..end]) {
+        // Go's reader takes any `HTTP/d.d` version (`HTTP/2.0` from an HTTP/1 server, say);
+        // the line parser only `HTTP/1.0` and `HTTP/1.1`: such a head is read as HTTP/1.1
+        // (as HTTP/1.0 below version 1, which Go's transport closes after).
+        Some(major) => {
+            let mut head = buf[..end].to_vec();
+            head[5..8].copy_from_slice(if major == b'0' { b"1.0" } else { b"1.1" });
+            bytes::Bytes::from(head)
+        }
+        None => crate::http::head_copy(&buf[..end]),
+    };
     let head_bytes = &shared[..];
     // Left uninitialised: httparse writes only the lines it finds.
     let mut storage =
@@ -144,6 +169,7 @@ pub fn parse_response(
     }
     let repeated_length =
         (lines.content_lengths > 1).then(|| shared.slice_ref(lines.content_length));
+    let lines_had_length = lines.content_lengths > 0;
     let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
     let framing = if no_body {
         Framing::Empty
@@ -172,7 +198,10 @@ pub fn parse_response(
             Version::Http11 => !lines.close,
             Version::Http10 => lines.keep_alive && !lines.close,
         };
-    if let Some(length) = repeated_length {
+    if framing == Framing::Chunked && lines_had_length {
+        // Go's transport drops a length beside chunked.
+        headers.remove("Content-Length");
+    } else if let Some(length) = repeated_length {
         headers.set_shared("Content-Length", length);
     }
     Ok(Some((
@@ -253,6 +282,31 @@ mod tests {
             assert_eq!(lengths, [b"2"], "{head:?}");
             assert_eq!(r.head.headers.get_str("X-A"), Some("1"));
         }
+    }
+
+    /// Go's reader takes any `HTTP/d.d` status line; a length beside chunked is dropped
+    /// (both checked against Traefik 3.7.15).
+    #[test]
+    fn other_versions_and_a_length_beside_chunked() {
+        let (r, _) = p("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.head.status, r.framing), (200, Framing::Length(2)));
+        assert_eq!(r.head.version, Version::Http11);
+        assert!(r.keep_alive);
+        let (r, _) = p("HTTP/0.9 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+            .unwrap()
+            .unwrap();
+        assert!(!r.keep_alive);
+        assert!(p("HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok", false).is_err());
+        let (r, _) = p(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.framing, Framing::Chunked);
+        assert!(!r.head.headers.contains("Content-Length"));
     }
 
     /// A value folded over lines is joined as Go's reader joins it (checked against Traefik
