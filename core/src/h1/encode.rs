@@ -267,6 +267,49 @@ mod tests {
     use super::*;
     use crate::http::{Headers, Version};
 
+    /// The lines Go's server leaves out of answers without a body (checked against Traefik
+    /// 3.7.15): 1xx lose the framing lines and get no `Date`, 204 lose the framing lines, 304
+    /// also their type; a 200 keeps them all.
+    #[test]
+    fn bodiless_answers_lose_the_lines_go_leaves_out() {
+        let mut h = Headers::new();
+        for (n, v) in [
+            ("Content-Type", "text/html"),
+            ("Content-Length", "10"),
+            ("Link", "</s.css>"),
+            ("Connection", "keep-alive"),
+        ] {
+            h.append(n, v);
+        }
+        let written = |status: u16| {
+            let head = ResponseHead {
+                status,
+                version: Version::Http11,
+                headers: h.clone(),
+            };
+            let mut out = Vec::new();
+            encode_response_head(&head, false, b"D", &mut out);
+            let text = String::from_utf8(out).unwrap();
+            text.split_once("\r\n").unwrap().1.to_string()
+        };
+        assert_eq!(
+            written(103),
+            "Connection: keep-alive\r\nContent-Type: text/html\r\nLink: </s.css>\r\n\r\n"
+        );
+        assert_eq!(
+            written(204),
+            "Content-Type: text/html\r\nLink: </s.css>\r\nDate: D\r\nConnection: keep-alive\r\n\r\n"
+        );
+        assert_eq!(
+            written(304),
+            "Link: </s.css>\r\nDate: D\r\nConnection: keep-alive\r\n\r\n"
+        );
+        assert_eq!(
+            written(200),
+            "Content-Length: 10\r\nContent-Type: text/html\r\nLink: </s.css>\r\nDate: D\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
     #[test]
     fn request_head() {
         let mut h = Headers::new();

@@ -481,6 +481,18 @@ pub fn upstream_request(
     }
 }
 
+/// Whether a backend's 101 switches to the protocol the request asked for (`asked`, its
+/// `Upgrade` value). Go's proxy refuses a switch to another protocol, one not named with
+/// `Connection: Upgrade`, or one that is not printable text (Traefik answers 500).
+pub fn switch_accepted(head: &ResponseHead, asked: &[u8]) -> bool {
+    let offered = if head.headers.has_token("Connection", "upgrade") {
+        head.headers.get("Upgrade").unwrap_or_default()
+    } else {
+        b""
+    };
+    offered.eq_ignore_ascii_case(asked) && offered.iter().all(|b| (b' '..=b'~').contains(b))
+}
+
 /// Prepares a backend's response head for the client: hop-by-hop headers removed.
 pub fn downstream_response(head: &mut ResponseHead) {
     let keep_upgrade = head.status == 101;

@@ -265,18 +265,8 @@ impl Worker {
                         u.input.consume(n);
                         u.deadline = None;
                         let mut head = parsed.head;
-                        if head.status == 101 && txn.upgrade.is_some() {
-                            // Go's proxy refuses a switch to another protocol than the one
-                            // asked for, or to one that is not printable text: Traefik's 500.
-                            let offered = if head.headers.has_token("Connection", "upgrade") {
-                                head.headers.get("Upgrade").unwrap_or_default()
-                            } else {
-                                b""
-                            };
-                            let asked = txn.upgrade.as_deref().unwrap_or_default();
-                            if !offered.eq_ignore_ascii_case(asked)
-                                || !offered.iter().all(|b| (b' '..=b'~').contains(b))
-                            {
+                        if let (101, Some(asked)) = (head.status, txn.upgrade.as_deref()) {
+                            if !forward::switch_accepted(&head, asked) {
                                 self.close_up(id);
                                 self.fail_txn(down, 500);
                                 return;
