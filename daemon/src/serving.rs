@@ -17,6 +17,25 @@ fn read_file(path: &str) -> Option<String> {
     std::fs::read_to_string(p).ok()
 }
 
+/// Reads a file a middleware names (`basicAuth.usersFile`), with Go's `os.ReadFile` error
+/// texts: `open <path>: no such file or directory`, `read <path>: is a directory`.
+pub fn read_middleware_file(path: &str) -> Result<String, String> {
+    let go_text = |e: &std::io::Error| {
+        let text = e.to_string();
+        let text = text.split(" (os error").next().unwrap_or_default();
+        let mut chars = text.chars();
+        chars.next().map_or(String::new(), |c| {
+            c.to_lowercase().collect::<String>() + chars.as_str()
+        })
+    };
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("open {path}: {}", go_text(&e)))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)
+        .map_err(|e| format!("read {path}: {}", go_text(&e)))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// A self-signed certificate like Traefik's default one: common name `TRAEFIK DEFAULT CERT`,
 /// one DNS name `<hex>.<hex>.traefik.default`, valid for a year. (Traefik's key is RSA-2048;
 /// this one is ECDSA P-256, which the ring provider can generate.)
@@ -101,6 +120,7 @@ pub fn compile_for_serving(
         generated_cert: default_certificate(),
         system_roots,
         workers,
+        read_file: read_middleware_file,
     };
     compile_serving(&st, &dy, generation, &inputs)
 }
@@ -108,6 +128,27 @@ pub fn compile_for_serving(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn middleware_files_read_with_gos_error_texts() {
+        let dir = std::env::temp_dir().join(format!("tc-users-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("users");
+        std::fs::write(&f, "a:b\n").unwrap();
+        assert_eq!(read_middleware_file(f.to_str().unwrap()).unwrap(), "a:b\n");
+        let missing = dir.join("missing");
+        let missing = missing.to_str().unwrap();
+        assert_eq!(
+            read_middleware_file(missing).unwrap_err(),
+            format!("open {missing}: no such file or directory")
+        );
+        let d = dir.to_str().unwrap();
+        assert_eq!(
+            read_middleware_file(d).unwrap_err(),
+            format!("read {d}: is a directory")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn default_certificate_is_traefiks_shape() {

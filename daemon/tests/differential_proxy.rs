@@ -286,7 +286,36 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       rule: "PathPrefix(`/mw/corsre`)"
       service: app
       middlewares: [corsre]
+    mw-basic:
+      rule: "PathPrefix(`/mw/basic/`)"
+      service: app
+      middlewares: [basic]
+    mw-basich:
+      rule: "PathPrefix(`/mw/basich`)"
+      service: app
+      middlewares: [basich]
+    mw-basicmissing:
+      rule: "PathPrefix(`/mw/basicmissing`)"
+      service: app
+      middlewares: [basicmissing]
   middlewares:
+    basic:
+      basicAuth:
+        users:
+          - "test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"
+          - "u1:$1$abcdefgh$CSewKYDMd6dmHkTqkKYk60"
+          - "u2:{{SHA}}8Wyi36Noi/CMek4hVErxW9WYy3A="
+          - "u3:$2b$05$lS2/kEPDhs39DosUzfTU/e7pUTzV3THTMG18Rl/XFhv3NqclPLw4a"
+          - "plain:test"
+    basich:
+      basicAuth:
+        usersFile: "{users}"
+        users: ["u2:{{SHA}}8Wyi36Noi/CMek4hVErxW9WYy3A="]
+        realm: "my realm"
+        headerField: x-user
+        removeHeader: true
+    basicmissing:
+      basicAuth: {{usersFile: "{users}.missing"}}
     rsport:
       redirectScheme: {{scheme: https, port: "8443"}}
     rrperm:
@@ -382,7 +411,14 @@ tls:
             dead = free_port(),
             crt = certs.join("s.crt").display(),
             key = certs.join("s.key").display(),
+            users = dir.join("users").display(),
         ),
+    )
+    .unwrap();
+    // basicAuth's users file: a comment, blank lines, padded lines.
+    std::fs::write(
+        dir.join("users"),
+        "# users\n\n  test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/  \n\t\n",
     )
     .unwrap();
     let child = Command::new(bin)
@@ -935,6 +971,28 @@ const MIDDLEWARE_REQUESTS: &[&str] = &[
     "OPTIONS /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nAccess-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: X-Any, X-Other\r\nConnection: close\r\n\r\n",
     "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nConnection: close\r\n\r\n",
     "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example.evil\r\nConnection: close\r\n\r\n",
+    // basicAuth: no credentials, each hash kind (apr1, MD5-crypt, SHA, bcrypt), the scheme's
+    // name in lower case, a wrong password, an unknown user, a plain-text secret, bad base64,
+    // two Authorization lines (the first counts), HEAD and a POST with a body refused.
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dGVzdDp0ZXN0\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: basic dTE6cHcx\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dTI6cHcy\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: BASIC dTM6cHcz\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dGVzdDp3cm9uZw==\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic bm9ib2R5OnRlc3Q=\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic cGxhaW46dGVzdA==\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dGVzdDp0ZXN0=\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dGVzdDp3cm9uZw==\r\nAuthorization: Basic dGVzdDp0ZXN0\r\nConnection: close\r\n\r\n",
+    "GET /mw/basic/x HTTP/1.1\r\nHost: other\r\nAuthorization: Basic\r\nConnection: close\r\n\r\n",
+    "HEAD /mw/basic/x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "POST /mw/basic/x HTTP/1.1\r\nHost: other\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    // The users file, headerField with its own spelling (spoofed copies dropped), removeHeader,
+    // the realm; a users file that does not exist disables the router (404).
+    "GET /mw/basich HTTP/1.1\r\nHost: other\r\nX-User: admin\r\nx-user: b\r\nAuthorization: Basic dGVzdDp0ZXN0\r\nConnection: close\r\n\r\n",
+    "GET /mw/basich HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dTI6cHcy\r\nConnection: close\r\n\r\n",
+    "GET /mw/basich HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/basicmissing HTTP/1.1\r\nHost: other\r\nAuthorization: Basic dGVzdDp0ZXN0\r\nConnection: close\r\n\r\n",
 ];
 
 /// Requests to the `redir` and `trusted` entry points.

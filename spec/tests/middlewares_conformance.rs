@@ -15,7 +15,7 @@ use trafficcop_core::config::{yaml, Format};
 use trafficcop_core::http::{Headers, RequestHead, ResponseHead, Version};
 use trafficcop_core::middleware::url_path::GoPath;
 use trafficcop_core::middleware::{
-    build_chain, Middleware, RedirectScheme, RequestAction, RequestContext,
+    build_chain_reading, go_base64, Middleware, RedirectScheme, RequestAction, RequestContext,
 };
 use trafficcop_core::rule::ip::parse_remote_addr;
 
@@ -31,6 +31,7 @@ const IMPLEMENTED: &[&str] = &[
     "headers",
     "ipAllowList",
     "ipWhiteList",
+    "basicAuth",
 ];
 
 fn s<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
@@ -59,6 +60,10 @@ fn render(n: &Node, out: &mut String, drop_empty: bool) {
             }
             out.push(']');
         }
+        // `usersFile: {content: ...}`: the file's content; the middleware gets a path to it.
+        Value::Map(_) if n.get("content").is_some() && n.as_map().is_some_and(|m| m.len() == 1) => {
+            quote(&users_file(s(n, "content").unwrap_or("")), out);
+        }
         Value::Map(entries) => {
             out.push('{');
             let mut first = true;
@@ -78,6 +83,22 @@ fn render(n: &Node, out: &mut String, drop_empty: bool) {
             out.push('}');
         }
     }
+}
+
+/// Writes a case's users file and gives its path.
+fn users_file(content: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("tc-mw-conformance-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("users-{n}"));
+    fs::write(&path, content).expect("write users file");
+    path.to_string_lossy().into_owned()
+}
+
+/// The middlewares' file reader: the file system, with Go's error text for a missing file.
+fn read_file(path: &str) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|_| format!("open {path}: no such file or directory"))
 }
 
 fn quote(v: &str, out: &mut String) {
@@ -189,6 +210,14 @@ fn build_request(req: &Node) -> Request {
             headers.append(&name, v);
         }
     }
+    if let Some(Value::Seq(pair)) = req.get("basic_auth").map(|n| &n.value) {
+        let part = |i: usize| pair.get(i).and_then(Node::as_scalar).unwrap_or("");
+        let credentials = format!("{}:{}", part(0), part(1));
+        headers.set(
+            "Authorization",
+            format!("Basic {}", go_base64::encode(credentials.as_bytes())),
+        );
+    }
     let absolute_target = s(req, "requestURI")
         .filter(|t| t.contains("://"))
         .map(str::to_string);
@@ -258,7 +287,7 @@ fn build(case: &Node, mw: &str) -> Result<Vec<Arc<dyn Middleware>>, String> {
         let m = RedirectScheme::with_force_permanent(cfg, true)?;
         return Ok(vec![Arc::new(m)]);
     }
-    build_chain(&names, &http, &provider)
+    build_chain_reading(&names, &http, &provider, read_file)
 }
 
 fn run_case(case: &Node, mw: &str) -> Outcome {
@@ -428,6 +457,39 @@ fn check_backend(
         }
     }
     check_headers(&head.headers, b, "backend", errs);
+    // Go map keys as set (a `headerField` is not canonicalised): lines spelled exactly so.
+    for (name, vals) in header_map(b.get("headers_raw_go_map")) {
+        let got: Vec<String> = head
+            .headers
+            .iter()
+            .filter(|l| *l.name == *name)
+            .map(|l| String::from_utf8_lossy(&l.value).into_owned())
+            .collect();
+        if Some(&got) != vals.as_ref() {
+            errs.push(format!(
+                "backend map key {name:?}: expected {vals:?}, got {got:?}"
+            ));
+        }
+    }
+    // Go's `Header.Get`: the canonical key only; "" for absent.
+    if let Some(entries) = b.get("header_get").and_then(Node::as_map) {
+        for e in entries {
+            let canonical = trafficcop_core::http::canonical_name(&e.key);
+            let got = head
+                .headers
+                .iter()
+                .find(|l| *l.name == *canonical)
+                .map(|l| String::from_utf8_lossy(&l.value).into_owned())
+                .unwrap_or_default();
+            let want = e.value.as_scalar().unwrap_or("");
+            if got != want {
+                errs.push(format!(
+                    "backend Get({:?}) = {got:?}, expected {want:?}",
+                    e.key
+                ));
+            }
+        }
+    }
 }
 
 #[test]

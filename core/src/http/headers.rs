@@ -26,6 +26,14 @@ impl HeaderName {
     }
 }
 
+impl HeaderName {
+    /// `name` spelled exactly as given, not canonicalised (Traefik's `basicAuth` `headerField`
+    /// is a raw Go map key): kept once for the life of the process, as [`HeaderName::shared`].
+    pub fn verbatim(name: &str) -> HeaderName {
+        HeaderName::Static(configured_name(name.to_string()))
+    }
+}
+
 /// The one process-wide copy of a configured header name.
 fn configured_name(name: String) -> &'static str {
     static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
@@ -316,6 +324,14 @@ impl Headers {
     pub fn append_canonical(&mut self, name: &'static str, value: bytes::Bytes) {
         self.lines.push(Header {
             name: HeaderName::Static(name),
+            value,
+        });
+    }
+
+    /// Appends a line named `name` as it is spelled (see [`HeaderName::verbatim`]).
+    pub fn append_named(&mut self, name: &HeaderName, value: bytes::Bytes) {
+        self.lines.push(Header {
+            name: name.clone(),
             value,
         });
     }

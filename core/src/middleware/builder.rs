@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::{
-    AddPrefix, HeadersMiddleware, IpAllowList, Middleware, RedirectRegex, RedirectScheme,
-    ReplacePath, ReplacePathRegex, StripPrefix, StripPrefixRegex,
+    AddPrefix, BasicAuth, FileReader, HeadersMiddleware, IpAllowList, Middleware, RedirectRegex,
+    RedirectScheme, ReplacePath, ReplacePathRegex, StripPrefix, StripPrefixRegex,
 };
 use crate::config::dynamic::{HTTPConfiguration, Middleware as MiddlewareConfig};
 
@@ -25,9 +25,20 @@ pub fn build_chain(
     http: &HTTPConfiguration,
     provider: &str,
 ) -> Result<Vec<Arc<dyn Middleware>>, String> {
+    build_chain_reading(names, http, provider, super::no_files)
+}
+
+/// [`build_chain`], reading the files middlewares name (`basicAuth.usersFile`) with `read`.
+pub fn build_chain_reading(
+    names: &[String],
+    http: &HTTPConfiguration,
+    provider: &str,
+    read: FileReader,
+) -> Result<Vec<Arc<dyn Middleware>>, String> {
     let b = Builder {
         http,
         root_provider: provider,
+        read,
     };
     let ctx = (!provider.is_empty()).then_some(provider);
     b.build_list(names, ctx, &mut Vec::new())
@@ -40,13 +51,14 @@ pub fn build_middleware(name: &str, cfg: &MiddlewareConfig) -> Result<Arc<dyn Mi
         "chain" => Err(format!(
             "middleware {name:?}: a chain must be built with build_chain"
         )),
-        kind => construct(name, kind, cfg),
+        kind => construct(name, kind, cfg, super::no_files),
     }
 }
 
 struct Builder<'a> {
     http: &'a HTTPConfiguration,
     root_provider: &'a str,
+    read: FileReader,
 }
 
 /// Go's `provider.GetQualifiedName`.
@@ -107,7 +119,7 @@ impl Builder<'_> {
                 let ctx = ctx.or((!self.root_provider.is_empty()).then_some(self.root_provider));
                 self.build_list(&chain.middlewares, ctx, stack)
             }
-            Ok(kind) => construct(name, kind, cfg).map(|m| vec![m]),
+            Ok(kind) => construct(name, kind, cfg, self.read).map(|m| vec![m]),
             Err(e) => Err(e),
         };
         stack.pop();
@@ -159,6 +171,7 @@ fn construct(
     name: &str,
     kind: &str,
     cfg: &MiddlewareConfig,
+    read: FileReader,
 ) -> Result<Arc<dyn Middleware>, String> {
     fn arc<M: Middleware + 'static>(m: Result<M, String>) -> Result<Arc<dyn Middleware>, String> {
         m.map(|m| Arc::new(m) as Arc<dyn Middleware>)
@@ -178,6 +191,10 @@ fn construct(
         )),
         "redirectRegex" => arc(RedirectRegex::new(
             cfg.redirect_regex.as_deref().expect("set"),
+        )),
+        "basicAuth" => arc(BasicAuth::new(
+            cfg.basic_auth.as_deref().expect("set"),
+            read,
         )),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),
         "ipAllowList" => arc(IpAllowList::new(cfg.ip_allow_list.as_deref().expect("set"))),

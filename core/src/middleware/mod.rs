@@ -20,6 +20,8 @@
 //! | `redirect_scheme.rs`, `redirect_regex.rs` | `redirectScheme`, `redirectRegex` |
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
+//! | `basic_auth.rs` | `basicAuth` |
+//! | `users.rs`, `htpasswd.rs`, `go_base64.rs` | the users of `basicAuth` (`usersFile`, `users`), htpasswd secrets, Go's base64 |
 //! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
 //! | `go_expand.rs` | Go's `$1` / `${name}` regex replacement templates |
 
@@ -29,10 +31,13 @@ use std::net::IpAddr;
 use crate::http::{LocalResponse, RequestHead, ResponseHead};
 
 mod add_prefix;
+mod basic_auth;
 mod builder;
 mod cors;
+pub mod go_base64;
 mod go_expand;
 mod headers;
+mod htpasswd;
 mod ip_allow_list;
 mod ip_strategy;
 mod redirect;
@@ -44,9 +49,11 @@ mod secure;
 mod strip_prefix;
 mod strip_prefix_regex;
 pub mod url_path;
+mod users;
 
 pub use add_prefix::AddPrefix;
-pub use builder::{build_chain, build_middleware};
+pub use basic_auth::{basic_credentials, BasicAuth};
+pub use builder::{build_chain, build_chain_reading, build_middleware};
 pub use headers::HeadersMiddleware;
 pub use ip_allow_list::IpAllowList;
 pub use ip_strategy::IpStrategy;
@@ -56,6 +63,16 @@ pub use replace_path::ReplacePath;
 pub use replace_path_regex::ReplacePathRegex;
 pub use strip_prefix::StripPrefix;
 pub use strip_prefix_regex::StripPrefixRegex;
+
+/// Reads a file a middleware's configuration names (`basicAuth.usersFile`): its content, or
+/// the error text Traefik gives (`open <path>: no such file or directory`). The core does no
+/// IO; the daemon passes its reader.
+pub type FileReader = fn(&str) -> Result<String, String>;
+
+/// A [`FileReader`] for configurations compiled without files: every read fails.
+pub fn no_files(path: &str) -> Result<String, String> {
+    Err(format!("open {path}: no such file or directory"))
+}
 
 /// What a middleware decided about a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

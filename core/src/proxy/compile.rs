@@ -565,15 +565,18 @@ pub struct CompileInputs {
     /// connections, so a transport's `maxIdleConnsPerHost` (a limit for the whole transport
     /// in Traefik) is split between them.
     pub workers: usize,
+    /// Reads the files middlewares name (`basicAuth.usersFile`).
+    pub read_file: crate::middleware::FileReader,
 }
 
 impl Default for CompileInputs {
-    /// No generated certificate, no system roots, one worker.
+    /// No generated certificate, no system roots, one worker, no files.
     fn default() -> Self {
         CompileInputs {
             generated_cert: None,
             system_roots: Arc::default,
             workers: 1,
+            read_file: crate::middleware::no_files,
         }
     }
 }
@@ -713,7 +716,12 @@ pub fn compile_serving(
         if broken.contains(&path) {
             continue;
         }
-        let middlewares = match crate::middleware::build_chain(&r.middlewares, &http, "file") {
+        let middlewares = match crate::middleware::build_chain_reading(
+            &r.middlewares,
+            &http,
+            "file",
+            inputs.read_file,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 object_error(path, e);
@@ -812,26 +820,30 @@ pub fn compile_serving(
         if address.protocol != crate::config::static_config::Protocol::Tcp {
             continue;
         }
-        let ep_middlewares =
-            match crate::middleware::build_chain(&ep.http.middlewares, &http, "file") {
-                Ok(m) => m,
-                Err(e) => {
-                    object_error(
-                        format!("entryPoints.{name}.http.middlewares"),
-                        format!("{e}: the routers of this entry point are disabled"),
-                    );
-                    // An entry point that serves no router: every request gets 404.
-                    entry_points.push(CompiledEntryPoint::new(
-                        name,
-                        address,
-                        ep,
-                        EntryRoutes::empty(&tls_setup),
-                        &[],
-                        &routers,
-                    ));
-                    continue;
-                }
-            };
+        let ep_middlewares = match crate::middleware::build_chain_reading(
+            &ep.http.middlewares,
+            &http,
+            "file",
+            inputs.read_file,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                object_error(
+                    format!("entryPoints.{name}.http.middlewares"),
+                    format!("{e}: the routers of this entry point are disabled"),
+                );
+                // An entry point that serves no router: every request gets 404.
+                entry_points.push(CompiledEntryPoint::new(
+                    name,
+                    address,
+                    ep,
+                    EntryRoutes::empty(&tls_setup),
+                    &[],
+                    &routers,
+                ));
+                continue;
+            }
+        };
         let routing = entry_routes(name, ep, &placed, &precedence, &tls_setup, &mut ep_problems);
         if ep.http3.is_some() {
             ep_problems.push((
