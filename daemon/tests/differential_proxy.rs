@@ -286,6 +286,21 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       rule: "PathPrefix(`/mw/corsre`)"
       service: app
       middlewares: [corsre]
+    svc-w:
+      rule: "PathPrefix(`/svc/w/`)"
+      service: wt
+    svc-wempty:
+      rule: "PathPrefix(`/svc/wempty`)"
+      service: wempty
+    svc-wmissing:
+      rule: "PathPrefix(`/svc/wmissing`)"
+      service: wmissing
+    svc-wzero:
+      rule: "PathPrefix(`/svc/wzero`)"
+      service: wzero
+    svc-wnone:
+      rule: "PathPrefix(`/svc/wnone`)"
+      service: wnone
     mw-basic:
       rule: "PathPrefix(`/mw/basic/`)"
       service: app
@@ -388,6 +403,26 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     strip-chain:
       stripPrefix: {{prefixes: ["/mw/chain"]}}
   services:
+    one:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{backend}/one", preservePath: true}}]
+    two:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{backend}/two", preservePath: true}}]
+    wt:
+      weighted:
+        services: [{{name: one, weight: 3}}, {{name: wnested}}]
+    wnested:
+      weighted:
+        services: [{{name: two}}, {{name: app@file, weight: 1}}, {{name: one, weight: 0}}]
+    wempty:
+      weighted: {{services: []}}
+    wzero:
+      weighted: {{services: [{{name: one, weight: 0}}]}}
+    wmissing:
+      weighted: {{services: [{{name: app}}, {{name: nope}}]}}
+    wnone:
+      weighted: {{services: [{{name: none}}]}}
     app:
       loadBalancer:
         servers: [{{url: "http://127.0.0.1:{backend}"}}]
@@ -971,6 +1006,12 @@ const MIDDLEWARE_REQUESTS: &[&str] = &[
     "OPTIONS /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nAccess-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: X-Any, X-Other\r\nConnection: close\r\n\r\n",
     "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://a.ok.example\r\nConnection: close\r\n\r\n",
     "GET /mw/corsre HTTP/1.1\r\nHost: other\r\nOrigin: https://ok.example.evil\r\nConnection: close\r\n\r\n",
+    // weighted services: no child, only a child of weight 0, a child that does not exist
+    // (the router is disabled), a child without servers (see also `weighted_spread`).
+    "GET /svc/wempty HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /svc/wzero HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /svc/wmissing HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /svc/wnone HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     // basicAuth: no credentials, each hash kind (apr1, MD5-crypt, SHA, bcrypt), the scheme's
     // name in lower case, a wrong password, an unknown user, a plain-text secret, bad base64,
     // two Authorization lines (the first counts), HEAD and a POST with a body refused.
@@ -1260,6 +1301,29 @@ fn traefik_and_trafficcop_answer_alike() {
         );
         compare(&what, (tr, tb), (cr, cb), &mut diffs);
     }
+    // A weighted service over a loadBalancer (weight 3) and a nested weighted service (two
+    // children of weight 1): both proxies shuffle the children at random, so the order of
+    // picks differs, but over whole rounds (16 requests) how many each server got must not.
+    let spread = |port: u16| {
+        let mut seen = std::collections::BTreeMap::new();
+        for _ in 0..16 {
+            let raw = "GET /svc/w/x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n";
+            let (response, backend) = exchange(port, raw, &heads);
+            let line = backend.lines().next().unwrap_or("").to_string();
+            *seen
+                .entry((response.lines().next().unwrap_or("").to_string(), line))
+                .or_insert(0) += 1;
+        }
+        format!("{seen:?}")
+    };
+    let (t_spread, c_spread) = (spread(tports.web), spread(cports.web));
+    eprintln!("weighted spread: {c_spread}");
+    compare(
+        "weighted_spread: 16 requests to /svc/w/x",
+        (t_spread, String::new()),
+        (c_spread, String::new()),
+        &mut diffs,
+    );
     eprintln!(
         "differential proxy: {} plain, {} through middlewares, {} to other entry points (and 4 head sizes), {} TLS and {} HTTP/2 (h2c) requests, {} raw backend answers (to HTTP/1.1, HTTP/1.0 and h2c clients), {} differences",
         REQUESTS.len(),

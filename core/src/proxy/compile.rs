@@ -20,8 +20,10 @@ use super::lb::SplitMix;
 /// What a router sends requests to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A user service (index into [`CompiledConfig::services`]).
+    /// A user `loadBalancer` service (index into [`CompiledConfig::services`]).
     Service(usize),
+    /// A user `weighted` service (index into [`CompiledConfig::weighted`]).
+    Weighted(usize),
     /// `ping@internal`: `200 OK` (503 while shutting down).
     Ping,
     /// `noop@internal`: `418` with an empty body.
@@ -200,8 +202,10 @@ pub struct CompiledConfig {
     pub udp_entry_points: Vec<super::udp_service::CompiledUdpEntryPoint>,
     /// Routers.
     pub routers: Vec<CompiledRouter>,
-    /// Services.
+    /// `loadBalancer` services.
     pub services: Vec<CompiledService>,
+    /// `weighted` services.
+    pub weighted: Vec<super::weighted::CompiledWeighted>,
     /// `ping.terminatingStatusCode`.
     pub ping_terminating_status: u16,
     /// Problems found (routers, services and middlewares left out).
@@ -633,7 +637,9 @@ pub fn compile_serving(
             continue;
         }
         let Some(lb) = &svc.load_balancer else {
-            object_error(path, "weighted, mirroring, failover and highestRandomWeight services are not supported yet by TrafficCop".into());
+            if svc.weighted.is_none() {
+                object_error(path, "mirroring, failover and highestRandomWeight services are not supported yet by TrafficCop".into());
+            }
             continue;
         };
         if !svc.middlewares.is_empty() {
@@ -696,6 +702,14 @@ pub fn compile_serving(
         });
     }
 
+    let (weighted, weighted_index) = super::weighted::build_weighted(
+        &http,
+        &service_index,
+        &broken,
+        &mut rng,
+        &mut object_error,
+    );
+
     // Routers.
     let default_syntax = st
         .core
@@ -744,9 +758,10 @@ pub fn compile_serving(
         let target = match q.as_str() {
             "ping@internal" if st.ping.is_some() => Target::Ping,
             "noop@internal" => Target::Noop,
-            _ => match service_index.get(&q) {
-                Some(i) => Target::Service(*i),
-                None => {
+            _ => match (service_index.get(&q), weighted_index.get(&q)) {
+                (Some(i), _) => Target::Service(*i),
+                (None, Some(i)) => Target::Weighted(*i),
+                (None, None) => {
                     object_error(
                         path,
                         format!("the service \"{q}\" does not exist or is not usable"),
@@ -897,6 +912,7 @@ pub fn compile_serving(
         udp_entry_points,
         routers,
         services,
+        weighted,
         ping_terminating_status: st
             .ping
             .as_ref()

@@ -651,10 +651,12 @@ impl Worker {
                     respond_through(&chain, LocalResponse::new(418, Vec::new()), &req.head, &cx);
                 return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
-            Target::Service(i) => i,
+            Target::Service(i) => Some(i),
+            Target::Weighted(w) => super::weighted::pick(&config.weighted, w),
         };
-        let service = &config.services[svc_idx];
-        let Some(server_idx) = service.next_server() else {
+        let service = svc_idx.map(|i| &config.services[i]);
+        let Some((service, server_idx)) = service.and_then(|s| s.next_server().map(|i| (s, i)))
+        else {
             let resp = respond_through(
                 &chain,
                 LocalResponse::go_error(503, "no available server"),

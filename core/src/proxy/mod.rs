@@ -19,6 +19,7 @@ mod txn;
 mod udp;
 pub mod udp_service;
 mod up;
+pub mod weighted;
 mod worker;
 
 pub use compile::{
