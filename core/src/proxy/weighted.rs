@@ -190,14 +190,13 @@ mod tests {
     use crate::config::dynamic::load_dynamic;
     use crate::config::Format;
 
-    fn build(
-        yaml: &str,
-        lbs: &[&str],
-    ) -> (
+    type Built = (
         Vec<CompiledWeighted>,
         BTreeMap<String, usize>,
         Vec<(String, String)>,
-    ) {
+    );
+
+    fn build(yaml: &str, lbs: &[&str]) -> Built {
         let l = load_dynamic(yaml, Format::Yaml, None);
         assert!(!l.is_fatal(), "{:?}", l.diagnostics);
         let http = l.config.http.unwrap();
