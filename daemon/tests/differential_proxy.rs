@@ -301,6 +301,24 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     svc-wnone:
       rule: "PathPrefix(`/svc/wnone`)"
       service: wnone
+    svc-sticky1:
+      rule: "PathPrefix(`/svc/sticky1`)"
+      service: stick1
+    svc-sticky2:
+      rule: "PathPrefix(`/svc/sticky2`)"
+      service: stick2
+    svc-wsticky:
+      rule: "PathPrefix(`/svc/wsticky`)"
+      service: wstick
+    svc-wstickydead:
+      rule: "PathPrefix(`/svc/wstickydead`)"
+      service: wstickdead
+    svc-wstickynone:
+      rule: "PathPrefix(`/svc/wstickynone`)"
+      service: wsticknone
+    svc-stickynone:
+      rule: "PathPrefix(`/svc/stickynone`)"
+      service: sticknone
     mw-basic:
       rule: "PathPrefix(`/mw/basic/`)"
       service: app
@@ -423,6 +441,34 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       weighted: {{services: [{{name: app}}, {{name: nope}}]}}
     wnone:
       weighted: {{services: [{{name: none}}]}}
+    stick1:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{backend}/one", preservePath: true}}]
+        sticky: {{cookie: {{}}}}
+    stick2:
+      loadBalancer:
+        servers:
+          - {{url: "http://127.0.0.1:{backend}/one", preservePath: true}}
+          - {{url: "http://127.0.0.1:{backend}/two", preservePath: true}}
+          - {{url: "http://127.0.0.1:{backend}/zero", preservePath: true, weight: 0}}
+        sticky:
+          cookie: {{name: "my cookie", httpOnly: true, secure: true, sameSite: STRICT, maxAge: 60, domain: .example.com, path: /svc}}
+    sticknone:
+      loadBalancer:
+        servers: []
+        sticky: {{cookie: {{name: sn}}}}
+    wstick:
+      weighted:
+        services: [{{name: stick1}}]
+        sticky: {{cookie: {{name: ws, maxAge: -1}}}}
+    wstickdead:
+      weighted:
+        services: [{{name: dead}}]
+        sticky: {{cookie: {{name: ws}}}}
+    wsticknone:
+      weighted:
+        services: [{{name: none}}]
+        sticky: {{cookie: {{name: ws}}}}
     app:
       loadBalancer:
         servers: [{{url: "http://127.0.0.1:{backend}"}}]
@@ -1316,6 +1362,67 @@ fn traefik_and_trafficcop_answer_alike() {
         }
         format!("{seen:?}")
     };
+    // Sticky cookies. Values are the SHA-256 of a server's URL (or a child's name), so the
+    // first answer's cookie names the same server on both; legacy values (the URL itself) are
+    // taken and rewritten; a weighted service's cookie goes before its child's. (A cookie
+    // naming a server of weight 0 is balanced as no cookie: a random pick, so not compared.)
+    let one = format!("http://127.0.0.1:{backend_port}/one");
+    let two = format!("http://127.0.0.1:{backend_port}/two");
+    let get = |path: &str, cookie: &str| {
+        let cookie = if cookie.is_empty() {
+            String::new()
+        } else {
+            format!("Cookie: {cookie}\r\n")
+        };
+        format!("GET {path} HTTP/1.1\r\nHost: other\r\n{cookie}Connection: close\r\n\r\n")
+    };
+    let set_cookies = |response: &str| -> Vec<String> {
+        response
+            .lines()
+            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+            .map(|c| c.split(';').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let first = exchange(tports.web, &get("/svc/sticky1/a", ""), &heads).0;
+    let issued = set_cookies(&first).join("; ");
+    let name1 = issued.split('=').next().unwrap_or("").to_string();
+    let two_current = set_cookies(
+        &exchange(
+            tports.web,
+            &get("/svc/sticky2/a", &format!("my_cookie={two}")),
+            &heads,
+        )
+        .0,
+    )
+    .join("; ");
+    let wfirst = exchange(tports.web, &get("/svc/wsticky/a", ""), &heads).0;
+    let wissued = set_cookies(&wfirst).join("; ");
+    let sticky_requests = [
+        get("/svc/sticky1/a", ""),
+        get("/svc/sticky1/a", &issued),
+        get("/svc/sticky1/a", &format!("{name1}={one}")),
+        get("/svc/sticky1/a", &format!("{name1}=\"{one}\"; other=1")),
+        get("/svc/sticky1/a", &format!("{name1}=unknown")),
+        get("/svc/sticky2/a", &format!("my_cookie={two}")),
+        get("/svc/sticky2/a", &two_current),
+        get("/svc/sticky2/a", &format!("x=1; my_cookie={one}")),
+        get("/svc/wsticky/a", ""),
+        get("/svc/wsticky/a", &wissued),
+        get("/svc/wsticky/a", "ws=stick1"),
+        get("/svc/wstickydead", ""),
+        get("/svc/wstickynone", ""),
+        get("/svc/stickynone", ""),
+    ];
+    for raw in &sticky_requests {
+        let (tr, tb) = exchange(tports.web, raw, &heads);
+        let (cr, cb) = exchange(cports.web, raw, &heads);
+        compare(
+            &format!("sticky {raw:?}"),
+            (tports.mask(&tr), tports.mask(&tb)),
+            (cports.mask(&cr), cports.mask(&cb)),
+            &mut diffs,
+        );
+    }
     let (t_spread, c_spread) = (spread(tports.web), spread(cports.web));
     eprintln!("weighted spread: {c_spread}");
     compare(

@@ -328,6 +328,18 @@ impl Headers {
         });
     }
 
+    /// Puts one line of `name` per value before every other line (their order kept).
+    pub fn prepend_shared(&mut self, name: &str, values: &[bytes::Bytes]) {
+        let name = header_name(name);
+        self.lines.splice(
+            0..0,
+            values.iter().map(|v| Header {
+                name: name.clone(),
+                value: v.clone(),
+            }),
+        );
+    }
+
     /// Appends a line named `name` as it is spelled (see [`HeaderName::verbatim`]).
     pub fn append_named(&mut self, name: &HeaderName, value: bytes::Bytes) {
         self.lines.push(Header {

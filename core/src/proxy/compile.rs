@@ -94,9 +94,33 @@ pub struct CompiledService {
     pub transport: TransportSettings,
     /// The round-robin state, shared by every worker (one balancer per service, as Traefik).
     pub wrr: std::sync::Mutex<super::lb::Wrr>,
+    /// `sticky.cookie`: servers by cookie.
+    pub sticky: Option<super::sticky::Sticky>,
 }
 
 impl CompiledService {
+    /// The server (index into `servers`) a request with `headers` goes to: the one its sticky
+    /// cookie names, else the next one; a `Set-Cookie` value for the client goes to `cookies`
+    /// when its cookie must change. `None` when no server can take requests.
+    pub fn pick(
+        &self,
+        headers: &crate::http::Headers,
+        cookies: &mut Vec<bytes::Bytes>,
+    ) -> Option<usize> {
+        let Some(sticky) = &self.sticky else {
+            return self.next_server();
+        };
+        if let Some((i, rewrite)) = sticky.chosen(headers) {
+            if rewrite {
+                cookies.push(sticky.set_cookie(i));
+            }
+            return Some(i);
+        }
+        let i = self.next_server()?;
+        cookies.push(sticky.set_cookie(i));
+        Some(i)
+    }
+
     /// The next server (index into `servers`), or `None` when no server can take requests.
     pub fn next_server(&self) -> Option<usize> {
         // One server of positive weight is always the choice: no need to take the lock, whose
@@ -649,12 +673,11 @@ pub fn compile_serving(
             );
             continue;
         }
-        if lb.sticky.is_some()
-            || lb.health_check.is_some()
-            || lb.passive_health_check.is_some()
-            || lb.strategy != "wrr"
-        {
-            object_error(path, "sticky sessions, health checks and non-wrr strategies are not supported yet by TrafficCop".into());
+        if lb.health_check.is_some() || lb.passive_health_check.is_some() || lb.strategy != "wrr" {
+            object_error(
+                path,
+                "health checks and non-wrr strategies are not supported yet by TrafficCop".into(),
+            );
             continue;
         }
         let mut servers = Vec::new();
@@ -693,7 +716,16 @@ pub fn compile_serving(
         rng.shuffle(&mut servers);
         service_index.insert(format!("{name}@file"), services.len());
         let weights: Vec<i64> = servers.iter().map(|s| s.weight).collect();
+        // Servers of weight 0 or less are never picked, nor named by a cookie.
+        let sticky = lb.sticky.as_ref().and_then(|s| s.cookie.as_ref()).map(|c| {
+            let names: Vec<&str> = servers
+                .iter()
+                .map(|s| if s.weight > 0 { s.url.as_str() } else { "" })
+                .collect();
+            super::sticky::Sticky::new(c, &format!("{name}@file"), &names)
+        });
         services.push(CompiledService {
+            sticky,
             name: format!("{name}@file"),
             servers,
             pass_host_header: lb.pass_host_header.unwrap_or(true),

@@ -635,6 +635,9 @@ impl Worker {
             entry_point: &ep.name,
             absolute_target: absolute_target.as_deref(),
         };
+        // The sticky cookies the client gets with the answer (Go's `http.SetCookie` before
+        // the backend's lines).
+        let mut sticky_cookies = Vec::new();
         let svc_idx = match router.target {
             Target::Ping => {
                 let resp = if self.shutting_down {
@@ -652,17 +655,20 @@ impl Worker {
                 return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
             Target::Service(i) => Some(i),
-            Target::Weighted(w) => super::weighted::pick(&config.weighted, w),
+            Target::Weighted(w) => {
+                super::weighted::pick(&config.weighted, w, &req.head.headers, &mut sticky_cookies)
+            }
         };
         let service = svc_idx.map(|i| &config.services[i]);
-        let Some((service, server_idx)) = service.and_then(|s| s.next_server().map(|i| (s, i)))
-        else {
-            let resp = respond_through(
-                &chain,
-                LocalResponse::go_error(503, "no available server"),
-                &req.head,
-                &cx,
-            );
+        let Some((service, server_idx)) = service.and_then(|s| {
+            s.pick(&req.head.headers, &mut sticky_cookies)
+                .map(|i| (s, i))
+        }) else {
+            let mut answer = LocalResponse::go_error(503, "no available server");
+            for c in sticky_cookies {
+                answer.headers.append_shared("Set-Cookie", c);
+            }
+            let resp = respond_through(&chain, answer, &req.head, &cx);
             return self.local_response(id, resp, &req, Some(router.name.clone()));
         };
         let server = &service.servers[server_idx];
@@ -815,6 +821,7 @@ impl Worker {
             requested_gzip,
             awaiting_continue,
             body_refused: false,
+            sticky_cookies,
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any

@@ -15,6 +15,7 @@ pub mod io;
 pub mod lb;
 pub mod proxy_protocol;
 mod redirections;
+pub mod sticky;
 mod txn;
 mod udp;
 pub mod udp_service;

@@ -77,6 +77,8 @@ pub(super) struct Txn {
     /// The backend gave its final answer before asking for the body: the body is never sent,
     /// and the client's connection closes after the answer (Go's server never read it).
     pub body_refused: bool,
+    /// `Set-Cookie` values of sticky services, for the answer (before the backend's own).
+    pub sticky_cookies: Vec<bytes::Bytes>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
@@ -85,6 +87,17 @@ pub(super) const EXPECT_CONTINUE_TIMEOUT: crate::config::Duration =
     crate::config::Duration(1_000_000_000);
 
 impl Txn {
+    /// Puts the sticky cookies in `head`, before its own `Set-Cookie` lines (the order Go's
+    /// proxy gives: the balancer's `SetCookie`, then the backend's lines added), then runs
+    /// the response side of the middlewares.
+    pub fn finish_response_head(&self, head: &mut crate::http::ResponseHead) {
+        if !self.sticky_cookies.is_empty() {
+            head.headers
+                .prepend_shared("Set-Cookie", &self.sticky_cookies);
+        }
+        self.apply_response_middlewares(head);
+    }
+
     /// Runs the response side of the middlewares over `head`.
     pub fn apply_response_middlewares(&self, head: &mut crate::http::ResponseHead) {
         let Some((request, entry_point)) = &self.mw_request else {

@@ -139,13 +139,13 @@ impl Worker {
             server: Some(txn.server.clone()),
         });
         let mut resp = LocalResponse::new(status, crate::http::status_text(status));
-        if txn.mw_request.is_some() {
+        if txn.mw_request.is_some() || !txn.sticky_cookies.is_empty() {
             let mut head = crate::http::ResponseHead {
                 status,
                 version: crate::http::Version::Http11,
                 headers: std::mem::take(&mut resp.headers),
             };
-            txn.apply_response_middlewares(&mut head);
+            txn.finish_response_head(&mut head);
             resp.status = head.status;
             resp.headers = head.headers;
         }
@@ -344,7 +344,7 @@ impl Worker {
                             head.headers.remove("Content-Length");
                         }
                         forward::downstream_response(&mut head);
-                        txn.apply_response_middlewares(&mut head);
+                        txn.finish_response_head(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         // A decompressed body's length is unknown, as a chunked one's.
                         let out_framing = if gunzip { Framing::Chunked } else { framing };

@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::lb::{SplitMix, Wrr};
+use super::sticky::Sticky;
 use crate::config::dynamic::{HTTPConfiguration, WeightedRoundRobin};
 use crate::config::validate::qualify;
+use crate::http::Headers;
 
 /// A child of a weighted service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,15 +30,43 @@ pub struct CompiledWeighted {
     pub children: Vec<ServiceRef>,
     /// The round-robin state over `children`, shared by every worker.
     pub wrr: std::sync::Mutex<Wrr>,
+    /// `sticky.cookie`: children by cookie.
+    pub sticky: Option<Sticky>,
 }
 
-/// Picks, from the weighted service `index`, the `loadBalancer` service a request goes to;
-/// `None` when some weighted service on the way has no child to pick (Traefik's 503
-/// `no available server`).
-pub fn pick(weighted: &[CompiledWeighted], mut index: usize) -> Option<usize> {
+impl CompiledWeighted {
+    /// The child (index into `children`) a request with `headers` goes to, as
+    /// [`super::compile::CompiledService::pick`] picks a server.
+    fn pick_child(&self, headers: &Headers, cookies: &mut Vec<bytes::Bytes>) -> Option<usize> {
+        if let Some(sticky) = &self.sticky {
+            if let Some((i, rewrite)) = sticky.chosen(headers) {
+                if rewrite {
+                    cookies.push(sticky.set_cookie(i));
+                }
+                return Some(i);
+            }
+        }
+        let i = self.wrr.lock().ok()?.next(|_| true)?;
+        if let Some(sticky) = &self.sticky {
+            cookies.push(sticky.set_cookie(i));
+        }
+        Some(i)
+    }
+}
+
+/// Picks, from the weighted service `index`, the `loadBalancer` service a request with
+/// `headers` goes to (sticky cookies first; the `Set-Cookie` values the client must get go to
+/// `cookies`); `None` when some weighted service on the way has no child to pick (Traefik's
+/// 503 `no available server`).
+pub fn pick(
+    weighted: &[CompiledWeighted],
+    mut index: usize,
+    headers: &Headers,
+    cookies: &mut Vec<bytes::Bytes>,
+) -> Option<usize> {
     loop {
         let w = &weighted[index];
-        let child = w.wrr.lock().ok()?.next(|_| true)?;
+        let child = w.pick_child(headers, cookies)?;
         match w.children[child] {
             ServiceRef::LoadBalancer(i) => return Some(i),
             ServiceRef::Weighted(next) => index = next,
@@ -150,15 +180,11 @@ impl Builder<'_> {
         w: &WeightedRoundRobin,
         stack: &mut Vec<String>,
     ) -> Result<CompiledWeighted, String> {
-        if w.sticky.is_some() {
-            return Err(
-                "sticky sessions of weighted services are not supported yet by TrafficCop".into(),
-            );
-        }
         let mut order: Vec<usize> = (0..w.services.len()).collect();
         self.rng.shuffle(&mut order);
         let mut children = Vec::new();
         let mut weights = Vec::new();
+        let mut names = Vec::new();
         for i in order {
             let c = &w.services[i];
             let child_name = qualify(&c.name, "file");
@@ -174,12 +200,20 @@ impl Builder<'_> {
             if weight > 0 {
                 children.push(child);
                 weights.push(weight);
+                names.push(c.name.as_str());
             }
         }
+        // A child is named in the cookie as the configuration writes it.
+        let sticky = w
+            .sticky
+            .as_ref()
+            .and_then(|s| s.cookie.as_ref())
+            .map(|c| Sticky::new(c, qualified, &names));
         Ok(CompiledWeighted {
             name: qualified.to_string(),
             children,
             wrr: std::sync::Mutex::new(Wrr::new(&weights)),
+            sticky,
         })
     }
 }
@@ -226,7 +260,7 @@ mod tests {
         let outer = index["outer@file"];
         let mut counts = [0; 3];
         for _ in 0..80 {
-            counts[pick(&w, outer).unwrap()] += 1;
+            counts[pick(&w, outer, &Headers::new(), &mut Vec::new()).unwrap()] += 1;
         }
         // 3:1 between a and inner, inner split 1:1; c's own weight 0 entry is never picked.
         assert_eq!(counts, [60, 10, 10]);
