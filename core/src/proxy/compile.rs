@@ -96,6 +96,10 @@ pub struct CompiledService {
     pub wrr: std::sync::Mutex<super::lb::Wrr>,
     /// `sticky.cookie`: servers by cookie.
     pub sticky: Option<super::sticky::Sticky>,
+    /// `healthCheck`: the probes the daemon sends.
+    pub health_check: Option<super::health::HealthCheck>,
+    /// Which servers are up (all, without a health check), shared by every worker.
+    pub status: super::health::ServerStatus,
 }
 
 impl CompiledService {
@@ -110,7 +114,10 @@ impl CompiledService {
         let Some(sticky) = &self.sticky else {
             return self.next_server();
         };
-        if let Some((i, rewrite)) = sticky.chosen(headers) {
+        if let Some((i, rewrite)) = sticky
+            .chosen(headers)
+            .filter(|(i, _)| self.status.is_up(*i))
+        {
             if rewrite {
                 cookies.push(sticky.set_cookie(i));
             }
@@ -126,11 +133,22 @@ impl CompiledService {
         // One server of positive weight is always the choice: no need to take the lock, whose
         // cache line the workers would otherwise pass between them on every request.
         if let [only] = self.servers.as_slice() {
-            if only.weight > 0 {
+            if only.weight > 0 && self.status.is_up(0) {
                 return Some(0);
             }
         }
-        self.wrr.lock().map_or(None, |mut w| w.next(|_| true))
+        self.wrr
+            .lock()
+            .map_or(None, |mut w| w.next(|i| self.status.is_up(i)))
+    }
+
+    /// Whether some server can take requests (what a parent `weighted` service with a
+    /// `healthCheck` is told).
+    pub fn any_up(&self) -> bool {
+        self.servers
+            .iter()
+            .enumerate()
+            .any(|(i, s)| s.weight > 0 && self.status.is_up(i))
     }
 }
 
@@ -673,10 +691,11 @@ pub fn compile_serving(
             );
             continue;
         }
-        if lb.health_check.is_some() || lb.passive_health_check.is_some() || lb.strategy != "wrr" {
+        if lb.passive_health_check.is_some() || lb.strategy != "wrr" {
             object_error(
                 path,
-                "health checks and non-wrr strategies are not supported yet by TrafficCop".into(),
+                "passive health checks and non-wrr strategies are not supported yet by TrafficCop"
+                    .into(),
             );
             continue;
         }
@@ -714,6 +733,16 @@ pub fn compile_serving(
             }
         };
         rng.shuffle(&mut servers);
+        let health_check = match &lb.health_check {
+            Some(h) => match super::health::HealthCheck::new(h, &servers) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    object_error(path, e);
+                    continue;
+                }
+            },
+            None => None,
+        };
         service_index.insert(format!("{name}@file"), services.len());
         let weights: Vec<i64> = servers.iter().map(|s| s.weight).collect();
         // Servers of weight 0 or less are never picked, nor named by a cookie.
@@ -726,6 +755,8 @@ pub fn compile_serving(
         });
         services.push(CompiledService {
             sticky,
+            health_check,
+            status: super::health::ServerStatus::all_up(servers.len()),
             name: format!("{name}@file"),
             servers,
             pass_host_header: lb.pass_host_header.unwrap_or(true),
@@ -737,6 +768,7 @@ pub fn compile_serving(
     let (weighted, weighted_index) = super::weighted::build_weighted(
         &http,
         &service_index,
+        &services,
         &broken,
         &mut rng,
         &mut object_error,

@@ -655,9 +655,13 @@ impl Worker {
                 return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
             Target::Service(i) => Some(i),
-            Target::Weighted(w) => {
-                super::weighted::pick(&config.weighted, w, &req.head.headers, &mut sticky_cookies)
-            }
+            Target::Weighted(w) => super::weighted::pick(
+                &config.services,
+                &config.weighted,
+                w,
+                &req.head.headers,
+                &mut sticky_cookies,
+            ),
         };
         let service = svc_idx.map(|i| &config.services[i]);
         let Some((service, server_idx)) = service.and_then(|s| {

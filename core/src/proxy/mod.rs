@@ -9,6 +9,7 @@ pub mod forward;
 mod h2_request;
 mod h2down;
 mod h2up;
+pub mod health;
 pub mod heap;
 mod inbox;
 pub mod io;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::compile::CompiledService;
 use super::lb::{SplitMix, Wrr};
 use super::sticky::Sticky;
 use crate::config::dynamic::{HTTPConfiguration, WeightedRoundRobin};
@@ -32,21 +33,29 @@ pub struct CompiledWeighted {
     pub wrr: std::sync::Mutex<Wrr>,
     /// `sticky.cookie`: children by cookie.
     pub sticky: Option<Sticky>,
+    /// `healthCheck`: children whose servers are all down are not picked.
+    pub health_check: bool,
 }
 
 impl CompiledWeighted {
     /// The child (index into `children`) a request with `headers` goes to, as
     /// [`super::compile::CompiledService::pick`] picks a server.
-    fn pick_child(&self, headers: &Headers, cookies: &mut Vec<bytes::Bytes>) -> Option<usize> {
+    fn pick_child(
+        &self,
+        up: impl Fn(ServiceRef) -> bool,
+        headers: &Headers,
+        cookies: &mut Vec<bytes::Bytes>,
+    ) -> Option<usize> {
+        let up = |i: usize| !self.health_check || up(self.children[i]);
         if let Some(sticky) = &self.sticky {
-            if let Some((i, rewrite)) = sticky.chosen(headers) {
+            if let Some((i, rewrite)) = sticky.chosen(headers).filter(|(i, _)| up(*i)) {
                 if rewrite {
                     cookies.push(sticky.set_cookie(i));
                 }
                 return Some(i);
             }
         }
-        let i = self.wrr.lock().ok()?.next(|_| true)?;
+        let i = self.wrr.lock().ok()?.next(up)?;
         if let Some(sticky) = &self.sticky {
             cookies.push(sticky.set_cookie(i));
         }
@@ -59,6 +68,7 @@ impl CompiledWeighted {
 /// `cookies`); `None` when some weighted service on the way has no child to pick (Traefik's
 /// 503 `no available server`).
 pub fn pick(
+    services: &[CompiledService],
     weighted: &[CompiledWeighted],
     mut index: usize,
     headers: &Headers,
@@ -66,11 +76,24 @@ pub fn pick(
 ) -> Option<usize> {
     loop {
         let w = &weighted[index];
-        let child = w.pick_child(headers, cookies)?;
+        let child = w.pick_child(|c| is_up(services, weighted, c), headers, cookies)?;
         match w.children[child] {
             ServiceRef::LoadBalancer(i) => return Some(i),
             ServiceRef::Weighted(next) => index = next,
         }
+    }
+}
+
+/// Whether `child` reports up to a parent with a health check: a `loadBalancer` service when
+/// one of its servers is up, a `weighted` one (with its own health check) when one of its
+/// children is.
+fn is_up(services: &[CompiledService], weighted: &[CompiledWeighted], child: ServiceRef) -> bool {
+    match child {
+        ServiceRef::LoadBalancer(i) => services[i].any_up(),
+        ServiceRef::Weighted(i) => weighted[i]
+            .children
+            .iter()
+            .any(|c| is_up(services, weighted, *c)),
     }
 }
 
@@ -80,6 +103,7 @@ pub fn pick(
 pub fn build_weighted(
     http: &HTTPConfiguration,
     load_balancers: &BTreeMap<String, usize>,
+    services: &[CompiledService],
     broken: &std::collections::BTreeSet<String>,
     rng: &mut SplitMix,
     error: &mut dyn FnMut(String, String),
@@ -87,6 +111,7 @@ pub fn build_weighted(
     let mut b = Builder {
         http,
         load_balancers,
+        services,
         broken,
         rng,
         built: Vec::new(),
@@ -109,6 +134,7 @@ pub fn build_weighted(
 struct Builder<'a> {
     http: &'a HTTPConfiguration,
     load_balancers: &'a BTreeMap<String, usize>,
+    services: &'a [CompiledService],
     broken: &'a std::collections::BTreeSet<String>,
     rng: &'a mut SplitMix,
     built: Vec<CompiledWeighted>,
@@ -189,9 +215,13 @@ impl Builder<'_> {
             let c = &w.services[i];
             let child_name = qualify(&c.name, "file");
             let child = self.child(&child_name, stack)?;
-            if w.health_check.is_some() {
+            let child_checks = match child {
+                ServiceRef::LoadBalancer(i) => self.services[i].health_check.is_some(),
+                ServiceRef::Weighted(i) => self.built[i].health_check,
+            };
+            if w.health_check.is_some() && !child_checks {
                 // Traefik registers the parent with each child's health status; a child without
-                // a health check cannot take it. Health checks are not built, so no child has one.
+                // a health check cannot give it.
                 return Err(format!(
                     "cannot register {child_name} as updater for {qualified}: healthCheck not enabled in config for this WRR service"
                 ));
@@ -214,6 +244,7 @@ impl Builder<'_> {
             children,
             wrr: std::sync::Mutex::new(Wrr::new(&weights)),
             sticky,
+            health_check: w.health_check.is_some(),
         })
     }
 }
@@ -223,76 +254,132 @@ mod tests {
     use super::*;
     use crate::config::dynamic::load_dynamic;
     use crate::config::Format;
+    use crate::proxy::compile::{compile, CompiledConfig};
 
-    type Built = (
-        Vec<CompiledWeighted>,
-        BTreeMap<String, usize>,
-        Vec<(String, String)>,
-    );
-
-    fn build(yaml: &str, lbs: &[&str]) -> Built {
+    fn build(yaml: &str) -> std::sync::Arc<CompiledConfig> {
         let l = load_dynamic(yaml, Format::Yaml, None);
         assert!(!l.is_fatal(), "{:?}", l.diagnostics);
-        let http = l.config.http.unwrap();
-        let lbs: BTreeMap<String, usize> = lbs
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (format!("{n}@file"), i))
-            .collect();
-        let mut errors = Vec::new();
-        let (built, index) = build_weighted(
-            &http,
-            &lbs,
-            &Default::default(),
-            &mut SplitMix(7),
-            &mut |p, m| errors.push((p, m)),
-        );
-        (built, index, errors)
+        compile(&Default::default(), &l.config, 1)
     }
+
+    fn index(c: &CompiledConfig, name: &str) -> usize {
+        c.weighted.iter().position(|w| w.name == name).unwrap()
+    }
+
+    fn lb(c: &CompiledConfig, name: &str) -> usize {
+        c.services.iter().position(|s| s.name == name).unwrap()
+    }
+
+    fn error<'a>(c: &'a CompiledConfig, service: &str) -> Option<&'a str> {
+        c.errors
+            .iter()
+            .find(|e| e.path == format!("http.services.{service}"))
+            .map(|e| e.message.as_str())
+    }
+
+    const THREE: &str = "http:\n  services:\n    a: {loadBalancer: {servers: [{url: 'http://a'}]}}\n    b: {loadBalancer: {servers: [{url: 'http://b'}]}}\n    c: {loadBalancer: {servers: [{url: 'http://c'}]}}\n";
 
     #[test]
     fn picks_by_weight_through_nested_services() {
-        let (w, index, errors) = build(
-            "http:\n  services:\n    a: {loadBalancer: {servers: [{url: 'http://a'}]}}\n    b: {loadBalancer: {servers: [{url: 'http://b'}]}}\n    c: {loadBalancer: {servers: [{url: 'http://c'}]}}\n    inner: {weighted: {services: [{name: b, weight: 1}, {name: c@file, weight: 1}]}}\n    outer: {weighted: {services: [{name: a, weight: 3}, {name: inner, weight: 1}, {name: c, weight: 0}]}}\n",
-            &["a", "b", "c"],
-        );
-        assert!(errors.is_empty(), "{errors:?}");
-        let outer = index["outer@file"];
-        let mut counts = [0; 3];
+        let c = build(&format!("{THREE}    inner: {{weighted: {{services: [{{name: b, weight: 1}}, {{name: c@file, weight: 1}}]}}}}\n    outer: {{weighted: {{services: [{{name: a, weight: 3}}, {{name: inner, weight: 1}}, {{name: c, weight: 0}}]}}}}\n"));
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let outer = index(&c, "outer@file");
+        let mut counts = std::collections::BTreeMap::new();
         for _ in 0..80 {
-            counts[pick(&w, outer, &Headers::new(), &mut Vec::new()).unwrap()] += 1;
+            let i = pick(
+                &c.services,
+                &c.weighted,
+                outer,
+                &Headers::new(),
+                &mut Vec::new(),
+            )
+            .unwrap();
+            *counts.entry(c.services[i].name.as_str()).or_insert(0) += 1;
         }
         // 3:1 between a and inner, inner split 1:1; c's own weight 0 entry is never picked.
-        assert_eq!(counts, [60, 10, 10]);
+        let want: std::collections::BTreeMap<&str, i32> =
+            [("a@file", 60), ("b@file", 10), ("c@file", 10)].into();
+        assert_eq!(counts, want);
+    }
+
+    #[test]
+    fn a_parent_with_a_health_check_skips_children_that_are_down() {
+        let c = build(
+            "http:\n  services:\n    a: {loadBalancer: {servers: [{url: 'http://a'}, {url: 'http://a2'}], healthCheck: {path: /h}}}\n    b: {loadBalancer: {servers: [{url: 'http://b'}], healthCheck: {path: /h}}}\n    w: {weighted: {services: [{name: a}, {name: b}], healthCheck: {}}}\n    top: {weighted: {services: [{name: w}], healthCheck: {}}}\n    nohc: {weighted: {services: [{name: a}, {name: b}]}}\n",
+        );
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let (a, b) = (lb(&c, "a@file"), lb(&c, "b@file"));
+        let pick_from = |w: &str| {
+            pick(
+                &c.services,
+                &c.weighted,
+                index(&c, w),
+                &Headers::new(),
+                &mut Vec::new(),
+            )
+        };
+        // Both of a's servers down: a is down for w (and so for top); b takes everything.
+        c.services[a].status.set(0, false);
+        c.services[a].status.set(1, false);
+        for _ in 0..4 {
+            assert_eq!(pick_from("w@file"), Some(b));
+            assert_eq!(pick_from("top@file"), Some(b));
+        }
+        // Without a health check of its own, a parent is not told: a is still picked.
+        let picks: Vec<_> = (0..4).filter_map(|_| pick_from("nohc@file")).collect();
+        assert!(picks.contains(&a), "{picks:?}");
+        // Everything down: no child to pick.
+        c.services[b].status.set(0, false);
+        assert_eq!(pick_from("top@file"), None);
+        assert_eq!(c.services[b].pick(&Headers::new(), &mut Vec::new()), None);
     }
 
     #[test]
     fn errors_are_traefiks() {
-        let (_, index, errors) = build(
-            "http:\n  services:\n    a: {loadBalancer: {servers: [{url: 'http://a'}]}}\n    loop1: {weighted: {services: [{name: loop2}]}}\n    loop2: {weighted: {services: [{name: loop1}]}}\n    missing: {weighted: {services: [{name: a}, {name: nope, weight: 0}]}}\n    hc: {weighted: {services: [{name: a}], healthCheck: {}}}\n    empty: {weighted: {services: []}}\n",
-            &["a"],
-        );
-        let msg = |p: &str| {
-            errors
-                .iter()
-                .find(|(path, _)| path == &format!("http.services.{p}"))
-                .map(|(_, m)| m.as_str())
-        };
+        let c = build(&format!(
+            "{THREE}    missing: {{weighted: {{services: [{{name: a}}, {{name: nope, weight: 0}}]}}}}\n    hc: {{weighted: {{services: [{{name: a}}], healthCheck: {{}}}}}}\n    empty: {{weighted: {{services: []}}}}\n"
+        ));
         assert_eq!(
-            msg("loop1"),
-            Some("could not instantiate service loop1@file: recursion detected in service:loop1@file->service:loop2@file->service:loop1@file")
-        );
-        assert!(msg("loop2").unwrap().contains("recursion detected"));
-        assert_eq!(
-            msg("missing"),
+            error(&c, "missing"),
             Some("the service \"nope@file\" does not exist")
         );
         assert_eq!(
-            msg("hc"),
+            error(&c, "hc"),
             Some("cannot register a@file as updater for hc@file: healthCheck not enabled in config for this WRR service")
         );
         // No child at all: built, and a request gets 503.
-        assert!(msg("empty").is_none());
-        assert!(index.contains_key("empty@file"));
+        assert!(error(&c, "empty").is_none());
+        let empty = index(&c, "empty@file");
+        assert_eq!(
+            pick(
+                &c.services,
+                &c.weighted,
+                empty,
+                &Headers::new(),
+                &mut Vec::new()
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn loops_are_refused() {
+        let mut errors = Vec::new();
+        let l = load_dynamic(
+            "http:\n  services:\n    loop1: {weighted: {services: [{name: loop2}]}}\n    loop2: {weighted: {services: [{name: loop1}]}}\n",
+            Format::Yaml,
+            None,
+        );
+        let http = l.config.http.unwrap();
+        let (built, _) = build_weighted(
+            &http,
+            &BTreeMap::new(),
+            &[],
+            &Default::default(),
+            &mut SplitMix(7),
+            &mut |p, m| errors.push((p, m)),
+        );
+        assert!(built.is_empty());
+        assert_eq!(errors[0].1, "could not instantiate service loop1@file: recursion detected in service:loop1@file->service:loop2@file->service:loop1@file");
     }
 }
