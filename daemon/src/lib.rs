@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod file_provider;
+pub mod health_probes;
 pub mod healthcheck;
 pub mod log;
 pub mod memory;

@@ -118,6 +118,7 @@ pub fn run(args: &[String]) -> i32 {
     let mut generation = 1;
     let compiled = compile_for_serving(&st, &dynamic, generation, worker_count);
     report(&compiled);
+    crate::health_probes::start(&compiled);
 
     // Listeners: each entry point's name, address and `reusePort`.
     let reuse_port = |name: &str| st.entry_points.get(name).is_some_and(|e| e.reuse_port);
@@ -181,6 +182,7 @@ pub fn run(args: &[String]) -> i32 {
                             generation += 1;
                             let compiled = compile_for_serving(&st_for_watch, &load.config, generation, worker_count);
                             report(&compiled);
+                            crate::health_probes::start(&compiled);
                             log::info("Configuration reloaded from the file provider");
                             publisher.publish(compiled);
                         }

@@ -25,20 +25,31 @@ impl Wrr {
     }
 
     /// The next server among those `up` says are available, or `None` when none is.
+    ///
+    /// As Traefik's heap, a server that is down still takes its turn: when it comes first it
+    /// is passed over and its deadline moves on, so a server coming back is not owed the turns
+    /// it missed (it would otherwise take every request until its deadline caught up).
     pub fn next(&mut self, up: impl Fn(usize) -> bool) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for i in 0..self.weights.len() {
-            if self.weights[i] <= 0.0 || !up(i) {
-                continue;
+        if !(0..self.weights.len()).any(|i| self.weights[i] > 0.0 && up(i)) {
+            return None;
+        }
+        loop {
+            let mut best: Option<usize> = None;
+            for i in 0..self.weights.len() {
+                if self.weights[i] <= 0.0 {
+                    continue;
+                }
+                if best.is_none_or(|b| self.deadlines[i] < self.deadlines[b]) {
+                    best = Some(i);
+                }
             }
-            if best.is_none_or(|b| self.deadlines[i] < self.deadlines[b]) {
-                best = Some(i);
+            let i = best?;
+            self.current = self.deadlines[i];
+            self.deadlines[i] = self.current + 1.0 / self.weights[i];
+            if up(i) {
+                return Some(i);
             }
         }
-        let i = best?;
-        self.current = self.deadlines[i];
-        self.deadlines[i] = self.current + 1.0 / self.weights[i];
-        Some(i)
     }
 }
 
@@ -95,5 +106,18 @@ mod tests {
         assert_eq!(counts, [100, 200, 0]);
         assert_eq!(w.next(|i| i == 2), None);
         assert_eq!(w.next(|i| i == 0), Some(0));
+    }
+
+    #[test]
+    fn a_server_that_was_down_is_not_owed_its_turns() {
+        let mut w = Wrr::new(&[1, 1]);
+        let down = std::cell::Cell::new(true);
+        for _ in 0..10 {
+            assert_eq!(w.next(|i| i == 0 || !down.get()), Some(0));
+        }
+        down.set(false);
+        let picks: Vec<_> = (0..4).map(|_| w.next(|_| true).unwrap()).collect();
+        assert_eq!(picks.iter().filter(|i| **i == 1).count(), 2, "{picks:?}");
+        assert_eq!(w.next(|_| false), None);
     }
 }

@@ -1,0 +1,206 @@
+//! Active health checks end to end: two backends whose `/health` answer the test changes, a
+//! `loadBalancer` service probing them every 100 ms, and a `weighted` service with its own
+//! `healthCheck` over one service per backend. The same scenario runs against TrafficCop and,
+//! when its binary is here (`scripts/fetch-traefik.sh`), real Traefik 3.7.15: both must show
+//! the same servers taking requests at each step.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{free_port, wait_port, Kill};
+
+/// A backend answering `/health…` with the status in `health` (a 302 to `/ok` when it is
+/// 302; `/ok` is 200) and anything else with 200 and its name. It records the probes' heads.
+fn backend(name: &'static str, health: Arc<AtomicU16>, probes: Arc<Mutex<Vec<String>>>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let (health, probes) = (health.clone(), probes.clone());
+            std::thread::spawn(move || serve(s, name, &health, &probes));
+        }
+    });
+    port
+}
+
+fn serve(mut s: TcpStream, name: &str, health: &AtomicU16, probes: &Mutex<Vec<String>>) {
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let text = String::from_utf8_lossy(&head[..end]).into_owned();
+        head.drain(..end);
+        let path = text.split(' ').nth(1).unwrap_or("");
+        let answer = if path.starts_with("/health") {
+            probes.lock().unwrap().push(text.clone());
+            match health.load(Ordering::Relaxed) {
+                302 => {
+                    "HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 0\r\n\r\n".to_string()
+                }
+                code => format!("HTTP/1.1 {code} X\r\nContent-Length: 0\r\n\r\n"),
+            }
+        } else if path == "/ok" {
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_string()
+        } else {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{name}",
+                name.len()
+            )
+        };
+        if s.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn traefik_bin() -> Option<PathBuf> {
+    let p = std::env::var_os("TRAFFICCOP_TRAEFIK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/traefik"));
+    p.is_file().then_some(p)
+}
+
+/// The bodies of `n` requests to `path` (the status line when it is not 200), sorted and
+/// deduplicated.
+fn seen(port: u16, path: &str, n: usize) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for _ in 0..n {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut r = String::new();
+        let _ = s.read_to_string(&mut r);
+        let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
+        let status = head.lines().next().unwrap_or("").to_string();
+        out.insert(if status.contains(" 200 ") {
+            body.to_string()
+        } else {
+            format!("{status} {body:?}")
+        });
+    }
+    out.into_iter().collect()
+}
+
+/// Runs the scenario against `bin`; returns what each step saw.
+fn scenario(bin: &Path) -> (Vec<String>, Vec<String>) {
+    let (ha, hb) = (Arc::new(AtomicU16::new(200)), Arc::new(AtomicU16::new(200)));
+    let probes = Arc::new(Mutex::new(Vec::new()));
+    let a = backend("A", ha.clone(), probes.clone());
+    let b = backend("B", hb.clone(), probes.clone());
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!(
+        "tc-health-{}-{}",
+        std::process::id(),
+        bin.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hc = "{path: \"/health?probe=1\", interval: 100ms, timeout: 500ms, hostname: probe.example, headers: {X-Probe: yes}}";
+    std::fs::write(
+        dir.join("dynamic.yml"),
+        format!(
+            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/lb`)\", service: both}}\n    w: {{rule: \"PathPrefix(`/w`)\", service: w}}\n  services:\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n        healthCheck: {hc}\n    only-b:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    w:\n      weighted:\n        services: [{{name: only-a}}, {{name: only-b}}]\n        healthCheck: {{}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("static.yml"),
+        format!(
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: WARN}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
+            dir.join("dynamic.yml").display()
+        ),
+    )
+    .unwrap();
+    let _proxy = Kill(
+        Command::new(bin)
+            .arg(format!("--configFile={}", dir.join("static.yml").display()))
+            .stderr(
+                std::fs::File::create(dir.join("stderr"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
+            .stdout(
+                std::fs::File::create(dir.join("log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    let settle = || std::thread::sleep(Duration::from_millis(600));
+    let mut steps = Vec::new();
+    let mut step = |what: &str| {
+        steps.push(format!(
+            "{what}: lb {:?} w {:?}",
+            seen(port, "/lb", 8),
+            seen(port, "/w", 8)
+        ));
+    };
+    settle();
+    step("both healthy");
+    hb.store(503, Ordering::Relaxed);
+    settle();
+    step("B answers 503");
+    ha.store(500, Ordering::Relaxed);
+    settle();
+    step("both unhealthy");
+    ha.store(302, Ordering::Relaxed);
+    hb.store(200, Ordering::Relaxed);
+    settle();
+    step("A redirects to a 200, B healthy");
+    let probe = probes.lock().unwrap().first().cloned().unwrap_or_default();
+    // What every proxy's probe carries (Go's client adds lines of its own).
+    let mut probe_lines: Vec<String> = probe
+        .lines()
+        .filter(|l| l.starts_with("GET ") || l.starts_with("Host:") || l.starts_with("X-Probe:"))
+        .map(str::to_string)
+        .collect();
+    probe_lines.sort();
+    (steps, probe_lines)
+}
+
+#[test]
+fn servers_leave_and_rejoin_as_their_health_checks_say() {
+    let (steps, probe) = scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")));
+    let want = [
+        "both healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"]",
+        "B answers 503: lb [\"A\"] w [\"A\"]",
+        "both unhealthy: lb [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"] w [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"]",
+        "A redirects to a 200, B healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"]",
+    ];
+    assert_eq!(steps, want, "TrafficCop");
+    assert_eq!(
+        probe,
+        [
+            "GET /health?probe=1 HTTP/1.1",
+            "Host: probe.example",
+            "X-Probe: yes"
+        ],
+        "TrafficCop's probe"
+    );
+    let Some(traefik) = traefik_bin() else {
+        eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
+        return;
+    };
+    let (t_steps, t_probe) = scenario(&traefik);
+    assert_eq!(t_steps, want, "Traefik");
+    assert_eq!(t_probe, probe, "Traefik's probe");
+}
