@@ -21,6 +21,7 @@
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
+//! | `in_flight_req.rs`, `source_criterion.rs` | `inFlightReq` and the `sourceCriterion` it shares with `rateLimit` |
 //! | `users.rs`, `htpasswd.rs`, `go_base64.rs` | the users of `basicAuth` (`usersFile`, `users`), htpasswd secrets, Go's base64 |
 //! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
 //! | `go_expand.rs` | Go's `$1` / `${name}` regex replacement templates |
@@ -38,6 +39,7 @@ pub mod go_base64;
 mod go_expand;
 mod headers;
 mod htpasswd;
+mod in_flight_req;
 mod ip_allow_list;
 mod ip_strategy;
 mod redirect;
@@ -46,6 +48,7 @@ mod redirect_scheme;
 mod replace_path;
 mod replace_path_regex;
 mod secure;
+mod source_criterion;
 mod strip_prefix;
 mod strip_prefix_regex;
 pub mod url_path;
@@ -55,6 +58,7 @@ pub use add_prefix::AddPrefix;
 pub use basic_auth::{basic_credentials, BasicAuth};
 pub use builder::{build_chain, build_chain_reading, build_middleware};
 pub use headers::HeadersMiddleware;
+pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
 pub use ip_strategy::IpStrategy;
 pub use redirect_regex::RedirectRegex;
@@ -75,10 +79,12 @@ pub fn no_files(path: &str) -> Result<String, String> {
 }
 
 /// What a middleware decided about a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum RequestAction {
     /// Pass the (possibly rewritten) request on.
     Continue,
+    /// Pass the request on, holding this place until its answer is done (`inFlightReq`).
+    Hold(InFlight),
     /// Answer the client with this response; the request goes no further.
     Respond(LocalResponse),
 }

@@ -321,7 +321,7 @@ mod tests {
         let r = Redirect::new("^http://", "https://".into(), false, None).unwrap();
         let st = |m| match r.apply("http://foo", m) {
             RequestAction::Respond(r) => r.status,
-            RequestAction::Continue => 0,
+            _ => 0,
         };
         assert_eq!((st("GET"), st("POST"), st("HEAD")), (302, 307, 307));
         let r = Redirect::new("^http://", "https://".into(), true, None).unwrap();

@@ -110,7 +110,7 @@ mod tests {
         }
         match m.on_request(&mut h, &cx()) {
             RequestAction::Respond(r) => Some(r.headers.get_str("Location").unwrap().to_string()),
-            RequestAction::Continue => None,
+            _ => None,
         }
     }
 

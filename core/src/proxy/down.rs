@@ -612,6 +612,8 @@ impl Worker {
         let chain = chain.clone();
         let absolute_target = req.absolute_target.clone();
         let mut suppress_xff = false;
+        // Places held by `inFlightReq` middlewares: given back when the exchange is done.
+        let mut held = Vec::new();
         {
             let cx = RequestContext {
                 client_ip,
@@ -622,6 +624,10 @@ impl Worker {
             for (i, m) in chain.iter().enumerate() {
                 match m.on_request(&mut req.head, &cx) {
                     RequestAction::Continue => suppress_xff |= m.suppresses_x_forwarded_for(),
+                    RequestAction::Hold(place) => {
+                        held.push(place);
+                        suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
                     RequestAction::Respond(resp) => {
                         let resp = respond_through(&chain[..i], resp, &req.head, &cx);
                         return self.local_response(id, resp, &req, Some(router.name.clone()));
@@ -826,6 +832,7 @@ impl Worker {
             awaiting_continue,
             body_refused: false,
             sticky_cookies,
+            held,
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any

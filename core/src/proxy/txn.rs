@@ -79,6 +79,10 @@ pub(super) struct Txn {
     pub body_refused: bool,
     /// `Set-Cookie` values of sticky services, for the answer (before the backend's own).
     pub sticky_cookies: Vec<bytes::Bytes>,
+    /// Places held by `inFlightReq` middlewares, given back when the transaction is dropped
+    /// (kept for that alone).
+    #[allow(dead_code)]
+    pub held: Vec<crate::middleware::InFlight>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
