@@ -53,6 +53,8 @@ fn serve(mut s: TcpStream, name: &str, health: &AtomicU16, probes: &Mutex<Vec<St
                 }
                 code => format!("HTTP/1.1 {code} X\r\nContent-Length: 0\r\n\r\n"),
             }
+        } else if path == "/fails" && name == "B" {
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail".to_string()
         } else if path == "/ok" {
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_string()
         } else {
@@ -203,4 +205,75 @@ fn servers_leave_and_rejoin_as_their_health_checks_say() {
     let (t_steps, t_probe) = scenario(&traefik);
     assert_eq!(t_steps, want, "Traefik");
     assert_eq!(t_probe, probe, "Traefik's probe");
+}
+
+/// Runs the passive-check scenario against `bin`: B answers `/fails` with 500.
+fn passive_scenario(bin: &Path) -> Vec<String> {
+    let up = Arc::new(AtomicU16::new(200));
+    let probes = Arc::new(Mutex::new(Vec::new()));
+    let a = backend("A", up.clone(), probes.clone());
+    let b = backend("B", up, probes);
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!(
+        "tc-passive-{}-{}",
+        std::process::id(),
+        bin.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("dynamic.yml"),
+        format!(
+            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/`)\", service: both}}\n    ready: {{rule: \"PathPrefix(`/ready`)\", service: only-a}}\n  services:\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        passiveHealthCheck: {{maxFailedAttempts: 2, failureWindow: 1s}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("static.yml"),
+        format!(
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
+            dir.join("dynamic.yml").display()
+        ),
+    )
+    .unwrap();
+    let _proxy = Kill(
+        Command::new(bin)
+            .arg(format!("--configFile={}", dir.join("static.yml").display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    // Served once `/ready` (another service) answers.
+    for _ in 0..100 {
+        if seen(port, "/ready", 1) == ["A"] {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut steps = vec![format!("both: {:?}", seen(port, "/fails", 4))];
+    steps.push(format!("B down: {:?}", seen(port, "/fails", 4)));
+    std::thread::sleep(Duration::from_millis(1_300));
+    steps.push(format!("B back: {:?}", seen(port, "/fails", 4)));
+    steps
+}
+
+#[test]
+fn passive_checks_take_failing_servers_out_for_the_window() {
+    let ours = passive_scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")));
+    let failing = "[\"A\", \"HTTP/1.1 500 Internal Server Error \\\"fail\\\"\"]";
+    assert_eq!(
+        ours,
+        [
+            format!("both: {failing}"),
+            "B down: [\"A\"]".to_string(),
+            format!("B back: {failing}"),
+        ],
+        "TrafficCop"
+    );
+    let Some(traefik) = traefik_bin() else {
+        eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
+        return;
+    };
+    assert_eq!(passive_scenario(&traefik), ours, "Traefik");
 }

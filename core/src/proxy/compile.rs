@@ -100,6 +100,8 @@ pub struct CompiledService {
     pub health_check: Option<super::health::HealthCheck>,
     /// Which servers are up (all, without a health check), shared by every worker.
     pub status: super::health::ServerStatus,
+    /// `passiveHealthCheck`.
+    pub passive: Option<super::health::PassiveHealth>,
 }
 
 impl CompiledService {
@@ -110,7 +112,9 @@ impl CompiledService {
         &self,
         headers: &crate::http::Headers,
         cookies: &mut Vec<bytes::Bytes>,
+        now: super::io::Timestamp,
     ) -> Option<usize> {
+        self.revive(now);
         let Some(sticky) = &self.sticky else {
             return self.next_server();
         };
@@ -126,6 +130,21 @@ impl CompiledService {
         let i = self.next_server()?;
         cookies.push(sticky.set_cookie(i));
         Some(i)
+    }
+
+    /// Brings back the servers a passive health check marked down whose time down is over.
+    fn revive(&self, now: super::io::Timestamp) {
+        if let Some(p) = &self.passive {
+            p.revive(&self.status, now.0);
+        }
+    }
+
+    /// Records how a request to server `server` ended at `now` (a passive health check's
+    /// input): `failed` when the backend gave no answer or one of status 500 or more.
+    pub fn report(&self, server: usize, failed: bool, now: super::io::Timestamp) {
+        if let Some(p) = &self.passive {
+            p.report(&self.status, server, failed, now.0);
+        }
     }
 
     /// The next server (index into `servers`), or `None` when no server can take requests.
@@ -144,7 +163,8 @@ impl CompiledService {
 
     /// Whether some server can take requests (what a parent `weighted` service with a
     /// `healthCheck` is told).
-    pub fn any_up(&self) -> bool {
+    pub fn any_up(&self, now: super::io::Timestamp) -> bool {
+        self.revive(now);
         self.servers
             .iter()
             .enumerate()
@@ -691,10 +711,10 @@ pub fn compile_serving(
             );
             continue;
         }
-        if lb.passive_health_check.is_some() || lb.strategy != "wrr" {
+        if lb.strategy != "wrr" {
             object_error(
                 path,
-                "passive health checks and non-wrr strategies are not supported yet by TrafficCop"
+                "load-balancing strategies other than wrr are not supported yet by TrafficCop"
                     .into(),
             );
             continue;
@@ -757,6 +777,9 @@ pub fn compile_serving(
             sticky,
             health_check,
             status: super::health::ServerStatus::all_up(servers.len()),
+            passive: lb.passive_health_check.as_ref().map(|p| {
+                super::health::PassiveHealth::new(p, servers.len(), lb.health_check.is_some())
+            }),
             name: format!("{name}@file"),
             servers,
             pass_host_header: lb.pass_host_header.unwrap_or(true),

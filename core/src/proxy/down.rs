@@ -667,11 +667,12 @@ impl Worker {
                 w,
                 &req.head.headers,
                 &mut sticky_cookies,
+                now,
             ),
         };
         let service = svc_idx.map(|i| &config.services[i]);
         let Some((service, server_idx)) = service.and_then(|s| {
-            s.pick(&req.head.headers, &mut sticky_cookies)
+            s.pick(&req.head.headers, &mut sticky_cookies, now)
                 .map(|i| (s, i))
         }) else {
             let mut answer = LocalResponse::go_error(503, "no available server");
@@ -833,6 +834,10 @@ impl Worker {
             body_refused: false,
             sticky_cookies,
             held,
+            passive: service
+                .passive
+                .is_some()
+                .then(|| (config.clone(), svc_idx.unwrap_or(0), server_idx)),
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any

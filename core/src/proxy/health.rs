@@ -327,6 +327,84 @@ impl ServerStatus {
     }
 }
 
+/// `passiveHealthCheck` (Traefik 3.6): a server whose answers fail (status 500 or more, or
+/// no answer at all) `maxFailedAttempts` times within `failureWindow` is marked down; a good
+/// answer forgets its failures. Without an active health check it comes back up
+/// `failureWindow` after it went down; with one, the active checks bring it back.
+#[derive(Debug)]
+pub struct PassiveHealth {
+    max_failed: usize,
+    window: Duration,
+    /// Whether an active health check brings servers back.
+    active: bool,
+    /// Failure times per server, oldest first.
+    failures: std::sync::Mutex<Vec<std::collections::VecDeque<u64>>>,
+    /// When each server marked down by this comes back (0: not down by this).
+    back_at: Vec<std::sync::atomic::AtomicU64>,
+}
+
+impl PassiveHealth {
+    /// Builds the passive check of `servers` servers.
+    pub fn new(
+        cfg: &crate::config::dynamic::PassiveServerHealthCheck,
+        servers: usize,
+        active: bool,
+    ) -> Self {
+        PassiveHealth {
+            max_failed: usize::try_from(cfg.max_failed_attempts.max(1)).unwrap_or(1),
+            window: cfg.failure_window,
+            active,
+            failures: std::sync::Mutex::new(vec![Default::default(); servers]),
+            back_at: (0..servers)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    /// Records the outcome of a request to server `i` at `now` (in nanoseconds), marking it
+    /// down in `status` when its failures reach the limit.
+    pub fn report(&self, status: &ServerStatus, i: usize, failed: bool, now: u64) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        let Some(list) = failures.get_mut(i) else {
+            return;
+        };
+        if !failed {
+            list.clear();
+            return;
+        }
+        list.push_back(now);
+        let window_start = now.saturating_sub(self.window.0.max(0) as u64);
+        while list.front().is_some_and(|t| *t <= window_start) {
+            list.pop_front();
+        }
+        if list.len() < self.max_failed || self.back_at[i].load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        status.set(i, false);
+        if !self.active {
+            let back = now.saturating_add(self.window.0.max(0) as u64).max(1);
+            self.back_at[i].store(back, Ordering::Relaxed);
+        }
+    }
+
+    /// Brings back up, at `now`, the servers whose time down is over.
+    pub fn revive(&self, status: &ServerStatus, now: u64) {
+        for (i, back) in self.back_at.iter().enumerate() {
+            let at = back.load(Ordering::Relaxed);
+            if at != 0
+                && at <= now
+                && back
+                    .compare_exchange(at, 0, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                status.set(i, true);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,6 +478,41 @@ mod tests {
             String::from_utf8(h.request(&h.probes[0].url, &h.method)).unwrap(),
             "HEAD /h HTTP/1.1\r\nHost: h.example\r\nUser-Agent: Go-http-client/1.1\r\nX-One: 1\r\nConnection: close\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn passive_checks_mark_down_and_bring_back() {
+        let doc = "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://a'}]\n        passiveHealthCheck: {maxFailedAttempts: 2, failureWindow: 10s}\n";
+        let l = crate::config::dynamic::load_dynamic(doc, crate::config::Format::Yaml, None);
+        let http = l.config.http.unwrap();
+        let cfg = http.services["s"]
+            .load_balancer
+            .clone()
+            .unwrap()
+            .passive_health_check
+            .unwrap();
+        let s = ServerStatus::all_up(2);
+        let p = PassiveHealth::new(&cfg, 2, false);
+        let sec = 1_000_000_000u64;
+        // Two failures more than the window apart: still up; a success forgets them.
+        p.report(&s, 0, true, sec);
+        p.report(&s, 0, true, 12 * sec);
+        assert!(s.is_up(0));
+        p.report(&s, 0, false, 13 * sec);
+        p.report(&s, 0, true, 14 * sec);
+        assert!(s.is_up(0));
+        p.report(&s, 0, true, 15 * sec);
+        assert!(!s.is_up(0) && s.is_up(1));
+        p.revive(&s, 24 * sec);
+        assert!(!s.is_up(0));
+        p.revive(&s, 25 * sec);
+        assert!(s.is_up(0));
+        // With an active check, only it brings a server back.
+        let p = PassiveHealth::new(&cfg, 2, true);
+        p.report(&s, 1, true, sec);
+        p.report(&s, 1, true, sec);
+        p.revive(&s, 100 * sec);
+        assert!(!s.is_up(1));
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub(super) struct Txn {
     /// (kept for that alone).
     #[allow(dead_code)]
     pub held: Vec<crate::middleware::InFlight>,
+    /// The configuration, service and server of a request whose service has a passive
+    /// health check, to report how it ended.
+    pub passive: Option<(std::sync::Arc<super::compile::CompiledConfig>, usize, usize)>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
@@ -100,6 +103,16 @@ impl Txn {
                 .prepend_shared("Set-Cookie", &self.sticky_cookies);
         }
         self.apply_response_middlewares(head);
+    }
+
+    /// Reports a final answer of `status` (or Traefik's own 502/504 for a backend that gave
+    /// none) to the service's passive health check.
+    pub fn report_outcome(&self, status: u16, now: super::io::Timestamp) {
+        if let Some((config, service, server)) = &self.passive {
+            if let Some(s) = config.services.get(*service) {
+                s.report(*server, status >= 500, now);
+            }
+        }
     }
 
     /// Runs the response side of the middlewares over `head`.

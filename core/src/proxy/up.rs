@@ -138,6 +138,7 @@ impl Worker {
             router: Some(txn.router.clone()),
             server: Some(txn.server.clone()),
         });
+        txn.report_outcome(status, self.now);
         let mut resp = LocalResponse::new(status, crate::http::status_text(status));
         if txn.mw_request.is_some() || !txn.sticky_cookies.is_empty() {
             let mut head = crate::http::ResponseHead {
@@ -344,6 +345,7 @@ impl Worker {
                             head.headers.remove("Content-Length");
                         }
                         forward::downstream_response(&mut head);
+                        txn.report_outcome(head.status, now);
                         txn.finish_response_head(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         // A decompressed body's length is unknown, as a chunked one's.

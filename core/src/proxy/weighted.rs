@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::compile::CompiledService;
+use super::io::Timestamp;
 use super::lb::{SplitMix, Wrr};
 use super::sticky::Sticky;
 use crate::config::dynamic::{HTTPConfiguration, WeightedRoundRobin};
@@ -73,10 +74,11 @@ pub fn pick(
     mut index: usize,
     headers: &Headers,
     cookies: &mut Vec<bytes::Bytes>,
+    now: Timestamp,
 ) -> Option<usize> {
     loop {
         let w = &weighted[index];
-        let child = w.pick_child(|c| is_up(services, weighted, c), headers, cookies)?;
+        let child = w.pick_child(|c| is_up(services, weighted, c, now), headers, cookies)?;
         match w.children[child] {
             ServiceRef::LoadBalancer(i) => return Some(i),
             ServiceRef::Weighted(next) => index = next,
@@ -87,13 +89,18 @@ pub fn pick(
 /// Whether `child` reports up to a parent with a health check: a `loadBalancer` service when
 /// one of its servers is up, a `weighted` one (with its own health check) when one of its
 /// children is.
-fn is_up(services: &[CompiledService], weighted: &[CompiledWeighted], child: ServiceRef) -> bool {
+fn is_up(
+    services: &[CompiledService],
+    weighted: &[CompiledWeighted],
+    child: ServiceRef,
+    now: Timestamp,
+) -> bool {
     match child {
-        ServiceRef::LoadBalancer(i) => services[i].any_up(),
+        ServiceRef::LoadBalancer(i) => services[i].any_up(now),
         ServiceRef::Weighted(i) => weighted[i]
             .children
             .iter()
-            .any(|c| is_up(services, weighted, *c)),
+            .any(|c| is_up(services, weighted, *c, now)),
     }
 }
 
@@ -292,6 +299,7 @@ mod tests {
                 outer,
                 &Headers::new(),
                 &mut Vec::new(),
+                Timestamp(0),
             )
             .unwrap();
             *counts.entry(c.services[i].name.as_str()).or_insert(0) += 1;
@@ -316,6 +324,7 @@ mod tests {
                 index(&c, w),
                 &Headers::new(),
                 &mut Vec::new(),
+                Timestamp(0),
             )
         };
         // Both of a's servers down: a is down for w (and so for top); b takes everything.
@@ -331,7 +340,10 @@ mod tests {
         // Everything down: no child to pick.
         c.services[b].status.set(0, false);
         assert_eq!(pick_from("top@file"), None);
-        assert_eq!(c.services[b].pick(&Headers::new(), &mut Vec::new()), None);
+        assert_eq!(
+            c.services[b].pick(&Headers::new(), &mut Vec::new(), Timestamp(0)),
+            None
+        );
     }
 
     #[test]
@@ -356,7 +368,8 @@ mod tests {
                 &c.weighted,
                 empty,
                 &Headers::new(),
-                &mut Vec::new()
+                &mut Vec::new(),
+                Timestamp(0)
             ),
             None
         );
