@@ -319,6 +319,10 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     svc-stickynone:
       rule: "PathPrefix(`/svc/stickynone`)"
       service: sticknone
+    mw-enc:
+      rule: "PathPrefix(`/mw/enc`)"
+      service: app
+      middlewares: [enc]
     mw-basic:
       rule: "PathPrefix(`/mw/basic/`)"
       service: app
@@ -332,6 +336,8 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       service: app
       middlewares: [basicmissing]
   middlewares:
+    enc:
+      encodedCharacters: {{allowEncodedSlash: true, allowEncodedHash: true}}
     basic:
       basicAuth:
         users:
@@ -1058,6 +1064,14 @@ const MIDDLEWARE_REQUESTS: &[&str] = &[
     "GET /svc/wzero HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     "GET /svc/wmissing HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     "GET /svc/wnone HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    // encodedCharacters (slash and hash allowed, the others refused): allowed, refused in any
+    // case, a raw backslash (Go's escaped path has %5C), an encoding Go leaves as it is.
+    "GET /mw/enc/a%2Fb%23c HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/enc/a%3bb HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/enc/a%25 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/enc/a%00 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/enc/a\\b HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /mw/enc/a%20b?x=%3B HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     // basicAuth: no credentials, each hash kind (apr1, MD5-crypt, SHA, bcrypt), the scheme's
     // name in lower case, a wrong password, an unknown user, a plain-text secret, bad base64,
     // two Authorization lines (the first counts), HEAD and a POST with a body refused.

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use super::{
-    AddPrefix, BasicAuth, FileReader, HeadersMiddleware, InFlightReq, IpAllowList, Middleware,
-    RedirectRegex, RedirectScheme, ReplacePath, ReplacePathRegex, StripPrefix, StripPrefixRegex,
+    AddPrefix, BasicAuth, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
+    IpAllowList, Middleware, RedirectRegex, RedirectScheme, ReplacePath, ReplacePathRegex,
+    StripPrefix, StripPrefixRegex,
 };
 use crate::config::dynamic::{HTTPConfiguration, Middleware as MiddlewareConfig};
 
@@ -196,6 +197,9 @@ fn construct(
             cfg.basic_auth.as_deref().expect("set"),
             read,
         )),
+        "encodedCharacters" => Ok(Arc::new(EncodedCharacters::new(
+            cfg.encoded_characters.as_deref().expect("set"),
+        )) as Arc<dyn Middleware>),
         "inFlightReq" => arc(InFlightReq::new(cfg.in_flight_req.as_deref().expect("set"))),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),
         "ipAllowList" => arc(IpAllowList::new(cfg.ip_allow_list.as_deref().expect("set"))),

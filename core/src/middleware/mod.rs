@@ -21,6 +21,7 @@
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
+//! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `in_flight_req.rs`, `source_criterion.rs` | `inFlightReq` and the `sourceCriterion` it shares with `rateLimit` |
 //! | `users.rs`, `htpasswd.rs`, `go_base64.rs` | the users of `basicAuth` (`usersFile`, `users`), htpasswd secrets, Go's base64 |
 //! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
@@ -35,6 +36,7 @@ mod add_prefix;
 mod basic_auth;
 mod builder;
 mod cors;
+mod encoded_characters;
 pub mod go_base64;
 mod go_expand;
 mod headers;
@@ -57,6 +59,7 @@ mod users;
 pub use add_prefix::AddPrefix;
 pub use basic_auth::{basic_credentials, BasicAuth};
 pub use builder::{build_chain, build_chain_reading, build_middleware};
+pub use encoded_characters::EncodedCharacters;
 pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
