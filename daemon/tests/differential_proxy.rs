@@ -653,6 +653,18 @@ const fn h2(
 }
 
 const H2_REQUESTS: &[H2Case] = &[
+    // basicAuth's challenge and a good password, a sticky service's cookie, encodedCharacters'
+    // refusal, a weighted service with no child to pick.
+    h2("GET", "/mw/basic/x", &[], &[]),
+    h2(
+        "GET",
+        "/mw/basic/x",
+        &[("authorization", "Basic dGVzdDp0ZXN0")],
+        &[],
+    ),
+    h2("GET", "/svc/sticky1/h2", &[], &[]),
+    h2("GET", "/mw/enc/a%3B", &[], &[]),
+    h2("GET", "/svc/wempty", &[], &[]),
     // Fields carried to the backend as HTTP/1.1 lines; split cookies joined as Go's server
     // does; a field named `close` is not a connection option (there is no `Connection`).
     h2(
