@@ -8,13 +8,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{free_port, wait_port, Kill};
+use common::{free_port, traefik_bin};
 
 /// A backend answering `/health…` with the status in `health` (a 302 to `/ok` when it is
 /// 302; `/ok` is 200) and anything else with 200 and its name. It records the probes' heads.
@@ -69,13 +68,6 @@ fn serve(mut s: TcpStream, name: &str, health: &AtomicU16, probes: &Mutex<Vec<St
     }
 }
 
-fn traefik_bin() -> Option<PathBuf> {
-    let p = std::env::var_os("TRAFFICCOP_TRAEFIK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/traefik"));
-    p.is_file().then_some(p)
-}
-
 /// The bodies of `n` requests to `path` (the status line when it is not 200), sorted and
 /// deduplicated.
 fn seen(port: u16, path: &str, n: usize) -> Vec<String> {
@@ -108,45 +100,16 @@ fn scenario(bin: &Path) -> (Vec<String>, Vec<String>) {
     let a = backend("A", ha.clone(), probes.clone());
     let b = backend("B", hb.clone(), probes.clone());
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!(
-        "tc-health-{}-{}",
-        std::process::id(),
-        bin.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
     let hc = "{path: \"/health?probe=1\", interval: 100ms, timeout: 500ms, hostname: probe.example, headers: {X-Probe: yes}}";
-    std::fs::write(
-        dir.join("dynamic.yml"),
-        format!(
-            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/lb`)\", service: both}}\n    w: {{rule: \"PathPrefix(`/w`)\", service: w}}\n  services:\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n        healthCheck: {hc}\n    only-b:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    w:\n      weighted:\n        services: [{{name: only-a}}, {{name: only-b}}]\n        healthCheck: {{}}\n"
+    let _proxy = common::start_with_dynamic(
+        "health",
+        bin,
+        port,
+        &format!(
+            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/lb`)\", service: both}}\n    w: {{rule: \"PathPrefix(`/w`)\", service: w}}\n  services:\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n        healthCheck: {hc}\n    only-b:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    w:\n      weighted:\n        services: [{{name: only-a}}, {{name: only-b}}]\n        healthCheck: {{}}\n",
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("static.yml"),
-        format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: WARN}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
-            dir.join("dynamic.yml").display()
-        ),
-    )
-    .unwrap();
-    let _proxy = Kill(
-        Command::new(bin)
-            .arg(format!("--configFile={}", dir.join("static.yml").display()))
-            .stderr(
-                std::fs::File::create(dir.join("stderr"))
-                    .map(Stdio::from)
-                    .unwrap_or_else(|_| Stdio::null()),
-            )
-            .stdout(
-                std::fs::File::create(dir.join("log"))
-                    .map(Stdio::from)
-                    .unwrap_or_else(|_| Stdio::null()),
-            )
-            .spawn()
-            .unwrap(),
     );
-    wait_port(port);
+    common::wait_served(port, "/lb");
     let settle = || std::thread::sleep(Duration::from_millis(600));
     let mut steps = Vec::new();
     let mut step = |what: &str| {
@@ -214,43 +177,16 @@ fn passive_scenario(bin: &Path) -> Vec<String> {
     let a = backend("A", up.clone(), probes.clone());
     let b = backend("B", up, probes);
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!(
-        "tc-passive-{}-{}",
-        std::process::id(),
-        bin.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("dynamic.yml"),
-        format!(
-            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/`)\", service: both}}\n    ready: {{rule: \"PathPrefix(`/ready`)\", service: only-a}}\n  services:\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        passiveHealthCheck: {{maxFailedAttempts: 2, failureWindow: 1s}}\n"
+    let _proxy = common::start_with_dynamic(
+        "passive",
+        bin,
+        port,
+        &format!(
+            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/`)\", service: both}}\n    ready: {{rule: \"PathPrefix(`/ready`)\", service: only-a}}\n  services:\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        passiveHealthCheck: {{maxFailedAttempts: 2, failureWindow: 1s}}\n",
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("static.yml"),
-        format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
-            dir.join("dynamic.yml").display()
-        ),
-    )
-    .unwrap();
-    let _proxy = Kill(
-        Command::new(bin)
-            .arg(format!("--configFile={}", dir.join("static.yml").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
     );
-    wait_port(port);
     // Served once `/ready` (another service) answers.
-    for _ in 0..100 {
-        if seen(port, "/ready", 1) == ["A"] {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_served(port, "/ready");
     let mut steps = vec![format!("both: {:?}", seen(port, "/fails", 4))];
     steps.push(format!("B down: {:?}", seen(port, "/fails", 4)));
     std::thread::sleep(Duration::from_millis(1_300));

@@ -8,11 +8,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{free_port, wait_port, Kill};
+use common::{free_port, traefik_bin};
 
 /// A backend that answers paths ending in `slow` after 600 ms and anything else at once, `ok` either way.
 fn backend() -> u16 {
@@ -41,13 +40,6 @@ fn backend() -> u16 {
     port
 }
 
-fn traefik_bin() -> Option<PathBuf> {
-    let p = std::env::var_os("TRAFFICCOP_TRAEFIK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/traefik"));
-    p.is_file().then_some(p)
-}
-
 /// One request; the answer with the `Date` value blanked.
 fn exchange(port: u16, path: &str, host: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -74,37 +66,15 @@ fn exchange(port: u16, path: &str, host: &str) -> String {
 fn scenario(bin: &Path) -> Vec<String> {
     let b = backend();
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!(
-        "tc-inflight-{}-{}",
-        std::process::id(),
-        bin.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("dynamic.yml"),
-        format!(
-            "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s, middlewares: [one]}}\n    h: {{rule: \"PathPrefix(`/hdr`)\", service: s, middlewares: [by-header]}}\n    z: {{rule: \"PathPrefix(`/zero`)\", service: s, middlewares: [none]}}\n  middlewares:\n    one: {{inFlightReq: {{amount: 1}}}}\n    by-header: {{inFlightReq: {{amount: 1, sourceCriterion: {{requestHeaderName: X-Tenant}}}}}}\n    none: {{inFlightReq: {{amount: 0}}}}\n  services:\n    s: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{b}\"}}]}}}}\n"
+    let _proxy = common::start_with_dynamic(
+        "inflight",
+        bin,
+        port,
+        &format!(
+            "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: s, middlewares: [one]}}\n    h: {{rule: \"PathPrefix(`/hdr`)\", service: s, middlewares: [by-header]}}\n    z: {{rule: \"PathPrefix(`/zero`)\", service: s, middlewares: [none]}}\n  middlewares:\n    one: {{inFlightReq: {{amount: 1}}}}\n    by-header: {{inFlightReq: {{amount: 1, sourceCriterion: {{requestHeaderName: X-Tenant}}}}}}\n    none: {{inFlightReq: {{amount: 0}}}}\n  services:\n    s: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{b}\"}}]}}}}\n",
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("static.yml"),
-        format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
-            dir.join("dynamic.yml").display()
-        ),
-    )
-    .unwrap();
-    let _proxy = Kill(
-        Command::new(bin)
-            .arg(format!("--configFile={}", dir.join("static.yml").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
     );
-    wait_port(port);
-    std::thread::sleep(Duration::from_millis(300));
+    common::wait_served(port, "/fast");
     let mut out = Vec::new();
     for (slow_path, next_path) in [("/slow", "/fast"), ("/hdr/slow", "/hdr/fast")] {
         let first = std::thread::spawn(move || exchange(port, slow_path, "a.example"));

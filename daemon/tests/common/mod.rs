@@ -104,3 +104,71 @@ pub fn echo_backend() -> u16 {
     });
     port
 }
+
+/// The real Traefik binary for comparisons: `TRAFFICCOP_TRAEFIK_BIN`, else what
+/// `scripts/fetch-traefik.sh` puts at `target/oracle/traefik`; `None` when neither is there.
+pub fn traefik_bin() -> Option<std::path::PathBuf> {
+    let p = std::env::var_os("TRAFFICCOP_TRAEFIK_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/traefik")
+        });
+    p.is_file().then_some(p)
+}
+
+/// Starts `bin` (TrafficCop or Traefik) with one entry point `web` on 127.0.0.1:`port` and
+/// the file provider reading `dynamic` (YAML), both files written to a new directory named
+/// after `name`, the process and the binary; its log goes to `log` and `stderr` there.
+pub fn start_with_dynamic(name: &str, bin: &std::path::Path, port: u16, dynamic: &str) -> Kill {
+    let dir = std::env::temp_dir().join(format!(
+        "tc-{name}-{}-{}",
+        std::process::id(),
+        bin.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("dynamic.yml"), dynamic).unwrap();
+    std::fs::write(
+        dir.join("static.yml"),
+        format!(
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: WARN}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\nproviders:\n  file:\n    filename: \"{}\"\n",
+            dir.join("dynamic.yml").display()
+        ),
+    )
+    .unwrap();
+    let file = |n: &str| {
+        std::fs::File::create(dir.join(n))
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
+    };
+    let child = Command::new(bin)
+        .arg(format!("--configFile={}", dir.join("static.yml").display()))
+        .stdout(file("log"))
+        .stderr(file("stderr"))
+        .spawn()
+        .unwrap();
+    wait_port(port);
+    Kill(child)
+}
+
+/// Waits (up to 10 s) until a `GET path` with `Host: ready.example` on 127.0.0.1:`port` is
+/// answered with something else than 404: the proxy serves its routers.
+pub fn wait_served(port: u16, path: &str) {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(
+                s,
+                "GET {path} HTTP/1.1\r\nHost: ready.example\r\nConnection: close\r\n\r\n"
+            );
+            let mut r = String::new();
+            let _ = s.read_to_string(&mut r);
+            if r.starts_with("HTTP/1.1 ") && !r.starts_with("HTTP/1.1 404") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("127.0.0.1:{port} never served {path}");
+}
