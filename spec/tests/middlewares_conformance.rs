@@ -330,6 +330,7 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
         tls: r.tls,
         entry_point: "web",
         absolute_target: r.absolute_target.as_deref(),
+        now: 0,
     };
     let mut errs = Vec::new();
     let mut local = None;

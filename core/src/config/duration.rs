@@ -205,4 +205,24 @@ mod tests {
         assert_eq!(Duration(0).to_string(), "0s");
         assert_eq!(Duration::from_millis(1500).to_string(), "1.5s");
     }
+
+    #[test]
+    fn go_strings() {
+        let cases = [
+            (0, "0s"),
+            (5, "5ns"),
+            (1_500, "1.5\u{b5}s"),
+            (100_000_000, "100ms"),
+            (1_234_567, "1.234567ms"),
+            (1_000_000_000, "1s"),
+            (1_500_000_000, "1.5s"),
+            (59_000_000_000, "59s"),
+            (123_000_000_000, "2m3s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (-2_000_000, "-2ms"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(Duration(n).to_string(), want, "{n}");
+        }
+    }
 }

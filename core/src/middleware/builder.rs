@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::{
     AddPrefix, BasicAuth, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
-    IpAllowList, Middleware, RedirectRegex, RedirectScheme, ReplacePath, ReplacePathRegex,
-    StripPrefix, StripPrefixRegex,
+    IpAllowList, Middleware, RateLimit, RedirectRegex, RedirectScheme, ReplacePath,
+    ReplacePathRegex, StripPrefix, StripPrefixRegex,
 };
 use crate::config::dynamic::{HTTPConfiguration, Middleware as MiddlewareConfig};
 
@@ -200,6 +200,10 @@ fn construct(
         "encodedCharacters" => Ok(Arc::new(EncodedCharacters::new(
             cfg.encoded_characters.as_deref().expect("set"),
         )) as Arc<dyn Middleware>),
+        "rateLimit" => arc(RateLimit::new(
+            name,
+            cfg.rate_limit.as_deref().expect("set"),
+        )),
         "inFlightReq" => arc(InFlightReq::new(cfg.in_flight_req.as_deref().expect("set"))),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),
         "ipAllowList" => arc(IpAllowList::new(cfg.ip_allow_list.as_deref().expect("set"))),

@@ -22,6 +22,7 @@
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
 //! | `encoded_characters.rs` | `encodedCharacters` |
+//! | `rate_limit.rs` | `rateLimit` (in memory) |
 //! | `in_flight_req.rs`, `source_criterion.rs` | `inFlightReq` and the `sourceCriterion` it shares with `rateLimit` |
 //! | `users.rs`, `htpasswd.rs`, `go_base64.rs` | the users of `basicAuth` (`usersFile`, `users`), htpasswd secrets, Go's base64 |
 //! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
@@ -44,6 +45,7 @@ mod htpasswd;
 mod in_flight_req;
 mod ip_allow_list;
 mod ip_strategy;
+mod rate_limit;
 mod redirect;
 mod redirect_regex;
 mod redirect_scheme;
@@ -64,6 +66,7 @@ pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
 pub use ip_strategy::IpStrategy;
+pub use rate_limit::RateLimit;
 pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
@@ -88,6 +91,8 @@ pub enum RequestAction {
     Continue,
     /// Pass the request on, holding this place until its answer is done (`inFlightReq`).
     Hold(InFlight),
+    /// Pass the request on after this many nanoseconds (`rateLimit`).
+    Delay(u64),
     /// Answer the client with this response; the request goes no further.
     Respond(LocalResponse),
 }
@@ -106,6 +111,8 @@ pub struct RequestContext<'a> {
     /// middlewares read the scheme, host and port from it; it is ignored once a middleware has
     /// rewritten the path or query.
     pub absolute_target: Option<&'a str>,
+    /// The worker's clock (nanoseconds), for middlewares that count time (`rateLimit`).
+    pub now: u64,
 }
 
 /// The middlewares a route runs, in order, built with the configuration and shared: a request
@@ -186,6 +193,7 @@ pub(crate) mod tests_support {
             tls: false,
             entry_point: "web",
             absolute_target: None,
+            now: 0,
         }
     }
 

@@ -245,6 +245,14 @@ impl Worker {
                     }
                 }
                 DState::Tunnel(_) => return,
+                DState::Delayed(_) => {
+                    // The request's body (and what follows) waits with it.
+                    d.input.keep_rest();
+                    if d.input.len() > MAX_PIPELINED {
+                        self.pause(id);
+                    }
+                    return;
+                }
                 DState::Linger => {
                     let all = d.input.len();
                     d.input.consume(all);
@@ -455,6 +463,7 @@ impl Worker {
         if matches!(d.transport, Transport::Stream(_)) {
             req.keep_alive = false;
         }
+        let ep_index = d.ep;
         let Some(ep) = config.entry_points.get(d.ep) else {
             self.close_down(id);
             return;
@@ -609,24 +618,71 @@ impl Worker {
             }
         }
         // Middlewares: the entry point's, then the router's (joined with the configuration).
-        let chain = chain.clone();
-        let absolute_target = req.absolute_target.clone();
-        let mut suppress_xff = false;
-        // Places held by `inFlightReq` middlewares: given back when the exchange is done.
-        let mut held = Vec::new();
+        let routed = Routed {
+            config: config.clone(),
+            ep: ep_index,
+            router: router_idx,
+            chain: chain.clone(),
+            tls,
+            client_ip,
+            client_text,
+            absolute_target: req.absolute_target.clone(),
+            suppress_xff: false,
+            held: Vec::new(),
+        };
+        self.run_chain(now, id, req, routed, 0);
+    }
+
+    /// Runs the route's middlewares from `from` on, then sends the request on (or answers it).
+    /// A middleware may ask for a delay (`rateLimit`): the request then waits in
+    /// [`DState::Delayed`] and goes on from the next middleware when its deadline comes.
+    pub(super) fn run_chain(
+        &mut self,
+        now: Timestamp,
+        id: ConnId,
+        mut req: ParsedRequest,
+        mut routed: Routed,
+        from: usize,
+    ) {
+        let config = routed.config.clone();
+        let Some(ep) = config.entry_points.get(routed.ep) else {
+            return self.close_down(id);
+        };
+        let router = &config.routers[routed.router];
+        let chain = routed.chain.clone();
+        let (tls, client_ip) = (routed.tls, routed.client_ip);
+        let absolute_target = routed.absolute_target.clone();
         {
             let cx = RequestContext {
                 client_ip,
                 tls,
                 entry_point: &ep.name,
                 absolute_target: absolute_target.as_deref(),
+                now: now.0,
             };
-            for (i, m) in chain.iter().enumerate() {
+            for (i, m) in chain.iter().enumerate().skip(from) {
                 match m.on_request(&mut req.head, &cx) {
-                    RequestAction::Continue => suppress_xff |= m.suppresses_x_forwarded_for(),
+                    RequestAction::Continue => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
                     RequestAction::Hold(place) => {
-                        held.push(place);
-                        suppress_xff |= m.suppresses_x_forwarded_for();
+                        routed.held.push(place);
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
+                    RequestAction::Delay(wait) => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                        let at = Timestamp(now.0.saturating_add(wait));
+                        let Some(d) = self.down.get_mut(&id) else {
+                            return;
+                        };
+                        d.deadline = Some(at);
+                        d.state = DState::Delayed(Box::new(Delayed {
+                            req,
+                            routed,
+                            next: i + 1,
+                        }));
+                        self.note_deadline(Some(at));
+                        return;
                     }
                     RequestAction::Respond(resp) => {
                         let resp = respond_through(&chain[..i], resp, &req.head, &cx);
@@ -635,11 +691,15 @@ impl Worker {
                 }
             }
         }
+        let suppress_xff = routed.suppress_xff;
+        let held = std::mem::take(&mut routed.held);
+        let client_text = routed.client_text.clone();
         let cx = RequestContext {
             client_ip,
             tls,
             entry_point: &ep.name,
             absolute_target: absolute_target.as_deref(),
+            now: now.0,
         };
         // The sticky cookies the client gets with the answer (Go's `http.SetCookie` before
         // the backend's lines).
@@ -1036,11 +1096,22 @@ impl Worker {
         match &d.state {
             // A body being discarded ends early: the answer still goes out (see `Discard`).
             DState::Head | DState::Discard(_) | DState::Linger => self.drive_down(now, id),
-            DState::Active(_) | DState::Tunnel(_) => self.abort_down(id),
+            DState::Active(_) | DState::Tunnel(_) | DState::Delayed(_) => self.abort_down(id),
         }
     }
 
     pub(super) fn down_timeout(&mut self, now: Timestamp, id: ConnId) {
+        if let Some(d) = self.down.get_mut(&id) {
+            if matches!(d.state, DState::Delayed(_)) {
+                // A delayed request's time has come: it goes on through its middlewares.
+                let DState::Delayed(delayed) = std::mem::replace(&mut d.state, DState::Head) else {
+                    return;
+                };
+                d.deadline = None;
+                let Delayed { req, routed, next } = *delayed;
+                return self.run_chain(now, id, req, routed, next);
+            }
+        }
         if self
             .down
             .get(&id)
@@ -1059,6 +1130,31 @@ impl Worker {
         }
         self.abort_down(id);
     }
+}
+
+/// A request routed and past the entry point's handling, on its way through its middlewares.
+pub(super) struct Routed {
+    /// The configuration it was routed with (a reload while it waits does not change it).
+    pub config: Arc<super::compile::CompiledConfig>,
+    pub ep: usize,
+    pub router: usize,
+    pub chain: crate::middleware::Chain,
+    pub tls: bool,
+    pub client_ip: Option<std::net::IpAddr>,
+    pub client_text: bytes::Bytes,
+    pub absolute_target: Option<String>,
+    /// A middleware said not to add `X-Forwarded-For`.
+    pub suppress_xff: bool,
+    /// Places held by `inFlightReq` middlewares.
+    pub held: Vec<crate::middleware::InFlight>,
+}
+
+/// A request a middleware delays (`rateLimit`): it goes on from middleware `next` when the
+/// connection's deadline comes.
+pub(super) struct Delayed {
+    pub req: ParsedRequest,
+    pub routed: Routed,
+    pub next: usize,
 }
 
 /// Runs the response side of `chain` (in reverse) over a response TrafficCop produced itself.

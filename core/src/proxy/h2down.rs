@@ -600,7 +600,7 @@ impl Worker {
             let up = match &d.state {
                 DState::Active(t) => t.up,
                 DState::Tunnel(u) => Some(*u),
-                DState::Head | DState::Discard(_) | DState::Linger => None,
+                DState::Head | DState::Discard(_) | DState::Linger | DState::Delayed(_) => None,
             };
             if let Some(p) = up.filter(|p| self.up.get(p).is_some_and(|u| u.paused)) {
                 self.resume(p);

@@ -125,6 +125,8 @@ impl Txn {
             tls: self.tls,
             entry_point,
             absolute_target: self.absolute_target.as_deref(),
+            // No response side counts time.
+            now: 0,
         };
         for m in self.middlewares.iter().rev() {
             m.on_response(head, request, &cx);

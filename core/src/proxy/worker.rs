@@ -39,6 +39,8 @@ pub(super) enum DState {
     Head,
     Active(Box<Txn>),
     Tunnel(ConnId),
+    /// A request waits before going on through its middlewares (see `down::Delayed`).
+    Delayed(Box<super::down::Delayed>),
     /// A local answer waits while the request's body is read and dropped (see `Discard`).
     Discard(Box<super::discard::Discard>),
     /// Answered and closing while the client may still send its body: what arrives is
@@ -636,7 +638,7 @@ impl Worker {
             return match &d.state {
                 DState::Active(t) => t.up,
                 DState::Tunnel(u) => Some(*u),
-                DState::Head | DState::Discard(_) | DState::Linger => None,
+                DState::Head | DState::Discard(_) | DState::Linger | DState::Delayed(_) => None,
             };
         }
         self.up.get(&conn).and_then(|u| u.down)
