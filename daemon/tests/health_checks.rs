@@ -106,7 +106,7 @@ fn scenario(bin: &Path) -> (Vec<String>, Vec<String>) {
         bin,
         port,
         &format!(
-            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/lb`)\", service: both}}\n    w: {{rule: \"PathPrefix(`/w`)\", service: w}}\n  services:\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n        healthCheck: {hc}\n    only-b:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    w:\n      weighted:\n        services: [{{name: only-a}}, {{name: only-b}}]\n        healthCheck: {{}}\n",
+            "http:\n  routers:\n    lb: {{rule: \"PathPrefix(`/lb`)\", service: both}}\n    w: {{rule: \"PathPrefix(`/w`)\", service: w}}\n    f: {{rule: \"PathPrefix(`/f`)\", service: fo}}\n    g: {{rule: \"PathPrefix(`/g`)\", service: fohc}}\n  services:\n    both:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}, {{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    only-a:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{a}\"}}]\n        healthCheck: {hc}\n    only-b:\n      loadBalancer:\n        servers: [{{url: \"http://127.0.0.1:{b}\"}}]\n        healthCheck: {hc}\n    w:\n      weighted:\n        services: [{{name: only-a}}, {{name: only-b}}]\n        healthCheck: {{}}\n    fo:\n      failover: {{service: only-b, fallback: only-a}}\n    fohc:\n      failover: {{service: only-b, fallback: only-a, healthCheck: {{}}}}\n",
         ),
     );
     common::wait_served(port, "/lb");
@@ -114,9 +114,11 @@ fn scenario(bin: &Path) -> (Vec<String>, Vec<String>) {
     let mut steps = Vec::new();
     let mut step = |what: &str| {
         steps.push(format!(
-            "{what}: lb {:?} w {:?}",
+            "{what}: lb {:?} w {:?} failover {:?} {:?}",
             seen(port, "/lb", 8),
-            seen(port, "/w", 8)
+            seen(port, "/w", 8),
+            seen(port, "/f", 4),
+            seen(port, "/g", 4)
         ));
     };
     settle();
@@ -146,10 +148,10 @@ fn scenario(bin: &Path) -> (Vec<String>, Vec<String>) {
 fn servers_leave_and_rejoin_as_their_health_checks_say() {
     let (steps, probe) = scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")));
     let want = [
-        "both healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"]",
-        "B answers 503: lb [\"A\"] w [\"A\"]",
-        "both unhealthy: lb [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"] w [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"]",
-        "A redirects to a 200, B healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"]",
+        "both healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"] failover [\"B\"] [\"B\"]",
+        "B answers 503: lb [\"A\"] w [\"A\"] failover [\"A\"] [\"A\"]",
+        "both unhealthy: lb [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"] w [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"] failover [\"HTTP/1.1 503 Service Unavailable \\\"no available server\\\\n\\\"\"] [\"HTTP/1.1 503 Service Unavailable \\\"Service Unavailable\\\\n\\\"\"]",
+        "A redirects to a 200, B healthy: lb [\"A\", \"B\"] w [\"A\", \"B\"] failover [\"B\"] [\"B\"]",
     ];
     assert_eq!(steps, want, "TrafficCop");
     assert_eq!(

@@ -699,8 +699,8 @@ pub fn compile_serving(
             continue;
         }
         let Some(lb) = &svc.load_balancer else {
-            if svc.weighted.is_none() {
-                object_error(path, "mirroring, failover and highestRandomWeight services are not supported yet by TrafficCop".into());
+            if svc.weighted.is_none() && svc.failover.is_none() {
+                object_error(path, "mirroring and highestRandomWeight services are not supported yet by TrafficCop".into());
             }
             continue;
         };

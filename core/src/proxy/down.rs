@@ -720,7 +720,7 @@ impl Worker {
                     respond_through(&chain, LocalResponse::new(418, Vec::new()), &req.head, &cx);
                 return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
-            Target::Service(i) => Some(i),
+            Target::Service(i) => Ok(i),
             Target::Weighted(w) => super::weighted::pick(
                 &config.services,
                 &config.weighted,
@@ -730,17 +730,22 @@ impl Worker {
                 now,
             ),
         };
-        let service = svc_idx.map(|i| &config.services[i]);
-        let Some((service, server_idx)) = service.and_then(|s| {
+        let picked = svc_idx.and_then(|i| {
+            let s = &config.services[i];
             s.pick(&req.head.headers, &mut sticky_cookies, now)
-                .map(|i| (s, i))
-        }) else {
-            let mut answer = LocalResponse::go_error(503, "no available server");
-            for c in sticky_cookies {
-                answer.headers.append_shared("Set-Cookie", c);
+                .map(|server| (i, s, server))
+                .ok_or("no available server")
+        });
+        let (svc_idx, service, server_idx) = match picked {
+            Ok(p) => p,
+            Err(text) => {
+                let mut answer = LocalResponse::go_error(503, text);
+                for c in sticky_cookies {
+                    answer.headers.append_shared("Set-Cookie", c);
+                }
+                let resp = respond_through(&chain, answer, &req.head, &cx);
+                return self.local_response(id, resp, &req, Some(router.name.clone()));
             }
-            let resp = respond_through(&chain, answer, &req.head, &cx);
-            return self.local_response(id, resp, &req, Some(router.name.clone()));
         };
         let server = &service.servers[server_idx];
 
@@ -897,7 +902,7 @@ impl Worker {
             passive: service
                 .passive
                 .is_some()
-                .then(|| (config.clone(), svc_idx.unwrap_or(0), server_idx)),
+                .then(|| (config.clone(), svc_idx, server_idx)),
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any

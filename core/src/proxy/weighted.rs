@@ -36,6 +36,8 @@ pub struct CompiledWeighted {
     pub sticky: Option<Sticky>,
     /// `healthCheck`: children whose servers are all down are not picked.
     pub health_check: bool,
+    /// A `failover` service: `children` are its service and its fallback, in that order.
+    pub failover: bool,
 }
 
 impl CompiledWeighted {
@@ -47,6 +49,14 @@ impl CompiledWeighted {
         headers: &Headers,
         cookies: &mut Vec<bytes::Bytes>,
     ) -> Option<usize> {
+        if self.failover {
+            // The service while it is up (its health check is required), else the fallback
+            // (whose status counts only when the failover service has its own check).
+            if up(self.children[0]) {
+                return Some(0);
+            }
+            return (!self.health_check || up(self.children[1])).then_some(1);
+        }
         let up = |i: usize| !self.health_check || up(self.children[i]);
         if let Some(sticky) = &self.sticky {
             if let Some((i, rewrite)) = sticky.chosen(headers).filter(|(i, _)| up(*i)) {
@@ -75,12 +85,20 @@ pub fn pick(
     headers: &Headers,
     cookies: &mut Vec<bytes::Bytes>,
     now: Timestamp,
-) -> Option<usize> {
+) -> Result<usize, &'static str> {
     loop {
         let w = &weighted[index];
-        let child = w.pick_child(|c| is_up(services, weighted, c, now), headers, cookies)?;
+        let Some(child) = w.pick_child(|c| is_up(services, weighted, c, now), headers, cookies)
+        else {
+            // Traefik's failover answers with the status text, a balancer with its own words.
+            return Err(if w.failover {
+                "Service Unavailable"
+            } else {
+                "no available server"
+            });
+        };
         match w.children[child] {
-            ServiceRef::LoadBalancer(i) => return Some(i),
+            ServiceRef::LoadBalancer(i) => return Ok(i),
             ServiceRef::Weighted(next) => index = next,
         }
     }
@@ -126,7 +144,7 @@ pub fn build_weighted(
         failed: BTreeMap::new(),
     };
     for (name, svc) in &http.services {
-        if svc.weighted.is_some() {
+        if svc.weighted.is_some() || svc.failover.is_some() {
             let q = qualify(name, "file");
             if let Err(e) = b.service(&q, &mut Vec::new()) {
                 if !broken.contains(&format!("http.services.{name}")) {
@@ -176,10 +194,10 @@ impl Builder<'_> {
         {
             return Err(format!("the service \"{qualified}\" is in error"));
         }
-        let Some(w) = cfg.weighted.as_deref() else {
+        if cfg.weighted.is_none() && cfg.failover.is_none() {
             // A loadBalancer service that did not build, or a type not built.
             return Err(format!("the service \"{qualified}\" is in error"));
-        };
+        }
         let entry = format!("service:{qualified}");
         if stack.contains(&entry) {
             stack.push(entry);
@@ -191,7 +209,11 @@ impl Builder<'_> {
             return Err(e);
         }
         stack.push(entry);
-        let built = self.children(qualified, w, stack);
+        let built = match (cfg.weighted.as_deref(), cfg.failover.as_deref()) {
+            (Some(w), _) => self.children(qualified, w, stack),
+            (None, Some(f)) => self.failover(qualified, f, stack),
+            (None, None) => unreachable!("checked above"),
+        };
         stack.pop();
         match built {
             Ok(w) => {
@@ -222,11 +244,7 @@ impl Builder<'_> {
             let c = &w.services[i];
             let child_name = qualify(&c.name, "file");
             let child = self.child(&child_name, stack)?;
-            let child_checks = match child {
-                ServiceRef::LoadBalancer(i) => self.services[i].health_check.is_some(),
-                ServiceRef::Weighted(i) => self.built[i].health_check,
-            };
-            if w.health_check.is_some() && !child_checks {
+            if w.health_check.is_some() && !self.checks(child) {
                 // Traefik registers the parent with each child's health status; a child without
                 // a health check cannot give it.
                 return Err(format!(
@@ -252,6 +270,53 @@ impl Builder<'_> {
             wrr: std::sync::Mutex::new(Wrr::new(&weights)),
             sticky,
             health_check: w.health_check.is_some(),
+            failover: false,
+        })
+    }
+
+    /// Whether `child` has a health check a parent can follow.
+    fn checks(&self, child: ServiceRef) -> bool {
+        match child {
+            ServiceRef::LoadBalancer(i) => self.services[i].health_check.is_some(),
+            ServiceRef::Weighted(i) => self.built[i].health_check,
+        }
+    }
+
+    /// A `failover` service: its service (which must have a health check) while that is up,
+    /// else its fallback.
+    fn failover(
+        &mut self,
+        qualified: &str,
+        f: &crate::config::dynamic::Failover,
+        stack: &mut Vec<String>,
+    ) -> Result<CompiledWeighted, String> {
+        if f.errors.as_ref().is_some_and(|e| !e.status.is_empty()) {
+            return Err(
+                "failover on error statuses (errors.status) is not supported yet by TrafficCop"
+                    .into(),
+            );
+        }
+        let main_name = qualify(&f.service, "file");
+        let main = self.child(&main_name, stack)?;
+        if !self.checks(main) {
+            return Err(format!(
+                "cannot register {main_name} as updater for {qualified}: healthCheck not enabled in config for this WRR service"
+            ));
+        }
+        let fallback_name = qualify(&f.fallback, "file");
+        let fallback = self.child(&fallback_name, stack)?;
+        if f.health_check.is_some() && !self.checks(fallback) {
+            return Err(format!(
+                "cannot register {fallback_name} as updater for {qualified}: healthCheck not enabled in config for this WRR service"
+            ));
+        }
+        Ok(CompiledWeighted {
+            name: qualified.to_string(),
+            children: vec![main, fallback],
+            wrr: std::sync::Mutex::new(Wrr::new(&[])),
+            sticky: None,
+            health_check: f.health_check.is_some(),
+            failover: true,
         })
     }
 }
@@ -331,15 +396,15 @@ mod tests {
         c.services[a].status.set(0, false);
         c.services[a].status.set(1, false);
         for _ in 0..4 {
-            assert_eq!(pick_from("w@file"), Some(b));
-            assert_eq!(pick_from("top@file"), Some(b));
+            assert_eq!(pick_from("w@file"), Ok(b));
+            assert_eq!(pick_from("top@file"), Ok(b));
         }
         // Without a health check of its own, a parent is not told: a is still picked.
-        let picks: Vec<_> = (0..4).filter_map(|_| pick_from("nohc@file")).collect();
+        let picks: Vec<_> = (0..4).filter_map(|_| pick_from("nohc@file").ok()).collect();
         assert!(picks.contains(&a), "{picks:?}");
         // Everything down: no child to pick.
         c.services[b].status.set(0, false);
-        assert_eq!(pick_from("top@file"), None);
+        assert_eq!(pick_from("top@file"), Err("no available server"));
         assert_eq!(
             c.services[b].pick(&Headers::new(), &mut Vec::new(), Timestamp(0)),
             None
@@ -371,8 +436,42 @@ mod tests {
                 &mut Vec::new(),
                 Timestamp(0)
             ),
-            None
+            Err("no available server")
         );
+    }
+
+    #[test]
+    fn failover_uses_its_service_while_it_is_up() {
+        let c = build(
+            "http:\n  services:\n    main: {loadBalancer: {servers: [{url: 'http://m'}], healthCheck: {path: /h}}}\n    spare: {loadBalancer: {servers: [{url: 'http://s'}], healthCheck: {path: /h}}}\n    plain: {loadBalancer: {servers: [{url: 'http://p'}]}}\n    f: {failover: {service: main, fallback: spare}}\n    fhc: {failover: {service: main, fallback: spare, healthCheck: {}}}\n    nohc: {failover: {service: plain, fallback: spare}}\n    fbnohc: {failover: {service: main, fallback: plain, healthCheck: {}}}\n    errors: {failover: {service: main, fallback: spare, errors: {status: ['500']}}}\n",
+        );
+        let (main, spare) = (lb(&c, "main@file"), lb(&c, "spare@file"));
+        let pick_from = |w: &str| {
+            pick(
+                &c.services,
+                &c.weighted,
+                index(&c, w),
+                &Headers::new(),
+                &mut Vec::new(),
+                Timestamp(0),
+            )
+        };
+        assert_eq!(pick_from("f@file"), Ok(main));
+        c.services[main].status.set(0, false);
+        assert_eq!(pick_from("f@file"), Ok(spare));
+        // Fallback down too: without its own check the failover still sends there (and the
+        // fallback answers 503 itself); with one, it answers 503 `Service Unavailable`.
+        c.services[spare].status.set(0, false);
+        assert_eq!(pick_from("f@file"), Ok(spare));
+        assert_eq!(pick_from("fhc@file"), Err("Service Unavailable"));
+        assert_eq!(
+            error(&c, "nohc"),
+            Some("cannot register plain@file as updater for nohc@file: healthCheck not enabled in config for this WRR service")
+        );
+        assert!(error(&c, "fbnohc")
+            .unwrap()
+            .starts_with("cannot register plain@file"));
+        assert!(error(&c, "errors").unwrap().contains("not supported yet"));
     }
 
     #[test]
