@@ -73,15 +73,7 @@ fn serve(mut s: TcpStream, name: &str, health: &AtomicU16, probes: &Mutex<Vec<St
 fn seen(port: u16, path: &str, n: usize) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     for _ in 0..n {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut r = String::new();
-        let _ = s.read_to_string(&mut r);
+        let r = common::get(port, path, "x");
         let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
         let status = head.lines().next().unwrap_or("").to_string();
         out.insert(if status.contains(" 200 ") {

@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
@@ -42,16 +42,8 @@ fn backend() -> u16 {
 
 /// One request; the answer with the `Date` value blanked.
 fn exchange(port: u16, path: &str, host: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut r = String::new();
-    let _ = s.read_to_string(&mut r);
-    r.lines()
+    common::get(port, path, host)
+        .lines()
         .map(|l| {
             if l.starts_with("Date:") {
                 "Date: <now>"

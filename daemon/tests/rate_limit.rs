@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -18,15 +16,7 @@ use common::{echo_backend, free_port, traefik_bin};
 /// echoed body left out) and whether it took more than 100 ms.
 fn exchange(port: u16, path: &str, host: &str) -> (String, bool) {
     let start = Instant::now();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut r = String::new();
-    let _ = s.read_to_string(&mut r);
+    let r = common::get(port, path, host);
     let slow = start.elapsed() > Duration::from_millis(100);
     let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
     let head: Vec<&str> = head

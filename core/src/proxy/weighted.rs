@@ -342,6 +342,18 @@ mod tests {
         c.services.iter().position(|s| s.name == name).unwrap()
     }
 
+    /// A pick from the weighted (or failover) service `name`, without cookies.
+    fn pick_in(c: &CompiledConfig, name: &str) -> Result<usize, &'static str> {
+        pick(
+            &c.services,
+            &c.weighted,
+            index(c, name),
+            &Headers::new(),
+            &mut Vec::new(),
+            Timestamp(0),
+        )
+    }
+
     fn error<'a>(c: &'a CompiledConfig, service: &str) -> Option<&'a str> {
         c.errors
             .iter()
@@ -382,16 +394,7 @@ mod tests {
         );
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         let (a, b) = (lb(&c, "a@file"), lb(&c, "b@file"));
-        let pick_from = |w: &str| {
-            pick(
-                &c.services,
-                &c.weighted,
-                index(&c, w),
-                &Headers::new(),
-                &mut Vec::new(),
-                Timestamp(0),
-            )
-        };
+        let pick_from = |w: &str| pick_in(&c, w);
         // Both of a's servers down: a is down for w (and so for top); b takes everything.
         c.services[a].status.set(0, false);
         c.services[a].status.set(1, false);
@@ -446,16 +449,7 @@ mod tests {
             "http:\n  services:\n    main: {loadBalancer: {servers: [{url: 'http://m'}], healthCheck: {path: /h}}}\n    spare: {loadBalancer: {servers: [{url: 'http://s'}], healthCheck: {path: /h}}}\n    plain: {loadBalancer: {servers: [{url: 'http://p'}]}}\n    f: {failover: {service: main, fallback: spare}}\n    fhc: {failover: {service: main, fallback: spare, healthCheck: {}}}\n    nohc: {failover: {service: plain, fallback: spare}}\n    fbnohc: {failover: {service: main, fallback: plain, healthCheck: {}}}\n    errors: {failover: {service: main, fallback: spare, errors: {status: ['500']}}}\n",
         );
         let (main, spare) = (lb(&c, "main@file"), lb(&c, "spare@file"));
-        let pick_from = |w: &str| {
-            pick(
-                &c.services,
-                &c.weighted,
-                index(&c, w),
-                &Headers::new(),
-                &mut Vec::new(),
-                Timestamp(0),
-            )
-        };
+        let pick_from = |w: &str| pick_in(&c, w);
         assert_eq!(pick_from("f@file"), Ok(main));
         c.services[main].status.set(0, false);
         assert_eq!(pick_from("f@file"), Ok(spare));

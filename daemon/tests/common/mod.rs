@@ -172,3 +172,19 @@ pub fn wait_served(port: u16, path: &str) {
     }
     panic!("127.0.0.1:{port} never served {path}");
 }
+
+/// `GET path` with `Host: host` on 127.0.0.1:`port` over its own connection: the whole answer
+/// as text (read to the close, 5 s at most).
+pub fn get(port: u16, path: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = String::new();
+    let _ = s.read_to_string(&mut r);
+    r
+}
