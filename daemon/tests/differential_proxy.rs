@@ -323,6 +323,16 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       rule: "PathPrefix(`/mw/enc`)"
       service: app
       middlewares: [enc]
+    svc-mw:
+      rule: "PathPrefix(`/svc/mw/`)"
+      service: svcmw
+    svc-mw2:
+      rule: "PathPrefix(`/svc/mw2/`)"
+      service: svcmw
+      middlewares: [strip-svc]
+    svc-wmw:
+      rule: "PathPrefix(`/svc/wmw/`)"
+      service: wmw
     mw-basic:
       rule: "PathPrefix(`/mw/basic/`)"
       service: app
@@ -336,6 +346,8 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       service: app
       middlewares: [basicmissing]
   middlewares:
+    strip-svc:
+      stripPrefix: {{prefixes: ["/svc/mw2"]}}
     enc:
       encodedCharacters: {{allowEncodedSlash: true, allowEncodedHash: true}}
     basic:
@@ -447,6 +459,14 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
       weighted: {{services: [{{name: app}}, {{name: nope}}]}}
     wnone:
       weighted: {{services: [{{name: none}}]}}
+    svcmw:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{backend}"}}]
+      middlewares: [addp, hdr]
+    wmw:
+      weighted:
+        services: [{{name: app}}]
+      middlewares: [addp]
     stick1:
       loadBalancer:
         servers: [{{url: "http://127.0.0.1:{backend}/one", preservePath: true}}]
@@ -1076,6 +1096,10 @@ const MIDDLEWARE_REQUESTS: &[&str] = &[
     "GET /svc/wzero HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     "GET /svc/wmissing HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     "GET /svc/wnone HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    // Service middlewares (3.7): after the router's, on a loadBalancer and a weighted service.
+    "GET /svc/mw/x?q=1 HTTP/1.1\r\nHost: other\r\nX-Custom: gone\r\nConnection: close\r\n\r\n",
+    "GET /svc/mw2/y HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
+    "GET /svc/wmw/z HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",
     // encodedCharacters (slash and hash allowed, the others refused): allowed, refused in any
     // case, a raw backslash (Go's escaped path has %5C), an encoding Go leaves as it is.
     "GET /mw/enc/a%2Fb%23c HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n",

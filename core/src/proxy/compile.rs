@@ -704,13 +704,6 @@ pub fn compile_serving(
             }
             continue;
         };
-        if !svc.middlewares.is_empty() {
-            object_error(
-                path,
-                "service middlewares are not supported yet by TrafficCop".into(),
-            );
-            continue;
-        }
         if lb.strategy != "wrr" {
             object_error(
                 path,
@@ -857,6 +850,26 @@ pub fn compile_serving(
                 }
             },
         };
+        // The service's own middlewares (3.7) run after the router's, before balancing.
+        let mut middlewares = middlewares;
+        if let Some(svc) = q
+            .strip_suffix("@file")
+            .and_then(|bare| http.services.get(bare))
+            .filter(|svc| !svc.middlewares.is_empty())
+        {
+            match crate::middleware::build_chain_reading(
+                &svc.middlewares,
+                &http,
+                "file",
+                inputs.read_file,
+            ) {
+                Ok(more) => middlewares.extend(more),
+                Err(e) => {
+                    object_error(path, e);
+                    continue;
+                }
+            }
+        }
         let eps = if r.entry_points.is_empty() {
             default_eps.clone()
         } else {

@@ -170,6 +170,15 @@ struct Builder<'a> {
 impl Builder<'_> {
     /// The service `qualified` refers to, building it when it is a weighted one.
     fn child(&mut self, qualified: &str, stack: &mut Vec<String>) -> Result<ServiceRef, String> {
+        let has_middlewares = qualified
+            .strip_suffix("@file")
+            .and_then(|bare| self.http.services.get(bare))
+            .is_some_and(|svc| !svc.middlewares.is_empty());
+        if has_middlewares {
+            return Err(format!(
+                "the middlewares of {qualified}, a service picked by a weighted or failover service, are not supported yet by TrafficCop"
+            ));
+        }
         if let Some(i) = self.load_balancers.get(qualified) {
             return Ok(ServiceRef::LoadBalancer(*i));
         }
@@ -466,6 +475,16 @@ mod tests {
             .unwrap()
             .starts_with("cannot register plain@file"));
         assert!(error(&c, "errors").unwrap().contains("not supported yet"));
+    }
+
+    #[test]
+    fn children_with_middlewares_are_refused() {
+        let c = build(&format!(
+            "{THREE}    d: {{loadBalancer: {{servers: [{{url: 'http://d'}}]}}, middlewares: [m]}}\n    w: {{weighted: {{services: [{{name: a}}, {{name: d}}]}}}}\n  middlewares:\n    m: {{addPrefix: {{prefix: /p}}}}\n"
+        ));
+        assert!(error(&c, "w")
+            .unwrap()
+            .starts_with("the middlewares of d@file, a service picked by a weighted"));
     }
 
     #[test]
