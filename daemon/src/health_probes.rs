@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use trafficcop_core::proxy::compile::{CompiledConfig, CompiledService};
-use trafficcop_core::proxy::health::{redirect_method, HealthCheck, ProbeUrl};
+use trafficcop_core::proxy::health::{read_answer, HealthCheck, ProbeRun, ProbeUrl};
 use trafficcop_core::tls::UpstreamTls;
 
 use crate::log;
@@ -117,36 +117,19 @@ fn probe_all(service: &CompiledService, healthy: bool) {
 /// Sends one probe (following redirects when the health check says so) within its timeout.
 fn probe(hc: &HealthCheck, url: &ProbeUrl, tls: Option<&UpstreamTls>) -> Result<(), String> {
     let deadline = Instant::now() + std_duration(hc.timeout);
-    let mut url = url.clone();
-    let mut method = hc.method.clone();
-    for _ in 0..=10 {
-        let (status, location) = exchange(hc, &url, &method, tls, deadline)?;
-        if hc.follow_redirects {
-            if let (Some(next), Some(location)) = (redirect_method(status, &method), location) {
-                url = url.join(&location)?;
-                method = next;
-                continue;
-            }
+    let mut run = ProbeRun::new(hc, url);
+    loop {
+        let (status, location) = exchange(run.url(), &run.request(), tls, deadline)?;
+        if let Some(verdict) = run.answer(status, location.as_deref()) {
+            return verdict;
         }
-        return if hc.healthy(status) {
-            Ok(())
-        } else if hc.status == 0 {
-            Err(format!("received error status code: {status}"))
-        } else {
-            Err(format!(
-                "received error status code: {status} expected status code: {}",
-                hc.status
-            ))
-        };
     }
-    Err("stopped after 10 redirects".into())
 }
 
 /// One request and the status and `Location` of its answer.
 fn exchange(
-    hc: &HealthCheck,
     url: &ProbeUrl,
-    method: &str,
+    request: &[u8],
     tls: Option<&UpstreamTls>,
     deadline: Instant,
 ) -> Result<(u16, Option<String>), String> {
@@ -165,7 +148,6 @@ fn exchange(
         TcpStream::connect_timeout(&addr, left()?).map_err(|e| format!("dial tcp {addr}: {e}"))?;
     tcp.set_read_timeout(Some(left()?)).ok();
     tcp.set_write_timeout(Some(left()?)).ok();
-    let request = hc.request(url, method);
     if url.tls {
         let tls =
             tls.ok_or("https probe without a TLS configuration in the service's transport")?;
@@ -174,39 +156,22 @@ fn exchange(
         let conn = rustls::ClientConnection::new(Arc::clone(&tls.config_h1), name)
             .map_err(|e| e.to_string())?;
         let mut stream = rustls::StreamOwned::new(conn, tcp);
-        stream.write_all(&request).map_err(|e| e.to_string())?;
+        stream.write_all(request).map_err(|e| e.to_string())?;
         final_head(&mut stream)
     } else {
         let mut tcp = tcp;
-        tcp.write_all(&request).map_err(|e| e.to_string())?;
+        tcp.write_all(request).map_err(|e| e.to_string())?;
         final_head(&mut tcp)
     }
 }
 
-/// Reads response heads until a final one (Go's client skips 1xx answers but a 101) and gives
-/// its status and `Location`.
+/// Reads until the final answer's head (see `health::read_answer`).
 fn final_head(stream: &mut impl Read) -> Result<(u16, Option<String>), String> {
     let mut input = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&input) {
-            Ok(httparse::Status::Complete(n)) => {
-                let status = response.code.unwrap_or(0);
-                if (100..200).contains(&status) && status != 101 {
-                    input.drain(..n);
-                    continue;
-                }
-                let location = response
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("Location"))
-                    .map(|h| String::from_utf8_lossy(h.value).into_owned());
-                return Ok((status, location));
-            }
-            Ok(httparse::Status::Partial) if input.len() <= 64 * 1024 => {}
-            _ => return Err("malformed HTTP response".into()),
+        if let Some(answer) = read_answer(&mut input)? {
+            return Ok(answer);
         }
         let n = stream.read(&mut buf).map_err(|e| e.to_string())?;
         if n == 0 {

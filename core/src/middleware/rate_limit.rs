@@ -239,6 +239,29 @@ mod tests {
     }
 
     #[test]
+    fn buckets_are_bounded_and_expire() {
+        let m = build("{average: 10}").unwrap();
+        for i in 0..MAX_BUCKETS {
+            assert_eq!(m.reserve(&i.to_string(), 0), Some(0));
+        }
+        // Full: a new source cannot get a bucket (Traefik's 500), a known one still can.
+        assert_eq!(m.reserve("new", 0), None);
+        let mut c = cx();
+        c.client_ip = "198.51.100.7".parse().ok();
+        let RequestAction::Respond(r) = m.on_request(&mut get("/"), &c) else {
+            panic!("served without a bucket")
+        };
+        assert_eq!(
+            (r.status, &r.body[..]),
+            (500, &b"Could not insert/update bucket\n"[..])
+        );
+        assert!(m.reserve("1", 50_000_000).is_some());
+        // Once their 2 s are over, the old buckets make room.
+        assert_eq!(m.reserve("new", 3_000_000_000), Some(0));
+        assert!(m.buckets.lock().unwrap().len() < 10);
+    }
+
+    #[test]
     fn slow_rates_and_defaults() {
         // One a minute: maxDelay 500 ms, buckets kept 61 s.
         let m = build("{average: 1, period: 1m}").unwrap();

@@ -212,8 +212,18 @@ impl HealthCheck {
         };
         let mut probes = Vec::new();
         for (i, s) in servers.iter().enumerate().filter(|(_, s)| s.weight > 0) {
-            let scheme = if s.tls { "https" } else { "http" };
-            let base = ProbeUrl::parse(&format!("{scheme}://{}{}", s.authority, s.path))?;
+            // The server's URL as compile parsed it (an `h2c://` server is probed over http).
+            let base = ProbeUrl {
+                tls: s.tls,
+                host: s.host.to_string(),
+                port: s.port,
+                authority: s.authority.clone(),
+                target: if s.path.is_empty() {
+                    "/".into()
+                } else {
+                    s.path.clone()
+                },
+            };
             let mut url = base.join(&cfg.path)?;
             match cfg.scheme.to_ascii_lowercase().as_str() {
                 "" => {}
@@ -296,11 +306,102 @@ impl HealthCheck {
 /// Whether a probe answered `status` must follow its `Location` (Go's client follows 301,
 /// 302, 303, 307 and 308), and with which method: 301 to 303 turn anything but `HEAD` into
 /// `GET`.
-pub fn redirect_method(status: u16, method: &str) -> Option<String> {
+fn redirect_method(status: u16, method: &str) -> Option<String> {
     match status {
         301..=303 if method != "HEAD" => Some("GET".into()),
         301..=303 | 307 | 308 => Some(method.to_string()),
         _ => None,
+    }
+}
+
+/// One probe in progress, as Go's client runs it: the request to send next, and what its
+/// answer means (follow a redirect, or healthy, or the error Traefik logs). The daemon only
+/// does the IO.
+#[derive(Debug)]
+pub struct ProbeRun<'a> {
+    hc: &'a HealthCheck,
+    url: ProbeUrl,
+    method: String,
+    redirects: u8,
+}
+
+impl<'a> ProbeRun<'a> {
+    /// A probe of `url` with the health check's method.
+    pub fn new(hc: &'a HealthCheck, url: &ProbeUrl) -> Self {
+        ProbeRun {
+            hc,
+            url: url.clone(),
+            method: hc.method.clone(),
+            redirects: 0,
+        }
+    }
+
+    /// Where the next request goes.
+    pub fn url(&self) -> &ProbeUrl {
+        &self.url
+    }
+
+    /// The next request's bytes.
+    pub fn request(&self) -> Vec<u8> {
+        self.hc.request(&self.url, &self.method)
+    }
+
+    /// Takes the final answer's status and `Location`: `None` when a redirect is to be
+    /// followed (send [`ProbeRun::request`] to [`ProbeRun::url`] again), else the verdict.
+    pub fn answer(&mut self, status: u16, location: Option<&str>) -> Option<Result<(), String>> {
+        if self.hc.follow_redirects {
+            if let (Some(next), Some(location)) = (redirect_method(status, &self.method), location)
+            {
+                if self.redirects == 10 {
+                    return Some(Err("stopped after 10 redirects".into()));
+                }
+                self.redirects += 1;
+                return match self.url.join(location) {
+                    Ok(url) => {
+                        self.url = url;
+                        self.method = next;
+                        None
+                    }
+                    Err(e) => Some(Err(e)),
+                };
+            }
+        }
+        Some(if self.hc.healthy(status) {
+            Ok(())
+        } else if self.hc.status == 0 {
+            Err(format!("received error status code: {status}"))
+        } else {
+            Err(format!(
+                "received error status code: {status} expected status code: {}",
+                self.hc.status
+            ))
+        })
+    }
+}
+
+/// Reads a probe's answer from `input` as Go's client does: interim 1xx heads (but a 101) are
+/// dropped, then the final head's status and `Location`. `Ok(None)`: more bytes are needed.
+pub fn read_answer(input: &mut Vec<u8>) -> Result<Option<(u16, Option<String>)>, String> {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(input) {
+            Ok(httparse::Status::Complete(n)) => {
+                let status = response.code.unwrap_or(0);
+                if (100..200).contains(&status) && status != 101 {
+                    input.drain(..n);
+                    continue;
+                }
+                let location = response
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("Location"))
+                    .map(|h| String::from_utf8_lossy(h.value).into_owned());
+                return Ok(Some((status, location)));
+            }
+            Ok(httparse::Status::Partial) if input.len() <= 64 * 1024 => return Ok(None),
+            _ => return Err("malformed HTTP response".into()),
+        }
     }
 }
 
@@ -513,6 +614,48 @@ mod tests {
         p.report(&s, 1, true, sec);
         p.revive(&s, 100 * sec);
         assert!(!s.is_up(1));
+    }
+
+    #[test]
+    fn a_probe_follows_redirects_and_judges_the_last_answer() {
+        let h = hc("{path: /h, method: POST}", &["http://a:1/x"]).unwrap();
+        let mut run = ProbeRun::new(&h, &h.probes[0].url);
+        assert!(run.request().starts_with(b"POST /h HTTP/1.1\r\n"));
+        assert_eq!(run.answer(302, Some("/ok")), None);
+        assert_eq!(run.url().text(), "http://a:1/ok");
+        assert!(run.request().starts_with(b"GET /ok HTTP/1.1\r\n"));
+        // A redirect without `Location` is the final answer: 302 is within 200 to 399.
+        assert_eq!(run.answer(302, None), Some(Ok(())));
+        let mut run = ProbeRun::new(&h, &h.probes[0].url);
+        for _ in 0..10 {
+            assert_eq!(run.answer(307, Some("/again")), None);
+        }
+        assert_eq!(
+            run.answer(307, Some("/again")),
+            Some(Err("stopped after 10 redirects".into()))
+        );
+        let h = hc(
+            "{path: /h, followRedirects: false, status: 302}",
+            &["http://a:1"],
+        )
+        .unwrap();
+        let mut run = ProbeRun::new(&h, &h.probes[0].url);
+        assert_eq!(run.answer(302, Some("/ok")), Some(Ok(())));
+        assert_eq!(
+            ProbeRun::new(&h, &h.probes[0].url).answer(200, None),
+            Some(Err(
+                "received error status code: 200 expected status code: 302".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn answers_are_read_past_interim_heads() {
+        let mut input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 30".to_vec();
+        assert_eq!(read_answer(&mut input), Ok(None));
+        input.extend_from_slice(b"1 Moved\r\nlocation: /x\r\n\r\nbody");
+        assert_eq!(read_answer(&mut input), Ok(Some((301, Some("/x".into())))));
+        assert!(read_answer(&mut b"garbage\r\n\r\n".to_vec()).is_err());
     }
 
     #[test]
