@@ -1527,3 +1527,153 @@ fn a_malformed_body_while_proxying_is_500() {
     );
     assert!(closed(&out, c) && closed(&out, up));
 }
+
+/// A worker whose `app` router goes through `retry` (configured as `retry`) to two servers, `a`
+/// then `b` in the round robin (one worker's shuffle with seed 1 is checked below).
+fn retry_harness(retry: &str) -> Harness {
+    let dynamic = format!(
+        r#"
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      service: app
+      middlewares: [retry]
+  middlewares:
+    retry:
+      retry: {retry}
+  services:
+    app:
+      loadBalancer:
+        servers: [{{url: "http://a:9000"}}, {{url: "http://b:9000"}}]
+"#
+    );
+    Harness::with(worker_from(STATIC, &dynamic))
+}
+
+#[test]
+fn retry_sends_a_request_that_never_reached_a_server_to_the_next_one() {
+    let mut h = retry_harness("{attempts: 3}");
+    let c = h.accept();
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\n\r\nbo",
+    );
+    let (first, host, _) = connect(&out).unwrap();
+    // The dial fails: no answer, the request goes to the other server at once (no back-off).
+    let out = h.input(Input::ConnectFailed {
+        conn: first,
+        error: ConnectError::Failed("refused".into()),
+    });
+    assert_eq!(sent_to(&out, c), "");
+    let (second, other, _) = connect(&out).expect("a second attempt");
+    assert_ne!(host, other);
+    // The body read before goes with it, and the rest follows.
+    let out = h.input(Input::Connected { conn: second });
+    assert!(sent_to(&out, second).ends_with("\r\n\r\nbo"));
+    let out = h.recv(c, "dy");
+    assert_eq!(sent_to(&out, second), "dy");
+    let out = h.recv(second, RESP);
+    assert!(sent_to(&out, c).ends_with("\r\n\r\nok"));
+    // Every attempt failing: the last one's failure is the answer (3 attempts in all).
+    let mut h = retry_harness("{attempts: 3}");
+    let c = h.accept();
+    let out = h.recv(c, REQ);
+    let mut up = connect(&out).unwrap().0;
+    for attempt in 1..=3 {
+        let out = h.input(Input::ConnectFailed {
+            conn: up,
+            error: ConnectError::Failed("refused".into()),
+        });
+        if attempt < 3 {
+            assert_eq!(sent_to(&out, c), "");
+            up = connect(&out).expect("another attempt").0;
+        } else {
+            assert!(connect(&out).is_none());
+            assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+        }
+    }
+    // A request that reached the backend is not sent again.
+    let out = h.recv(c, REQ);
+    let up = connect(&out).unwrap().0;
+    h.input(Input::Connected { conn: up });
+    let out = h.input(Input::Eof { conn: up });
+    assert!(connect(&out).is_none());
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+}
+
+#[test]
+fn retry_waits_its_back_off_between_attempts() {
+    let mut h = retry_harness("{attempts: 2, initialInterval: 100ms}");
+    let c = h.accept();
+    let out = h.recv(c, REQ);
+    let up = connect(&out).unwrap().0;
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    assert!(connect(&out).is_none());
+    // Between 50 and 150 ms (the interval ± 50 %).
+    let at = h.w.poll_timeout().unwrap();
+    assert!((t(50)..=t(151)).contains(&at), "{at:?}");
+    h.now = at;
+    h.w.handle_timeout(at);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    assert!(connect(&out).is_some());
+}
+
+#[test]
+fn retry_on_status_codes_sends_the_kept_body_again() {
+    let mut h = retry_harness("{attempts: 2, status: ['500-503']}");
+    let (c, up, sent) =
+        h.dialled("PUT / HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\n\r\nbody");
+    assert!(sent.ends_with("\r\n\r\nbody"));
+    // A retried status: not relayed; the request goes to the other server with its body.
+    let out = h.recv(
+        up,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nnope",
+    );
+    assert_eq!(sent_to(&out, c), "");
+    assert!(closed(&out, up));
+    let (second, ..) = connect(&out).expect("a second attempt");
+    let out = h.input(Input::Connected { conn: second });
+    assert!(sent_to(&out, second).starts_with("PUT / HTTP/1.1\r\n"));
+    assert!(sent_to(&out, second).ends_with("\r\n\r\nbody"));
+    // The last attempt's answer goes to the client, whatever its status.
+    let out = h.recv(
+        second,
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad",
+    );
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+    // POST is not retried on status codes (Traefik: not idempotent).
+    let out = h.recv(
+        c,
+        "POST / HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\n\r\nbody",
+    );
+    let up = match connect(&out) {
+        Some((up, ..)) => {
+            h.input(Input::Connected { conn: up });
+            up
+        }
+        None => second,
+    };
+    let out = h.recv(
+        up,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nnope",
+    );
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+}
+
+#[test]
+fn retry_on_status_codes_gives_up_on_bodies_larger_than_kept() {
+    let mut h = retry_harness("{attempts: 2, status: ['503'], maxRequestBodyBytes: 3}");
+    let (c, up, _) =
+        h.dialled("PUT / HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\n\r\nbody");
+    let out = h.recv(
+        up,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nnope",
+    );
+    assert!(connect(&out).is_none());
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+    assert!(sent_to(&out, c).ends_with("nope"));
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     AddPrefix, BasicAuth, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
     IpAllowList, Middleware, RateLimit, RedirectRegex, RedirectScheme, ReplacePath,
-    ReplacePathRegex, StripPrefix, StripPrefixRegex,
+    ReplacePathRegex, Retry, StripPrefix, StripPrefixRegex,
 };
 use crate::config::dynamic::{HTTPConfiguration, Middleware as MiddlewareConfig};
 
@@ -204,6 +204,7 @@ fn construct(
             name,
             cfg.rate_limit.as_deref().expect("set"),
         )),
+        "retry" => arc(Retry::new(cfg.retry.as_deref().expect("set"))),
         "inFlightReq" => arc(InFlightReq::new(cfg.in_flight_req.as_deref().expect("set"))),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),
         "ipAllowList" => arc(IpAllowList::new(cfg.ip_allow_list.as_deref().expect("set"))),

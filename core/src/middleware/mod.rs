@@ -23,6 +23,7 @@
 //! | `basic_auth.rs` | `basicAuth` |
 //! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `rate_limit.rs` | `rateLimit` (in memory) |
+//! | `retry.rs` | `retry` (its policy and back-off; the attempts are the worker's, `proxy::retry`) |
 //! | `in_flight_req.rs`, `source_criterion.rs` | `inFlightReq` and the `sourceCriterion` it shares with `rateLimit` |
 //! | `users.rs`, `htpasswd.rs`, `go_base64.rs` | the users of `basicAuth` (`usersFile`, `users`), htpasswd secrets, Go's base64 |
 //! | `url_path.rs` | Go's `URL.Path` / `URL.RawPath` model the path rewriters share |
@@ -51,6 +52,7 @@ mod redirect_regex;
 mod redirect_scheme;
 mod replace_path;
 mod replace_path_regex;
+mod retry;
 mod secure;
 mod source_criterion;
 mod strip_prefix;
@@ -71,6 +73,7 @@ pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
 pub use replace_path_regex::ReplacePathRegex;
+pub use retry::{BackOff, Retry, RetryPolicy};
 pub use strip_prefix::StripPrefix;
 pub use strip_prefix_regex::StripPrefixRegex;
 
@@ -93,6 +96,8 @@ pub enum RequestAction {
     Hold(InFlight),
     /// Pass the request on after this many nanoseconds (`rateLimit`).
     Delay(u64),
+    /// Pass the request on, sending it again from here as the policy allows (`retry`).
+    Retry(std::sync::Arc<RetryPolicy>),
     /// Answer the client with this response; the request goes no further.
     Respond(LocalResponse),
 }

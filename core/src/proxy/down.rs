@@ -316,6 +316,24 @@ impl Worker {
             // The backend answered without it: the body goes nowhere.
             return;
         }
+        if let Some(kept) = &mut txn.kept_body {
+            // Only the last chunk goes unframed when the body is chunked.
+            let len = if txn.req_chunked && !chunked {
+                0
+            } else {
+                bytes.len()
+            };
+            let fits = if chunked {
+                let mut framed = Vec::with_capacity(bytes.len() + 12);
+                crate::h1::encode_chunk(&bytes, &mut framed);
+                kept.keep(&framed, len)
+            } else {
+                kept.keep(&bytes, len)
+            };
+            if !fits {
+                txn.kept_body = None;
+            }
+        }
         let ready = !txn.awaiting_continue
             && txn
                 .up
@@ -629,6 +647,8 @@ impl Worker {
             absolute_target: req.absolute_target.clone(),
             suppress_xff: false,
             held: Vec::new(),
+            retry: None,
+            carried: None,
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -668,6 +688,11 @@ impl Worker {
                     RequestAction::Hold(place) => {
                         routed.held.push(place);
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
+                    RequestAction::Retry(policy) => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                        let point = super::retry::RetryPoint::new(policy, &req, &routed, i, now);
+                        routed.retry = Some(Box::new(point));
                     }
                     RequestAction::Delay(wait) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -848,7 +873,11 @@ impl Worker {
         // `Expect: 100-continue` to an HTTP/1.1 backend waits for its 100 (see
         // `Txn::awaiting_continue`); to an HTTP/2 one the client is asked for the body at once
         // (Go's server answers 100 Continue as soon as the handler reads the body).
-        let expects = req.expect_continue && req.body != RequestBody::None;
+        // A retried attempt goes on with the body as the last one left it.
+        let carried = routed.carried.take();
+        let expects = req.expect_continue
+            && req.body != RequestBody::None
+            && carried.as_ref().is_none_or(|c| c.expect_pending);
         let awaiting_continue = expects && proto == super::h2up::PROTO_HTTP1;
         if expects && !awaiting_continue {
             self.send(id, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
@@ -858,13 +887,26 @@ impl Worker {
         // shared reference counts, which the workers would pass between them).
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let (proto, response_header_timeout) = (key.3, transport.response_header_timeout);
+        let retry = routed.retry.take();
+        let (req_body, pending, request_done, kept_body) = match carried {
+            Some(c) => (c.decoder, c.pending, c.done, c.kept),
+            None => {
+                // A body status retries may send again is kept as it goes.
+                let kept = retry
+                    .as_ref()
+                    .filter(|_| req.body != RequestBody::None)
+                    .and_then(|p| p.body_limit(&method))
+                    .map(super::retry::KeptBody::new);
+                (req_body, Vec::new(), req.body == RequestBody::None, kept)
+            }
+        };
         let txn = Txn {
             up: None,
             req_body,
             req_chunked,
             pending_head: None,
-            pending: Vec::new(),
-            request_done: req.body == RequestBody::None,
+            pending,
+            request_done,
             interim: 0,
             reused: false,
             retry_head: None,
@@ -903,6 +945,8 @@ impl Worker {
                 .passive
                 .is_some()
                 .then(|| (config.clone(), svc_idx, server_idx)),
+            retry,
+            kept_body,
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -1152,6 +1196,31 @@ pub(super) struct Routed {
     pub suppress_xff: bool,
     /// Places held by `inFlightReq` middlewares.
     pub held: Vec<crate::middleware::InFlight>,
+    /// The innermost `retry` middleware's point, while it may send the request again.
+    pub retry: Option<Box<super::retry::RetryPoint>>,
+    /// The body a retried attempt carries from the one before.
+    pub carried: Option<super::retry::CarriedBody>,
+}
+
+impl Routed {
+    /// A copy for a `retry` middleware's point: without the places held (they stay with the
+    /// request) or a carried body.
+    pub fn snapshot(&self) -> Routed {
+        Routed {
+            config: self.config.clone(),
+            ep: self.ep,
+            router: self.router,
+            chain: self.chain.clone(),
+            tls: self.tls,
+            client_ip: self.client_ip,
+            client_text: self.client_text.clone(),
+            absolute_target: self.absolute_target.clone(),
+            suppress_xff: self.suppress_xff,
+            held: Vec::new(),
+            retry: self.retry.as_ref().map(|r| Box::new(r.snapshot())),
+            carried: None,
+        }
+    }
 }
 
 /// A request a middleware delays (`rateLimit`): it goes on from middleware `next` when the

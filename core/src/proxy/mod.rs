@@ -16,6 +16,7 @@ pub mod io;
 pub mod lb;
 pub mod proxy_protocol;
 mod redirections;
+mod retry;
 pub mod sticky;
 mod txn;
 mod udp;

@@ -86,6 +86,11 @@ pub(super) struct Txn {
     /// The configuration, service and server of a request whose service has a passive
     /// health check, to report how it ended.
     pub passive: Option<(std::sync::Arc<super::compile::CompiledConfig>, usize, usize)>,
+    /// The `retry` middleware's point of a request it may send again.
+    pub retry: Option<Box<super::retry::RetryPoint>>,
+    /// The body as sent, kept to send again when a `retry` middleware retries on status
+    /// codes (`None` when it is not kept, or grew larger than allowed).
+    pub kept_body: Option<super::retry::KeptBody>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's

@@ -83,7 +83,8 @@ impl Worker {
         let down = self.up.get(&id).and_then(|u| u.down);
         self.close_up(id);
         if let Some(down) = down {
-            self.fail_txn(down, 500);
+            let now = self.now;
+            self.upstream_failed(now, down, 500);
         }
     }
 
@@ -99,7 +100,7 @@ impl Worker {
             self.stream_up_closed(st, id);
         }
         if let Some(down) = u.down {
-            self.fail_txn(down, Self::connect_error_status(&error));
+            self.upstream_failed(now, down, Self::connect_error_status(&error));
         }
     }
 
@@ -263,6 +264,18 @@ impl Worker {
                     }
                     Ok(None) => return u.input.keep_rest(),
                     Ok(Some((parsed, n))) => {
+                        if txn.retry.is_some() && parsed.head.status >= 200 {
+                            // A `retry` middleware may send the request again on this status
+                            // (the body must be here whole, and kept). When it does not, the
+                            // answer is read again, now without a retry to follow.
+                            let no_body = txn.req_body.framing() == Framing::Empty;
+                            let kept = txn.request_done && (no_body || txn.kept_body.is_some());
+                            let failure = super::retry::Failure::Status(parsed.head.status, kept);
+                            if self.retry_attempt(now, down, failure) {
+                                return;
+                            }
+                            continue;
+                        }
                         u.input.consume(n);
                         u.deadline = None;
                         let mut head = parsed.head;
@@ -302,11 +315,17 @@ impl Worker {
                                 self.fail_txn(down, 500);
                                 return;
                             }
+                            let asked = head.status == 100 && txn.awaiting_continue;
+                            if txn.retry.is_some() && !asked {
+                                // Traefik's retry writer drops interim answers while a
+                                // retry may follow (the backend asking for the body stands
+                                // for Go's server's own 100 Continue).
+                                continue;
+                            }
                             // Relayed with its lines as they are (Go's proxy copies a 1xx's
                             // header whole).
                             let mut out = Vec::new();
                             encode_response_head(&head, txn.http10, &self.date, &mut out);
-                            let asked = head.status == 100 && txn.awaiting_continue;
                             self.send(down, out);
                             if asked {
                                 // The backend asks for the body: it goes now.
@@ -670,7 +689,7 @@ impl Worker {
                 let down = u.down;
                 self.close_up(id);
                 if let Some(d) = down {
-                    self.fail_txn(d, 502);
+                    self.upstream_failed(now, d, 502);
                 }
             }
             UState::Tunnel => {
@@ -776,7 +795,7 @@ impl Worker {
             UState::Connecting | UState::Busy => {
                 self.close_up(id);
                 if let Some(d) = down {
-                    self.fail_txn(d, 504);
+                    self.upstream_failed(now, d, 504);
                 }
             }
             UState::Tunnel => {
