@@ -959,16 +959,21 @@ fn a_handed_over_connection_that_dies_is_retried_for_idempotent_requests() {
 }
 
 #[test]
-fn underscore_header_strategies_keep_delete_and_reject() {
-    const REQ: &str = "GET / HTTP/1.1\r\nHost: app.example\r\nX_Secret: s\r\nX-Ok: o\r\n\r\n";
-    for (strategy, kept) in [
-        ("keep", Some(true)),
-        ("delete", Some(false)),
-        ("reject", None),
+fn underscore_and_alias_header_strategies_keep_delete_and_reject() {
+    const REQ: &str =
+        "GET / HTTP/1.1\r\nHost: app.example\r\nX_Secret: s\r\nX.Dot: d\r\nX-Ok: o\r\n\r\n";
+    // (key, strategy, whether `X_Secret` and `X.Dot` go on; `None`: refused).
+    for (key, strategy, kept) in [
+        ("underscoreHeadersStrategy", "keep", Some((true, true))),
+        ("underscoreHeadersStrategy", "delete", Some((false, true))),
+        ("underscoreHeadersStrategy", "reject", None),
+        ("aliasHeadersStrategy", "keep", Some((true, true))),
+        ("aliasHeadersStrategy", "delete", Some((false, false))),
+        ("aliasHeadersStrategy", "reject", None),
     ] {
         let mut h = Harness::with(worker_with(&format!(
-                "entryPoints: {{web: {{address: ':8000', http: {{underscoreHeadersStrategy: {strategy}}}}}}}\n"
-            )));
+            "entryPoints: {{web: {{address: ':8000', http: {{{key}: {strategy}}}}}}}\n"
+        )));
         let c = h.accept();
         let out = h.recv(c, REQ);
         match kept {
@@ -976,14 +981,26 @@ fn underscore_header_strategies_keep_delete_and_reject() {
                 assert!(connect(&out).is_none(), "{strategy}");
                 assert!(sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request\r\n"));
             }
-            Some(kept) => {
+            Some((underscore, dot)) => {
                 let (up, ..) = connect(&out).expect(strategy);
                 let req = sent_to(&h.input(Input::Connected { conn: up }), up);
                 assert!(req.contains("X-Ok: o\r\n"), "{req}");
-                assert_eq!(req.contains("X_secret: s\r\n"), kept, "{strategy}: {req}");
+                assert_eq!(
+                    req.contains("X_secret: s\r\n"),
+                    underscore,
+                    "{key} {strategy}: {req}"
+                );
+                assert_eq!(req.contains("X.dot: d\r\n"), dot, "{key} {strategy}: {req}");
             }
         }
     }
+    // Only a name with `-` and alphanumerics is not an alias.
+    let mut h = Harness::with(worker_with(
+        "entryPoints: {web: {address: ':8000', http: {aliasHeadersStrategy: reject}}}\n",
+    ));
+    let c = h.accept();
+    let out = h.recv(c, "GET / HTTP/1.1\r\nHost: app.example\r\nX~A: 1\r\n\r\n");
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 400 Bad Request\r\n"));
 }
 
 /// The balancer's choice: one server of positive weight every time (taken without the

@@ -177,7 +177,7 @@ fn start(bin: &Path, dir: &Path, certs: &Path, backend: u16) -> (Kill, Ports) {
     std::fs::write(
         dir.join("static.yml"),
         format!(
-            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\n  redir:\n    address: \"127.0.0.1:{redir}\"\n    http:\n      redirections:\n        entryPoint: {{to: websecure, scheme: https}}\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders: {{trustedIPs: [\"127.0.0.1/32\"]}}\n  opts:\n    address: \"127.0.0.1:{opts}\"\n    http:\n      sanitizePath: false\n      encodeQuerySemicolons: true\n      maxHeaderBytes: 4096\n      encodedCharacters: {{allowEncodedSlash: false, allowEncodedPercent: false}}\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
+            "global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nentryPoints:\n  web:\n    address: \"127.0.0.1:{port}\"\n  websecure:\n    address: \"127.0.0.1:{secure}\"\n  redir:\n    address: \"127.0.0.1:{redir}\"\n    http:\n      redirections:\n        entryPoint: {{to: websecure, scheme: https}}\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders: {{trustedIPs: [\"127.0.0.1/32\"]}}\n  opts:\n    address: \"127.0.0.1:{opts}\"\n    http:\n      sanitizePath: false\n      encodeQuerySemicolons: true\n      maxHeaderBytes: 4096\n      aliasHeadersStrategy: delete\n      encodedCharacters: {{allowEncodedSlash: false, allowEncodedPercent: false}}\nping: {{entryPoint: web}}\nproviders:\n  file:\n    filename: \"{}\"\n    watch: false\n",
             dir.join("dynamic.yml").display()
         ),
     )
@@ -1334,6 +1334,18 @@ fn traefik_and_trafficcop_answer_alike() {
         let (tr, tb) = (tports.mask(&tr), tports.mask(&tb));
         let (cr, cb) = (cports.mask(&cr), cports.mask(&cb));
         compare(&format!("{ep:?} {raw:?}"), (tr, tb), (cr, cb), &mut diffs);
+    }
+    // `opts` deletes header names that alias others (3.7.15 `aliasHeadersStrategy`).
+    {
+        let raw = "GET /p/q HTTP/1.1\r\nHost: other\r\nX_A: 1\r\nX.B: 2\r\nX~C: 3\r\nX-Ok: 4\r\nConnection: close\r\n\r\n";
+        let (tr, tb) = exchange(tports.opts, raw, &heads);
+        let (cr, cb) = exchange(cports.opts, raw, &heads);
+        compare(
+            "opts: header names that alias others",
+            (tports.mask(&tr), tports.mask(&tb)),
+            (cports.mask(&cr), cports.mask(&cb)),
+            &mut diffs,
+        );
     }
     // Heads around `opts`'s 4 KiB `maxHeaderBytes` (Go reads 4 KiB more than the setting).
     for size in [3_000, 7_900, 8_300, 9_000] {

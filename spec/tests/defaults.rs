@@ -56,7 +56,7 @@ fn entry_point_defaults() {
     assert_eq!(lc.request_accept_grace_timeout, Duration(0));
     assert_eq!(ep.http.sanitize_path, Some(true));
     assert_eq!(ep.http.max_header_bytes, 1 << 20);
-    assert_eq!(ep.http.underscore_headers_strategy, "keep");
+    assert_eq!(ep.http.header_names_strategy(), ("keep", false));
     assert!(ep.http.encoded_characters.is_none());
     let h2 = ep.http2.as_ref().unwrap();
     assert_eq!(

@@ -186,15 +186,29 @@ pub struct ForwardedPolicy {
     pub not_append_xff: bool,
 }
 
-/// What an entry point does with header names holding `_` (`http.underscoreHeadersStrategy`).
+/// What an entry point does with header names holding `_` (`http.underscoreHeadersStrategy`),
+/// or (`true`) any name that aliases another (`http.aliasHeadersStrategy`, 3.7.15: a character
+/// besides letters, digits and `-`, which CGI-style servers read as the name with `-`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnderscoreHeaders {
     /// Pass them on (Traefik's default).
     Keep,
     /// Remove them from the request.
-    Delete,
+    Delete(bool),
     /// Answer 400.
-    Reject,
+    Reject(bool),
+}
+
+impl UnderscoreHeaders {
+    /// Whether the strategy acts on a header called `name`.
+    pub fn watches(alias: bool, name: &str) -> bool {
+        if alias {
+            name.bytes()
+                .any(|b| !(b.is_ascii_alphanumeric() || b == b'-'))
+        } else {
+            name.contains('_')
+        }
+    }
 }
 
 /// An entry point as served.
@@ -341,9 +355,9 @@ impl CompiledEntryPoint {
             grace_timeout: lc.grace_time_out,
             request_accept_grace_timeout: lc.request_accept_grace_timeout,
             denied_encodings: denied_encodings(ep),
-            underscore_headers: match ep.http.underscore_headers_strategy.as_str() {
-                "delete" => UnderscoreHeaders::Delete,
-                "reject" => UnderscoreHeaders::Reject,
+            underscore_headers: match ep.http.header_names_strategy() {
+                ("delete", alias) => UnderscoreHeaders::Delete(alias),
+                ("reject", alias) => UnderscoreHeaders::Reject(alias),
                 _ => UnderscoreHeaders::Keep,
             },
         }

@@ -517,8 +517,17 @@ impl Worker {
         // The entry point's header and path handling, in Traefik's order: underscore headers,
         // fragment, normalise encodings, sanitise dot segments; then encoded characters.
         match ep.underscore_headers {
-            UnderscoreHeaders::Delete => req.head.headers.retain(|h| !h.name.contains('_')),
-            UnderscoreHeaders::Reject if req.head.headers.iter().any(|h| h.name.contains('_')) => {
+            UnderscoreHeaders::Delete(alias) => req
+                .head
+                .headers
+                .retain(|h| !UnderscoreHeaders::watches(alias, &h.name)),
+            UnderscoreHeaders::Reject(alias)
+                if req
+                    .head
+                    .headers
+                    .iter()
+                    .any(|h| UnderscoreHeaders::watches(alias, &h.name)) =>
+            {
                 return self.local_response(
                     id,
                     LocalResponse::go_error(400, "Bad Request"),

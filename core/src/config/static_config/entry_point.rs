@@ -116,8 +116,29 @@ section! {
         sanitize_path: Option<bool> = "sanitizePath" => Some(true),
         /// `entryPoints.<name>.http.maxHeaderBytes` (since v3.2.0).
         max_header_bytes: i64 = "maxHeaderBytes" => 1 << 20,
-        /// `entryPoints.<name>.http.underscoreHeadersStrategy` (since v3.6.22).
-        underscore_headers_strategy: String = "underscoreHeadersStrategy" => "keep".into(),
+        /// `entryPoints.<name>.http.underscoreHeadersStrategy` (since v3.6.22; `keep` when
+        /// not set).
+        underscore_headers_strategy: Option<String> = "underscoreHeadersStrategy",
+        /// `entryPoints.<name>.http.aliasHeadersStrategy` (3.7.15: header names that alias
+        /// another, those with any character besides letters, digits and `-`; `keep` when
+        /// not set).
+        alias_headers_strategy: Option<String> = "aliasHeadersStrategy",
+    }
+}
+
+impl HTTPConfig {
+    /// What the entry point does with header names it watches (`keep`, `delete` or
+    /// `reject`), and whether it watches every alias (`aliasHeadersStrategy`) or names with
+    /// `_` only (`underscoreHeadersStrategy`). Load refuses the two set to different values.
+    pub fn header_names_strategy(&self) -> (&str, bool) {
+        match (
+            &self.alias_headers_strategy,
+            &self.underscore_headers_strategy,
+        ) {
+            (Some(a), _) => (a, true),
+            (None, Some(u)) => (u, false),
+            (None, None) => ("keep", false),
+        }
     }
 }
 

@@ -307,14 +307,34 @@ fn validate(root: &Node, config: &StaticConfiguration, cx: &mut Cx) {
                 format!("error while building entryPoint {name}: {e}"),
             );
         }
-        let strategy = ep.http.underscore_headers_strategy.as_str();
-        if !matches!(strategy, "keep" | "delete" | "reject") {
-            invalid(
-                root,
-                cx,
-                &["entryPoints", name, "http", "underscoreHeadersStrategy"],
-                format!("error while building entryPoint {name}: invalid underscoreHeadersStrategy value {strategy:?}"),
-            );
+        let (alias, underscore) = (
+            &ep.http.alias_headers_strategy,
+            &ep.http.underscore_headers_strategy,
+        );
+        if let (Some(a), Some(u)) = (alias, underscore) {
+            if a != u {
+                invalid(
+                    root,
+                    cx,
+                    &["entryPoints", name, "http", "aliasHeadersStrategy"],
+                    format!("entry point {name:?} cannot have both underscoreHeadersStrategy and aliasHeadersStrategy options configured with different values"),
+                );
+            }
+        }
+        for (key, value) in [
+            ("underscoreHeadersStrategy", underscore),
+            ("aliasHeadersStrategy", alias),
+        ] {
+            if let Some(strategy) = value.as_deref() {
+                if !matches!(strategy, "keep" | "delete" | "reject") {
+                    invalid(
+                        root,
+                        cx,
+                        &["entryPoints", name, "http", key],
+                        format!("error while building entryPoint {name}: creating HTTP server: invalid {key} value {strategy:?}"),
+                    );
+                }
+            }
         }
         let trusted = [
             ep.forwarded_headers
@@ -487,4 +507,40 @@ fn valid_base_path(p: &str) -> bool {
     p.starts_with('/')
         && p.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/_.:~-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(http: &str) -> Vec<String> {
+        let yaml = format!("entryPoints:\n  web:\n    address: ':80'\n    http: {http}\n");
+        load_static(&yaml, crate::config::Format::Yaml, None)
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_fatal())
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    /// Traefik 3.7.15's errors for the header name strategies.
+    #[test]
+    fn header_name_strategies_refused_as_traefik() {
+        assert_eq!(
+            messages("{aliasHeadersStrategy: delete, underscoreHeadersStrategy: keep}"),
+            ["entry point \"web\" cannot have both underscoreHeadersStrategy and aliasHeadersStrategy options configured with different values"]
+        );
+        assert!(
+            messages("{aliasHeadersStrategy: reject, underscoreHeadersStrategy: reject}")
+                .is_empty()
+        );
+        assert_eq!(
+            messages("{aliasHeadersStrategy: bogus}"),
+            ["error while building entryPoint web: creating HTTP server: invalid aliasHeadersStrategy value \"bogus\""]
+        );
+        assert_eq!(
+            messages("{underscoreHeadersStrategy: nope}"),
+            ["error while building entryPoint web: creating HTTP server: invalid underscoreHeadersStrategy value \"nope\""]
+        );
+    }
 }
