@@ -179,6 +179,18 @@ fn write_status_line(version: &str, status: u16, reason: &str, out: &mut Vec<u8>
 /// sorted, then `Date` when the backend sent none, then `Connection` and `Transfer-Encoding`
 /// (which only the proxy sets; a `101`'s `Connection: Upgrade` stays among the sorted ones).
 pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &[u8], out: &mut Vec<u8>) {
+    encode_response_head_sized(head, http10, date, None, out);
+}
+
+/// [`encode_response_head`] with the server's own `Content-Length` (a length Go's server
+/// computed itself: written after `Date`, not among the handler's lines).
+pub fn encode_response_head_sized(
+    head: &ResponseHead,
+    http10: bool,
+    date: &[u8],
+    server_length: Option<usize>,
+    out: &mut Vec<u8>,
+) {
     let reason = reason_phrase(head.status);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     out.reserve(64 + head.headers.len() * 48);
@@ -203,7 +215,7 @@ pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &[u8], out:
         _ => write_headers(&head.headers, is_server_line, out),
     }
     if head.status >= 200 {
-        write_server_lines(&head.headers, date, None, out);
+        write_server_lines(&head.headers, date, server_length, out);
     }
     out.extend_from_slice(b"\r\n");
 }

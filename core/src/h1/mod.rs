@@ -13,7 +13,7 @@ pub use body::{
 pub(crate) use encode::name_prefix;
 pub use encode::{
     encode_expectation_failed, encode_local_response, encode_request_head, encode_response_head,
-    upstream_request_head,
+    encode_response_head_sized, upstream_request_head,
 };
 pub use request::{parse_request, ParsedRequest, RequestBody, RequestError, RequestLimits};
 pub use response::{parse_response, ParsedResponse, ResponseError};

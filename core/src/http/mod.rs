@@ -1,5 +1,6 @@
 //! HTTP message model shared by the protocol codecs and the proxy pipeline.
 
+pub mod compress;
 pub mod date;
 pub mod gunzip;
 pub mod head;

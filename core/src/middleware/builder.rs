@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::{
-    AddPrefix, BasicAuth, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
+    AddPrefix, BasicAuth, Compress, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
     IpAllowList, Middleware, RateLimit, RedirectRegex, RedirectScheme, ReplacePath,
     ReplacePathRegex, Retry, StripPrefix, StripPrefixRegex,
 };
@@ -205,6 +205,7 @@ fn construct(
             cfg.rate_limit.as_deref().expect("set"),
         )),
         "retry" => arc(Retry::new(cfg.retry.as_deref().expect("set"))),
+        "compress" => arc(Compress::new(cfg.compress.as_deref().expect("set"))),
         "inFlightReq" => arc(InFlightReq::new(cfg.in_flight_req.as_deref().expect("set"))),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),
         "ipAllowList" => arc(IpAllowList::new(cfg.ip_allow_list.as_deref().expect("set"))),

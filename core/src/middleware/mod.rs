@@ -21,6 +21,7 @@
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
+//! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `rate_limit.rs` | `rateLimit` (in memory) |
 //! | `retry.rs` | `retry` (its policy and back-off; the attempts are the worker's, `proxy::retry`) |
@@ -37,6 +38,7 @@ use crate::http::{LocalResponse, RequestHead, ResponseHead};
 mod add_prefix;
 mod basic_auth;
 mod builder;
+mod compress;
 mod cors;
 mod encoded_characters;
 pub mod go_base64;
@@ -63,6 +65,7 @@ mod users;
 pub use add_prefix::AddPrefix;
 pub use basic_auth::{basic_credentials, BasicAuth};
 pub use builder::{build_chain, build_chain_reading, build_middleware};
+pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
 pub use encoded_characters::EncodedCharacters;
 pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
@@ -96,6 +99,8 @@ pub enum RequestAction {
     Hold(InFlight),
     /// Pass the request on after this many nanoseconds (`rateLimit`).
     Delay(u64),
+    /// Pass the request on; its response is compressed as decided (`compress`).
+    Compress(CompressChoice),
     /// Pass the request on, sending it again from here as the policy allows (`retry`).
     Retry(std::sync::Arc<RetryPolicy>),
     /// Answer the client with this response; the request goes no further.

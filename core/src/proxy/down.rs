@@ -658,6 +658,7 @@ impl Worker {
             held: Vec::new(),
             retry: None,
             carried: None,
+            compress: Vec::new(),
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -697,6 +698,10 @@ impl Worker {
                     RequestAction::Hold(place) => {
                         routed.held.push(place);
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
+                    RequestAction::Compress(choice) => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                        routed.compress.push(choice);
                     }
                     RequestAction::Retry(policy) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -956,6 +961,7 @@ impl Worker {
                 .then(|| (config.clone(), svc_idx, server_idx)),
             retry,
             kept_body,
+            compress: std::mem::take(&mut routed.compress),
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -1209,6 +1215,8 @@ pub(super) struct Routed {
     pub retry: Option<Box<super::retry::RetryPoint>>,
     /// The body a retried attempt carries from the one before.
     pub carried: Option<super::retry::CarriedBody>,
+    /// What `compress` middlewares decided, outermost first.
+    pub compress: Vec<crate::middleware::CompressChoice>,
 }
 
 impl Routed {
@@ -1228,6 +1236,7 @@ impl Routed {
             held: Vec::new(),
             retry: self.retry.as_ref().map(|r| Box::new(r.snapshot())),
             carried: None,
+            compress: self.compress.clone(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! that turns connection events into bytes to send.
 
 pub mod compile;
+mod compress;
 mod discard;
 mod down;
 mod entry_routes;

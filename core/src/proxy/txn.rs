@@ -15,6 +15,8 @@ pub(super) struct Resp {
     /// The body is gzip the proxy asked for itself: it is decompressed on the way (Go's
     /// transport does so transparently).
     pub gunzip: Option<Box<crate::http::gunzip::Gunzip>>,
+    /// A `compress` middleware compresses the body on its way out.
+    pub compress: Option<Box<crate::http::compress::Compressor>>,
 }
 
 /// A request being proxied.
@@ -91,6 +93,8 @@ pub(super) struct Txn {
     /// The body as sent, kept to send again when a `retry` middleware retries on status
     /// codes (`None` when it is not kept, or grew larger than allowed).
     pub kept_body: Option<super::retry::KeptBody>,
+    /// What `compress` middlewares decided, outermost first (see `proxy::compress`).
+    pub compress: Vec<crate::middleware::CompressChoice>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's

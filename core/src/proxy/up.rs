@@ -5,8 +5,10 @@
 use bytes::Bytes;
 
 use crate::h1::{
-    encode_response_head, frame_body, last_chunk, parse_response, BodyDecoder, Decoded, Framing,
+    encode_response_head, encode_response_head_sized, frame_body, last_chunk, parse_response,
+    BodyDecoder, Decoded, Framing,
 };
+use crate::http::compress::Compressor;
 use crate::http::LocalResponse;
 
 use super::discard::After;
@@ -364,11 +366,39 @@ impl Worker {
                             head.headers.remove("Content-Length");
                         }
                         forward::downstream_response(&mut head);
+                        let stream = matches!(d.transport, Transport::Stream(_));
+                        // `compress` middlewares: the coding, and a body here whole compressed
+                        // at once (see `proxy::compress`).
+                        let (compress, whole) = if txn.compress.is_empty() {
+                            (None, None)
+                        } else {
+                            super::compress::decide(
+                                &txn.compress,
+                                &mut head,
+                                framing,
+                                gunzip,
+                                u.input.bytes(),
+                                stream,
+                            )
+                        };
+                        // A body compressed whole and small enough: its length is the server's.
+                        let server_length =
+                            whole.as_ref().filter(|w| !w.chunked).map(|w| w.bytes.len());
+                        if let (Some(n), true) = (server_length, stream) {
+                            head.headers.set("Content-Length", n.to_string());
+                        }
                         txn.report_outcome(head.status, now);
                         txn.finish_response_head(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
-                        // A decompressed body's length is unknown, as a chunked one's.
-                        let out_framing = if gunzip { Framing::Chunked } else { framing };
+                        // A decompressed or compressed body's length is unknown, as a chunked
+                        // one's (unless it was compressed whole).
+                        let out_framing = match &whole {
+                            Some(w) if !w.chunked => Framing::Length(w.bytes.len() as u64),
+                            _ if gunzip || compress.is_some() || whole.is_some() => {
+                                Framing::Chunked
+                            }
+                            _ => framing,
+                        };
                         let chunked_out =
                             !txn.http10 && matches!(out_framing, Framing::Chunked | Framing::Close);
                         if txn.http10 && matches!(out_framing, Framing::Chunked | Framing::Close) {
@@ -396,26 +426,31 @@ impl Worker {
                         } else if txn.http10 {
                             head.headers.set("Connection", "keep-alive");
                         }
-                        let stream = matches!(d.transport, Transport::Stream(_));
                         framing = parsed.framing;
                         let mut decoder = BodyDecoder::new(framing);
+                        if let Some(w) = &whole {
+                            // The body was compressed whole: it is consumed here.
+                            let _ = decoder.decode(u.input.bytes());
+                            u.input.consume(w.consumed);
+                        }
                         // A small body sent as it is joins its head with the bytes of it that
                         // came in the same read (usually all): the response leaves as one
                         // buffer of exactly its size, one allocation and one write.
                         let mut joined = None;
                         if !stream {
                             self.head_scratch.clear();
-                            encode_response_head(
+                            encode_response_head_sized(
                                 &head,
                                 txn.http10,
                                 &self.date,
+                                server_length,
                                 &mut self.head_scratch,
                             );
                             let small =
                                 matches!(framing, Framing::Length(n) if n < SLICE_AT_LEAST as u64);
                             // Decoded only when it joins (decoding moves the decoder on); a
                             // length-delimited body's data is the bytes decoding consumed.
-                            let body = if small && !chunked_out && !gunzip {
+                            let body = if small && !chunked_out && !gunzip && compress.is_none() {
                                 match decoder.decode(u.input.bytes()) {
                                     Ok((n, Decoded::Data(_))) => n,
                                     _ => 0,
@@ -433,6 +468,9 @@ impl Worker {
                             out.extend_from_slice(&self.head_scratch);
                             out.extend_from_slice(&u.input.bytes()[..body]);
                             u.input.consume(body);
+                            if let Some(w) = &whole {
+                                out.extend_from_slice(&frame_body(&w.bytes, chunked_out));
+                            }
                             if self.head_scratch.capacity() > HEAD_SCRATCH_KEPT {
                                 // One very large head does not stay with the worker.
                                 self.head_scratch = Vec::new();
@@ -446,6 +484,7 @@ impl Worker {
                             upstream_keep_alive: parsed.keep_alive && !txn.body_refused,
                             status: head.status,
                             gunzip: gunzip.then(Box::default),
+                            compress: compress.map(|c| Box::new(Compressor::new(c))),
                         });
                         if stream {
                             // An HTTP/2 stream takes the head as it is, with the framing its
@@ -456,6 +495,9 @@ impl Worker {
                                 out_framing
                             };
                             self.stream_respond(down, &head, written);
+                            if let Some(w) = whole {
+                                self.send(down, frame_body(&w.bytes, chunked_out));
+                            }
                         } else if let Some(out) = joined {
                             self.send(down, out);
                         }
@@ -479,6 +521,10 @@ impl Worker {
                         self.close_down(down);
                         return;
                     }
+                    let out = match &mut resp.compress {
+                        Some(c) if !out.is_empty() => c.write(&out),
+                        _ => out,
+                    };
                     if !out.is_empty() {
                         self.send(down, frame_body(&out, chunked));
                         if self.down.get(&down).is_some_and(|d| d.unacked > HIGH_WATER) {
@@ -521,6 +567,15 @@ impl Worker {
                         continue;
                     }
                     let chunked = resp.chunked_out;
+                    if let Some(c) = &mut resp.compress {
+                        let out = c.write(&u.input.bytes()[range]);
+                        u.input.consume(n);
+                        if !out.is_empty() {
+                            self.send(down, frame_body(&out, chunked));
+                            self.backpressure(id, down);
+                        }
+                        continue;
+                    }
                     // Large body bytes go on as a slice of the read; smaller ones are copied
                     // where they are queued (or by an HTTP/2 stream's send buffer).
                     let input = std::mem::take(&mut u.input);
@@ -536,7 +591,13 @@ impl Worker {
                 }
                 Ok((n, Decoded::NeedMore)) => {
                     u.input.consume(n);
-                    return u.input.keep_rest();
+                    u.input.keep_rest();
+                    // What was compressed of this read goes now (Go's proxy flushes).
+                    if let Some(out) = resp.compress.as_mut().and_then(|c| c.flush()) {
+                        let chunked = resp.chunked_out;
+                        self.send(down, frame_body(&out, chunked));
+                    }
+                    return;
                 }
                 Ok((n, Decoded::Done)) => {
                     u.input.consume(n);
@@ -563,6 +624,7 @@ impl Worker {
         let trailers = resp.decoder.take_trailers();
         let (status, chunked_out, upstream_keep_alive) =
             (resp.status, resp.chunked_out, resp.upstream_keep_alive);
+        let compressed_end = resp.compress.take().map(|c| c.finish());
         let record = self.access_records.then_some(AccessRecord {
             client: d.peer,
             status,
@@ -572,6 +634,9 @@ impl Worker {
             server: Some(txn.server),
         });
         self.arm_idle(down);
+        if let Some(end) = compressed_end.filter(|e| !e.is_empty()) {
+            self.send(down, frame_body(&end, chunked_out));
+        }
         if chunked_out {
             self.send(down, last_chunk(&forward::go_trailers(&trailers)));
         }
