@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::{
-    AddPrefix, BasicAuth, Compress, EncodedCharacters, FileReader, HeadersMiddleware, InFlightReq,
-    IpAllowList, Middleware, RateLimit, RedirectRegex, RedirectScheme, ReplacePath,
+    AddPrefix, BasicAuth, Compress, EncodedCharacters, Errors, FileReader, HeadersMiddleware,
+    InFlightReq, IpAllowList, Middleware, RateLimit, RedirectRegex, RedirectScheme, ReplacePath,
     ReplacePathRegex, Retry, StripPrefix, StripPrefixRegex,
 };
 use crate::config::dynamic::{HTTPConfiguration, Middleware as MiddlewareConfig};
@@ -119,6 +119,18 @@ impl Builder<'_> {
                 let ctx = name.split('@').nth(1);
                 let ctx = ctx.or((!self.root_provider.is_empty()).then_some(self.root_provider));
                 self.build_list(&chain.middlewares, ctx, stack)
+            }
+            Ok("errors") => {
+                // The page service is qualified with the middleware's provider.
+                let provider = name.split('@').nth(1).unwrap_or(self.root_provider);
+                let http = self.http;
+                let exists = |q: &str| match q.split_once('@') {
+                    Some((bare, "file")) => http.services.contains_key(bare),
+                    Some((_, "internal")) => q == "noop@internal",
+                    _ => false,
+                };
+                Errors::new(cfg.errors.as_deref().expect("set"), provider, &exists)
+                    .map(|m| vec![Arc::new(m) as Arc<dyn Middleware>])
             }
             Ok(kind) => construct(name, kind, cfg, self.read).map(|m| vec![m]),
             Err(e) => Err(e),

@@ -23,6 +23,7 @@
 //! | `basic_auth.rs` | `basicAuth` |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
+//! | `errors.rs` | `errors` (what is caught, the page request; the page is sent by the worker, `proxy::errors`) |
 //! | `rate_limit.rs` | `rateLimit` (in memory) |
 //! | `retry.rs` | `retry` (its policy and back-off; the attempts are the worker's, `proxy::retry`) |
 //! | `in_flight_req.rs`, `source_criterion.rs` | `inFlightReq` and the `sourceCriterion` it shares with `rateLimit` |
@@ -41,6 +42,7 @@ mod builder;
 mod compress;
 mod cors;
 mod encoded_characters;
+mod errors;
 pub mod go_base64;
 mod go_expand;
 mod headers;
@@ -67,6 +69,7 @@ pub use basic_auth::{basic_credentials, BasicAuth};
 pub use builder::{build_chain, build_chain_reading, build_middleware};
 pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
 pub use encoded_characters::EncodedCharacters;
+pub use errors::{Errors, ErrorsMark};
 pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
@@ -99,6 +102,8 @@ pub enum RequestAction {
     Hold(InFlight),
     /// Pass the request on after this many nanoseconds (`rateLimit`).
     Delay(u64),
+    /// Pass the request on; a caught status is answered with a page (`errors`).
+    Errors(ErrorsMark),
     /// Pass the request on; its response is compressed as decided (`compress`).
     Compress(CompressChoice),
     /// Pass the request on, sending it again from here as the policy allows (`retry`).
@@ -188,6 +193,11 @@ pub trait Middleware: Debug + Send + Sync {
     /// nil header value, which Go's reverse proxy reads as "do not set X-Forwarded-For").
     fn suppresses_x_forwarded_for(&self) -> bool {
         false
+    }
+
+    /// The service this middleware sends requests of its own to (`errors`), qualified.
+    fn page_service(&self) -> Option<&str> {
+        None
     }
 }
 

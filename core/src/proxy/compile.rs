@@ -286,6 +286,8 @@ pub struct CompiledConfig {
     pub ping_terminating_status: u16,
     /// Problems found (routers, services and middlewares left out).
     pub errors: Vec<ConfigError>,
+    /// Every usable service by qualified name, for middlewares that name one (`errors`).
+    pub service_targets: std::collections::HashMap<String, Target>,
 }
 
 impl CompiledEntryPoint {
@@ -804,6 +806,18 @@ pub fn compile_serving(
         &mut object_error,
     );
 
+    // Services by name, for the middlewares that send requests of their own (`errors`).
+    let mut service_targets: std::collections::HashMap<String, Target> = service_index
+        .iter()
+        .map(|(n, i)| (n.clone(), Target::Service(*i)))
+        .chain(
+            weighted_index
+                .iter()
+                .map(|(n, i)| (n.clone(), Target::Weighted(*i))),
+        )
+        .collect();
+    service_targets.insert("noop@internal".into(), Target::Noop);
+
     // Routers.
     let default_syntax = st
         .core
@@ -836,6 +850,18 @@ pub fn compile_serving(
                 continue;
             }
         };
+        // A page service that exists but could not be built leaves its middleware unusable.
+        if let Some(s) = middlewares
+            .iter()
+            .filter_map(|m| m.page_service())
+            .find(|s| !service_targets.contains_key(*s))
+        {
+            object_error(
+                path,
+                format!("the service \"{s}\" does not exist or is not usable"),
+            );
+            continue;
+        }
         let syntax = RuleSyntax::from_router_option(if r.rule_syntax.is_empty() {
             &default_syntax
         } else {
@@ -1032,5 +1058,6 @@ pub fn compile_serving(
             .as_ref()
             .map_or(503, |p| p.terminating_status_code as u16),
         errors,
+        service_targets,
     })
 }

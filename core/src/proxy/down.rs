@@ -659,6 +659,9 @@ impl Worker {
             retry: None,
             carried: None,
             compress: Vec::new(),
+            errors: Vec::new(),
+            target: None,
+            status: None,
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -698,6 +701,10 @@ impl Worker {
                     RequestAction::Hold(place) => {
                         routed.held.push(place);
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
+                    RequestAction::Errors(mark) => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                        routed.errors.push((i, mark));
                     }
                     RequestAction::Compress(choice) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -743,7 +750,12 @@ impl Worker {
         // The sticky cookies the client gets with the answer (Go's `http.SetCookie` before
         // the backend's lines).
         let mut sticky_cookies = Vec::new();
-        let svc_idx = match router.target {
+        let target = routed
+            .target
+            .clone()
+            .unwrap_or_else(|| router.target.clone());
+        let status = routed.status;
+        let svc_idx = match target {
             Target::Ping => {
                 let resp = if self.shutting_down {
                     let code = config.ping_terminating_status;
@@ -752,12 +764,22 @@ impl Worker {
                     LocalResponse::new(200, "OK")
                 };
                 let resp = respond_through(&chain, resp, &req.head, &cx);
-                return self.local_response(id, resp, &req, Some(router.name.clone()));
+                return self.local_response(
+                    id,
+                    with_status(resp, status),
+                    &req,
+                    Some(router.name.clone()),
+                );
             }
             Target::Noop => {
                 let resp =
                     respond_through(&chain, LocalResponse::new(418, Vec::new()), &req.head, &cx);
-                return self.local_response(id, resp, &req, Some(router.name.clone()));
+                return self.local_response(
+                    id,
+                    with_status(resp, status),
+                    &req,
+                    Some(router.name.clone()),
+                );
             }
             Target::Service(i) => Ok(i),
             Target::Weighted(w) => super::weighted::pick(
@@ -783,7 +805,12 @@ impl Worker {
                     answer.headers.append_shared("Set-Cookie", c);
                 }
                 let resp = respond_through(&chain, answer, &req.head, &cx);
-                return self.local_response(id, resp, &req, Some(router.name.clone()));
+                return self.local_response(
+                    id,
+                    with_status(resp, status),
+                    &req,
+                    Some(router.name.clone()),
+                );
             }
         };
         let server = &service.servers[server_idx];
@@ -962,6 +989,8 @@ impl Worker {
             retry,
             kept_body,
             compress: std::mem::take(&mut routed.compress),
+            status_override: status,
+            page: (!routed.errors.is_empty()).then(|| Box::new(routed.snapshot())),
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -1217,6 +1246,13 @@ pub(super) struct Routed {
     pub carried: Option<super::retry::CarriedBody>,
     /// What `compress` middlewares decided, outermost first.
     pub compress: Vec<crate::middleware::CompressChoice>,
+    /// `errors` middlewares the request went through, outermost first, with their place in
+    /// the chain.
+    pub errors: Vec<(usize, crate::middleware::ErrorsMark)>,
+    /// Where the request goes instead of the router's service (an `errors` page request).
+    pub target: Option<super::compile::Target>,
+    /// The status the answer gets whatever it is (an `errors` page).
+    pub status: Option<u16>,
 }
 
 impl Routed {
@@ -1237,6 +1273,9 @@ impl Routed {
             retry: self.retry.as_ref().map(|r| Box::new(r.snapshot())),
             carried: None,
             compress: self.compress.clone(),
+            errors: self.errors.clone(),
+            target: self.target.clone(),
+            status: self.status,
         }
     }
 }
@@ -1247,6 +1286,14 @@ pub(super) struct Delayed {
     pub req: ParsedRequest,
     pub routed: Routed,
     pub next: usize,
+}
+
+/// `resp` with the status an `errors` page must have, if any.
+fn with_status(mut resp: LocalResponse, status: Option<u16>) -> LocalResponse {
+    if let Some(code) = status {
+        resp.status = code;
+    }
+    resp
 }
 
 /// Runs the response side of `chain` (in reverse) over a response TrafficCop produced itself.

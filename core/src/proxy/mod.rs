@@ -6,6 +6,7 @@ mod compress;
 mod discard;
 mod down;
 mod entry_routes;
+mod errors;
 pub mod forward;
 mod h2_request;
 mod h2down;

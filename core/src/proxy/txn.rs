@@ -95,6 +95,11 @@ pub(super) struct Txn {
     pub kept_body: Option<super::retry::KeptBody>,
     /// What `compress` middlewares decided, outermost first (see `proxy::compress`).
     pub compress: Vec<crate::middleware::CompressChoice>,
+    /// The status the client gets whatever the answer's (an `errors` page).
+    pub status_override: Option<u16>,
+    /// The route of a request `errors` middlewares watch, to send their page request (see
+    /// `proxy::errors`).
+    pub page: Option<Box<super::down::Routed>>,
 }
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
@@ -103,6 +108,11 @@ pub(super) const EXPECT_CONTINUE_TIMEOUT: crate::config::Duration =
     crate::config::Duration(1_000_000_000);
 
 impl Txn {
+    /// The `errors` middlewares the request went through, outermost first.
+    pub fn errors(&self) -> &[(usize, crate::middleware::ErrorsMark)] {
+        self.page.as_ref().map_or(&[], |p| &p.errors)
+    }
+
     /// Puts the sticky cookies in `head`, before its own `Set-Cookie` lines (the order Go's
     /// proxy gives: the balancer's `SetCookie`, then the backend's lines added), then runs
     /// the response side of the middlewares.

@@ -142,7 +142,11 @@ impl Worker {
             server: Some(txn.server.clone()),
         });
         txn.report_outcome(status, self.now);
-        let mut resp = LocalResponse::new(status, crate::http::status_text(status));
+        // An `errors` page request failing still answers the caught status.
+        let mut resp = LocalResponse::new(
+            txn.status_override.unwrap_or(status),
+            crate::http::status_text(status),
+        );
         if txn.mw_request.is_some() || !txn.sticky_cookies.is_empty() {
             let mut head = crate::http::ResponseHead {
                 status,
@@ -278,6 +282,22 @@ impl Worker {
                             }
                             continue;
                         }
+                        if parsed.head.status >= 200
+                            && !txn.errors().is_empty()
+                            && self.catch_error_status(now, down, id, parsed.head.status)
+                        {
+                            return;
+                        }
+                        // Not caught: the same connections, borrowed again.
+                        let Some(u) = self.up.get_mut(&id) else {
+                            return;
+                        };
+                        let Some(d) = self.down.get_mut(&down) else {
+                            return;
+                        };
+                        let DState::Active(txn) = &mut d.state else {
+                            return;
+                        };
                         u.input.consume(n);
                         u.deadline = None;
                         let mut head = parsed.head;
@@ -388,6 +408,10 @@ impl Worker {
                             head.headers.set("Content-Length", n.to_string());
                         }
                         txn.report_outcome(head.status, now);
+                        if let Some(code) = txn.status_override {
+                            // An `errors` page goes with the caught status.
+                            head.status = code;
+                        }
                         txn.finish_response_head(&mut head);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         // A decompressed or compressed body's length is unknown, as a chunked

@@ -1,0 +1,181 @@
+//! The `errors` middleware end to end: answers of caught statuses are replaced by the page
+//! service's answer for the query (its placeholders filled), with the caught status or its
+//! rewrite; uncaught ones go through; the page request carries the request's headers (or
+//! `errorRequestHeaders` only); a page service that is down or has no server still answers
+//! the caught status. The same requests go to TrafficCop and, when its binary is here
+//! (`scripts/fetch-traefik.sh`), real Traefik 3.7.15: the answers must be the same bytes (the
+//! `Date` value aside), the page backend's echo of its request included.
+
+mod common;
+
+use std::io::{BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use common::{free_port, traefik_bin};
+
+/// A backend answering each request with `answer(request line, sorted header lines)`.
+fn backend(answer: fn(&str, &str) -> String) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s);
+                while let Some(head) = common::read_head(&mut r) {
+                    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
+                    let first = lines.remove(0).to_string();
+                    lines.sort_unstable();
+                    let length: usize = lines
+                        .iter()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let out = answer(&first, &lines.join("\n"));
+                    if r.get_mut().write_all(out.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn app(first: &str, _: &str) -> String {
+    let path = first.split(' ').nth(1).unwrap_or("/");
+    let status = match path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+    {
+        "missing" => "404 Not Found",
+        "boom" => "500 Internal Server Error",
+        "teapot" => "418 I'm a teapot",
+        "bad" => "502 Bad Gateway",
+        _ => "200 OK",
+    };
+    let body = format!("app says {status}");
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nX-App: 1\r\nSet-Cookie: app=1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn pages(first: &str, headers: &str) -> String {
+    let body = format!("page for {first}\n{headers}");
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Page: 1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// `raw` over its own connection; the answer with the `Date` value blanked.
+fn exchange(port: u16, raw: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut r = String::new();
+    let _ = s.read_to_string(&mut r);
+    r.split("\r\n")
+        .map(|l| {
+            if l.starts_with("Date:") {
+                "Date: <now>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn scenario(bin: &Path) -> Vec<String> {
+    let (a, p, closed) = (backend(app), backend(pages), free_port());
+    let port = free_port();
+    let _proxy = common::start_with_dynamic(
+        "errors",
+        bin,
+        port,
+        &format!(
+            "http:\n  routers:\n    r: {{rule: \"PathPrefix(`/`)\", service: app, middlewares: [e]}}\n    h: {{rule: \"PathPrefix(`/hdr`)\", service: app, middlewares: [eh]}}\n    d: {{rule: \"PathPrefix(`/down`)\", service: app, middlewares: [ed]}}\n    n: {{rule: \"PathPrefix(`/nosrv`)\", service: app, middlewares: [en]}}\n  middlewares:\n    e: {{errors: {{status: [\"404\", \"500-599\"], service: pages, query: \"/{{status}}.html?orig={{originalStatus}}&url={{url}}\", statusRewrites: {{\"502-504\": 500}}}}}}\n    eh: {{errors: {{status: [\"400-599\"], service: pages, query: \"err\", errorRequestHeaders: [Accept, X-Custom]}}}}\n    ed: {{errors: {{status: [\"500-599\"], service: closed}}}}\n    en: {{errors: {{status: [\"500\"], service: empty}}}}\n  services:\n    app: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{a}\"}}]}}}}\n    pages: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{p}\"}}]}}}}\n    closed: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{closed}\"}}]}}}}\n    empty: {{loadBalancer: {{servers: []}}}}\n",
+        ),
+    );
+    common::wait_served(port, "/ok");
+    let get = |path: &str, extra: &str| {
+        exchange(
+            port,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: app.example\r\n{extra}Connection: close\r\n\r\n"
+            ),
+        )
+    };
+    let mut out = Vec::new();
+    for path in [
+        "/ok",
+        "/missing",
+        "/boom",
+        "/teapot",
+        "/bad",
+        "/x/missing?q=a%20b",
+    ] {
+        out.push(get(path, "Accept: text/html\r\n"));
+    }
+    out.push(get(
+        "/hdr/missing",
+        "Accept: text/html\r\nX-Custom: yes\r\nX-Other: no\r\n",
+    ));
+    out.push(get("/hdr/ok", ""));
+    out.push(get("/down/boom", ""));
+    out.push(get("/nosrv/boom", ""));
+    out.push(exchange(
+        port,
+        "POST /boom HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+    ));
+    out
+}
+
+#[test]
+fn error_pages_as_traefik() {
+    let ours = scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")));
+    assert!(
+        ours[1].starts_with("HTTP/1.1 404 Not Found\n"),
+        "{}",
+        ours[1]
+    );
+    assert!(
+        ours[1].contains(
+            "page for GET /404.html?orig=404&url=http%3A%2F%2Fapp.example%2Fmissing HTTP/1.1"
+        ),
+        "{}",
+        ours[1]
+    );
+    assert!(
+        ours[4].starts_with("HTTP/1.1 500 Internal Server Error\n"),
+        "{}",
+        ours[4]
+    );
+    assert!(ours[3].contains("app says 418"), "{}", ours[3]);
+    let Some(traefik) = traefik_bin() else {
+        eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
+        return;
+    };
+    let theirs = scenario(&traefik);
+    if std::env::var_os("SHOW").is_some() {
+        eprintln!("{}", theirs.join("\n=====\n"));
+    }
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(
+            a, b,
+            "answer {i} differs (left: TrafficCop, right: Traefik)"
+        );
+    }
+    assert_eq!(ours.len(), theirs.len());
+}
