@@ -290,6 +290,39 @@ fn build(case: &Node, mw: &str) -> Result<Vec<Arc<dyn Middleware>>, String> {
     build_chain_reading(&names, &http, &provider, read_file)
 }
 
+/// A `compress` case of `kind: encoding_selection`: the coding Traefik's
+/// `getCompressionEncoding` picks for `accept_encoding` under `config`.
+fn compress_selection(case: &Node) -> Result<(), String> {
+    let mut body = String::new();
+    match case.get("config") {
+        Some(c) => render(c, &mut body, false),
+        None => body.push_str("{}"),
+    }
+    let text = format!("{{\"http\": {{\"middlewares\": {{\"m\": {{\"compress\": {body}}}}}}}}}");
+    let load = load_dynamic(&text, Format::Yaml, None);
+    let http = load.config.http.ok_or("no http section")?;
+    let cfg = http.middlewares["m"]
+        .compress
+        .as_deref()
+        .ok_or("no compress")?;
+    let c = trafficcop_core::middleware::Compress::new(cfg)?;
+    let values: Vec<String> = match case.get("accept_encoding").map(|n| &n.value) {
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|i| i.as_scalar().unwrap_or("").to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    let got = c.traefik_encoding(&values);
+    let want = s(case, "expect_encoding").unwrap_or("");
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("picked {got:?}, expected {want:?}"))
+    }
+}
+
 fn run_case(case: &Node, mw: &str) -> Outcome {
     if case
         .get("response")
@@ -509,6 +542,16 @@ fn middlewares_conformance() {
     let mut failures = Vec::new();
     for case in cases {
         let mw = s(case, "middleware").unwrap_or("");
+        if mw == "compress" && s(case, "kind") == Some("encoding_selection") {
+            let id = s(case, "id").unwrap_or("?").to_string();
+            let c = counts.entry("compress (coding)").or_default();
+            c.0 += 1;
+            match compress_selection(case) {
+                Ok(()) => c.1 += 1,
+                Err(why) => failures.push(format!("{id}: {why}")),
+            }
+            continue;
+        }
         let Some(mw) = IMPLEMENTED.iter().find(|m| **m == mw) else {
             continue;
         };

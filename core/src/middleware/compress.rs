@@ -63,16 +63,24 @@ impl Compress {
                     .into(),
             );
         }
-        let mut excludes = vec![MediaType::parse("application/grpc").expect("valid")];
+        // Traefik keeps the media types only: their parameters are dropped here, so
+        // `text/html; charset=utf-8` stands for every `text/html`.
+        let bare = |v: &str, which: &str| {
+            MediaType::parse(v)
+                .map(|m| MediaType {
+                    media_type: m.media_type,
+                    params: Vec::new(),
+                })
+                .map_err(|e| format!("parsing {which} media type: {e}"))
+        };
+        let mut excludes = vec![bare("application/grpc", "excluded")?];
         for v in &cfg.excluded_content_types {
-            excludes.push(
-                MediaType::parse(v).map_err(|e| format!("parsing excluded media type: {e}"))?,
-            );
+            excludes.push(bare(v, "excluded")?);
         }
         let includes = cfg
             .included_content_types
             .iter()
-            .map(|v| MediaType::parse(v).map_err(|e| format!("parsing included media type: {e}")))
+            .map(|v| bare(v, "included"))
             .collect::<Result<Vec<_>, _>>()?;
         let min_size = u64::try_from(cfg.min_response_body_bytes)
             .ok()
@@ -105,12 +113,22 @@ impl Compress {
         })
     }
 
-    /// Traefik's `getCompressionEncoding` over the `Accept-Encoding` values: `None` for
-    /// identity, nothing acceptable, or an empty header.
-    fn pick(&self, values: &[&[u8]]) -> Option<Codec> {
+    /// Traefik's `getCompressionEncoding` over the `Accept-Encoding` values, by its names:
+    /// a coding, `identity` (asked for, or an empty header) or `not_acceptable`.
+    pub fn traefik_encoding(&self, values: &[&[u8]]) -> &'static str {
         if values.len() == 1 && values[0].is_empty() {
-            return None;
+            return "identity";
         }
+        match self.pick(values) {
+            Some(Some(codec)) => codec.name(),
+            Some(None) => "identity",
+            None => "not_acceptable",
+        }
+    }
+
+    /// [`Compress::traefik_encoding`]: `None` when nothing is acceptable, `Some(None)` for
+    /// identity.
+    fn pick(&self, values: &[&[u8]]) -> Option<Option<Codec>> {
         // (priority: `*` first, then the encodings in order, then identity; weight).
         let identity = self.encodings.len() as i64;
         let mut best: Option<(i64, f64, Option<Codec>)> = None;
@@ -143,10 +161,10 @@ impl Compress {
                 }
             }
         }
-        match best? {
+        Some(match best? {
             (-1, ..) => Some(self.default_encoding.unwrap_or(self.encodings[0])),
             (_, _, codec) => codec,
-        }
+        })
     }
 }
 
@@ -176,8 +194,10 @@ impl Middleware for Compress {
         let values: Vec<&[u8]> = head.headers.get_all("Accept-Encoding").collect();
         let codec = if values.is_empty() {
             self.default_encoding
+        } else if values.len() == 1 && values[0].is_empty() {
+            None
         } else {
-            self.pick(&values)
+            self.pick(&values).flatten()
         };
         let Some(codec) = codec else {
             return RequestAction::Continue;
