@@ -36,10 +36,30 @@ pub fn build_chain_reading(
     provider: &str,
     read: FileReader,
 ) -> Result<Vec<Arc<dyn Middleware>>, String> {
+    build_chain_with(names, http, provider, read, no_roots)
+}
+
+/// The system's trusted roots, for middlewares that call `https` addresses (`forwardAuth`).
+pub type RootsReader = fn() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>>;
+
+/// A [`RootsReader`] for configurations compiled without the system's roots.
+pub fn no_roots() -> Arc<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    Arc::new(Vec::new())
+}
+
+/// [`build_chain_reading`], with the system's roots from `roots`.
+pub fn build_chain_with(
+    names: &[String],
+    http: &HTTPConfiguration,
+    provider: &str,
+    read: FileReader,
+    roots: RootsReader,
+) -> Result<Vec<Arc<dyn Middleware>>, String> {
     let b = Builder {
         http,
         root_provider: provider,
         read,
+        roots,
     };
     let ctx = (!provider.is_empty()).then_some(provider);
     b.build_list(names, ctx, &mut Vec::new())
@@ -60,7 +80,11 @@ struct Builder<'a> {
     http: &'a HTTPConfiguration,
     root_provider: &'a str,
     read: FileReader,
+    roots: RootsReader,
 }
+
+/// TLS configuration ids for `forwardAuth` addresses (apart from the transports' ids).
+static AUTH_TLS_IDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x4000_0000);
 
 /// Go's `provider.GetQualifiedName`.
 fn qualify(name: &str, ctx: Option<&str>) -> String {
@@ -131,6 +155,16 @@ impl Builder<'_> {
                 };
                 Errors::new(cfg.errors.as_deref().expect("set"), provider, &exists)
                     .map(|m| vec![Arc::new(m) as Arc<dyn Middleware>])
+            }
+            Ok("forwardAuth") => {
+                let id = AUTH_TLS_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                super::ForwardAuth::new(
+                    cfg.forward_auth.as_deref().expect("set"),
+                    self.read,
+                    self.roots,
+                    id,
+                )
+                .map(|m| vec![Arc::new(m) as Arc<dyn Middleware>])
             }
             Ok(kind) => construct(name, kind, cfg, self.read).map(|m| vec![m]),
             Err(e) => Err(e),

@@ -23,6 +23,7 @@
 //! | `basic_auth.rs` | `basicAuth` |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
+//! | `forward_auth.rs` | `forwardAuth` (the auth request and what its answer decides; sent by the worker, `proxy::forward_auth`) |
 //! | `errors.rs` | `errors` (what is caught, the page request; the page is sent by the worker, `proxy::errors`) |
 //! | `rate_limit.rs` | `rateLimit` (in memory) |
 //! | `retry.rs` | `retry` (its policy and back-off; the attempts are the worker's, `proxy::retry`) |
@@ -43,6 +44,7 @@ mod compress;
 mod cors;
 mod encoded_characters;
 mod errors;
+mod forward_auth;
 pub mod go_base64;
 mod go_expand;
 mod headers;
@@ -66,10 +68,13 @@ mod users;
 
 pub use add_prefix::AddPrefix;
 pub use basic_auth::{basic_credentials, BasicAuth};
-pub use builder::{build_chain, build_chain_reading, build_middleware};
+pub use builder::{
+    build_chain, build_chain_reading, build_chain_with, build_middleware, no_roots, RootsReader,
+};
 pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
 pub use encoded_characters::EncodedCharacters;
 pub use errors::{Errors, ErrorsMark};
+pub use forward_auth::{AuthCall, AuthOutcome, ForwardAuth, ForwardAuthPolicy, AUTH_TIMEOUT};
 pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
@@ -102,6 +107,8 @@ pub enum RequestAction {
     Hold(InFlight),
     /// Pass the request on after this many nanoseconds (`rateLimit`).
     Delay(u64),
+    /// Ask the auth server first; its answer decides (`forwardAuth`).
+    Auth(Box<AuthCall>),
     /// Pass the request on; a caught status is answered with a page (`errors`).
     Errors(ErrorsMark),
     /// Pass the request on; its response is compressed as decided (`compress`).

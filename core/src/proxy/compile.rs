@@ -838,11 +838,12 @@ pub fn compile_serving(
         if broken.contains(&path) {
             continue;
         }
-        let middlewares = match crate::middleware::build_chain_reading(
+        let middlewares = match crate::middleware::build_chain_with(
             &r.middlewares,
             &http,
             "file",
             inputs.read_file,
+            inputs.system_roots,
         ) {
             Ok(m) => m,
             Err(e) => {
@@ -897,11 +898,12 @@ pub fn compile_serving(
             .and_then(|bare| http.services.get(bare))
             .filter(|svc| !svc.middlewares.is_empty())
         {
-            match crate::middleware::build_chain_reading(
+            match crate::middleware::build_chain_with(
                 &svc.middlewares,
                 &http,
                 "file",
                 inputs.read_file,
+                inputs.system_roots,
             ) {
                 Ok(more) => middlewares.extend(more),
                 Err(e) => {
@@ -975,11 +977,12 @@ pub fn compile_serving(
         if address.protocol != crate::config::static_config::Protocol::Tcp {
             continue;
         }
-        let ep_middlewares = match crate::middleware::build_chain_reading(
+        let ep_middlewares = match crate::middleware::build_chain_with(
             &ep.http.middlewares,
             &http,
             "file",
             inputs.read_file,
+            inputs.system_roots,
         ) {
             Ok(m) => m,
             Err(e) => {

@@ -355,7 +355,7 @@ impl Worker {
         }
     }
 
-    fn local_response(
+    pub(super) fn local_response(
         &mut self,
         id: ConnId,
         resp: LocalResponse,
@@ -662,6 +662,7 @@ impl Worker {
             errors: Vec::new(),
             target: None,
             status: None,
+            auth_cookies: Vec::new(),
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -701,6 +702,10 @@ impl Worker {
                     RequestAction::Hold(place) => {
                         routed.held.push(place);
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                    }
+                    RequestAction::Auth(call) => {
+                        routed.suppress_xff |= m.suppresses_x_forwarded_for();
+                        return self.start_auth(now, id, req, routed, i, call);
                     }
                     RequestAction::Errors(mark) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -930,14 +935,17 @@ impl Worker {
         let (proto, response_header_timeout) = (key.3, transport.response_header_timeout);
         let retry = routed.retry.take();
         let (req_body, pending, request_done, kept_body) = match carried {
-            Some(c) => (c.decoder, c.pending, c.done, c.kept),
+            Some(c) => {
+                let c = *c;
+                (c.decoder, c.pending, c.done, c.kept)
+            }
             None => {
                 // A body status retries may send again is kept as it goes.
                 let kept = retry
                     .as_ref()
                     .filter(|_| req.body != RequestBody::None)
                     .and_then(|p| p.body_limit(&method))
-                    .map(super::retry::KeptBody::new);
+                    .map(|max| Box::new(super::retry::KeptBody::new(max)));
                 (req_body, Vec::new(), req.body == RequestBody::None, kept)
             }
         };
@@ -991,6 +999,8 @@ impl Worker {
             compress: std::mem::take(&mut routed.compress),
             status_override: status,
             page: (!routed.errors.is_empty()).then(|| Box::new(routed.snapshot())),
+            auth: None,
+            auth_cookies: std::mem::take(&mut routed.auth_cookies),
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -1243,7 +1253,7 @@ pub(super) struct Routed {
     /// The innermost `retry` middleware's point, while it may send the request again.
     pub retry: Option<Box<super::retry::RetryPoint>>,
     /// The body a retried attempt carries from the one before.
-    pub carried: Option<super::retry::CarriedBody>,
+    pub carried: Option<Box<super::retry::CarriedBody>>,
     /// What `compress` middlewares decided, outermost first.
     pub compress: Vec<crate::middleware::CompressChoice>,
     /// `errors` middlewares the request went through, outermost first, with their place in
@@ -1253,6 +1263,8 @@ pub(super) struct Routed {
     pub target: Option<super::compile::Target>,
     /// The status the answer gets whatever it is (an `errors` page).
     pub status: Option<u16>,
+    /// Cookies of auth answers for the response (`forwardAuth`).
+    pub auth_cookies: Vec<super::txn::AuthCookies>,
 }
 
 impl Routed {
@@ -1276,6 +1288,7 @@ impl Routed {
             errors: self.errors.clone(),
             target: self.target.clone(),
             status: self.status,
+            auth_cookies: self.auth_cookies.clone(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod down;
 mod entry_routes;
 mod errors;
 pub mod forward;
+mod forward_auth;
 mod h2_request;
 mod h2down;
 mod h2up;

@@ -115,7 +115,7 @@ pub(super) struct CarriedBody {
     /// The client was not asked for the body yet (`Expect: 100-continue`).
     pub expect_pending: bool,
     /// The body kept for status retries.
-    pub kept: Option<KeptBody>,
+    pub kept: Option<Box<KeptBody>>,
 }
 
 /// Why an attempt failed.
@@ -235,7 +235,7 @@ impl Worker {
         let next = point.next;
         let mut routed = point.routed.snapshot();
         routed.held = held;
-        routed.carried = Some(carried);
+        routed.carried = Some(Box::new(carried));
         if point.attempt < point.policy.attempts {
             routed.retry = Some(point);
         }

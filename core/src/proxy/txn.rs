@@ -92,7 +92,7 @@ pub(super) struct Txn {
     pub retry: Option<Box<super::retry::RetryPoint>>,
     /// The body as sent, kept to send again when a `retry` middleware retries on status
     /// codes (`None` when it is not kept, or grew larger than allowed).
-    pub kept_body: Option<super::retry::KeptBody>,
+    pub kept_body: Option<Box<super::retry::KeptBody>>,
     /// What `compress` middlewares decided, outermost first (see `proxy::compress`).
     pub compress: Vec<crate::middleware::CompressChoice>,
     /// The status the client gets whatever the answer's (an `errors` page).
@@ -100,7 +100,17 @@ pub(super) struct Txn {
     /// The route of a request `errors` middlewares watch, to send their page request (see
     /// `proxy::errors`).
     pub page: Option<Box<super::down::Routed>>,
+    /// A `forwardAuth` exchange: the request waiting for this auth answer.
+    pub auth: Option<Box<super::forward_auth::AuthWait>>,
+    /// Cookies of auth answers for the response (`addAuthCookiesToResponse`).
+    pub auth_cookies: Vec<AuthCookies>,
 }
+
+/// The cookies of an auth answer, and the `forwardAuth` settings that merge them.
+pub(super) type AuthCookies = (
+    std::sync::Arc<crate::middleware::ForwardAuthPolicy>,
+    Vec<bytes::Bytes>,
+);
 
 /// How long the body of an `Expect: 100-continue` request waits for the backend's 100 (Go's
 /// `ExpectContinueTimeout` in Traefik's transport).
@@ -120,6 +130,9 @@ impl Txn {
         if !self.sticky_cookies.is_empty() {
             head.headers
                 .prepend_shared("Set-Cookie", &self.sticky_cookies);
+        }
+        for (policy, cookies) in &self.auth_cookies {
+            policy.merge_cookies(&mut head.headers, cookies);
         }
         self.apply_response_middlewares(head);
     }

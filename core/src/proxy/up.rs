@@ -109,6 +109,9 @@ impl Worker {
     /// The backend failed before a response head reached the client: answers `status` (502 or
     /// 504 with Go's status text as body) and closes or keeps the client connection.
     pub(super) fn fail_txn(&mut self, down: ConnId, status: u16) {
+        if self.awaits_auth(down) {
+            return self.auth_failed(down);
+        }
         let Some(d) = self.down.get_mut(&down) else {
             return;
         };
@@ -258,6 +261,9 @@ impl Worker {
                 self.close_up(id);
                 return;
             };
+            if txn.auth.is_some() {
+                return self.drive_auth(now, id, down);
+            }
             let Some(resp) = &mut txn.resp else {
                 // Waiting for the response head.
                 match parse_response(u.input.bytes(), txn.head_request) {
@@ -634,6 +640,9 @@ impl Worker {
     /// The response is complete: ends the chunked encoding, pools or closes the upstream, and
     /// returns the client connection to reading requests (or closes it).
     pub(super) fn finish_txn(&mut self, now: Timestamp, down: ConnId) {
+        if self.awaits_auth(down) {
+            return self.auth_answered(now, down);
+        }
         let Some(d) = self.down.get_mut(&down) else {
             return;
         };

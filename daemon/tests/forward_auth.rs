@@ -1,0 +1,199 @@
+//! The `forwardAuth` middleware end to end: the auth server's 401 (headers, body), a
+//! redirect with a relative `Location`, `authSigninURL`, a 2xx letting the request go on with
+//! `authResponseHeaders` (client copies removed) and `authResponseHeadersRegex` lines,
+//! `addAuthCookiesToResponse`, the three `trustForwardHeader` modes, `authRequestHeaders`,
+//! `preserveRequestMethod`, a request with a body, and an auth server that is down. The same
+//! requests go to TrafficCop and, when its binary is here (`scripts/fetch-traefik.sh`), real
+//! Traefik 3.7.15: the answers (the `Date` value aside) and what the auth server and the
+//! backend received must be the same.
+
+mod common;
+
+use std::io::{BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{free_port, traefik_bin};
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// A server answering `answer(path)` to each request and recording its request line,
+/// sorted header lines and body.
+fn server(answer: fn(&str) -> String) -> (u16, Seen) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Seen::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s);
+                while let Some(head) = common::read_head(&mut r) {
+                    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
+                    let first = lines.remove(0).to_string();
+                    lines.sort_unstable();
+                    let length: usize = lines
+                        .iter()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    log.lock().unwrap().push(format!(
+                        "{first}\n{}\n{}",
+                        lines.join("\n"),
+                        String::from_utf8_lossy(&body)
+                    ));
+                    let path = first.split(' ').nth(1).unwrap_or("/").to_string();
+                    if r.get_mut().write_all(answer(&path).as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// The auth server: its path says what to answer.
+fn auth(path: &str) -> String {
+    let (status, extra, body) = match path.trim_start_matches('/').split('?').next().unwrap_or("") {
+        "deny" => ("401 Unauthorized", "WWW-Authenticate: Basic realm=\"x\"\r\nX-Deny: 1\r\nConnection: keep-alive\r\n", "denied"),
+        "login" => ("302 Found", "Location: ../login/page?from=auth\r\n", ""),
+        "signin" => ("401 Unauthorized", "", "nope"),
+        _ => ("200 OK", "X-Auth-User: bob\r\nX-Auth-Group: admins\r\nX-Auth-Other: skip\r\nX-Id-Token: t1\r\nSet-Cookie: session=auth; Path=/\r\nSet-Cookie: other=auth\r\n", "ok"),
+    };
+    format!(
+        "HTTP/1.1 {status}\r\n{extra}Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn backend(_: &str) -> String {
+    "HTTP/1.1 200 OK\r\nSet-Cookie: session=backend\r\nSet-Cookie: mine=backend\r\nContent-Length: 7\r\n\r\nbackend".to_string()
+}
+
+/// `raw` over its own connection; the answer with the `Date` value blanked.
+fn exchange(port: u16, raw: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut r = String::new();
+    let _ = s.read_to_string(&mut r);
+    r.split("\r\n")
+        .map(|l| {
+            if l.starts_with("Date:") {
+                "Date: <now>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn scenario(bin: &Path) -> Vec<String> {
+    let (a, auth_seen) = server(auth);
+    let (b, backend_seen) = server(backend);
+    let down = free_port();
+    let port = free_port();
+    let mw = |name: &str, path: &str, extra: &str| {
+        format!("    {name}: {{forwardAuth: {{address: \"http://127.0.0.1:{a}{path}\"{extra}}}}}\n")
+    };
+    let routers: String = [
+        "ok",
+        "deny",
+        "login",
+        "signin",
+        "trusted",
+        "untrusted",
+        "filtered",
+        "method",
+        "down",
+    ]
+    .iter()
+    .map(|r| format!("    {r}: {{rule: \"PathPrefix(`/{r}`)\", service: s, middlewares: [{r}]}}\n"))
+    .collect();
+    let dynamic = format!(
+        "http:\n  routers:\n{routers}  middlewares:\n{}{}{}{}{}{}{}{}    down: {{forwardAuth: {{address: \"http://127.0.0.1:{down}/\"}}}}\n  services:\n    s: {{loadBalancer: {{servers: [{{url: \"http://127.0.0.1:{b}\"}}]}}}}\n",
+        mw("ok", "/ok", ", authResponseHeaders: [X-Auth-User, X-Missing], authResponseHeadersRegex: \"^X-Auth-G\", addAuthCookiesToResponse: [session]"),
+        mw("deny", "/deny", ""),
+        mw("login", "/login/check", ""),
+        mw("signin", "/signin", ", authSigninURL: \"https://sso.example/start?x=1&y=2\""),
+        mw("trusted", "/ok", ", trustForwardHeader: true"),
+        mw("untrusted", "/ok", ", trustForwardHeader: false"),
+        mw("filtered", "/ok", ", authRequestHeaders: [Accept, X-Keep]"),
+        mw("method", "/ok?q=1", ", preserveRequestMethod: true"),
+    );
+    let _proxy = common::start_with_dynamic("forward-auth", bin, port, &dynamic);
+    common::wait_served(port, "/ok/ready");
+    auth_seen.lock().unwrap().clear();
+    backend_seen.lock().unwrap().clear();
+    let mut out = Vec::new();
+    let mask = |seen: &Seen| {
+        let lines: Vec<String> = seen.lock().unwrap().drain(..).collect();
+        format!("{lines:?}").replace(&format!("127.0.0.1:{a}"), "<auth>")
+    };
+    let headers = "Accept: text/html\r\nX-Keep: 1\r\nX-Drop: 2\r\nX-Auth-User: mallory\r\nX-Auth-Gx: forged\r\nX-Forwarded-Prefix: /p\r\nX-Forwarded-For: 10.9.9.9\r\nConnection: close, X-Drop\r\n";
+    for path in [
+        "/ok/a?b=c",
+        "/deny",
+        "/login",
+        "/signin",
+        "/trusted",
+        "/untrusted",
+        "/filtered",
+        "/down",
+    ] {
+        out.push(exchange(
+            port,
+            &format!("GET {path} HTTP/1.1\r\nHost: app.example:8080\r\n{headers}\r\n"),
+        ));
+        out.push(format!("auth saw: {}", mask(&auth_seen)));
+        out.push(format!("backend saw: {}", mask(&backend_seen)));
+    }
+    out.push(exchange(
+        port,
+        "POST /method HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+    ));
+    out.push(format!("auth saw: {}", mask(&auth_seen)));
+    out.push(format!("backend saw: {}", mask(&backend_seen)));
+    out
+}
+
+#[test]
+fn forward_auth_as_traefik() {
+    let ours = scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")));
+    if std::env::var_os("SHOW").is_some() {
+        eprintln!("{}", ours.join("\n=====\n"));
+    }
+    assert!(ours[0].contains("backend"), "{}", ours[0]);
+    assert!(
+        ours[3].starts_with("HTTP/1.1 401 Unauthorized\n"),
+        "{}",
+        ours[3]
+    );
+    let Some(traefik) = traefik_bin() else {
+        eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
+        return;
+    };
+    let theirs = scenario(&traefik);
+    let mut diffs = Vec::new();
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        if a != b {
+            diffs.push(format!("{i}:\nTrafficCop:\n{a}\nTraefik:\n{b}\n"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert_eq!(ours.len(), theirs.len());
+}
