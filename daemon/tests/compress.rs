@@ -199,61 +199,6 @@ fn normalise(lines: Vec<String>, body: Vec<u8>, path: &str) -> String {
     )
 }
 
-/// `GET path` over h2c with `accept`: `:status` and the header lines (Go's canonical
-/// spelling of the names, so the HTTP/1.1 normalising applies), and the body.
-fn h2_get(port: u16, path: &str, accept: Option<&str>) -> (Vec<String>, Vec<u8>) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .unwrap();
-        let (mut client, conn) = h2::client::Builder::new()
-            .handshake::<_, &'static [u8]>(tcp)
-            .await
-            .unwrap();
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let mut b = http::Request::builder()
-            .method("GET")
-            .uri(format!("http://app.example{path}"));
-        if let Some(a) = accept {
-            b = b.header("accept-encoding", a);
-        }
-        let (resp, _) = client.send_request(b.body(()).unwrap(), true).unwrap();
-        let resp = tokio::time::timeout(Duration::from_secs(5), resp)
-            .await
-            .unwrap()
-            .unwrap();
-        let (parts, mut body) = resp.into_parts();
-        let mut lines = vec![format!(":status {}", parts.status.as_u16())];
-        for (n, v) in &parts.headers {
-            let name: String = n
-                .as_str()
-                .split('-')
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join("-");
-            lines.push(format!("{name}: {}", String::from_utf8_lossy(v.as_bytes())));
-        }
-        let mut data = Vec::new();
-        while let Some(chunk) = body.data().await {
-            let c = chunk.unwrap();
-            let _ = body.flow_control().release_capacity(c.len());
-            data.extend_from_slice(&c);
-        }
-        (lines, data)
-    })
-}
-
 const PATHS: &[&str] = &[
     "/big",
     "/huge",
@@ -323,7 +268,12 @@ fn scenario(bin: &Path) -> Vec<String> {
     // The same over h2c, for the codings browsers ask for.
     for accept in [Some("gzip, deflate, br, zstd"), Some("br"), None] {
         for path in PATHS {
-            let (lines, body) = h2_get(port, path, accept);
+            let (lines, body) = common::h2_get(
+                port,
+                "app.example",
+                path,
+                accept.map(|a| ("accept-encoding", a)).as_slice(),
+            );
             out.push(format!(
                 "h2 {path} {accept:?}\n{}",
                 normalise(lines, body, path)

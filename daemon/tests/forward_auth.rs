@@ -157,6 +157,27 @@ fn scenario(bin: &Path) -> Vec<String> {
         out.push(format!("auth saw: {}", mask(&auth_seen)));
         out.push(format!("backend saw: {}", mask(&backend_seen)));
     }
+    // Over h2c: the request waits on its stream as on a connection.
+    for path in ["/ok/h2", "/deny/h2"] {
+        let (lines, body) = common::h2_get(port, "app.example", path, &[("x-keep", "1")]);
+        let lines: Vec<String> = lines
+            .into_iter()
+            .map(|l| {
+                if l.starts_with("Date:") {
+                    "Date: <now>".into()
+                } else {
+                    l
+                }
+            })
+            .collect();
+        out.push(format!(
+            "h2 {path}\n{}\n\n{}",
+            lines.join("\n"),
+            String::from_utf8_lossy(&body)
+        ));
+        out.push(format!("auth saw: {}", mask(&auth_seen)));
+        out.push(format!("backend saw: {}", mask(&backend_seen)));
+    }
     out.push(exchange(
         port,
         "POST /method HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",

@@ -188,3 +188,63 @@ pub fn get(port: u16, path: &str, host: &str) -> String {
     let _ = s.read_to_string(&mut r);
     r
 }
+
+/// `GET path` over h2c to `host` with `headers`: `:status` and the header lines (Go's
+/// canonical spelling of the names, so HTTP/1.1 normalising applies), and the body.
+pub fn h2_get(
+    port: u16,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (Vec<String>, Vec<u8>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut client, conn) = h2::client::Builder::new()
+            .handshake::<_, &'static [u8]>(tcp)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut b = http::Request::builder()
+            .method("GET")
+            .uri(format!("http://{host}{path}"));
+        for (n, v) in headers {
+            b = b.header(*n, *v);
+        }
+        let (resp, _) = client.send_request(b.body(()).unwrap(), true).unwrap();
+        let resp = tokio::time::timeout(std::time::Duration::from_secs(5), resp)
+            .await
+            .unwrap()
+            .unwrap();
+        let (parts, mut body) = resp.into_parts();
+        let mut lines = vec![format!(":status {}", parts.status.as_u16())];
+        for (n, v) in &parts.headers {
+            let name: String = n
+                .as_str()
+                .split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join("-");
+            lines.push(format!("{name}: {}", String::from_utf8_lossy(v.as_bytes())));
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let c = chunk.unwrap();
+            let _ = body.flow_control().release_capacity(c.len());
+            data.extend_from_slice(&c);
+        }
+        (lines, data)
+    })
+}
