@@ -316,7 +316,7 @@ impl Worker {
             // The backend answered without it: the body goes nowhere.
             return;
         }
-        if let Some(kept) = &mut txn.kept_body {
+        if let Some(kept) = txn.extra.as_mut().and_then(|x| x.kept_body.as_mut()) {
             // Only the last chunk goes unframed when the body is chunked.
             let len = if txn.req_chunked && !chunked {
                 0
@@ -331,7 +331,9 @@ impl Worker {
                 kept.keep(&bytes, len)
             };
             if !fits {
-                txn.kept_body = None;
+                if let Some(x) = txn.extra.as_mut() {
+                    x.kept_body = None;
+                }
             }
         }
         let ready = !txn.awaiting_continue
@@ -656,13 +658,7 @@ impl Worker {
             absolute_target: req.absolute_target.clone(),
             suppress_xff: false,
             held: Vec::new(),
-            retry: None,
-            carried: None,
-            compress: Vec::new(),
-            errors: Vec::new(),
-            target: None,
-            status: None,
-            auth_cookies: Vec::new(),
+            extra: None,
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -709,16 +705,16 @@ impl Worker {
                     }
                     RequestAction::Errors(mark) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
-                        routed.errors.push((i, mark));
+                        routed.extra().errors.push((i, mark));
                     }
                     RequestAction::Compress(choice) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
-                        routed.compress.push(choice);
+                        routed.extra().compress.push(choice);
                     }
                     RequestAction::Retry(policy) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
                         let point = super::retry::RetryPoint::new(policy, &req, &routed, i, now);
-                        routed.retry = Some(Box::new(point));
+                        routed.extra().retry = Some(Box::new(point));
                     }
                     RequestAction::Delay(wait) => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -756,10 +752,11 @@ impl Worker {
         // the backend's lines).
         let mut sticky_cookies = Vec::new();
         let target = routed
-            .target
-            .clone()
+            .extra
+            .as_ref()
+            .and_then(|e| e.target.clone())
             .unwrap_or_else(|| router.target.clone());
-        let status = routed.status;
+        let status = routed.extra.as_ref().and_then(|e| e.status);
         let svc_idx = match target {
             Target::Ping => {
                 let resp = if self.shutting_down {
@@ -920,7 +917,7 @@ impl Worker {
         // `Txn::awaiting_continue`); to an HTTP/2 one the client is asked for the body at once
         // (Go's server answers 100 Continue as soon as the handler reads the body).
         // A retried attempt goes on with the body as the last one left it.
-        let carried = routed.carried.take();
+        let carried = routed.extra.as_mut().and_then(|e| e.carried.take());
         let expects = req.expect_continue
             && req.body != RequestBody::None
             && carried.as_ref().is_none_or(|c| c.expect_pending);
@@ -933,7 +930,7 @@ impl Worker {
         // shared reference counts, which the workers would pass between them).
         let (up_id, reused) = self.open_upstream(now, &key, &transport, true);
         let (proto, response_header_timeout) = (key.3, transport.response_header_timeout);
-        let retry = routed.retry.take();
+        let retry = routed.extra.as_mut().and_then(|e| e.retry.take());
         let (req_body, pending, request_done, kept_body) = match carried {
             Some(c) => {
                 let c = *c;
@@ -948,6 +945,36 @@ impl Worker {
                     .map(|max| Box::new(super::retry::KeptBody::new(max)));
                 (req_body, Vec::new(), req.body == RequestBody::None, kept)
             }
+        };
+        // Most requests meet no middleware that leaves anything: nothing is built for them.
+        let extra = if routed.extra.is_none() && kept_body.is_none() {
+            None
+        } else {
+            let page = routed
+                .extra
+                .as_ref()
+                .is_some_and(|e| !e.errors.is_empty())
+                .then(|| Box::new(routed.snapshot()));
+            let (compress, auth_cookies) = routed
+                .extra
+                .as_mut()
+                .map(|e| {
+                    (
+                        std::mem::take(&mut e.compress),
+                        std::mem::take(&mut e.auth_cookies),
+                    )
+                })
+                .unwrap_or_default();
+            let x = super::txn::TxnExtra {
+                retry,
+                kept_body,
+                compress,
+                status_override: status,
+                page,
+                auth: None,
+                auth_cookies,
+            };
+            x.is_used().then(|| Box::new(x))
         };
         let txn = Txn {
             up: None,
@@ -994,13 +1021,7 @@ impl Worker {
                 .passive
                 .is_some()
                 .then(|| (config.clone(), svc_idx, server_idx)),
-            retry,
-            kept_body,
-            compress: std::mem::take(&mut routed.compress),
-            status_override: status,
-            page: (!routed.errors.is_empty()).then(|| Box::new(routed.snapshot())),
-            auth: None,
-            auth_cookies: std::mem::take(&mut routed.auth_cookies),
+            extra,
         };
         let idempotent = matches!(&*txn.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
         // Kept to send again: an idempotent request on a reused pooled connection, or any
@@ -1250,6 +1271,14 @@ pub(super) struct Routed {
     pub suppress_xff: bool,
     /// Places held by `inFlightReq` middlewares.
     pub held: Vec<crate::middleware::InFlight>,
+    /// What `retry`, `compress`, `errors` and `forwardAuth` middlewares left with the
+    /// request (most requests meet none: one pointer to carry).
+    pub extra: Option<Box<RoutedExtra>>,
+}
+
+/// What some middlewares leave with a routed request (see [`Routed::extra`]).
+#[derive(Default)]
+pub(super) struct RoutedExtra {
     /// The innermost `retry` middleware's point, while it may send the request again.
     pub retry: Option<Box<super::retry::RetryPoint>>,
     /// The body a retried attempt carries from the one before.
@@ -1282,14 +1311,23 @@ impl Routed {
             absolute_target: self.absolute_target.clone(),
             suppress_xff: self.suppress_xff,
             held: Vec::new(),
-            retry: self.retry.as_ref().map(|r| Box::new(r.snapshot())),
-            carried: None,
-            compress: self.compress.clone(),
-            errors: self.errors.clone(),
-            target: self.target.clone(),
-            status: self.status,
-            auth_cookies: self.auth_cookies.clone(),
+            extra: self.extra.as_ref().map(|e| {
+                Box::new(RoutedExtra {
+                    retry: e.retry.as_ref().map(|r| Box::new(r.snapshot())),
+                    carried: None,
+                    compress: e.compress.clone(),
+                    errors: e.errors.clone(),
+                    target: e.target.clone(),
+                    status: e.status,
+                    auth_cookies: e.auth_cookies.clone(),
+                })
+            }),
         }
+    }
+
+    /// The middlewares' extra state, made when first needed.
+    pub fn extra(&mut self) -> &mut RoutedExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 }
 

@@ -37,8 +37,9 @@ impl Worker {
             return false;
         };
         let Some(target) = txn
-            .page
+            .extra
             .as_ref()
+            .and_then(|x| x.page.as_ref())
             .and_then(|p| p.config.service_targets.get(&mark.policy.service).cloned())
         else {
             return false;
@@ -47,16 +48,17 @@ impl Worker {
         txn.report_outcome(status, now);
         let keep_alive = txn.keep_alive && txn.request_done;
         let held = std::mem::take(&mut txn.held);
-        let Some(mut routed) = txn.page.take().map(|r| *r) else {
+        let Some(mut routed) = txn.extra.as_mut().and_then(|x| x.page.take()).map(|r| *r) else {
             return false;
         };
         // The page's answer goes through the middlewares before the `errors` one only.
         routed.chain = crate::middleware::Chain::new(routed.chain[..at].to_vec());
-        routed.errors.clear();
-        routed.retry = None;
-        routed.carried = None;
-        routed.target = Some(target);
-        routed.status = Some(code);
+        let extra = routed.extra();
+        extra.errors.clear();
+        extra.retry = None;
+        extra.carried = None;
+        extra.target = Some(target);
+        extra.status = Some(code);
         routed.client_ip = None;
         routed.held = held;
         let req = ParsedRequest {

@@ -122,13 +122,10 @@ impl Worker {
             sticky_cookies: Vec::new(),
             held: Vec::new(),
             passive: None,
-            retry: None,
-            kept_body: None,
-            compress: Vec::new(),
-            status_override: None,
-            page: None,
-            auth: Some(Box::new(wait)),
-            auth_cookies: Vec::new(),
+            extra: Some(Box::new(super::txn::TxnExtra {
+                auth: Some(Box::new(wait)),
+                ..Default::default()
+            })),
         };
         let Some(d) = self.down.get_mut(&id) else {
             return self.close_up(up);
@@ -148,7 +145,7 @@ impl Worker {
             let DState::Active(txn) = &mut d.state else {
                 return self.close_up(id);
             };
-            let Some(wait) = txn.auth.as_mut() else {
+            let Some(wait) = txn.extra.as_mut().and_then(|x| x.auth.as_mut()) else {
                 return;
             };
             let Some(resp) = &mut txn.resp else {
@@ -241,7 +238,8 @@ impl Worker {
     /// Takes the auth wait of the request on `down` (its state goes back to reading heads).
     fn take_auth(&mut self, down: ConnId) -> Option<AuthWait> {
         let d = self.down.get_mut(&down)?;
-        if !matches!(&d.state, DState::Active(t) if t.auth.is_some()) {
+        if !matches!(&d.state, DState::Active(t) if t.extra.as_ref().is_some_and(|x| x.auth.is_some()))
+        {
             return None;
         }
         let DState::Active(txn) = std::mem::replace(&mut d.state, DState::Head) else {
@@ -251,14 +249,14 @@ impl Worker {
         if let Some(up) = txn.up.take() {
             self.close_up(up);
         }
-        txn.auth.take().map(|w| *w)
+        txn.extra.as_mut().and_then(|x| x.auth.take()).map(|w| *w)
     }
 
     /// Whether the request on `down` waits for an auth answer.
     pub(super) fn awaits_auth(&self, down: ConnId) -> bool {
         self.down
             .get(&down)
-            .is_some_and(|d| matches!(&d.state, DState::Active(t) if t.auth.is_some()))
+            .is_some_and(|d| matches!(&d.state, DState::Active(t) if t.extra.as_ref().is_some_and(|x| x.auth.is_some())))
     }
 
     /// The auth server could not be asked, or its answer not read: Traefik's empty 500.
@@ -302,7 +300,7 @@ impl Worker {
                 } = wait;
                 policy.apply(&mut req.head, &set, clear_regex);
                 if policy.merges_cookies() && !cookies.is_empty() {
-                    routed.auth_cookies.push((policy, cookies));
+                    routed.extra().auth_cookies.push((policy, cookies));
                 }
                 self.run_chain(now, down, req, routed, at + 1);
             }

@@ -83,7 +83,7 @@ impl RetryPoint {
             if p.policy.keeps_body(method) {
                 return Some(p.policy.max_request_body_bytes);
             }
-            point = p.routed.retry.as_deref();
+            point = p.routed.extra.as_ref().and_then(|e| e.retry.as_deref());
         }
         None
     }
@@ -176,7 +176,7 @@ impl Worker {
         let DState::Active(txn) = &mut d.state else {
             return false;
         };
-        if txn.retry.is_none() || txn.resp.is_some() {
+        if txn.extra.as_ref().is_none_or(|x| x.retry.is_none()) || txn.resp.is_some() {
             return false;
         }
         if matches!(failure, Failure::Network) && txn.pending_head.is_none() {
@@ -185,12 +185,12 @@ impl Worker {
         }
         // The innermost `retry` that takes the failure; one that does not leaves it to the
         // one around it.
-        let mut point = txn.retry.take();
+        let mut point = txn.extra.as_mut().and_then(|x| x.retry.take());
         while let Some(p) = point.as_mut() {
             if p.takes(failure, &txn.method, now) {
                 break;
             }
-            point = p.routed.retry.take();
+            point = p.routed.extra.as_mut().and_then(|e| e.retry.take());
         }
         let Some(mut point) = point else {
             return false;
@@ -212,10 +212,10 @@ impl Worker {
                 pending: std::mem::take(&mut txn.pending),
                 done: txn.request_done,
                 expect_pending: txn.awaiting_continue,
-                kept: txn.kept_body.take(),
+                kept: txn.extra.as_mut().and_then(|x| x.kept_body.take()),
             },
             Failure::Status(..) => {
-                let kept = txn.kept_body.take();
+                let kept = txn.extra.as_mut().and_then(|x| x.kept_body.take());
                 CarriedBody {
                     decoder: txn.req_body.clone(),
                     pending: kept.as_ref().map(|k| k.framed.clone()).unwrap_or_default(),
@@ -235,9 +235,9 @@ impl Worker {
         let next = point.next;
         let mut routed = point.routed.snapshot();
         routed.held = held;
-        routed.carried = Some(Box::new(carried));
+        routed.extra().carried = Some(Box::new(carried));
         if point.attempt < point.policy.attempts {
-            routed.retry = Some(point);
+            routed.extra().retry = Some(point);
         }
         let Some(d) = self.down.get_mut(&down) else {
             return true;

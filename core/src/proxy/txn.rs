@@ -88,6 +88,14 @@ pub(super) struct Txn {
     /// The configuration, service and server of a request whose service has a passive
     /// health check, to report how it ended.
     pub passive: Option<(std::sync::Arc<super::compile::CompiledConfig>, usize, usize)>,
+    /// What `retry`, `compress`, `errors` and `forwardAuth` middlewares left with the
+    /// exchange (most meet none: one pointer to carry).
+    pub extra: Option<Box<TxnExtra>>,
+}
+
+/// What some middlewares leave with an exchange (see [`Txn::extra`]).
+#[derive(Default)]
+pub(super) struct TxnExtra {
     /// The `retry` middleware's point of a request it may send again.
     pub retry: Option<Box<super::retry::RetryPoint>>,
     /// The body as sent, kept to send again when a `retry` middleware retries on status
@@ -106,6 +114,19 @@ pub(super) struct Txn {
     pub auth_cookies: Vec<AuthCookies>,
 }
 
+impl TxnExtra {
+    /// Whether any middleware left something.
+    pub fn is_used(&self) -> bool {
+        self.retry.is_some()
+            || self.kept_body.is_some()
+            || !self.compress.is_empty()
+            || self.status_override.is_some()
+            || self.page.is_some()
+            || self.auth.is_some()
+            || !self.auth_cookies.is_empty()
+    }
+}
+
 /// The cookies of an auth answer, and the `forwardAuth` settings that merge them.
 pub(super) type AuthCookies = (
     std::sync::Arc<crate::middleware::ForwardAuthPolicy>,
@@ -120,7 +141,11 @@ pub(super) const EXPECT_CONTINUE_TIMEOUT: crate::config::Duration =
 impl Txn {
     /// The `errors` middlewares the request went through, outermost first.
     pub fn errors(&self) -> &[(usize, crate::middleware::ErrorsMark)] {
-        self.page.as_ref().map_or(&[], |p| &p.errors)
+        self.extra
+            .as_ref()
+            .and_then(|x| x.page.as_ref())
+            .and_then(|p| p.extra.as_ref())
+            .map_or(&[], |e| &e.errors)
     }
 
     /// Puts the sticky cookies in `head`, before its own `Set-Cookie` lines (the order Go's
@@ -131,8 +156,10 @@ impl Txn {
             head.headers
                 .prepend_shared("Set-Cookie", &self.sticky_cookies);
         }
-        for (policy, cookies) in &self.auth_cookies {
-            policy.merge_cookies(&mut head.headers, cookies);
+        if let Some(x) = &self.extra {
+            for (policy, cookies) in &x.auth_cookies {
+                policy.merge_cookies(&mut head.headers, cookies);
+            }
         }
         self.apply_response_middlewares(head);
     }

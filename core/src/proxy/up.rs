@@ -147,7 +147,10 @@ impl Worker {
         txn.report_outcome(status, self.now);
         // An `errors` page request failing still answers the caught status.
         let mut resp = LocalResponse::new(
-            txn.status_override.unwrap_or(status),
+            txn.extra
+                .as_ref()
+                .and_then(|x| x.status_override)
+                .unwrap_or(status),
             crate::http::status_text(status),
         );
         if txn.mw_request.is_some() || !txn.sticky_cookies.is_empty() {
@@ -261,7 +264,7 @@ impl Worker {
                 self.close_up(id);
                 return;
             };
-            if txn.auth.is_some() {
+            if txn.extra.as_ref().is_some_and(|x| x.auth.is_some()) {
                 return self.drive_auth(now, id, down);
             }
             let Some(resp) = &mut txn.resp else {
@@ -276,12 +279,16 @@ impl Worker {
                     }
                     Ok(None) => return u.input.keep_rest(),
                     Ok(Some((parsed, n))) => {
-                        if txn.retry.is_some() && parsed.head.status >= 200 {
+                        if txn.extra.as_ref().is_some_and(|x| x.retry.is_some())
+                            && parsed.head.status >= 200
+                        {
                             // A `retry` middleware may send the request again on this status
                             // (the body must be here whole, and kept). When it does not, the
                             // answer is read again, now without a retry to follow.
                             let no_body = txn.req_body.framing() == Framing::Empty;
-                            let kept = txn.request_done && (no_body || txn.kept_body.is_some());
+                            let kept = txn.request_done
+                                && (no_body
+                                    || txn.extra.as_ref().is_some_and(|x| x.kept_body.is_some()));
                             let failure = super::retry::Failure::Status(parsed.head.status, kept);
                             if self.retry_attempt(now, down, failure) {
                                 return;
@@ -344,7 +351,7 @@ impl Worker {
                                 return;
                             }
                             let asked = head.status == 100 && txn.awaiting_continue;
-                            if txn.retry.is_some() && !asked {
+                            if txn.extra.as_ref().is_some_and(|x| x.retry.is_some()) && !asked {
                                 // Traefik's retry writer drops interim answers while a
                                 // retry may follow (the backend asking for the body stands
                                 // for Go's server's own 100 Continue).
@@ -395,11 +402,12 @@ impl Worker {
                         let stream = matches!(d.transport, Transport::Stream(_));
                         // `compress` middlewares: the coding, and a body here whole compressed
                         // at once (see `proxy::compress`).
-                        let (compress, whole) = if txn.compress.is_empty() {
+                        let choices = txn.extra.as_ref().map_or(&[][..], |x| &x.compress[..]);
+                        let (compress, whole) = if choices.is_empty() {
                             (None, None)
                         } else {
                             super::compress::decide(
-                                &txn.compress,
+                                choices,
                                 &mut head,
                                 framing,
                                 gunzip,
@@ -414,7 +422,7 @@ impl Worker {
                             head.headers.set("Content-Length", n.to_string());
                         }
                         txn.report_outcome(head.status, now);
-                        if let Some(code) = txn.status_override {
+                        if let Some(code) = txn.extra.as_ref().and_then(|x| x.status_override) {
                             // An `errors` page goes with the caught status.
                             head.status = code;
                         }
