@@ -308,18 +308,5 @@ fn compresses_as_traefik() {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;
     };
-    let theirs = scenario(&traefik);
-    let mut diffs = Vec::new();
-    for (a, b) in ours.iter().zip(&theirs) {
-        if a != b {
-            diffs.push(format!("TrafficCop:\n{a}\nTraefik:\n{b}\n"));
-        }
-    }
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
-    assert_eq!(ours.len(), theirs.len());
+    common::assert_same(&ours, &scenario(&traefik));
 }

@@ -9,9 +9,8 @@
 mod common;
 
 use std::io::{BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::time::Duration;
 
 use common::{free_port, traefik_bin};
 
@@ -78,25 +77,6 @@ fn pages(first: &str, headers: &str) -> String {
     )
 }
 
-/// `raw` over its own connection; the answer with the `Date` value blanked.
-fn exchange(port: u16, raw: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(raw.as_bytes()).unwrap();
-    let mut r = String::new();
-    let _ = s.read_to_string(&mut r);
-    r.split("\r\n")
-        .map(|l| {
-            if l.starts_with("Date:") {
-                "Date: <now>"
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn scenario(bin: &Path) -> Vec<String> {
     let (a, p, closed) = (backend(app), backend(pages), free_port());
     let port = free_port();
@@ -110,7 +90,7 @@ fn scenario(bin: &Path) -> Vec<String> {
     );
     common::wait_served(port, "/ok");
     let get = |path: &str, extra: &str| {
-        exchange(
+        common::raw_exchange(
             port,
             &format!(
                 "GET {path} HTTP/1.1\r\nHost: app.example\r\n{extra}Connection: close\r\n\r\n"
@@ -135,7 +115,7 @@ fn scenario(bin: &Path) -> Vec<String> {
     out.push(get("/hdr/ok", ""));
     out.push(get("/down/boom", ""));
     out.push(get("/nosrv/boom", ""));
-    out.push(exchange(
+    out.push(common::raw_exchange(
         port,
         "POST /boom HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
     ));
@@ -167,15 +147,5 @@ fn error_pages_as_traefik() {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;
     };
-    let theirs = scenario(&traefik);
-    if std::env::var_os("SHOW").is_some() {
-        eprintln!("{}", theirs.join("\n=====\n"));
-    }
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(
-            a, b,
-            "answer {i} differs (left: TrafficCop, right: Traefik)"
-        );
-    }
-    assert_eq!(ours.len(), theirs.len());
+    common::assert_same(&ours, &scenario(&traefik));
 }

@@ -10,10 +10,9 @@
 mod common;
 
 use std::io::{BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::{free_port, traefik_bin};
 
@@ -78,25 +77,6 @@ fn backend(_: &str) -> String {
     "HTTP/1.1 200 OK\r\nSet-Cookie: session=backend\r\nSet-Cookie: mine=backend\r\nContent-Length: 7\r\n\r\nbackend".to_string()
 }
 
-/// `raw` over its own connection; the answer with the `Date` value blanked.
-fn exchange(port: u16, raw: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(raw.as_bytes()).unwrap();
-    let mut r = String::new();
-    let _ = s.read_to_string(&mut r);
-    r.split("\r\n")
-        .map(|l| {
-            if l.starts_with("Date:") {
-                "Date: <now>"
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn scenario(bin: &Path) -> Vec<String> {
     let (a, auth_seen) = server(auth);
     let (b, backend_seen) = server(backend);
@@ -150,7 +130,7 @@ fn scenario(bin: &Path) -> Vec<String> {
         "/filtered",
         "/down",
     ] {
-        out.push(exchange(
+        out.push(common::raw_exchange(
             port,
             &format!("GET {path} HTTP/1.1\r\nHost: app.example:8080\r\n{headers}\r\n"),
         ));
@@ -178,7 +158,7 @@ fn scenario(bin: &Path) -> Vec<String> {
         out.push(format!("auth saw: {}", mask(&auth_seen)));
         out.push(format!("backend saw: {}", mask(&backend_seen)));
     }
-    out.push(exchange(
+    out.push(common::raw_exchange(
         port,
         "POST /method HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
     ));
@@ -203,18 +183,5 @@ fn forward_auth_as_traefik() {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;
     };
-    let theirs = scenario(&traefik);
-    let mut diffs = Vec::new();
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        if a != b {
-            diffs.push(format!("{i}:\nTrafficCop:\n{a}\nTraefik:\n{b}\n"));
-        }
-    }
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
-    assert_eq!(ours.len(), theirs.len());
+    common::assert_same(&ours, &scenario(&traefik));
 }

@@ -12,7 +12,6 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::{free_port, traefik_bin};
 
@@ -71,25 +70,6 @@ fn serve(mut s: TcpStream, answer: &str, log: &Mutex<Vec<String>>) {
     let _ = s.write_all(answer.as_bytes());
 }
 
-/// `raw` sent over its own connection; the answer with the `Date` value blanked.
-fn exchange(port: u16, raw: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(raw.as_bytes()).unwrap();
-    let mut r = String::new();
-    let _ = s.read_to_string(&mut r);
-    r.split("\r\n")
-        .map(|l| {
-            if l.starts_with("Date:") {
-                "Date: <now>"
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 const GOOD: &str = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\ngood";
 const BAD: &str =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope";
@@ -121,13 +101,13 @@ fn scenario(bin: &Path) -> Vec<String> {
     // What waiting for the router sent.
     good_seen.lock().unwrap().clear();
     let get = |path: &str| {
-        exchange(
+        common::raw_exchange(
             port,
             &format!("GET {path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n"),
         )
     };
     let with_body = |method: &str, path: &str| {
-        exchange(
+        common::raw_exchange(
             port,
             &format!("{method} {path} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\nContent-Length: 9\r\n\r\nthe-body!"),
         )
@@ -180,12 +160,5 @@ fn retries_as_traefik() {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;
     };
-    let theirs = scenario(&traefik);
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(
-            a, b,
-            "answer {i} differs (left: TrafficCop, right: Traefik)"
-        );
-    }
-    assert_eq!(ours.len(), theirs.len());
+    common::assert_same(&ours, &scenario(&traefik));
 }

@@ -42,20 +42,18 @@ impl Worker {
         at: usize,
         call: Box<AuthCall>,
     ) {
-        let server = match &call.policy.server {
-            Ok(s) => s.clone(),
-            Err(_) => {
-                let wait = AuthWait {
-                    call,
-                    req,
-                    routed,
-                    at,
-                    head: None,
-                    body: Vec::new(),
-                };
-                return self.auth_answer(id, wait, LocalResponse::new(500, Vec::new()));
-            }
+        let wait = AuthWait {
+            call,
+            req,
+            routed,
+            at,
+            head: None,
+            body: Vec::new(),
         };
+        let Ok(server) = wait.call.policy.server.clone() else {
+            return self.auth_answer(id, wait, LocalResponse::new(500, Vec::new()));
+        };
+        let call = &wait.call;
         let tls_id = call.policy.tls.as_ref().map_or(0, |t| t.id);
         let key: super::worker::ServerKey = (
             Arc::from(server.host.as_str()),
@@ -75,19 +73,11 @@ impl Worker {
             &call.head.host,
             call.gzip,
         ));
-        let (up, _) = self.open_upstream(now, &key, &transport, false);
         let head_request = call.head.method == "HEAD";
         let requested_gzip = call.gzip;
         let method = call.head.method.clone();
-        let (client_ip, tls) = (routed.client_ip, routed.tls);
-        let wait = AuthWait {
-            call,
-            req,
-            routed,
-            at,
-            head: None,
-            body: Vec::new(),
-        };
+        let (client_ip, tls) = (wait.routed.client_ip, wait.routed.tls);
+        let (up, _) = self.open_upstream(now, &key, &transport, false);
         let txn = Txn {
             up: Some(up),
             req_body: BodyDecoder::new(Framing::Empty),

@@ -248,3 +248,49 @@ pub fn h2_get(
         (lines, data)
     })
 }
+
+/// `answer`'s lines with the `Date` value blanked, joined with `\n` (`\r\n` or `\n` apart).
+pub fn blank_date(answer: &str) -> String {
+    answer
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .map(|l| {
+            if l.starts_with("Date:") {
+                "Date: <now>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `raw` sent over its own connection to 127.0.0.1:`port`; the whole answer (read to the
+/// close, 5 s at most) with the `Date` value blanked.
+pub fn raw_exchange(port: u16, raw: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut r = String::new();
+    let _ = s.read_to_string(&mut r);
+    blank_date(&r)
+}
+
+/// Fails listing every output of TrafficCop (`ours`) that differs from Traefik's (`theirs`).
+pub fn assert_same(ours: &[String], theirs: &[String]) {
+    let diffs: Vec<String> = ours
+        .iter()
+        .zip(theirs)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| format!("{i}:\nTrafficCop:\n{a}\nTraefik:\n{b}\n"))
+        .collect();
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert_eq!(ours.len(), theirs.len(), "as many outputs");
+}
