@@ -8,43 +8,9 @@
 
 mod common;
 
-use std::io::{BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 
-use common::{free_port, traefik_bin};
-
-/// A backend answering each request with `answer(request line, sorted header lines)`.
-fn backend(answer: fn(&str, &str) -> String) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(s);
-                while let Some(head) = common::read_head(&mut r) {
-                    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
-                    let first = lines.remove(0).to_string();
-                    lines.sort_unstable();
-                    let length: usize = lines
-                        .iter()
-                        .find_map(|l| l.strip_prefix("Content-Length: "))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0; length];
-                    if r.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let out = answer(&first, &lines.join("\n"));
-                    if r.get_mut().write_all(out.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
+use common::{free_port, recording_backend, traefik_bin};
 
 fn app(first: &str, _: &str) -> String {
     let path = first.split(' ').nth(1).unwrap_or("/");
@@ -78,7 +44,11 @@ fn pages(first: &str, headers: &str) -> String {
 }
 
 fn scenario(bin: &Path) -> Vec<String> {
-    let (a, p, closed) = (backend(app), backend(pages), free_port());
+    let (a, p, closed) = (
+        recording_backend(app).0,
+        recording_backend(pages).0,
+        free_port(),
+    );
     let port = free_port();
     let _proxy = common::start_with_dynamic(
         "errors",

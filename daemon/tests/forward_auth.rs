@@ -9,58 +9,13 @@
 
 mod common;
 
-use std::io::{BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
-use common::{free_port, traefik_bin};
-
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A server answering `answer(path)` to each request and recording its request line,
-/// sorted header lines and body.
-fn server(answer: fn(&str) -> String) -> (u16, Seen) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let seen = Seen::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(s);
-                while let Some(head) = common::read_head(&mut r) {
-                    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
-                    let first = lines.remove(0).to_string();
-                    lines.sort_unstable();
-                    let length: usize = lines
-                        .iter()
-                        .find_map(|l| l.strip_prefix("Content-Length: "))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0; length];
-                    if r.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    log.lock().unwrap().push(format!(
-                        "{first}\n{}\n{}",
-                        lines.join("\n"),
-                        String::from_utf8_lossy(&body)
-                    ));
-                    let path = first.split(' ').nth(1).unwrap_or("/").to_string();
-                    if r.get_mut().write_all(answer(&path).as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, seen)
-}
+use common::{free_port, recording_backend, traefik_bin, Seen};
 
 /// The auth server: its path says what to answer.
-fn auth(path: &str) -> String {
+fn auth(first: &str, _: &str) -> String {
+    let path = first.split(' ').nth(1).unwrap_or("/");
     let (status, extra, body) = match path.trim_start_matches('/').split('?').next().unwrap_or("") {
         "deny" => ("401 Unauthorized", "WWW-Authenticate: Basic realm=\"x\"\r\nX-Deny: 1\r\nConnection: keep-alive\r\n", "denied"),
         "login" => ("302 Found", "Location: ../login/page?from=auth\r\n", ""),
@@ -73,13 +28,13 @@ fn auth(path: &str) -> String {
     )
 }
 
-fn backend(_: &str) -> String {
+fn backend(_: &str, _: &str) -> String {
     "HTTP/1.1 200 OK\r\nSet-Cookie: session=backend\r\nSet-Cookie: mine=backend\r\nContent-Length: 7\r\n\r\nbackend".to_string()
 }
 
 fn scenario(bin: &Path) -> Vec<String> {
-    let (a, auth_seen) = server(auth);
-    let (b, backend_seen) = server(backend);
+    let (a, auth_seen) = recording_backend(auth);
+    let (b, backend_seen) = recording_backend(backend);
     let down = free_port();
     let port = free_port();
     let mw = |name: &str, path: &str, extra: &str| {

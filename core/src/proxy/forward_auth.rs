@@ -153,16 +153,8 @@ impl Worker {
                             // Go's client reads past interim answers.
                             continue;
                         }
-                        let gunzip = txn.requested_gzip
-                            && !matches!(parsed.framing, Framing::Empty | Framing::Length(0))
-                            && head
-                                .headers
-                                .get("Content-Encoding")
-                                .is_some_and(|v| v.eq_ignore_ascii_case(b"gzip"));
-                        if gunzip {
-                            head.headers.remove("Content-Encoding");
-                            head.headers.remove("Content-Length");
-                        }
+                        let gunzip =
+                            super::up::undo_gzip(txn.requested_gzip, parsed.framing, &mut head);
                         wait.head = Some((head.status, head.headers));
                         txn.resp = Some(Resp {
                             decoder: BodyDecoder::new(parsed.framing),

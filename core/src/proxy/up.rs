@@ -32,6 +32,27 @@ pub const SURPLUS_IDLE: crate::config::Duration = crate::config::Duration::from_
 /// Go's `TLSHandshakeTimeout` in Traefik's transports.
 const TLS_HANDSHAKE_TIMEOUT: crate::config::Duration = crate::config::Duration::from_secs(10);
 
+/// Whether a response to a request the proxy asked gzip for itself is gzip to decompress on
+/// the way (a body, `Content-Encoding: gzip`); its encoding and length lines then go, as Go's
+/// transport removes them.
+pub(super) fn undo_gzip(
+    requested: bool,
+    framing: Framing,
+    head: &mut crate::http::ResponseHead,
+) -> bool {
+    let gunzip = requested
+        && !matches!(framing, Framing::Empty | Framing::Length(0))
+        && head
+            .headers
+            .get("Content-Encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"gzip"));
+    if gunzip {
+        head.headers.remove("Content-Encoding");
+        head.headers.remove("Content-Length");
+    }
+    gunzip
+}
+
 impl Worker {
     pub(super) fn up_connected(&mut self, now: Timestamp, id: ConnId) {
         let Some(u) = self.up.get_mut(&id) else {
@@ -388,16 +409,7 @@ impl Worker {
                             .then(|| forward::trailer_names(&head.headers, ", "))
                             .flatten();
                         let mut framing = parsed.framing;
-                        let gunzip = txn.requested_gzip
-                            && !matches!(framing, Framing::Empty | Framing::Length(0))
-                            && head
-                                .headers
-                                .get("Content-Encoding")
-                                .is_some_and(|v| v.eq_ignore_ascii_case(b"gzip"));
-                        if gunzip {
-                            head.headers.remove("Content-Encoding");
-                            head.headers.remove("Content-Length");
-                        }
+                        let gunzip = undo_gzip(txn.requested_gzip, framing, &mut head);
                         forward::downstream_response(&mut head);
                         let stream = matches!(d.transport, Transport::Stream(_));
                         // `compress` middlewares: the coding, and a body here whole compressed

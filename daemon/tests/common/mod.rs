@@ -294,3 +294,51 @@ pub fn assert_same(ours: &[String], theirs: &[String]) {
     );
     assert_eq!(ours.len(), theirs.len(), "as many outputs");
 }
+
+/// What a [`recording_backend`] received: one entry per request (its request line, its
+/// header lines sorted, its body).
+pub type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A keep-alive backend on 127.0.0.1 answering each request with `answer(request line,
+/// sorted header lines)`, and recording each request it reads whole.
+pub fn recording_backend(answer: fn(&str, &str) -> String) -> (u16, Seen) {
+    use std::io::{Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Seen::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(s);
+                while let Some(head) = read_head(&mut r) {
+                    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
+                    let first = lines.remove(0).to_string();
+                    lines.sort_unstable();
+                    let length: usize = lines
+                        .iter()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let headers = lines.join("\n");
+                    log.lock().unwrap().push(format!(
+                        "{first}\n{headers}\n{}",
+                        String::from_utf8_lossy(&body)
+                    ));
+                    if r.get_mut()
+                        .write_all(answer(&first, &headers).as_bytes())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
