@@ -85,6 +85,15 @@ fn scenario(bin: &Path) -> Vec<String> {
     out.push(get("/hdr/ok", ""));
     out.push(get("/down/boom", ""));
     out.push(get("/nosrv/boom", ""));
+    // Over h2c: the answer caught and replaced on a stream as on a connection.
+    for path in ["/missing", "/teapot", "/down/boom"] {
+        let (lines, body) = common::h2_get(port, "app.example", path, &[("accept", "text/html")]);
+        let head = common::blank_date(&lines.join("\n"));
+        out.push(format!(
+            "h2 {path}\n{head}\n\n{}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
     out.push(common::raw_exchange(
         port,
         "POST /boom HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
