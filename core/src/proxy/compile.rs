@@ -102,9 +102,110 @@ pub struct CompiledService {
     pub status: super::health::ServerStatus,
     /// `passiveHealthCheck`.
     pub passive: Option<super::health::PassiveHealth>,
+    /// `strategy`: how a server is chosen.
+    pub balancing: Balancing,
+}
+
+/// How a `loadBalancer` service chooses among its servers (`strategy`).
+#[derive(Debug)]
+pub enum Balancing {
+    /// `wrr`: the weighted round robin (`CompiledService::wrr`).
+    Wrr,
+    /// `p2c`: two servers drawn at random, the one with fewer requests in flight (weights
+    /// play no part, as in Traefik).
+    P2c {
+        /// Requests in flight per server, for all workers.
+        inflight: std::sync::Arc<Vec<std::sync::atomic::AtomicI64>>,
+        /// The draws (Traefik seeds its own from the clock; here from the configuration).
+        rng: std::sync::Mutex<SplitMix>,
+    },
+    /// `hrw`: rendezvous hashing of the client's address: the server whose weighted score
+    /// (FNV-1a of the address and the server's URL) is highest.
+    Hrw,
+}
+
+/// A request in flight to a server of a `p2c` service: counted until it is dropped.
+pub struct InFlightServer {
+    inflight: std::sync::Arc<Vec<std::sync::atomic::AtomicI64>>,
+    server: usize,
+}
+
+impl Drop for InFlightServer {
+    fn drop(&mut self) {
+        if let Some(n) = self.inflight.get(self.server) {
+            n.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl CompiledService {
+    /// Counts a request in flight to `server` when the service balances by it (`p2c`).
+    pub fn begin(&self, server: usize) -> Option<InFlightServer> {
+        let Balancing::P2c { inflight, .. } = &self.balancing else {
+            return None;
+        };
+        inflight
+            .get(server)?
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(InFlightServer {
+            inflight: inflight.clone(),
+            server,
+        })
+    }
+
+    /// `p2c`: two different up servers drawn, the one with fewer requests in flight (the
+    /// first on a tie).
+    fn p2c(
+        &self,
+        inflight: &[std::sync::atomic::AtomicI64],
+        rng: &std::sync::Mutex<SplitMix>,
+    ) -> Option<usize> {
+        let healthy: Vec<usize> = (0..self.servers.len())
+            .filter(|i| self.status.is_up(*i))
+            .collect();
+        match healthy.len() {
+            0 => return None,
+            1 => return Some(healthy[0]),
+            _ => {}
+        }
+        let n = healthy.len() as u64;
+        let (a, b) = {
+            let mut r = rng.lock().ok()?;
+            (r.next_u64() % n, r.next_u64() % n)
+        };
+        let b = if a == b { (b + 1) % n } else { b };
+        let (h1, h2) = (healthy[a as usize], healthy[b as usize]);
+        let load = |i: usize| inflight[i].load(std::sync::atomic::Ordering::Relaxed);
+        Some(if load(h2) < load(h1) { h2 } else { h1 })
+    }
+
+    /// `hrw`: the up server of positive weight with the highest score for `client`.
+    fn hrw(&self, client: Option<std::net::IpAddr>) -> Option<usize> {
+        let key = client
+            .map(|ip| String::from_utf8_lossy(&super::forward::ip_text(ip)).into_owned())
+            .unwrap_or_default();
+        let mut best = None;
+        let mut best_score = 0.0;
+        for (i, s) in self.servers.iter().enumerate() {
+            if s.weight <= 0 || !self.status.is_up(i) {
+                continue;
+            }
+            // Go's fnv.New64a over the address then the URL.
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in key.bytes().chain(s.url.bytes()) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            let score = h as f64 / 2f64.powi(64);
+            let score = 1.0 / -score.ln() * s.weight as f64;
+            if score > best_score {
+                best = Some(i);
+                best_score = score;
+            }
+        }
+        best
+    }
+
     /// The server (index into `servers`) a request with `headers` goes to: the one its sticky
     /// cookie names, else the next one; a `Set-Cookie` value for the client goes to `cookies`
     /// when its cookie must change. `None` when no server can take requests.
@@ -113,10 +214,21 @@ impl CompiledService {
         headers: &crate::http::Headers,
         cookies: &mut Vec<bytes::Bytes>,
         now: super::io::Timestamp,
+        client: Option<std::net::IpAddr>,
     ) -> Option<usize> {
         self.revive(now);
-        let Some(sticky) = &self.sticky else {
-            return self.next_server();
+        let next = || match &self.balancing {
+            Balancing::Wrr => self.next_server(),
+            Balancing::P2c { inflight, rng } => self.p2c(inflight, rng),
+            Balancing::Hrw => self.hrw(client),
+        };
+        // Traefik's hrw balancer has no sticky sessions.
+        let sticky = self
+            .sticky
+            .as_ref()
+            .filter(|_| !matches!(self.balancing, Balancing::Hrw));
+        let Some(sticky) = sticky else {
+            return next();
         };
         if let Some((i, rewrite)) = sticky
             .chosen(headers)
@@ -127,7 +239,7 @@ impl CompiledService {
             }
             return Some(i);
         }
-        let i = self.next_server()?;
+        let i = next()?;
         cookies.push(sticky.set_cookie(i));
         Some(i)
     }
@@ -720,14 +832,33 @@ pub fn compile_serving(
             }
             continue;
         };
-        if lb.strategy != "wrr" {
-            object_error(
-                path,
-                "load-balancing strategies other than wrr are not supported yet by TrafficCop"
-                    .into(),
-            );
-            continue;
-        }
+        let balancing = match lb.strategy.as_str() {
+            "wrr" | "" => Balancing::Wrr,
+            "p2c" => Balancing::P2c {
+                inflight: std::sync::Arc::new(
+                    lb.servers
+                        .iter()
+                        .map(|_| std::sync::atomic::AtomicI64::new(0))
+                        .collect(),
+                ),
+                rng: std::sync::Mutex::new(SplitMix(rng.next_u64())),
+            },
+            "hrw" => Balancing::Hrw,
+            "leasttime" => {
+                object_error(
+                    path,
+                    "the leasttime load-balancing strategy is not built in TrafficCop yet: this service is not served".into(),
+                );
+                continue;
+            }
+            other => {
+                object_error(
+                    path,
+                    format!("unsupported load-balancer strategy {other:?}"),
+                );
+                continue;
+            }
+        };
         let mut servers = Vec::new();
         let mut bad = None;
         for s in &lb.servers {
@@ -794,6 +925,7 @@ pub fn compile_serving(
             pass_host_header: lb.pass_host_header.unwrap_or(true),
             transport,
             wrr: std::sync::Mutex::new(super::lb::Wrr::new(&weights)),
+            balancing,
         });
     }
 

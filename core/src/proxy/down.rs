@@ -795,7 +795,7 @@ impl Worker {
         };
         let picked = svc_idx.and_then(|i| {
             let s = &config.services[i];
-            s.pick(&req.head.headers, &mut sticky_cookies, now)
+            s.pick(&req.head.headers, &mut sticky_cookies, now, client_ip)
                 .map(|server| (i, s, server))
                 .ok_or("no available server")
         });
@@ -947,7 +947,9 @@ impl Worker {
             }
         };
         // Most requests meet no middleware that leaves anything: nothing is built for them.
-        let extra = if routed.extra.is_none() && kept_body.is_none() {
+        // A `p2c` service counts the request in flight until it is done.
+        let inflight = service.begin(server_idx);
+        let extra = if routed.extra.is_none() && kept_body.is_none() && inflight.is_none() {
             None
         } else {
             let page = routed
@@ -973,6 +975,7 @@ impl Worker {
                 page,
                 auth: None,
                 auth_cookies,
+                inflight,
             };
             x.is_used().then(|| Box::new(x))
         };

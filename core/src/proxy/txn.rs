@@ -112,6 +112,9 @@ pub(super) struct TxnExtra {
     pub auth: Option<Box<super::forward_auth::AuthWait>>,
     /// Cookies of auth answers for the response (`addAuthCookiesToResponse`).
     pub auth_cookies: Vec<AuthCookies>,
+    /// The request counted in flight to its server (a `p2c` service), until it is dropped.
+    #[allow(dead_code)]
+    pub inflight: Option<super::compile::InFlightServer>,
 }
 
 impl TxnExtra {
@@ -124,6 +127,7 @@ impl TxnExtra {
             || self.page.is_some()
             || self.auth.is_some()
             || !self.auth_cookies.is_empty()
+            || self.inflight.is_some()
     }
 }
 

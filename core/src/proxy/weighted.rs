@@ -418,7 +418,7 @@ mod tests {
         c.services[b].status.set(0, false);
         assert_eq!(pick_from("top@file"), Err("no available server"));
         assert_eq!(
-            c.services[b].pick(&Headers::new(), &mut Vec::new(), Timestamp(0)),
+            c.services[b].pick(&Headers::new(), &mut Vec::new(), Timestamp(0), None),
             None
         );
     }
