@@ -1,6 +1,7 @@
 //! The `p2c` and `hrw` load-balancing strategies end to end: `hrw` sends a client to the
 //! server with the highest weighted score for its address (the same server as Traefik's, for
-//! several sets of servers and weights); `p2c` sends a request to the server with fewer
+//! several sets of servers and weights), and so do `highestRandomWeight` services by child
+//! name; `p2c` sends a request to the server with fewer
 //! requests in flight when one is busy; an unknown strategy disables the service as in
 //! Traefik. The same requests go to TrafficCop and, when its binary is here
 //! (`scripts/fetch-traefik.sh`), real Traefik 3.7.15.
@@ -77,7 +78,22 @@ fn scenario(bin: &Path, ports: &[u16]) -> Vec<String> {
             "    {name}: {{rule: \"PathPrefix(`/{name}/`)\", service: {name}}}\n"
         ));
     }
+    for name in ["hs1", "hs2", "hs3"] {
+        dynamic.push_str(&format!(
+            "    {name}: {{rule: \"PathPrefix(`/{name}/`)\", service: {name}}}\n"
+        ));
+    }
     dynamic.push_str("  services:\n");
+    // highestRandomWeight services over single-server services (hashed by child name).
+    for (i, c) in ["c1", "c2", "c3"].iter().enumerate() {
+        dynamic.push_str(&format!(
+            "    {c}: {{loadBalancer: {{servers: [{}]}}}}\n",
+            server(i, 1)
+        ));
+    }
+    dynamic.push_str("    hs1: {highestRandomWeight: {services: [{name: c1}, {name: c2, weight: 2}, {name: c3}]}}\n");
+    dynamic.push_str("    hs2: {highestRandomWeight: {services: [{name: c2, weight: 3}, {name: c3, weight: 1}]}}\n");
+    dynamic.push_str("    hs3: {highestRandomWeight: {services: [{name: c1, weight: 1}, {name: c3, weight: 5}, {name: c2, weight: 0}]}}\n");
     for (name, strategy, servers) in &services {
         dynamic.push_str(&format!(
             "    {name}: {{loadBalancer: {{strategy: {strategy}, servers: [{}]}}}}\n",
@@ -87,7 +103,7 @@ fn scenario(bin: &Path, ports: &[u16]) -> Vec<String> {
     let _proxy = common::start_with_dynamic("strategies", bin, port, &dynamic);
     common::wait_served(port, "/h1/ready");
     let mut out = Vec::new();
-    for name in ["h1", "h2", "h3", "h4"] {
+    for name in ["h1", "h2", "h3", "h4", "hs1", "hs2", "hs3"] {
         let picks: Vec<String> = (0..3)
             .map(|i| body_of(port, &format!("/{name}/{i}")))
             .collect();
@@ -119,8 +135,8 @@ fn strategies_as_traefik() {
     if std::env::var_os("SHOW").is_some() {
         eprintln!("{ours:#?}");
     }
-    assert!(ours[4..7].iter().all(|l| l.ends_with("true")), "{ours:?}");
-    assert_eq!(ours[7], "unknown strategy: HTTP/1.1 404 Not Found");
+    assert!(ours[7..10].iter().all(|l| l.ends_with("true")), "{ours:?}");
+    assert_eq!(ours[10], "unknown strategy: HTTP/1.1 404 Not Found");
     let Some(traefik) = traefik_bin() else {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;

@@ -124,6 +124,13 @@ pub enum Balancing {
     Hrw,
 }
 
+/// The client's address as Go's `RemoteAddrStrategy` gives it (the `hrw` hash key).
+pub fn client_key(client: Option<std::net::IpAddr>) -> String {
+    client
+        .map(|ip| String::from_utf8_lossy(&super::forward::ip_text(ip)).into_owned())
+        .unwrap_or_default()
+}
+
 /// A request in flight to a server of a `p2c` service: counted until it is dropped.
 pub struct InFlightServer {
     inflight: std::sync::Arc<Vec<std::sync::atomic::AtomicI64>>,
@@ -181,23 +188,14 @@ impl CompiledService {
 
     /// `hrw`: the up server of positive weight with the highest score for `client`.
     fn hrw(&self, client: Option<std::net::IpAddr>) -> Option<usize> {
-        let key = client
-            .map(|ip| String::from_utf8_lossy(&super::forward::ip_text(ip)).into_owned())
-            .unwrap_or_default();
+        let key = client_key(client);
         let mut best = None;
         let mut best_score = 0.0;
         for (i, s) in self.servers.iter().enumerate() {
             if s.weight <= 0 || !self.status.is_up(i) {
                 continue;
             }
-            // Go's fnv.New64a over the address then the URL.
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in key.bytes().chain(s.url.bytes()) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-            let score = h as f64 / 2f64.powi(64);
-            let score = 1.0 / -score.ln() * s.weight as f64;
+            let score = super::lb::hrw_score(&key, &s.url, s.weight);
             if score > best_score {
                 best = Some(i);
                 best_score = score;
@@ -827,8 +825,14 @@ pub fn compile_serving(
             continue;
         }
         let Some(lb) = &svc.load_balancer else {
-            if svc.weighted.is_none() && svc.failover.is_none() {
-                object_error(path, "mirroring and highestRandomWeight services are not supported yet by TrafficCop".into());
+            if svc.weighted.is_none()
+                && svc.failover.is_none()
+                && svc.highest_random_weight.is_none()
+            {
+                object_error(
+                    path,
+                    "mirroring services are not supported yet by TrafficCop".into(),
+                );
             }
             continue;
         };

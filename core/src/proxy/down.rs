@@ -791,6 +791,7 @@ impl Worker {
                 &req.head.headers,
                 &mut sticky_cookies,
                 now,
+                client_ip,
             ),
         };
         let picked = svc_idx.and_then(|i| {

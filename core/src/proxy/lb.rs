@@ -53,6 +53,19 @@ impl Wrr {
     }
 }
 
+/// Traefik's rendezvous-hash score of `name` (a server's URL, or a child service's name) with
+/// weight `weight` for the client address `key`: `1 / -ln(FNV-1a-64(key + name) / 2^64)`
+/// times the weight; the highest score wins.
+pub fn hrw_score(key: &str, name: &str, weight: i64) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes().chain(name.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let score = h as f64 / 2f64.powi(64);
+    1.0 / -score.ln() * weight as f64
+}
+
 /// A small deterministic PRNG (SplitMix64) for shuffling servers at build time; seeded from
 /// configuration, never from the OS.
 #[derive(Debug, Clone)]

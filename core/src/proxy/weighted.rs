@@ -38,6 +38,9 @@ pub struct CompiledWeighted {
     pub health_check: bool,
     /// A `failover` service: `children` are its service and its fallback, in that order.
     pub failover: bool,
+    /// A `highestRandomWeight` service: each child's name as configured and its weight, for
+    /// the rendezvous hash of the client's address (`None` for the round robin).
+    pub hrw: Option<Vec<(String, i64)>>,
 }
 
 impl CompiledWeighted {
@@ -48,7 +51,24 @@ impl CompiledWeighted {
         up: impl Fn(ServiceRef) -> bool,
         headers: &Headers,
         cookies: &mut Vec<bytes::Bytes>,
+        client: Option<std::net::IpAddr>,
     ) -> Option<usize> {
+        if let Some(named) = &self.hrw {
+            let key = super::compile::client_key(client);
+            let mut best = None;
+            let mut best_score = 0.0;
+            for (i, (name, weight)) in named.iter().enumerate() {
+                if self.health_check && !up(self.children[i]) {
+                    continue;
+                }
+                let score = super::lb::hrw_score(&key, name, *weight);
+                if score > best_score {
+                    best = Some(i);
+                    best_score = score;
+                }
+            }
+            return best;
+        }
         if self.failover {
             // The service while it is up (its health check is required), else the fallback
             // (whose status counts only when the failover service has its own check).
@@ -85,11 +105,12 @@ pub fn pick(
     headers: &Headers,
     cookies: &mut Vec<bytes::Bytes>,
     now: Timestamp,
+    client: Option<std::net::IpAddr>,
 ) -> Result<usize, &'static str> {
     loop {
         let w = &weighted[index];
-        let Some(child) = w.pick_child(|c| is_up(services, weighted, c, now), headers, cookies)
-        else {
+        let up = |c| is_up(services, weighted, c, now);
+        let Some(child) = w.pick_child(up, headers, cookies, client) else {
             // Traefik's failover answers with the status text, a balancer with its own words.
             return Err(if w.failover {
                 "Service Unavailable"
@@ -144,7 +165,7 @@ pub fn build_weighted(
         failed: BTreeMap::new(),
     };
     for (name, svc) in &http.services {
-        if svc.weighted.is_some() || svc.failover.is_some() {
+        if svc.weighted.is_some() || svc.failover.is_some() || svc.highest_random_weight.is_some() {
             let q = qualify(name, "file");
             if let Err(e) = b.service(&q, &mut Vec::new()) {
                 if !broken.contains(&format!("http.services.{name}")) {
@@ -203,7 +224,7 @@ impl Builder<'_> {
         {
             return Err(format!("the service \"{qualified}\" is in error"));
         }
-        if cfg.weighted.is_none() && cfg.failover.is_none() {
+        if cfg.weighted.is_none() && cfg.failover.is_none() && cfg.highest_random_weight.is_none() {
             // A loadBalancer service that did not build, or a type not built.
             return Err(format!("the service \"{qualified}\" is in error"));
         }
@@ -218,10 +239,15 @@ impl Builder<'_> {
             return Err(e);
         }
         stack.push(entry);
-        let built = match (cfg.weighted.as_deref(), cfg.failover.as_deref()) {
-            (Some(w), _) => self.children(qualified, w, stack),
-            (None, Some(f)) => self.failover(qualified, f, stack),
-            (None, None) => unreachable!("checked above"),
+        let built = match (
+            cfg.weighted.as_deref(),
+            cfg.failover.as_deref(),
+            cfg.highest_random_weight.as_deref(),
+        ) {
+            (Some(w), ..) => self.children(qualified, w, stack),
+            (None, Some(f), _) => self.failover(qualified, f, stack),
+            (None, None, Some(h)) => self.hrw(qualified, h, stack),
+            (None, None, None) => unreachable!("checked above"),
         };
         stack.pop();
         match built {
@@ -280,6 +306,42 @@ impl Builder<'_> {
             sticky,
             health_check: w.health_check.is_some(),
             failover: false,
+            hrw: None,
+        })
+    }
+
+    /// A `highestRandomWeight` service: the child with the highest weighted score for the
+    /// client's address (children of weight 0 or less left out, as Traefik's balancer does).
+    fn hrw(
+        &mut self,
+        qualified: &str,
+        h: &crate::config::dynamic::HighestRandomWeight,
+        stack: &mut Vec<String>,
+    ) -> Result<CompiledWeighted, String> {
+        let mut children = Vec::new();
+        let mut named = Vec::new();
+        for c in &h.services {
+            let child_name = qualify(&c.name, "file");
+            let child = self.child(&child_name, stack)?;
+            if h.health_check.is_some() && !self.checks(child) {
+                return Err(format!(
+                    "cannot register {child_name} as updater for {qualified}: healthCheck not enabled in config for this WRR service"
+                ));
+            }
+            let weight = c.weight.unwrap_or(1);
+            if weight > 0 {
+                children.push(child);
+                named.push((c.name.clone(), weight));
+            }
+        }
+        Ok(CompiledWeighted {
+            name: qualified.to_string(),
+            children,
+            wrr: std::sync::Mutex::new(Wrr::new(&[])),
+            sticky: None,
+            health_check: h.health_check.is_some(),
+            failover: false,
+            hrw: Some(named),
         })
     }
 
@@ -326,6 +388,7 @@ impl Builder<'_> {
             sticky: None,
             health_check: f.health_check.is_some(),
             failover: true,
+            hrw: None,
         })
     }
 }
@@ -360,6 +423,7 @@ mod tests {
             &Headers::new(),
             &mut Vec::new(),
             Timestamp(0),
+            None,
         )
     }
 
@@ -386,6 +450,7 @@ mod tests {
                 &Headers::new(),
                 &mut Vec::new(),
                 Timestamp(0),
+                None,
             )
             .unwrap();
             *counts.entry(c.services[i].name.as_str()).or_insert(0) += 1;
@@ -446,7 +511,8 @@ mod tests {
                 empty,
                 &Headers::new(),
                 &mut Vec::new(),
-                Timestamp(0)
+                Timestamp(0),
+                None
             ),
             Err("no available server")
         );
