@@ -2,7 +2,8 @@
 //! server with the highest weighted score for its address (the same server as Traefik's, for
 //! several sets of servers and weights), and so do `highestRandomWeight` services by child
 //! name; `p2c` sends a request to the server with fewer
-//! requests in flight when one is busy; an unknown strategy disables the service as in
+//! requests in flight when one is busy; `leasttime` leaves a slow server once it has
+//! answered; an unknown strategy disables the service as in
 //! Traefik. The same requests go to TrafficCop and, when its binary is here
 //! (`scripts/fetch-traefik.sh`), real Traefik 3.7.15.
 
@@ -17,6 +18,11 @@ use common::{free_port, traefik_bin};
 
 /// A backend answering its `name`, after 700 ms for paths with `hold`.
 fn backend(name: &'static str) -> u16 {
+    backend_after(name, 0)
+}
+
+/// [`backend`], answering every request `delay` ms late.
+fn backend_after(name: &'static str, delay: u64) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -30,6 +36,7 @@ fn backend(name: &'static str) -> u16 {
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
+                std::thread::sleep(Duration::from_millis(delay));
                 if head.windows(4).any(|w| w == b"hold") {
                     std::thread::sleep(Duration::from_millis(700));
                 }
@@ -71,6 +78,7 @@ fn scenario(bin: &Path, ports: &[u16]) -> Vec<String> {
         ),
         ("p", "p2c", vec![server(0, 1), server(1, 1)]),
         ("bad", "fastest", vec![server(0, 1)]),
+        ("lt", "leasttime", vec![server(0, 1), server(6, 1)]),
     ];
     let mut dynamic = String::from("http:\n  routers:\n");
     for (name, ..) in &services {
@@ -117,6 +125,14 @@ fn scenario(bin: &Path, ports: &[u16]) -> Vec<String> {
         let held = held.join().unwrap();
         out.push(format!("p2c: the other server took it: {}", held != next));
     }
+    // leasttime: once the slow server has answered once (the first two requests share by
+    // round robin), the fast one takes everything.
+    let picks: Vec<String> = (0..6).map(|i| body_of(port, &format!("/lt/{i}"))).collect();
+    out.push(format!(
+        "leasttime: slow took {} of the first 2, then {:?}",
+        picks[..2].iter().filter(|p| *p == "slow").count(),
+        &picks[2..]
+    ));
     out.push(format!(
         "unknown strategy: {}",
         common::get(port, "/bad/x", "app.example")
@@ -130,13 +146,18 @@ fn scenario(bin: &Path, ports: &[u16]) -> Vec<String> {
 #[test]
 fn strategies_as_traefik() {
     let names = ["b1", "b2", "b3", "b4", "b5", "b6"];
-    let ports: Vec<u16> = names.iter().map(|n| backend(n)).collect();
+    let mut ports: Vec<u16> = names.iter().map(|n| backend(n)).collect();
+    ports.push(backend_after("slow", 150));
     let ours = scenario(Path::new(env!("CARGO_BIN_EXE_trafficcop")), &ports);
     if std::env::var_os("SHOW").is_some() {
         eprintln!("{ours:#?}");
     }
     assert!(ours[7..10].iter().all(|l| l.ends_with("true")), "{ours:?}");
-    assert_eq!(ours[10], "unknown strategy: HTTP/1.1 404 Not Found");
+    assert_eq!(
+        ours[10],
+        "leasttime: slow took 1 of the first 2, then [\"b1\", \"b1\", \"b1\", \"b1\"]"
+    );
+    assert_eq!(ours[11], "unknown strategy: HTTP/1.1 404 Not Found");
     let Some(traefik) = traefik_bin() else {
         eprintln!("SKIPPED the comparison with Traefik: no Traefik binary (run scripts/fetch-traefik.sh or set TRAFFICCOP_TRAEFIK_BIN)");
         return;

@@ -122,6 +122,79 @@ pub enum Balancing {
     /// `hrw`: rendezvous hashing of the client's address: the server whose weighted score
     /// (FNV-1a of the address and the server's URL) is highest.
     Hrw,
+    /// `leasttime`: the server with the lowest average time to first byte (its last 100
+    /// answers) times one plus its requests in flight, over its weight; ties by a weighted
+    /// round robin among them.
+    LeastTime {
+        /// Requests in flight per server, for all workers.
+        inflight: std::sync::Arc<Vec<std::sync::atomic::AtomicI64>>,
+        /// Times to first byte and round-robin deadlines, for all workers.
+        times: std::sync::Arc<std::sync::Mutex<LeastTimes>>,
+    },
+}
+
+/// Samples of time to first byte kept per server (Traefik's `sampleSize`).
+const LEAST_TIME_SAMPLES: usize = 100;
+
+/// `leasttime`'s shared state: per server, the last samples (ms) and their sum, and the
+/// round-robin deadline used between equal scores.
+#[derive(Debug)]
+pub struct LeastTimes {
+    samples: Vec<Vec<f64>>,
+    sums: Vec<f64>,
+    next: Vec<usize>,
+    deadlines: Vec<f64>,
+    current: f64,
+}
+
+impl LeastTimes {
+    /// Fresh state for servers of `weights` (servers of weight 0 or less are never picked).
+    fn new(weights: &[i64]) -> Self {
+        let mut current = 0.0;
+        let deadlines = weights
+            .iter()
+            .map(|w| {
+                if *w <= 0 {
+                    return f64::MAX;
+                }
+                current += 1.0 / *w as f64;
+                current
+            })
+            .collect();
+        LeastTimes {
+            samples: vec![Vec::new(); weights.len()],
+            sums: vec![0.0; weights.len()],
+            next: vec![0; weights.len()],
+            deadlines,
+            current,
+        }
+    }
+
+    /// Records a time to first byte of `ms` for `server`.
+    fn record(&mut self, server: usize, ms: f64) {
+        let (Some(samples), Some(sum), Some(next)) = (
+            self.samples.get_mut(server),
+            self.sums.get_mut(server),
+            self.next.get_mut(server),
+        ) else {
+            return;
+        };
+        if samples.len() < LEAST_TIME_SAMPLES {
+            samples.push(ms);
+            *sum += ms;
+        } else {
+            *sum += ms - samples[*next];
+            samples[*next] = ms;
+        }
+        *next = (*next + 1) % LEAST_TIME_SAMPLES;
+    }
+
+    fn average(&self, server: usize) -> f64 {
+        match self.samples[server].len() {
+            0 => 0.0,
+            n => self.sums[server] / n as f64,
+        }
+    }
 }
 
 /// The client's address as Go's `RemoteAddrStrategy` gives it (the `hrw` hash key).
@@ -131,10 +204,28 @@ pub fn client_key(client: Option<std::net::IpAddr>) -> String {
         .unwrap_or_default()
 }
 
-/// A request in flight to a server of a `p2c` service: counted until it is dropped.
+/// A request in flight to a server of a `p2c` or `leasttime` service: counted until it is
+/// dropped; for `leasttime`, its time to first byte is recorded once.
 pub struct InFlightServer {
     inflight: std::sync::Arc<Vec<std::sync::atomic::AtomicI64>>,
     server: usize,
+    times: Option<(
+        std::sync::Arc<std::sync::Mutex<LeastTimes>>,
+        super::io::Timestamp,
+    )>,
+}
+
+impl InFlightServer {
+    /// The first byte of the answer came at `now` (`leasttime` keeps the time, in whole
+    /// milliseconds as Go's `Duration.Milliseconds`).
+    pub fn first_byte(&mut self, now: super::io::Timestamp) {
+        if let Some((times, start)) = self.times.take() {
+            let ms = (now.0.saturating_sub(start.0) / 1_000_000) as f64;
+            if let Ok(mut t) = times.lock() {
+                t.record(self.server, ms);
+            }
+        }
+    }
 }
 
 impl Drop for InFlightServer {
@@ -147,9 +238,11 @@ impl Drop for InFlightServer {
 
 impl CompiledService {
     /// Counts a request in flight to `server` when the service balances by it (`p2c`).
-    pub fn begin(&self, server: usize) -> Option<InFlightServer> {
-        let Balancing::P2c { inflight, .. } = &self.balancing else {
-            return None;
+    pub fn begin(&self, server: usize, now: super::io::Timestamp) -> Option<InFlightServer> {
+        let (inflight, times) = match &self.balancing {
+            Balancing::P2c { inflight, .. } => (inflight, None),
+            Balancing::LeastTime { inflight, times } => (inflight, Some((times.clone(), now))),
+            _ => return None,
         };
         inflight
             .get(server)?
@@ -157,7 +250,51 @@ impl CompiledService {
         Some(InFlightServer {
             inflight: inflight.clone(),
             server,
+            times,
         })
+    }
+
+    /// `leasttime`: the lowest average time to first byte times one plus the requests in
+    /// flight, over the weight; equal scores share by a weighted round robin.
+    fn least_time(
+        &self,
+        inflight: &[std::sync::atomic::AtomicI64],
+        times: &std::sync::Mutex<LeastTimes>,
+    ) -> Option<usize> {
+        let healthy: Vec<usize> = (0..self.servers.len())
+            .filter(|i| self.servers[*i].weight > 0 && self.status.is_up(*i))
+            .collect();
+        match healthy.len() {
+            0 => return None,
+            1 => return Some(healthy[0]),
+            _ => {}
+        }
+        let mut t = times.lock().ok()?;
+        let mut best = f64::MAX;
+        let mut candidates = Vec::new();
+        for &i in &healthy {
+            let load = inflight[i].load(std::sync::atomic::Ordering::Relaxed) as f64;
+            let score = t.average(i) * (1.0 + load) / self.servers[i].weight as f64;
+            if score < best {
+                best = score;
+                candidates.clear();
+                candidates.push(i);
+            } else if score == best {
+                candidates.push(i);
+            }
+        }
+        if let [only] = candidates.as_slice() {
+            return Some(*only);
+        }
+        let chosen = *candidates
+            .iter()
+            .min_by(|a, b| t.deadlines[**a].total_cmp(&t.deadlines[**b]))?;
+        let deadline = t.deadlines[chosen] + 1.0 / self.servers[chosen].weight as f64;
+        t.deadlines[chosen] = deadline;
+        if deadline > t.current {
+            t.current = deadline;
+        }
+        Some(chosen)
     }
 
     /// `p2c`: two different up servers drawn, the one with fewer requests in flight (the
@@ -219,6 +356,7 @@ impl CompiledService {
             Balancing::Wrr => self.next_server(),
             Balancing::P2c { inflight, rng } => self.p2c(inflight, rng),
             Balancing::Hrw => self.hrw(client),
+            Balancing::LeastTime { inflight, times } => self.least_time(inflight, times),
         };
         // Traefik's hrw balancer has no sticky sessions.
         let sticky = self
@@ -848,13 +986,15 @@ pub fn compile_serving(
                 rng: std::sync::Mutex::new(SplitMix(rng.next_u64())),
             },
             "hrw" => Balancing::Hrw,
-            "leasttime" => {
-                object_error(
-                    path,
-                    "the leasttime load-balancing strategy is not built in TrafficCop yet: this service is not served".into(),
-                );
-                continue;
-            }
+            "leasttime" => Balancing::LeastTime {
+                inflight: std::sync::Arc::new(
+                    lb.servers
+                        .iter()
+                        .map(|_| std::sync::atomic::AtomicI64::new(0))
+                        .collect(),
+                ),
+                times: std::sync::Arc::new(std::sync::Mutex::new(LeastTimes::new(&[]))),
+            },
             other => {
                 object_error(
                     path,
@@ -909,6 +1049,14 @@ pub fn compile_serving(
         };
         service_index.insert(format!("{name}@file"), services.len());
         let weights: Vec<i64> = servers.iter().map(|s| s.weight).collect();
+        // `leasttime` keeps its round-robin deadlines in the servers' shuffled order.
+        let balancing = match balancing {
+            Balancing::LeastTime { inflight, .. } => Balancing::LeastTime {
+                inflight,
+                times: std::sync::Arc::new(std::sync::Mutex::new(LeastTimes::new(&weights))),
+            },
+            other => other,
+        };
         // Servers of weight 0 or less are never picked, nor named by a cookie.
         let sticky = lb.sticky.as_ref().and_then(|s| s.cookie.as_ref()).map(|c| {
             let names: Vec<&str> = servers

@@ -948,8 +948,8 @@ impl Worker {
             }
         };
         // Most requests meet no middleware that leaves anything: nothing is built for them.
-        // A `p2c` service counts the request in flight until it is done.
-        let inflight = service.begin(server_idx);
+        // A `p2c` or `leasttime` service counts the request in flight until it is done.
+        let inflight = service.begin(server_idx, now);
         let extra = if routed.extra.is_none() && kept_body.is_none() && inflight.is_none() {
             None
         } else {

@@ -300,6 +300,10 @@ impl Worker {
                     }
                     Ok(None) => return u.input.keep_rest(),
                     Ok(Some((parsed, n))) => {
+                        if let Some(f) = txn.extra.as_mut().and_then(|x| x.inflight.as_mut()) {
+                            // `leasttime`: the time to the answer's first byte.
+                            f.first_byte(now);
+                        }
                         if txn.extra.as_ref().is_some_and(|x| x.retry.is_some())
                             && parsed.head.status >= 200
                         {
