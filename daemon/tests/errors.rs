@@ -35,8 +35,15 @@ fn app(first: &str, _: &str) -> String {
     )
 }
 
+/// The page service: the request's target and headers echoed (not its method, nor the
+/// `Accept-Encoding` Go's transport adds to GET only: a page answers HEAD as GET).
 fn pages(first: &str, headers: &str) -> String {
-    let body = format!("page for {first}\n{headers}");
+    let target = first.split_once(' ').map_or(first, |(_, rest)| rest);
+    let headers: Vec<&str> = headers
+        .lines()
+        .filter(|l| !l.starts_with("Accept-Encoding:"))
+        .collect();
+    let body = format!("page for {target}\n{}", headers.join("\n"));
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Page: 1\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -84,6 +91,11 @@ fn scenario(bin: &Path) -> Vec<String> {
     ));
     out.push(get("/hdr/ok", ""));
     out.push(get("/down/boom", ""));
+    // A HEAD request's page: the headers of the page, no body.
+    out.push(common::raw_exchange(
+        port,
+        "HEAD /missing HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n",
+    ));
     out.push(get("/nosrv/boom", ""));
     // Over h2c: the answer caught and replaced on a stream as on a connection.
     for path in ["/missing", "/teapot", "/down/boom"] {
@@ -111,7 +123,7 @@ fn error_pages_as_traefik() {
     );
     assert!(
         ours[1].contains(
-            "page for GET /404.html?orig=404&url=http%3A%2F%2Fapp.example%2Fmissing HTTP/1.1"
+            "page for /404.html?orig=404&url=http%3A%2F%2Fapp.example%2Fmissing HTTP/1.1"
         ),
         "{}",
         ours[1]

@@ -44,7 +44,12 @@ impl Worker {
         else {
             return false;
         };
-        let head = mark.page_request(code, status);
+        let mut head = mark.page_request(code, status);
+        if txn.head_request {
+            // Go's server drops the page's body for a HEAD request; asking the page service
+            // with HEAD gives the client the same answer without a body to drop.
+            head.method = crate::http::Method::Borrowed("HEAD");
+        }
         txn.report_outcome(status, now);
         let keep_alive = txn.keep_alive && txn.request_done;
         let held = std::mem::take(&mut txn.held);
