@@ -1694,3 +1694,35 @@ fn retry_on_status_codes_gives_up_on_bodies_larger_than_kept() {
     assert!(sent_to(&out, c).starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
     assert!(sent_to(&out, c).ends_with("nope"));
 }
+
+#[test]
+fn retry_stops_after_its_timeout_and_without_network_retries() {
+    // `timeout`: a failure past it since the first attempt is answered, not retried.
+    let mut h = retry_harness("{attempts: 5, timeout: 100ms}");
+    let c = h.accept();
+    let out = h.recv(c, REQ);
+    let up = connect(&out).unwrap().0;
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    let up = connect(&out).expect("retried within the timeout").0;
+    h.now = t(150);
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    assert!(connect(&out).is_none());
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+    // `disableRetryOnNetworkError` with status codes: a dial failure is answered at once.
+    let mut h = retry_harness("{attempts: 3, status: ['503'], disableRetryOnNetworkError: true}");
+    let c = h.accept();
+    let out = h.recv(c, REQ);
+    let up = connect(&out).unwrap().0;
+    let out = h.input(Input::ConnectFailed {
+        conn: up,
+        error: ConnectError::Failed("refused".into()),
+    });
+    assert!(connect(&out).is_none());
+    assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+}

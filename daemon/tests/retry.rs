@@ -8,77 +8,33 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
-use common::{free_port, traefik_bin};
-
-/// What a backend received: one entry per request, its head lines sorted and its body.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A backend answering `answer` (after `103 Early Hints` for paths with `hints`), recording
-/// each request it reads whole.
-fn backend(answer: &'static str) -> (u16, Seen) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let seen = Seen::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let log = log.clone();
-            std::thread::spawn(move || serve(s, answer, &log));
-        }
-    });
-    (port, seen)
-}
-
-fn serve(mut s: TcpStream, answer: &str, log: &Mutex<Vec<String>>) {
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&got[..end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while got.len() < end + length {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    }
-    let mut lines: Vec<&str> = head.lines().filter(|l| !l.is_empty()).collect();
-    lines[1..].sort_unstable();
-    let body = String::from_utf8_lossy(&got[end..end + length]);
-    log.lock()
-        .unwrap()
-        .push(format!("{}\n\n{body}", lines.join("\n")));
-    if lines[0].contains("hints") {
-        let _ = s.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
-    }
-    let _ = s.write_all(answer.as_bytes());
-}
+use common::{free_port, recording_backend, traefik_bin};
 
 const GOOD: &str = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\ngood";
 const BAD: &str =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope";
 
+/// The good backend: `103 Early Hints` first for paths with `hints`.
+fn good(first: &str, _: &str) -> String {
+    let hints = if first.contains("hints") {
+        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+    } else {
+        ""
+    };
+    format!("{hints}{GOOD}")
+}
+
+fn bad(_: &str, _: &str) -> String {
+    BAD.to_string()
+}
+
 /// The scenario against `bin`: the answers, in order (a pair whose order depends on which
 /// server the round robin starts with sorted), then what the good backend received.
 fn scenario(bin: &Path) -> Vec<String> {
-    let (good, good_seen) = backend(GOOD);
-    let (bad, bad_seen) = backend(BAD);
+    let (good, good_seen) = recording_backend(good);
+    let (bad, bad_seen) = recording_backend(bad);
     let (closed, other_closed) = (free_port(), free_port());
     let port = free_port();
     let server = |p: u16| format!("{{url: \"http://127.0.0.1:{p}\"}}");

@@ -218,49 +218,26 @@ impl ForwardAuth {
     }
 }
 
-/// Go's `url.Parse` of the address, as far as a client request needs it.
+/// The auth server of `address`: host, port and authority as a service's server URL is
+/// read (`compile::parse_server_url`; `h2c` is not a client's scheme), and the path and query
+/// Go's client writes.
 fn parse_address(address: &str) -> Result<AuthServer, String> {
-    let (scheme, rest) = address
-        .split_once("://")
-        .ok_or_else(|| format!("unsupported protocol scheme in {address:?}"))?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
-        "http" => false,
-        "https" => true,
-        other => return Err(format!("unsupported protocol scheme {other:?}")),
-    };
-    let (authority, uri) = match rest.find(['/', '?']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (h, after) = v6.split_once(']').ok_or("missing ']' in host")?;
-            (h.to_string(), after.strip_prefix(':'))
-        }
-        None => match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (authority.to_string(), None),
-        },
-    };
-    if host.is_empty() {
-        return Err(format!("no Host in request URL {address:?}"));
+    let server = crate::proxy::compile::parse_server_url(address)?;
+    if server.h2c {
+        return Err(format!("unsupported protocol scheme in {address:?}"));
     }
-    let port = match port.filter(|p| !p.is_empty()) {
-        Some(p) => p.parse().map_err(|_| format!("invalid port {p:?}"))?,
-        None if tls => 443,
-        None => 80,
-    };
-    let request_uri = match uri {
+    let rest = address.split_once("://").map_or("", |(_, r)| r);
+    let uri = rest.find(['/', '?']).map_or("", |i| &rest[i..]);
+    let request_uri = match uri.split('#').next().unwrap_or("") {
         "" => "/".to_string(),
         u if u.starts_with('?') => format!("/{u}"),
-        u => u.split('#').next().unwrap_or(u).to_string(),
+        u => u.to_string(),
     };
     Ok(AuthServer {
-        tls,
-        host,
-        port,
-        authority: authority.to_string(),
+        tls: server.tls,
+        host: server.host.to_string(),
+        port: server.port,
+        authority: server.authority,
         request_uri,
     })
 }
@@ -602,6 +579,7 @@ mod tests {
         assert_eq!(b.authority, "[::1]");
         assert!(parse_address("auth:9091").is_err());
         assert!(parse_address("ftp://auth").is_err());
+        assert!(parse_address("h2c://auth").is_err());
     }
 
     #[test]

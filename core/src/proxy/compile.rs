@@ -304,21 +304,18 @@ impl CompiledService {
         inflight: &[std::sync::atomic::AtomicI64],
         rng: &std::sync::Mutex<SplitMix>,
     ) -> Option<usize> {
-        let healthy: Vec<usize> = (0..self.servers.len())
-            .filter(|i| self.status.is_up(*i))
-            .collect();
-        match healthy.len() {
-            0 => return None,
-            1 => return Some(healthy[0]),
-            _ => {}
+        // The up servers, counted and then drawn by rank: no list built per request.
+        let up = || (0..self.servers.len()).filter(|i| self.status.is_up(*i));
+        let n = up().count() as u64;
+        if n <= 1 {
+            return up().next();
         }
-        let n = healthy.len() as u64;
         let (a, b) = {
             let mut r = rng.lock().ok()?;
             (r.next_u64() % n, r.next_u64() % n)
         };
         let b = if a == b { (b + 1) % n } else { b };
-        let (h1, h2) = (healthy[a as usize], healthy[b as usize]);
+        let (h1, h2) = (up().nth(a as usize)?, up().nth(b as usize)?);
         let load = |i: usize| inflight[i].load(std::sync::atomic::Ordering::Relaxed);
         Some(if load(h2) < load(h1) { h2 } else { h1 })
     }

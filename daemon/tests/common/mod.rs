@@ -342,3 +342,18 @@ pub fn recording_backend(answer: fn(&str, &str) -> String) -> (u16, Seen) {
     });
     (port, seen)
 }
+
+/// Reads from `s` until a request head has come whole (`\r\n\r\n`); `None` when the peer
+/// closes first.
+pub fn read_request_head(s: &mut TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(head)
+}
