@@ -393,7 +393,8 @@ fn check_reports_what_only_compiling_finds() {
 }
 
 /// What TrafficCop accepts but has not built is said at load: static sections as warnings,
-/// TCP routers as object errors (they are not served), and `--strict` fails on those.
+/// TCP health checks as object errors (their service and its routers are not served), and
+/// `--strict` fails on those.
 #[test]
 fn check_says_what_is_not_built() {
     let d = tmpdir("not-built");
@@ -404,7 +405,7 @@ fn check_says_what_is_not_built() {
     .unwrap();
     std::fs::write(
         d.join("dyn.yml"),
-        "tcp:\n  routers:\n    db: {rule: \"HostSNI(`*`)\", service: db}\n  services:\n    db: {loadBalancer: {servers: [{address: '127.0.0.1:5432'}]}}\n",
+        "tcp:\n  routers:\n    db: {rule: \"HostSNI(`*`)\", service: db}\n  services:\n    db: {loadBalancer: {servers: [{address: '127.0.0.1:5432'}], healthCheck: {}}}\n",
     )
     .unwrap();
     check_says(
@@ -416,7 +417,8 @@ fn check_says_what_is_not_built() {
             "accessLog: warning: access logs are not built",
             "tracing: warning: tracing is not built",
             "providers.http: warning: the HTTP provider is not built",
-            "tcp.routers.db: TCP routers are not built in TrafficCop yet: this router is not served",
+            "tcp.services.db: health checks of TCP services are not built in TrafficCop: this service is not served",
+            "tcp.routers.db: health checks of TCP services are not built in TrafficCop: this service is not served",
         ],
     );
     let o = run(&d, &["check", "--strict"], &[]);

@@ -107,6 +107,7 @@ pub fn check(data: &[u8], front: Front) {
                 Output::Send { conn: c, .. }
                 | Output::Close { conn: c }
                 | Output::PauseRead { conn: c }
+                | Output::ShutdownWrite { conn: c }
                 | Output::ResumeRead { conn: c } => {
                     assert!(
                         opened.contains(&c),

@@ -72,6 +72,7 @@ fn drain(w: &mut Worker, open: &mut Open) {
             }
             Output::Send { conn, .. }
             | Output::PauseRead { conn }
+            | Output::ShutdownWrite { conn }
             | Output::ResumeRead { conn } => {
                 assert!(
                     open.clients.contains(&conn) || open.backends.contains(&conn),

@@ -17,6 +17,8 @@ pub struct Conn {
     pub connecting: bool,
     /// Data was queued since the last `Writable` report.
     pub owes_writable: bool,
+    /// Shut the writing side down once `out` is flushed (`Output::ShutdownWrite`).
+    pub shutdown_write: bool,
 }
 
 /// What a flush achieved.
@@ -40,6 +42,7 @@ impl Conn {
             closing: false,
             connecting,
             owes_writable: false,
+            shutdown_write: false,
         }
     }
 
@@ -56,7 +59,13 @@ impl Conn {
             _ => stream.write_vectored(slices),
         };
         match self.out.write_with(write) {
-            Ok(true) => Flush::Done,
+            Ok(true) => {
+                if std::mem::take(&mut self.shutdown_write) {
+                    // The peer may have gone already: reading reports that.
+                    let _ = self.stream.shutdown(std::net::Shutdown::Write);
+                }
+                Flush::Done
+            }
             Ok(false) => Flush::Blocked,
             Err(_) => Flush::Failed,
         }

@@ -149,6 +149,16 @@ impl Loop {
                         }
                     }
                 }
+                Output::ShutdownWrite { conn } => {
+                    if let Some(&t) = self.tokens.get(&conn) {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            c.shutdown_write = true;
+                        }
+                        if !self.dirty.contains(&t) {
+                            self.dirty.push_back(t);
+                        }
+                    }
+                }
                 Output::PauseRead { conn } => {
                     if let Some(c) = self.tokens.get(&conn).and_then(|t| self.conns.get_mut(t)) {
                         c.paused = true;

@@ -27,6 +27,16 @@ struct Pending {
     closing: bool,
     /// A write failed (reported as a reset once).
     failed: bool,
+    /// Shut the writing side down once the queue is written (`Output::ShutdownWrite`).
+    shutdown_write: bool,
+}
+
+/// Shuts the writing side down if that was asked and everything queued is written.
+fn shutdown_if_asked(wr: &OwnedWriteHalf, p: &mut Pending) {
+    if p.queue.is_empty() && std::mem::take(&mut p.shutdown_write) {
+        // The peer may have gone already: reading reports that.
+        let _ = socket2::SockRef::from(wr.as_ref()).shutdown(std::net::Shutdown::Write);
+    }
 }
 
 /// The connections a worker should read, as their sockets' wakers report them, and the
@@ -162,6 +172,7 @@ async fn flush(
         }
         if p.queue.is_empty() {
             p.flush = None;
+            shutdown_if_asked(&wr, &mut p);
             if !p.closing {
                 let _ = events.send(Input::Writable { conn });
             }
@@ -193,7 +204,10 @@ impl ConnHandle {
             return false;
         }
         match write_now(&self.wr, &mut p.queue) {
-            Ok(true) => true,
+            Ok(true) => {
+                shutdown_if_asked(&self.wr, &mut p);
+                true
+            }
             Ok(false) => {
                 p.flush = Some(self.spawn_flush());
                 false
@@ -260,6 +274,12 @@ impl ConnHandle {
                 Some(Input::Reset { conn })
             }
         }
+    }
+
+    /// Shuts the writing side down once what is queued is written (by
+    /// [`ConnHandle::flush_now`] or the flush task); reading goes on.
+    pub fn shutdown_write(&self) {
+        self.pending.borrow_mut().shutdown_write = true;
     }
 
     /// Stops reading until [`ConnHandle::resume`].

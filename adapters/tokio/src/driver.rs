@@ -395,6 +395,14 @@ fn carry_out(
             dirty.retain(|w| *w != conn);
             return remove_shrinking(conns, &conn).and_then(ConnHandle::close);
         }
+        Output::ShutdownWrite { conn } => {
+            if let Some(c) = conns.get(&conn) {
+                c.shutdown_write();
+                if !dirty.contains(&conn) {
+                    dirty.push(conn);
+                }
+            }
+        }
         Output::PauseRead { conn } => {
             if let Some(c) = conns.get_mut(&conn) {
                 c.pause();

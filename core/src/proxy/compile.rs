@@ -510,6 +510,8 @@ pub struct CompiledEntryPoint {
     pub denied_encodings: Vec<&'static str>,
     /// `http.underscoreHeadersStrategy`, decided once here (load refuses other values).
     pub underscore_headers: UnderscoreHeaders,
+    /// The TCP routers on this entry point, when it has any.
+    pub tcp: Option<Arc<super::tcp_router::TcpEntryRoutes>>,
 }
 
 /// Everything a worker needs to serve one configuration generation.
@@ -607,6 +609,7 @@ impl CompiledEntryPoint {
                 ("reject", alias) => UnderscoreHeaders::Reject(alias),
                 _ => UnderscoreHeaders::Keep,
             },
+            tcp: None,
         }
     }
 }
@@ -1248,6 +1251,28 @@ pub fn compile_serving(
         object_error(path, message);
     }
 
+    // TCP routers, built per entry point below.
+    let tcp_conf = dy.tcp.clone().unwrap_or_default();
+    let tcp_inputs = super::tcp_router::TcpInputs {
+        tcp: &tcp_conf,
+        broken: &broken,
+        default_eps: &default_eps,
+        default_syntax: &default_syntax,
+        precedence: &precedence,
+        tls: &tls_setup,
+    };
+    let mut tcp_services = super::tcp_service::TcpServices {
+        default: super::tcp_service::default_transport(st.tcp_servers_transport.as_ref()),
+        services: &tcp_conf.services,
+        transports: &tcp_conf.servers_transports,
+        rng: &mut rng,
+        system_roots: inputs.system_roots,
+        built: BTreeMap::new(),
+        next_tls_id: 1 << 24,
+        building: Default::default(),
+        errors: Vec::new(),
+    };
+
     // Entry points.
     let mut entry_points = Vec::new();
     let mut ep_problems = Vec::new();
@@ -1291,24 +1316,14 @@ pub fn compile_serving(
                 Severity::Warning,
             ));
         }
-        entry_points.push(CompiledEntryPoint::new(
-            name,
-            address,
-            ep,
-            routing,
-            &ep_middlewares,
-            &routers,
-        ));
+        let mut compiled =
+            CompiledEntryPoint::new(name, address, ep, routing, &ep_middlewares, &routers);
+        compiled.tcp = super::tcp_router::compile_entry_point(name, &tcp_inputs, &mut tcp_services)
+            .map(Arc::new);
+        entry_points.push(compiled);
     }
-    let mut problems = Vec::new();
-    // TCP routing is not built: say so for every TCP router (it is not served).
-    for name in dy.tcp.iter().flat_map(|t| t.routers.keys()) {
-        problems.push((
-            format!("tcp.routers.{name}"),
-            "TCP routers are not built in TrafficCop yet: this router is not served".to_string(),
-            Severity::ObjectError,
-        ));
-    }
+    let mut problems = std::mem::take(&mut tcp_services.errors);
+    drop(tcp_services);
     let udp_entry_points =
         super::udp_service::compile_udp(st, dy.udp.as_ref(), &broken, &mut rng, &mut problems);
     let transport_warnings = warnings_out

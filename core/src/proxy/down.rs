@@ -33,6 +33,10 @@ impl Worker {
             return self.proxy_header(now, id, &data);
         }
         if let Transport::Sniffing = d.transport {
+            let tcp_routes = (self.config.entry_points.get(d.ep)).is_some_and(|e| e.tcp.is_some());
+            if tcp_routes {
+                return self.tcp_sniff(now, id, &data);
+            }
             d.transport = if data.first() == Some(&0x16) {
                 Transport::Tls(Box::default())
             } else {
@@ -90,6 +94,13 @@ impl Worker {
         d.transport = Transport::Sniffing;
         let mut rest = d.input.take_vec();
         rest.drain(..len);
+        if self.tcp_accepted(now, id) {
+            // A TCP router took the connection at once: what followed the header goes on.
+            if !rest.is_empty() {
+                self.tcp_received(id, Bytes::from(rest));
+            }
+            return;
+        }
         if !rest.is_empty() {
             self.down_received(now, id, Bytes::from(rest));
         }

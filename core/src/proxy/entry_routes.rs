@@ -63,6 +63,8 @@ impl EntryRoutes {
                 hosts: Vec::new(),
                 default: setup.chosen(DEFAULT),
                 by_ip: setup.chosen_by_ip(),
+                https_routes: false,
+                https_catch_all: false,
             },
         }
     }
@@ -184,6 +186,8 @@ pub(super) fn entry_routes(
         tls_specs.push(spec(p));
         tls_routes.push((p.idx, Arc::from(resolved)));
     }
+    let https_routes = !secure.is_empty();
+    let https_catch_all = domains_of.iter().any(|ds| ds.is_empty());
     EntryRoutes {
         table: RouterTable::build(plain.iter().map(|p| spec(p)).collect()),
         routes: plain.iter().map(|p| p.idx).collect(),
@@ -193,6 +197,8 @@ pub(super) fn entry_routes(
             hosts,
             default: setup.chosen(DEFAULT),
             by_ip: setup.chosen_by_ip(),
+            https_routes,
+            https_catch_all,
         },
     }
 }

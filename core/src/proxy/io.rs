@@ -302,6 +302,13 @@ pub enum Output {
         /// The connection.
         conn: ConnId,
     },
+    /// Write what was sent, then shut the connection's writing side down (a TCP FIN: the
+    /// peer reads the end of the stream) while reading goes on. TCP routers half-close this
+    /// way when the other side of their connection finished sending.
+    ShutdownWrite {
+        /// The connection.
+        conn: ConnId,
+    },
     /// Stop reading from a connection (backpressure).
     PauseRead {
         /// The connection.

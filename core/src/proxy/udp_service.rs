@@ -4,17 +4,21 @@
 //! whose leaves are server addresses. A balancer is shared by every worker, so sessions are
 //! spread as Traefik's single balancer spreads them.
 //!
-//! The balancer is Traefik's UDP one, not the HTTP earliest-deadline one: the classic
-//! interleaved weighted round robin (a current weight stepping down by the weights' GCD).
+//! The balancer is Traefik's UDP one, not the HTTP earliest-deadline one (see
+//! `round_robin`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::config::dynamic::{UDPConfiguration, UDPService};
 use crate::config::static_config::StaticConfiguration;
 use crate::config::{Duration, Severity};
 
 use super::lb::SplitMix;
+use super::round_robin::{qualified, split_host_port, Balancer, Member};
+
+/// Traefik's UDP round robin over servers or services.
+pub type UdpBalancer = Balancer<UdpServer>;
 
 /// One UDP entry point of a configuration generation.
 #[derive(Debug)]
@@ -36,107 +40,6 @@ pub struct UdpServer {
     pub host: Arc<str>,
     /// Port; `None` when the address has no numeric port (dialling it fails, as in Traefik).
     pub port: Option<u16>,
-}
-
-/// What a balancer hands a new session to.
-#[derive(Debug)]
-enum Member {
-    Server(UdpServer),
-    Service(Arc<UdpBalancer>),
-}
-
-/// Traefik's UDP weighted round robin over servers or services.
-#[derive(Debug)]
-pub struct UdpBalancer {
-    members: Vec<(Member, i64)>,
-    /// The largest weight (0 or less: nothing is ever picked), fixed at build.
-    max: i64,
-    /// The weights' GCD, the step the current weight goes down by, fixed at build.
-    step: i64,
-    state: Mutex<RoundRobin>,
-}
-
-#[derive(Debug)]
-struct RoundRobin {
-    index: Option<usize>,
-    current: i64,
-}
-
-fn gcd(a: i64, b: i64) -> i64 {
-    let (mut a, mut b) = (a.abs(), b.abs());
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
-impl UdpBalancer {
-    fn new(members: Vec<(Member, i64)>) -> Self {
-        UdpBalancer {
-            max: members.iter().map(|m| m.1).max().unwrap_or(0),
-            step: members.iter().fold(0, |g, m| gcd(g, m.1)).max(1),
-            members,
-            state: Mutex::new(RoundRobin {
-                index: None,
-                current: 0,
-            }),
-        }
-    }
-
-    /// The member index the next session goes to, or `None` (no members, or every weight is
-    /// zero or less: Traefik closes the session).
-    fn next_index(&self) -> Option<usize> {
-        let (n, max, step) = (self.members.len(), self.max, self.step);
-        if max <= 0 {
-            return None;
-        }
-        let mut rr = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        // Within `n * (max / step + 1)` steps some member qualifies; bounded all the same.
-        for _ in 0..n.saturating_mul((max / step) as usize + 2) {
-            let i = rr.index.map_or(0, |i| (i + 1) % n);
-            rr.index = Some(i);
-            if i == 0 {
-                rr.current -= step;
-                if rr.current <= 0 {
-                    rr.current = max;
-                }
-            }
-            if self.members[i].1 >= rr.current {
-                return Some(i);
-            }
-        }
-        None
-    }
-
-    /// The server a new session goes to, walking nested services.
-    pub fn pick(&self) -> Option<UdpServer> {
-        match &self.members[self.next_index()?].0 {
-            Member::Server(s) => Some(s.clone()),
-            Member::Service(b) => b.pick(),
-        }
-    }
-}
-
-/// Splits `host:port` as Go's `net.SplitHostPort` (brackets for IPv6); `None` when it fails.
-fn split_host_port(address: &str) -> Option<(&str, &str)> {
-    if let Some(rest) = address.strip_prefix('[') {
-        let (host, port) = rest.split_once("]:")?;
-        return Some((host, port));
-    }
-    let (host, port) = address.rsplit_once(':')?;
-    if host.contains(':') {
-        return None;
-    }
-    Some((host, port))
-}
-
-/// Qualifies a service name with the provider (`name@file`) unless it names one.
-fn qualified(name: &str) -> String {
-    if name.contains('@') {
-        name.to_string()
-    } else {
-        format!("{name}@file")
-    }
 }
 
 struct Builder<'a> {
@@ -304,64 +207,4 @@ pub fn compile_udp(
         });
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn balancer(weights: &[i64]) -> UdpBalancer {
-        let members = weights
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let s = UdpServer {
-                    host: format!("s{i}").into(),
-                    port: Some(1),
-                };
-                (Member::Server(s), *w)
-            })
-            .collect();
-        UdpBalancer::new(members)
-    }
-
-    fn sequence(b: &UdpBalancer, n: usize) -> String {
-        (0..n)
-            .map(|_| match b.pick() {
-                Some(s) => s.host.chars().nth(1).unwrap_or('?'),
-                None => '-',
-            })
-            .collect()
-    }
-
-    #[test]
-    fn equal_weights_take_turns() {
-        assert_eq!(sequence(&balancer(&[1, 1, 1]), 7), "0120120");
-    }
-
-    #[test]
-    fn weights_interleave_by_gcd_steps() {
-        // max 3, gcd 1: round at current 3 takes only s0, at 2 s0 and s1, at 1 all.
-        assert_eq!(sequence(&balancer(&[3, 2, 1]), 12), "001012001012");
-        // gcd 2: weights 4 and 2 step down 4, 2.
-        assert_eq!(sequence(&balancer(&[4, 2]), 6), "001001");
-    }
-
-    #[test]
-    fn no_member_or_no_weight_picks_nothing() {
-        assert_eq!(sequence(&balancer(&[]), 2), "--");
-        assert_eq!(sequence(&balancer(&[0, 0]), 2), "--");
-        assert_eq!(sequence(&balancer(&[0, 2]), 3), "111");
-        // Negative weights never qualify, and never loop forever.
-        assert_eq!(sequence(&balancer(&[-3, 1]), 2), "11");
-    }
-
-    #[test]
-    fn host_port_split_as_go() {
-        assert_eq!(split_host_port("a:53"), Some(("a", "53")));
-        assert_eq!(split_host_port("[::1]:53"), Some(("::1", "53")));
-        assert_eq!(split_host_port("::1:53"), None);
-        assert_eq!(split_host_port("a"), None);
-        assert_eq!(split_host_port(":53"), Some(("", "53")));
-    }
 }

@@ -220,6 +220,8 @@ pub struct Worker {
     pub(super) head_scratch: Vec<u8>,
     /// UDP sessions.
     pub(super) udp: super::udp::UdpSessions,
+    /// Connections routed by TCP routers, both ends.
+    pub(super) tcp: super::tcp::TcpEnds,
 }
 
 impl Worker {
@@ -248,6 +250,7 @@ impl Worker {
             h2_events: Vec::new(),
             head_scratch: Vec::new(),
             udp,
+            tcp: Default::default(),
         }
     }
 
@@ -271,13 +274,19 @@ impl Worker {
     /// Number of open connections (downstream, upstream); a UDP session counts as one
     /// upstream (its backend socket).
     pub fn connection_counts(&self) -> (usize, usize) {
-        (self.down.len(), self.up.len() + self.udp.len())
+        (
+            self.down.len() + self.tcp.len().div_ceil(2),
+            self.up.len() + self.udp.len() + self.tcp.len() / 2,
+        )
     }
 
     /// Whether `conn` is a connection the worker still tracks (an adapter closes sockets the
     /// worker has forgotten, e.g. a connect that completed after its dial timeout).
     pub fn is_open(&self, conn: ConnId) -> bool {
-        self.down.contains_key(&conn) || self.up.contains_key(&conn) || self.udp.contains(conn)
+        self.down.contains_key(&conn)
+            || self.up.contains_key(&conn)
+            || self.udp.contains(conn)
+            || self.tcp.contains(conn)
     }
 
     pub(super) fn alloc(&mut self) -> ConnId {
@@ -293,12 +302,13 @@ impl Worker {
 
     /// Whether [`Worker::accept_at`] needs the connection's local address on entry point `ep`:
     /// only when a certificate of its TLS store names an IP (a handshake without SNI then gets
-    /// it), so adapters can save the `getsockname` otherwise.
+    /// it) or it has TCP routers (a PROXY header to a server names it), so adapters can save
+    /// the `getsockname` otherwise.
     pub fn wants_local_address(&self, ep: usize) -> bool {
         self.config
             .entry_points
             .get(ep)
-            .is_some_and(|e| !e.tls.by_ip.is_empty())
+            .is_some_and(|e| !e.tls.by_ip.is_empty() || e.tcp.is_some())
     }
 
     /// [`Worker::accept`] with the connection's local address, which picks the certificate of
@@ -327,6 +337,9 @@ impl Worker {
         let mut d = Down::new(ep, peer, now, deadline, transport);
         d.local = local;
         self.down.insert(id, d);
+        if !proxy_protocol {
+            self.tcp_accepted(now, id);
+        }
         id
     }
 
@@ -349,6 +362,8 @@ impl Worker {
                     self.up_received(now, conn, data);
                 } else if self.udp.contains(conn) {
                     self.udp_received(now, conn, data);
+                } else if self.tcp.contains(conn) {
+                    self.tcp_received(conn, data);
                 }
             }
             Input::Eof { conn } => {
@@ -356,6 +371,8 @@ impl Worker {
                     self.down_eof(now, conn);
                 } else if self.up.contains_key(&conn) {
                     self.up_eof(now, conn, false);
+                } else if self.tcp.contains(conn) {
+                    self.tcp_eof(conn);
                 }
             }
             Input::Reset { conn } => {
@@ -365,9 +382,16 @@ impl Worker {
                     self.up_eof(now, conn, true);
                 } else if self.udp.contains(conn) {
                     self.udp_end(conn, true);
+                } else if self.tcp.contains(conn) {
+                    self.tcp_close(conn);
                 }
             }
             Input::Connected { conn } if self.udp.contains(conn) => self.udp_connected(conn),
+            Input::Connected { conn } if self.tcp.contains(conn) => self.tcp_connected(conn),
+            Input::ConnectFailed { conn, .. } if self.tcp.contains(conn) => {
+                self.tcp_connect_failed(conn)
+            }
+            Input::Writable { conn } if self.tcp.contains(conn) => self.tcp_writable(conn),
             Input::Connected { conn } => self.up_connected(now, conn),
             Input::ConnectFailed { conn, .. } if self.udp.contains(conn) => {
                 self.udp_end(conn, false)
@@ -420,13 +444,17 @@ impl Worker {
             self.up_timeout(now, id);
         }
         self.udp_timeouts(now);
+        self.tcp_timeouts(now);
         self.settle_h2(now);
         let d = self
             .down
             .values()
             .flat_map(|d| d.deadline.into_iter().chain(d.write_deadline));
         let u = self.up.values().filter_map(|u| u.deadline);
-        self.earliest = d.chain(u).chain(self.udp.earliest()).min();
+        self.earliest = (d.chain(u))
+            .chain(self.udp.earliest())
+            .chain(self.tcp.earliest())
+            .min();
     }
 
     /// The next thing to do, until `None`.

@@ -173,6 +173,12 @@ pub struct EntryPointTls {
     /// Handshakes without SNI on a connection to one of these local IPs get these options
     /// (the default ones, serving the certificate that names the IP).
     pub by_ip: Vec<(IpAddr, ChosenOptions)>,
+    /// The entry point has HTTP routers with TLS (Traefik's HTTPS muxer has routes): a
+    /// connection cannot go to a TCP router without TLS before its first bytes are read.
+    pub https_routes: bool,
+    /// One of them has no `Host` domain: every server name has an HTTPS route (after the TLS
+    /// routers that name it, see `proxy::tcp`).
+    pub https_catch_all: bool,
 }
 
 impl EntryPointTls {
@@ -192,18 +198,27 @@ impl EntryPointTls {
     /// The options for a ClientHello's server name: an exact domain, then a `*.` wildcard
     /// matching its first label, else the default options.
     pub fn choose(&self, server_name: Option<&str>) -> ChosenOptions {
-        if let Some(sni) = server_name.filter(|s| !s.is_empty()) {
-            if let Some((_, c)) = self.hosts.iter().find(|(d, _)| d == sni) {
-                return c.clone();
-            }
-            if let Some((_, rest)) = sni.split_once('.') {
-                let wildcard = format!("*.{rest}");
-                if let Some((_, c)) = self.hosts.iter().find(|(d, _)| *d == wildcard) {
-                    return c.clone();
-                }
-            }
+        match server_name.and_then(|sni| self.host(sni)) {
+            Some(c) => c.clone(),
+            None => self.default.clone(),
         }
-        self.default.clone()
+    }
+
+    /// The options of the HTTPS routers' domain matching `sni` (lower-cased): exact, then a
+    /// `*.` wildcard matching its first label.
+    pub fn host(&self, sni: &str) -> Option<&ChosenOptions> {
+        if sni.is_empty() {
+            return None;
+        }
+        if let Some((_, c)) = self.hosts.iter().find(|(d, _)| d == sni) {
+            return Some(c);
+        }
+        let (_, rest) = sni.split_once('.')?;
+        let wildcard = format!("*.{rest}");
+        self.hosts
+            .iter()
+            .find(|(d, _)| *d == wildcard)
+            .map(|(_, c)| c)
     }
 }
 

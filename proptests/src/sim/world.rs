@@ -359,6 +359,9 @@ impl Sim {
             Output::SendTo { .. } | Output::ConnectUdp { .. } => {
                 self.fail(&format!("UDP output {out:?} in an HTTP scenario"))
             }
+            Output::ShutdownWrite { .. } => {
+                self.fail(&format!("TCP router output {out:?} in an HTTP scenario"))
+            }
             Output::PauseRead { conn } => {
                 self.note(format!("out {} pause", id(conn)));
                 if let Some(l) = self.links.get_mut(&conn) {

@@ -209,10 +209,6 @@ const NOT_BUILT: &[(&[&str], &str)] = &[
         "the REST provider is not built in TrafficCop yet and is ignored",
     ),
     (
-        &["tcpServersTransport"],
-        "TCP routers and services are not built in TrafficCop yet: tcpServersTransport has no effect",
-    ),
-    (
         &["hostResolver", "cnameFlattening"],
         "CNAME flattening for Host matching is not built in TrafficCop yet and is ignored",
     ),
