@@ -1,7 +1,8 @@
 //! TCP routers end to end, TrafficCop and real Traefik 3.7.15 on one configuration: one entry
 //! point with HTTPS routers, a catch-all TCP router without TLS, TLS passthrough by server
 //! name (exact and wildcard) and by ALPN, TLS termination, a refused client address, a
-//! PROXY header to the server, a weighted service, `inFlightConn`, a half-close with
+//! PROXY header to the server, TLS to the server, a weighted service, `inFlightConn`, a
+//! half-close with
 //! `terminationDelay`, and the HTTPS 404 for other names. Every connection's outcome (what
 //! came back and which certificate the client saw) must be the same.
 
@@ -221,6 +222,10 @@ tcp:
       rule: "HostSNI(`wrr.example`)"
       service: wrr
       tls: {{}}
+    tlsup:
+      rule: "HostSNI(`tlsup.example`)"
+      service: tlsup
+      tls: {{}}
     limited:
       rule: "HostSNI(`limited.example`)"
       service: term
@@ -246,6 +251,10 @@ tcp:
       loadBalancer:
         servers: [{{address: "127.0.0.1:{pp}"}}]
         serversTransport: with-proxy
+    tlsup:
+      loadBalancer:
+        servers: [{{address: "127.0.0.1:{tlsback}", tls: true}}]
+        serversTransport: skip-verify
     wrr:
       weighted:
         services: [{{name: w1, weight: 3}}, {{name: w2, weight: 1}}]
@@ -260,6 +269,8 @@ tcp:
       terminationDelay: 800ms
     with-proxy:
       proxyProtocol: {{version: 1}}
+    skip-verify:
+      tls: {{insecureSkipVerify: true}}
 tls:
   certificates:
     - certFile: "{cert}"
@@ -304,6 +315,8 @@ tls:
         ),
         tls(port, "term.example", &[], &["six", "seven"]),
         tls(port, "denied.example", &[], &["eight"]),
+        // Terminated here, and TLS again to the server.
+        tls(port, "tlsup.example", &[], &["ten"]),
         tls(
             port,
             "www.example",
@@ -383,6 +396,7 @@ fn tcp_routers_route_and_relay_as_traefik() {
             "wrr.example",
             "limited.example",
             "denied.example",
+            "tlsup.example",
         ],
     );
     let backends = Backends {
@@ -405,6 +419,7 @@ fn tcp_routers_route_and_relay_as_traefik() {
         "cert=traefik default cert HTTP/1.1 404 Not Found|",
         "cert=term.example E:six\n|E:seven\n|",
         "closed",
+        "cert=term.example T:ten\n|",
         "cert=traefik default cert HTTP/1.1 200 OK|",
         "cert=traefik default cert HTTP/1.1 404 Not Found|",
         "cert=term.example R:PROXY TCP4 127.0.0.1 127.0.0.1 SPORT PORT",
