@@ -376,3 +376,53 @@ tcp:
         "the handshake's answer: {out:?}"
     );
 }
+
+#[test]
+fn postgres_starttls_is_answered_here_and_asked_of_a_passthrough_server() {
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f];
+    let mut h = Harness::new(
+        r#"
+tcp:
+  routers:
+    pg:
+      rule: "HostSNI(`pg.example`)"
+      service: pg
+      tls: {passthrough: true}
+  services:
+    pg:
+      loadBalancer:
+        servers: [{address: "pg.backend:5432"}]
+"#,
+    );
+    let (client, _) = h.accept(ms(0), [10, 0, 0, 1]);
+    // The request in two pieces: answered `S` once whole.
+    assert!(h.recv(ms(1), client, &SSL_REQUEST[..3]).is_empty());
+    let out = h.recv(ms(2), client, &SSL_REQUEST[3..]);
+    assert_eq!(sent(&out, client), b"S");
+    let hello = client_hello("pg.example");
+    let out = h.recv(ms(3), client, &hello);
+    let (server, host, _) = dialled(&out);
+    assert_eq!(host, "pg.backend");
+    // The server is asked in turn; the ClientHello waits for its `S`, which is dropped.
+    let out = h.input(ms(4), Input::Connected { conn: server });
+    assert_eq!(sent(&out, server), SSL_REQUEST);
+    let out = h.recv(ms(5), server, b"S");
+    assert_eq!(sent(&out, server), hello);
+    assert!(sent(&out, client).is_empty());
+
+    // A server that refuses (`N`) closes both.
+    let (client, _) = h.accept(ms(10), [10, 0, 0, 1]);
+    h.recv(ms(11), client, &SSL_REQUEST);
+    let out = h.recv(ms(12), client, &hello);
+    let (server, ..) = dialled(&out);
+    h.input(ms(13), Input::Connected { conn: server });
+    let out = h.recv(ms(14), server, b"N");
+    assert!(out.contains(&Output::Close { conn: client }), "{out:?}");
+    assert!(out.contains(&Output::Close { conn: server }), "{out:?}");
+
+    // Something else than a ClientHello after the request: closed.
+    let (client, _) = h.accept(ms(20), [10, 0, 0, 1]);
+    h.recv(ms(21), client, &SSL_REQUEST);
+    let out = h.recv(ms(22), client, b"\x00\x00\x00\x10plain");
+    assert_eq!(out, vec![Output::Close { conn: client }]);
+}

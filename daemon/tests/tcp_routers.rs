@@ -1,8 +1,8 @@
 //! TCP routers end to end, TrafficCop and real Traefik 3.7.15 on one configuration: one entry
 //! point with HTTPS routers, a catch-all TCP router without TLS, TLS passthrough by server
 //! name (exact and wildcard) and by ALPN, TLS termination, a refused client address, a
-//! PROXY header to the server, TLS to the server, a weighted service, `inFlightConn`, a
-//! half-close with
+//! PROXY header to the server, TLS to the server, Postgres STARTTLS, a weighted service,
+//! `inFlightConn`, a half-close with
 //! `terminationDelay`, and the HTTPS 404 for other names. Every connection's outcome (what
 //! came back and which certificate the client saw) must be the same.
 
@@ -50,8 +50,9 @@ fn line_server(tag: &'static str) -> u16 {
     port
 }
 
-/// A TLS server (certificate for `names`) answering lines.
-fn tls_line_server(tag: &'static str, pki: &Pki, names: &[&str]) -> u16 {
+/// A TLS server (certificate for `names`) answering lines; with `postgres`, it first answers
+/// a Postgres `SSLRequest` with `S`, as a Postgres server does.
+fn tls_line_server(tag: &'static str, pki: &Pki, names: &[&str], postgres: bool) -> u16 {
     use rustls::pki_types::pem::PemObject;
     let (cert, key) = pki.leaf_pem(names);
     let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
@@ -74,6 +75,14 @@ fn tls_line_server(tag: &'static str, pki: &Pki, names: &[&str]) -> u16 {
         for s in l.incoming().flatten() {
             let config = Arc::clone(&config);
             std::thread::spawn(move || {
+                let mut s = s;
+                if postgres {
+                    let mut request = [0u8; 8];
+                    if s.read_exact(&mut request).is_err() || request != SSL_REQUEST {
+                        return;
+                    }
+                    s.write_all(b"S").unwrap();
+                }
                 let conn = rustls::ServerConnection::new(config).unwrap();
                 let tls = std::sync::Mutex::new(rustls::StreamOwned::new(conn, s));
                 let mut line = Vec::new();
@@ -97,6 +106,9 @@ fn tls_line_server(tag: &'static str, pki: &Pki, names: &[&str]) -> u16 {
     });
     port
 }
+
+/// Postgres' `SSLRequest`.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f];
 
 /// Reads until the peer closes or 3 s pass; `Err` text when nothing came at all.
 fn read_all(mut r: impl Read) -> String {
@@ -130,6 +142,11 @@ fn plain(port: u16, lines: &[&str], tail: Option<&str>) -> String {
 /// A TLS connection with `sni` offering `alpn`: the certificate's names, then the answers to
 /// `lines` (each read up to its newline); `closed` when the handshake fails.
 fn tls(port: u16, sni: &str, alpn: &[&[u8]], lines: &[&str]) -> String {
+    tls_after(port, sni, alpn, lines, false)
+}
+
+/// [`tls`], after a Postgres `SSLRequest` when `postgres` (its answer shown first).
+fn tls_after(port: u16, sni: &str, alpn: &[&[u8]], lines: &[&str], postgres: bool) -> String {
     let config = client_config(
         &[&rustls::version::TLS13, &rustls::version::TLS12],
         alpn,
@@ -137,13 +154,21 @@ fn tls(port: u16, sni: &str, alpn: &[&[u8]], lines: &[&str]) -> String {
     );
     let name = rustls::pki_types::ServerName::try_from(sni.to_string()).unwrap();
     let conn = rustls::ClientConnection::new(config, name).unwrap();
-    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let mut t = rustls::StreamOwned::new(conn, sock);
     let mut out = String::new();
+    if postgres {
+        sock.write_all(&SSL_REQUEST).unwrap();
+        let mut answer = [0u8; 1];
+        if sock.read_exact(&mut answer).is_err() {
+            return "closed".into();
+        }
+        out.push_str(&format!("{} ", answer[0] as char));
+    }
+    let mut t = rustls::StreamOwned::new(conn, sock);
     for l in lines {
         if t.write_all(format!("{l}\n").as_bytes()).is_err() {
-            return "closed".into();
+            return out + "closed";
         }
         let mut answer = Vec::new();
         let mut b = [0u8; 1];
@@ -153,14 +178,14 @@ fn tls(port: u16, sni: &str, alpn: &[&[u8]], lines: &[&str]) -> String {
                 _ => break,
             }
         }
-        if out.is_empty() {
+        if !out.contains("cert=") {
             let names = t
                 .conn
                 .peer_certificates()
                 .map(|c| trafficcop_core::tls::names::certificate_names(&c[0]).unwrap())
                 .unwrap_or_default();
             if names.is_empty() {
-                return "closed".into();
+                return out + "closed";
             }
             out.push_str(&format!("cert={} ", names[0]));
         }
@@ -222,6 +247,10 @@ tcp:
       rule: "HostSNI(`wrr.example`)"
       service: wrr
       tls: {{}}
+    pg:
+      rule: "HostSNI(`pg.example`)"
+      service: pg
+      tls: {{passthrough: true}}
     tlsup:
       rule: "HostSNI(`tlsup.example`)"
       service: tlsup
@@ -251,6 +280,9 @@ tcp:
       loadBalancer:
         servers: [{{address: "127.0.0.1:{pp}"}}]
         serversTransport: with-proxy
+    pg:
+      loadBalancer:
+        servers: [{{address: "127.0.0.1:{pg}"}}]
     tlsup:
       loadBalancer:
         servers: [{{address: "127.0.0.1:{tlsback}", tls: true}}]
@@ -283,6 +315,7 @@ tls:
         pp = b.pp,
         w1 = b.w1,
         w2 = b.w2,
+        pg = b.pg,
     );
     let _p = start_with_dynamic("tcp-routers", bin, port, &dynamic);
     // Routers are served once the configuration is applied.
@@ -317,6 +350,11 @@ tls:
         tls(port, "denied.example", &[], &["eight"]),
         // Terminated here, and TLS again to the server.
         tls(port, "tlsup.example", &[], &["ten"]),
+        // Postgres STARTTLS: answered here, then passed through (the server asked in turn)
+        // or terminated; a name without a TLS router is closed.
+        tls_after(port, "pg.example", &[], &["eleven"], true),
+        tls_after(port, "term.example", &[], &["twelve"], true),
+        tls_after(port, "www.example", &[], &["thirteen"], true),
         tls(
             port,
             "www.example",
@@ -380,6 +418,7 @@ struct Backends {
     pp: u16,
     w1: u16,
     w2: u16,
+    pg: u16,
 }
 
 #[test]
@@ -402,7 +441,8 @@ fn tcp_routers_route_and_relay_as_traefik() {
     let backends = Backends {
         http: common::echo_backend(),
         plain: line_server("P"),
-        tlsback: tls_line_server("T", &pki, &["backend.example"]),
+        tlsback: tls_line_server("T", &pki, &["backend.example"], false),
+        pg: tls_line_server("G", &pki, &["pg.example"], true),
         term: line_server("E"),
         pp: line_server("R"),
         w1: line_server("W1"),
@@ -420,6 +460,9 @@ fn tcp_routers_route_and_relay_as_traefik() {
         "cert=term.example E:six\n|E:seven\n|",
         "closed",
         "cert=term.example T:ten\n|",
+        "S cert=pg.example G:eleven\n|",
+        "S cert=term.example E:twelve\n|",
+        "S closed",
         "cert=traefik default cert HTTP/1.1 200 OK|",
         "cert=traefik default cert HTTP/1.1 404 Not Found|",
         "cert=term.example R:PROXY TCP4 127.0.0.1 127.0.0.1 SPORT PORT",

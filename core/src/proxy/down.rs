@@ -32,6 +32,9 @@ impl Worker {
         if let Transport::ProxyHeader = d.transport {
             return self.proxy_header(now, id, &data);
         }
+        if let Transport::PostgresHello = d.transport {
+            return self.tcp_sniff(now, id, &data);
+        }
         if let Transport::Sniffing = d.transport {
             let tcp_routes = (self.config.entry_points.get(d.ep)).is_some_and(|e| e.tcp.is_some());
             if tcp_routes {

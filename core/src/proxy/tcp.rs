@@ -8,7 +8,9 @@
 //! goes to, in Traefik's order: an HTTPS router naming its server name, a TLS router other
 //! than the catch-all `HostSNI(*)`, an HTTPS router without `Host`, the TLS catch-all, then
 //! HTTPS (404s). Anything else than a ClientHello goes to a router without TLS that matches,
-//! else to HTTP.
+//! else to HTTP. A Postgres `SSLRequest` is answered `S` here, as Traefik does, and the
+//! ClientHello that follows goes to a TLS router (passthrough servers are asked for STARTTLS
+//! in turn), or the connection closes.
 //!
 //! A routed connection leaves the HTTP tables: it becomes one end of a [`TcpEnd`] pair with
 //! the server connection the router's service picked. Bytes go both ways (decrypted first
@@ -54,6 +56,9 @@ pub(super) struct TcpEnd {
     connecting: bool,
     /// Server end with TLS: the handshake is not done (bytes for it wait in `waiting`).
     handshaking: bool,
+    /// Server end of a Postgres STARTTLS passthrough: its `S` to the `SSLRequest` is awaited
+    /// (and dropped; anything else closes the pair) before the client's bytes go.
+    awaiting_s: bool,
     /// Plaintext for this end held until it can be sent.
     waiting: Vec<Bytes>,
     /// Server end: the PROXY header, sent first once connected (before any TLS).
@@ -81,6 +86,7 @@ impl TcpEnd {
             tls: EndTls::None,
             connecting: false,
             handshaking: false,
+            awaiting_s: false,
             waiting: Vec::new(),
             preamble: None,
             unacked: 0,
@@ -95,7 +101,7 @@ impl TcpEnd {
     }
 
     fn waits(&self) -> bool {
-        self.connecting || self.handshaking
+        self.connecting || self.handshaking || self.awaiting_s
     }
 }
 
@@ -134,6 +140,8 @@ enum Sniffed {
     Https,
     /// A TCP router.
     Tcp(Arc<TcpHandler>),
+    /// A Postgres `SSLRequest`: answered here, the ClientHello follows.
+    Postgres,
 }
 
 impl Worker {
@@ -169,7 +177,7 @@ impl Worker {
             return false;
         };
         let handler = Arc::clone(handler);
-        self.tcp_start(now, id, handler, Vec::new());
+        self.tcp_start(now, id, handler, Vec::new(), false);
         true
     }
 
@@ -190,50 +198,80 @@ impl Worker {
         let ep_tls = self.config.entry_points.get(d.ep).map(|e| &e.tls);
         let buf = d.input.bytes();
         let peer_ip = d.peer.ip();
-        let decided =
-            if buf.len() < POSTGRES_SSL_REQUEST.len() && POSTGRES_SSL_REQUEST.starts_with(buf) {
-                Sniffed::NeedMore
-            } else if buf.starts_with(&POSTGRES_SSL_REQUEST) {
-                // Traefik answers a Postgres STARTTLS itself; not built here.
-                Sniffed::Close
-            } else if buf.first() == Some(&0x16) || buf.first() == Some(&0x80) {
-                match client_hello(buf) {
-                    Hello::NeedMore if buf.len() <= MAX_HELLO => Sniffed::NeedMore,
-                    Hello::NeedMore | Hello::Broken => Sniffed::Close,
-                    Hello::Read { sni, alpn } => {
-                        let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
-                        let view = TcpConnView {
-                            sni: &sni,
-                            client_ip: Some(peer_ip),
-                            alpn: &alpn,
-                        };
-                        let canonical = crate::rule::host::canonical_sni(&sni);
-                        let https_host = ep_tls.is_some_and(|t| t.host(&canonical).is_some());
-                        let https_any = ep_tls.is_some_and(|t| t.https_catch_all);
-                        let tcp = routes.find_tls(&view);
-                        match tcp {
-                            _ if https_host => Sniffed::Https,
-                            Some((h, false)) => Sniffed::Tcp(Arc::clone(h)),
-                            _ if https_any => Sniffed::Https,
-                            Some((h, true)) => Sniffed::Tcp(Arc::clone(h)),
-                            None => Sniffed::Https,
-                        }
+        let postgres = matches!(d.transport, Transport::PostgresHello);
+        let decided = if postgres {
+            // After a Postgres `SSLRequest`, only a ClientHello for a TLS router goes on.
+            match client_hello(buf) {
+                _ if buf.is_empty() => Sniffed::NeedMore,
+                _ if buf[0] != 0x16 && buf[0] != 0x80 => Sniffed::Close,
+                Hello::NeedMore if buf.len() <= MAX_HELLO => Sniffed::NeedMore,
+                Hello::NeedMore | Hello::Broken => Sniffed::Close,
+                Hello::Read { sni, alpn } => {
+                    let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
+                    let view = TcpConnView {
+                        sni: &sni,
+                        client_ip: Some(peer_ip),
+                        alpn: &alpn,
+                    };
+                    match routes.find_tls(&view) {
+                        Some((h, _)) => Sniffed::Tcp(Arc::clone(h)),
+                        None => Sniffed::Close,
                     }
                 }
-            } else {
-                let view = TcpConnView {
-                    sni: "",
-                    client_ip: Some(peer_ip),
-                    alpn: &[],
-                };
-                match routes.find_plain(&view) {
-                    Some((h, _)) => Sniffed::Tcp(Arc::clone(h)),
-                    None => Sniffed::Http,
+            }
+        } else if buf.len() < POSTGRES_SSL_REQUEST.len() && POSTGRES_SSL_REQUEST.starts_with(buf) {
+            Sniffed::NeedMore
+        } else if buf.starts_with(&POSTGRES_SSL_REQUEST) {
+            Sniffed::Postgres
+        } else if buf.first() == Some(&0x16) || buf.first() == Some(&0x80) {
+            match client_hello(buf) {
+                Hello::NeedMore if buf.len() <= MAX_HELLO => Sniffed::NeedMore,
+                Hello::NeedMore | Hello::Broken => Sniffed::Close,
+                Hello::Read { sni, alpn } => {
+                    let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
+                    let view = TcpConnView {
+                        sni: &sni,
+                        client_ip: Some(peer_ip),
+                        alpn: &alpn,
+                    };
+                    let canonical = crate::rule::host::canonical_sni(&sni);
+                    let https_host = ep_tls.is_some_and(|t| t.host(&canonical).is_some());
+                    let https_any = ep_tls.is_some_and(|t| t.https_catch_all);
+                    let tcp = routes.find_tls(&view);
+                    match tcp {
+                        _ if https_host => Sniffed::Https,
+                        Some((h, false)) => Sniffed::Tcp(Arc::clone(h)),
+                        _ if https_any => Sniffed::Https,
+                        Some((h, true)) => Sniffed::Tcp(Arc::clone(h)),
+                        None => Sniffed::Https,
+                    }
                 }
+            }
+        } else {
+            let view = TcpConnView {
+                sni: "",
+                client_ip: Some(peer_ip),
+                alpn: &[],
             };
+            match routes.find_plain(&view) {
+                Some((h, _)) => Sniffed::Tcp(Arc::clone(h)),
+                None => Sniffed::Http,
+            }
+        };
         match decided {
             Sniffed::NeedMore => {}
             Sniffed::Close => self.close_down(id),
+            Sniffed::Postgres => {
+                // Traefik answers the STARTTLS request itself, then routes the ClientHello.
+                let Some(d) = self.down.get_mut(&id) else {
+                    return;
+                };
+                d.transport = Transport::PostgresHello;
+                let mut rest = d.input.take_vec();
+                rest.drain(..POSTGRES_SSL_REQUEST.len());
+                self.send_raw(id, &b"S"[..]);
+                self.tcp_sniff(now, id, &rest);
+            }
             Sniffed::Http | Sniffed::Https => {
                 let Some(d) = self.down.get_mut(&id) else {
                     return;
@@ -253,14 +291,23 @@ impl Worker {
                     .get_mut(&id)
                     .map(|d| d.input.take_vec())
                     .unwrap_or_default();
-                self.tcp_start(now, id, handler, first);
+                self.tcp_start(now, id, handler, first, postgres);
             }
         }
     }
 
     /// Hands client connection `id` to a TCP router: its middlewares, then a server of its
-    /// service, dialled; `first` are the bytes read so far (a ClientHello, ...).
-    fn tcp_start(&mut self, now: Timestamp, id: ConnId, handler: Arc<TcpHandler>, first: Vec<u8>) {
+    /// service, dialled; `first` are the bytes read so far (a ClientHello, ...). After a
+    /// Postgres `SSLRequest` (`postgres`), a passthrough server is asked for STARTTLS as the
+    /// client asked, before the client's TLS bytes go to it.
+    fn tcp_start(
+        &mut self,
+        now: Timestamp,
+        id: ConnId,
+        handler: Arc<TcpHandler>,
+        first: Vec<u8>,
+        postgres: bool,
+    ) {
         let Some(d) = super::io::remove_shrinking(&mut self.down, &id) else {
             return;
         };
@@ -341,6 +388,16 @@ impl Worker {
             let local = d.local.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
             server_end.preamble = Some(Bytes::from(proxy_header(version, d.peer, local)));
         }
+        if postgres && matches!(handler.tls, Some(TcpTls::Passthrough)) {
+            let mut preamble = server_end
+                .preamble
+                .take()
+                .map(Vec::from)
+                .unwrap_or_default();
+            preamble.extend_from_slice(&POSTGRES_SSL_REQUEST);
+            server_end.preamble = Some(Bytes::from(preamble));
+            server_end.awaiting_s = true;
+        }
         let host = proxy_host(&server);
         self.tcp.ends.insert(id, client);
         self.tcp.ends.insert(up, server_end);
@@ -364,7 +421,7 @@ impl Worker {
             return;
         };
         let mut got = Received::default();
-        let plain = match &mut end.tls {
+        let mut plain = match &mut end.tls {
             EndTls::None => super::inbox::detached(data),
             EndTls::Server(tls) => {
                 tls.receive(&data, |_| None, &mut got);
@@ -385,6 +442,17 @@ impl Worker {
         }
         if got.failed {
             return self.tcp_close(id);
+        }
+        if let Some(end) = self.tcp.ends.get_mut(&id).filter(|e| e.awaiting_s) {
+            // The server's answer to the Postgres STARTTLS request the client made here.
+            match plain.first() {
+                None => {}
+                Some(b'S') => {
+                    end.awaiting_s = false;
+                    bytes::Buf::advance(&mut plain, 1);
+                }
+                Some(_) => return self.tcp_close(id),
+            }
         }
         self.tcp_send_waiting(id);
         if !plain.is_empty() {

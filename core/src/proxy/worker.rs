@@ -55,6 +55,8 @@ pub(super) enum Transport {
     /// The entry point has `proxyProtocol`: a PROXY header may come first.
     ProxyHeader,
     Sniffing,
+    /// A Postgres `SSLRequest` was answered `S`: the ClientHello comes next (TCP routers).
+    PostgresHello,
     Plain,
     Tls(Box<crate::tls::ServerTls>),
     /// A virtual connection carrying one HTTP/2 stream of another connection.
