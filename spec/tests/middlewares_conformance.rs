@@ -32,7 +32,39 @@ const IMPLEMENTED: &[&str] = &[
     "ipAllowList",
     "ipWhiteList",
     "basicAuth",
+    "passTLSClientCert",
 ];
+
+/// The corpus's `fixtures.certificates`, DER, by name.
+static CERTIFICATES: std::sync::OnceLock<BTreeMap<String, Vec<u8>>> = std::sync::OnceLock::new();
+
+/// The DER of a PEM certificate as the corpus spells it (line breaks folded into blanks).
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem
+        .replace("-----BEGIN CERTIFICATE-----", "")
+        .replace("-----END CERTIFICATE-----", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    go_base64::decode(body.as_bytes()).expect("fixture certificate in base64")
+}
+
+/// The certificates a case's request presents (`fixtures.certificates.<name>` references).
+fn peer_certificates(req: &Node) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    let Some(Value::Seq(items)) = req.get("peer_certificates").map(|n| &n.value) else {
+        return Vec::new();
+    };
+    let all = CERTIFICATES.get().expect("fixtures read");
+    items
+        .iter()
+        .filter_map(Node::as_scalar)
+        .map(|r| {
+            let name = r.trim_start_matches("fixtures.certificates.");
+            let der = all.get(name).unwrap_or_else(|| panic!("no fixture {name}"));
+            rustls::pki_types::CertificateDer::from(der.clone())
+        })
+        .collect()
+}
 
 fn s<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
     n.get(key).and_then(Node::as_scalar)
@@ -323,6 +355,16 @@ fn compress_selection(case: &Node) -> Result<(), String> {
     }
 }
 
+/// Whether `n` is or holds an empty mapping.
+fn has_empty_map(n: Option<&Node>) -> bool {
+    match n.map(|n| &n.value) {
+        Some(Value::Map(entries)) => {
+            entries.is_empty() || entries.iter().any(|e| has_empty_map(Some(&e.value)))
+        }
+        _ => false,
+    }
+}
+
 fn run_case(case: &Node, mw: &str) -> Outcome {
     if case
         .get("response")
@@ -351,6 +393,14 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
     }
     let chain = match built {
         Ok(c) => c,
+        Err(e)
+            if e.contains("cannot be a standalone element")
+                && has_empty_map(case.get("config")) =>
+        {
+            // The Go test builds the middleware in-process from an empty section; a file
+            // cannot say that (Traefik's file decoder refuses it as well).
+            return Outcome::Skip("empty section: a file cannot express it (\"cannot be a standalone element\" in Traefik too)");
+        }
         Err(e) => return Outcome::Fail(format!("build failed: {e}")),
     };
     let Some(req) = case.get("request") else {
@@ -358,12 +408,18 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
     };
     let mut r = build_request(req);
     let original_target = r.head.target();
+    let certs = if r.tls {
+        peer_certificates(req)
+    } else {
+        Vec::new()
+    };
     let cx = RequestContext {
         client_ip: r.client_ip,
         tls: r.tls,
         entry_point: "web",
         absolute_target: r.absolute_target.as_deref(),
         now: 0,
+        peer_certificates: &certs,
     };
     let mut errs = Vec::new();
     let mut local = None;
@@ -536,6 +592,19 @@ fn middlewares_conformance() {
     let Some(Value::Seq(cases)) = root.get("cases").map(|n| &n.value) else {
         panic!("no cases")
     };
+    let mut certificates = BTreeMap::new();
+    if let Some(Value::Map(entries)) = root
+        .get("fixtures")
+        .and_then(|f| f.get("certificates"))
+        .map(|n| &n.value)
+    {
+        for e in entries {
+            if let Some(pem) = e.value.as_scalar() {
+                certificates.insert(e.key.clone(), pem_der(pem));
+            }
+        }
+    }
+    let _ = CERTIFICATES.set(certificates);
     // middleware -> (run, passed, skipped)
     let mut counts: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     let mut skips: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();

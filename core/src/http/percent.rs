@@ -105,6 +105,21 @@ pub fn push_escaped(out: &mut String, c: u8) {
     out.push(HEX[usize::from(c & 15)] as char);
 }
 
+/// Go's `url.QueryEscape`: letters, digits and `-_.~` kept, a space as `+`, the rest `%XX`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => push_escaped(&mut out, b),
+        }
+    }
+    out
+}
+
 /// Go's default path escaping (`escape(path, encodePath)`), upper-case hex.
 pub fn escape_path(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len());

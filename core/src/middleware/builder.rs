@@ -239,6 +239,9 @@ fn construct(
         "redirectRegex" => arc(RedirectRegex::new(
             cfg.redirect_regex.as_deref().expect("set"),
         )),
+        "passTLSClientCert" => arc(super::PassTlsClientCert::new(
+            cfg.pass_tls_client_cert.as_deref().expect("set"),
+        )),
         "basicAuth" => arc(BasicAuth::new(
             cfg.basic_auth.as_deref().expect("set"),
             read,

@@ -137,7 +137,7 @@ impl ErrorsMark {
             target = format!("/{}", self.policy.query.trim_start_matches('/'))
                 .replace("{status}", &code.to_string())
                 .replace("{originalStatus}", &original.to_string())
-                .replace("{url}", &query_escape(&url));
+                .replace("{url}", &crate::http::percent::query_escape(&url));
         }
         let (path, raw_query) = match target.split_once('?') {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
@@ -167,21 +167,6 @@ impl ErrorsMark {
             headers,
         }
     }
-}
-
-/// Go's `url.QueryEscape`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

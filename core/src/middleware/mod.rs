@@ -21,6 +21,7 @@
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
+//! | `pass_tls_client_cert.rs` | `passTLSClientCert` (the certificates' details: `tls::cert_info`) |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `forward_auth.rs` | `forwardAuth` (the auth request and what its answer decides; sent by the worker, `proxy::forward_auth`) |
@@ -52,6 +53,7 @@ mod htpasswd;
 mod in_flight_req;
 mod ip_allow_list;
 mod ip_strategy;
+mod pass_tls_client_cert;
 mod rate_limit;
 mod redirect;
 mod redirect_regex;
@@ -79,6 +81,7 @@ pub use headers::HeadersMiddleware;
 pub use in_flight_req::{InFlight, InFlightReq};
 pub use ip_allow_list::IpAllowList;
 pub use ip_strategy::IpStrategy;
+pub use pass_tls_client_cert::PassTlsClientCert;
 pub use rate_limit::RateLimit;
 pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
@@ -135,6 +138,10 @@ pub struct RequestContext<'a> {
     pub absolute_target: Option<&'a str>,
     /// The worker's clock (nanoseconds), for middlewares that count time (`rateLimit`).
     pub now: u64,
+    /// The certificates the client presented over TLS, leaf first (empty without; filled
+    /// only for chains with a middleware that reads them, see
+    /// [`Middleware::wants_peer_certificates`]).
+    pub peer_certificates: &'a [rustls::pki_types::CertificateDer<'static>],
 }
 
 /// The middlewares a route runs, in order, built with the configuration and shared: a request
@@ -143,15 +150,18 @@ pub struct RequestContext<'a> {
 pub struct Chain {
     list: std::sync::Arc<[std::sync::Arc<dyn Middleware>]>,
     response_side: bool,
+    peer_certificates: bool,
 }
 
 impl Chain {
     /// A chain of `list`, in order.
     pub fn new(list: Vec<std::sync::Arc<dyn Middleware>>) -> Self {
         let response_side = list.iter().any(|m| m.has_response_side());
+        let peer_certificates = list.iter().any(|m| m.wants_peer_certificates());
         Chain {
             list: list.into(),
             response_side,
+            peer_certificates,
         }
     }
 
@@ -166,6 +176,11 @@ impl Chain {
     /// Whether some middleware of the chain acts on responses.
     pub fn has_response_side(&self) -> bool {
         self.response_side
+    }
+
+    /// Whether a middleware of the chain reads the client's TLS certificates.
+    pub fn wants_peer_certificates(&self) -> bool {
+        self.peer_certificates
     }
 }
 
@@ -195,6 +210,12 @@ pub trait Middleware: Debug + Send + Sync {
     /// (no default), so one that gains a response side cannot leave it unused.
     fn has_response_side(&self) -> bool;
 
+    /// Whether it reads the client's TLS certificates ([`RequestContext::peer_certificates`],
+    /// which the worker fills only then).
+    fn wants_peer_certificates(&self) -> bool {
+        false
+    }
+
     /// Whether a request this middleware let through must be forwarded without the proxy's
     /// own `X-Forwarded-For` (Traefik: `customRequestHeaders: {X-Forwarded-For: ""}` leaves a
     /// nil header value, which Go's reverse proxy reads as "do not set X-Forwarded-For").
@@ -221,6 +242,7 @@ pub(crate) mod tests_support {
             entry_point: "web",
             absolute_target: None,
             now: 0,
+            peer_certificates: &[],
         }
     }
 

@@ -677,6 +677,22 @@ impl Worker {
         self.run_chain(now, id, req, routed, 0);
     }
 
+    /// The certificates the client of `id` presented over TLS (the connection below, for an
+    /// HTTP/2 stream).
+    fn peer_certificates(
+        &mut self,
+        id: ConnId,
+    ) -> Option<Arc<[rustls::pki_types::CertificateDer<'static>]>> {
+        let parent = match &self.down.get(&id)?.transport {
+            Transport::Stream(s) => s.parent,
+            _ => id,
+        };
+        match &mut self.down.get_mut(&parent)?.transport {
+            Transport::Tls(tls) => tls.peer_certificates(),
+            _ => None,
+        }
+    }
+
     /// Runs the route's middlewares from `from` on, then sends the request on (or answers it).
     /// A middleware may ask for a delay (`rateLimit`): the request then waits in
     /// [`DState::Delayed`] and goes on from the next middleware when its deadline comes.
@@ -696,6 +712,11 @@ impl Worker {
         let chain = routed.chain.clone();
         let (tls, client_ip) = (routed.tls, routed.client_ip);
         let absolute_target = routed.absolute_target.clone();
+        let certs = if chain.wants_peer_certificates() {
+            self.peer_certificates(id)
+        } else {
+            None
+        };
         {
             let cx = RequestContext {
                 client_ip,
@@ -703,6 +724,7 @@ impl Worker {
                 entry_point: &ep.name,
                 absolute_target: absolute_target.as_deref(),
                 now: now.0,
+                peer_certificates: certs.as_deref().unwrap_or(&[]),
             };
             for (i, m) in chain.iter().enumerate().skip(from) {
                 match m.on_request(&mut req.head, &cx) {
@@ -761,6 +783,7 @@ impl Worker {
             entry_point: &ep.name,
             absolute_target: absolute_target.as_deref(),
             now: now.0,
+            peer_certificates: &[],
         };
         // The sticky cookies the client gets with the answer (Go's `http.SetCookie` before
         // the backend's lines).

@@ -303,6 +303,7 @@ impl Worker {
             entry_point: &ep.name,
             absolute_target: routed.absolute_target.as_deref(),
             now: self.now.0,
+            peer_certificates: &[],
         };
         let chain = &routed.chain[..wait.at.min(routed.chain.len())];
         let resp = respond_through(chain, resp, &wait.req.head, &cx);

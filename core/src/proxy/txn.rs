@@ -190,6 +190,7 @@ impl Txn {
             absolute_target: self.absolute_target.as_deref(),
             // No response side counts time.
             now: 0,
+            peer_certificates: &[],
         };
         for m in self.middlewares.iter().rev() {
             m.on_response(head, request, &cx);

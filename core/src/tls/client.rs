@@ -294,7 +294,7 @@ fn validity(der: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// UTCTime (0x17) or GeneralizedTime (0x18) `...Z` as seconds since the epoch.
-fn asn1_time(tag: u8, v: &[u8]) -> Option<u64> {
+pub(super) fn asn1_time(tag: u8, v: &[u8]) -> Option<u64> {
     let s = std::str::from_utf8(v).ok()?.strip_suffix('Z')?;
     let (year, rest) = match tag {
         0x17 => {

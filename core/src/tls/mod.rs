@@ -32,6 +32,7 @@ macro_rules! handshake_signatures {
 }
 
 pub mod backend_protocols;
+pub mod cert_info;
 pub mod client;
 pub mod client_auth;
 pub mod names;

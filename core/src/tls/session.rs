@@ -37,6 +37,8 @@ pub struct ServerTls {
     state: State,
     options: Option<Arc<str>>,
     server_name: Option<String>,
+    /// The client's certificates, once asked for (shared by the connection's requests).
+    peer_certificates: Option<Arc<[rustls::pki_types::CertificateDer<'static>]>>,
 }
 
 impl std::fmt::Debug for ServerTls {
@@ -61,6 +63,7 @@ impl ServerTls {
             state: State::Accepting(Acceptor::default()),
             options: None,
             server_name: None,
+            peer_certificates: None,
         }
     }
 
@@ -80,6 +83,20 @@ impl ServerTls {
             State::Serving(c) => c.alpn_protocol(),
             _ => None,
         }
+    }
+
+    /// The certificates the client presented (leaf first), once the handshake finished;
+    /// `None` without.
+    pub fn peer_certificates(
+        &mut self,
+    ) -> Option<Arc<[rustls::pki_types::CertificateDer<'static>]>> {
+        if self.peer_certificates.is_none() {
+            let State::Serving(c) = &self.state else {
+                return None;
+            };
+            self.peer_certificates = c.peer_certificates().map(Arc::from);
+        }
+        self.peer_certificates.clone()
     }
 
     /// Whether the handshake finished.
