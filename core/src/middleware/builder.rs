@@ -242,6 +242,10 @@ fn construct(
         "passTLSClientCert" => arc(super::PassTlsClientCert::new(
             cfg.pass_tls_client_cert.as_deref().expect("set"),
         )),
+        "digestAuth" => arc(super::DigestAuth::new(
+            cfg.digest_auth.as_deref().expect("set"),
+            read,
+        )),
         "basicAuth" => arc(BasicAuth::new(
             cfg.basic_auth.as_deref().expect("set"),
             read,

@@ -21,6 +21,7 @@
 //! | `headers.rs`, `cors.rs`, `secure.rs` | `headers` (custom headers, CORS, security headers) |
 //! | `ip_allow_list.rs`, `ip_strategy.rs` | `ipAllowList`, `ipWhiteList` |
 //! | `basic_auth.rs` | `basicAuth` |
+//! | `digest_auth.rs` | `digestAuth` (nonces issued and counted per middleware) |
 //! | `pass_tls_client_cert.rs` | `passTLSClientCert` (the certificates' details: `tls::cert_info`) |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
@@ -43,6 +44,7 @@ mod basic_auth;
 mod builder;
 mod compress;
 mod cors;
+mod digest_auth;
 mod encoded_characters;
 mod errors;
 mod forward_auth;
@@ -74,6 +76,7 @@ pub use builder::{
     build_chain, build_chain_reading, build_chain_with, build_middleware, no_roots, RootsReader,
 };
 pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
+pub use digest_auth::DigestAuth;
 pub use encoded_characters::EncodedCharacters;
 pub use errors::{Errors, ErrorsMark};
 pub use forward_auth::{AuthCall, AuthOutcome, ForwardAuth, ForwardAuthPolicy, AUTH_TIMEOUT};
