@@ -1,7 +1,9 @@
 //! The check behind the `worker_ops` fuzz target and its replay test: a whole [`Worker`] driven
 //! by an arbitrary script of operations over several connections at once — clients connecting,
 //! sending bytes, closing or resetting; backends (HTTP/1.1 and `h2c://`) accepting or refusing,
-//! answering arbitrary bytes, closing or resetting; writability; time passing (timeouts). The
+//! answering arbitrary bytes, closing or resetting; writability; time passing (timeouts); on a
+//! second entry point, TCP routers (a catch-all without TLS, TLS passthrough and termination,
+//! a PROXY header and TLS to the server). The
 //! script is the input: each operation is one byte (the kind and which connection) followed by
 //! its data. Nothing may panic; every output names a connection the worker opened and has not
 //! closed; the connection table stays bounded; once time runs far ahead and every peer is gone,
@@ -19,12 +21,22 @@ use trafficcop_core::proxy::{
 
 fn config() -> Arc<CompiledConfig> {
     let st = load_static(
-        "entryPoints: {web: {address: ':8000', transport: {respondingTimeouts: {readTimeout: 5s, idleTimeout: 10s}}}}\n",
+        "entryPoints: {web: {address: ':8000', transport: {respondingTimeouts: {readTimeout: 5s, idleTimeout: 10s}}}, tcp: {address: ':8001'}}\n",
         Format::Yaml,
         None,
     );
     let dy = load_dynamic(
-        "http:\n  routers:\n    h1: {rule: \"PathPrefix(`/`)\", service: h1}\n    h2: {rule: \"PathPrefix(`/g`)\", service: h2}\n  services:\n    h1: {loadBalancer: {servers: [{url: \"http://one:9000\"}, {url: \"http://two:9000\"}]}}\n    h2: {loadBalancer: {servers: [{url: \"h2c://grpc:9001\"}]}}\n",
+        concat!(
+            "http:\n  routers:\n    h1: {rule: \"PathPrefix(`/`)\", service: h1}\n    h2: {rule: \"PathPrefix(`/g`)\", service: h2}\n  services:\n    h1: {loadBalancer: {servers: [{url: \"http://one:9000\"}, {url: \"http://two:9000\"}]}}\n    h2: {loadBalancer: {servers: [{url: \"h2c://grpc:9001\"}]}}\n",
+            "tcp:\n  routers:\n",
+            "    any: {entryPoints: [tcp], rule: \"HostSNI(`*`)\", service: db}\n",
+            "    pass: {entryPoints: [tcp], rule: \"HostSNI(`pass.example`)\", service: db, tls: {passthrough: true}}\n",
+            "    term: {entryPoints: [tcp], rule: \"HostSNI(`term.example`)\", service: up, tls: {}}\n",
+            "  services:\n",
+            "    db: {loadBalancer: {servers: [{address: \"db:5432\"}], serversTransport: slow}}\n",
+            "    up: {loadBalancer: {servers: [{address: \"up:443\", tls: true}], serversTransport: pp}}\n",
+            "  serversTransports:\n    slow: {terminationDelay: 1s}\n    pp: {proxyProtocol: {version: 2}, tls: {insecureSkipVerify: true}}\n",
+        ),
         Format::Yaml,
         None,
     );
@@ -99,7 +111,8 @@ pub fn check(data: &[u8]) {
         let t = Timestamp(now);
         match op % 12 {
             0 if open.clients.len() < 16 => {
-                let c = w.accept(t, 0, "10.0.0.1:1000".parse().unwrap());
+                // Entry point 1 has TCP routers (plain, passthrough, terminating).
+                let c = w.accept(t, usize::from(arg % 2), "10.0.0.1:1000".parse().unwrap());
                 open.clients.push(c);
             }
             1 | 2 => {

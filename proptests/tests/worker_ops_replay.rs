@@ -31,6 +31,58 @@ fn worker_ops_scripts() {
     worker_ops_check::check(&h2);
 }
 
+/// A minimal TLS 1.2 ClientHello naming `sni`.
+fn client_hello(sni: &str) -> Vec<u8> {
+    let name = sni.as_bytes();
+    let mut sni_ext = vec![0, 0];
+    let list_len = name.len() + 3;
+    sni_ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+    sni_ext.extend_from_slice(&(list_len as u16).to_be_bytes());
+    sni_ext.push(0);
+    sni_ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    sni_ext.extend_from_slice(name);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.push(0); // no session id
+    body.extend_from_slice(&[0, 2, 0xc0, 0x2f]); // one cipher suite
+    body.extend_from_slice(&[1, 0]); // null compression
+    body.extend_from_slice(&(sni_ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&sni_ext);
+    let mut hs = vec![1, 0];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend_from_slice(&body);
+    let mut record = vec![0x16, 3, 1];
+    record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    record.extend_from_slice(&hs);
+    record
+}
+
+/// Scripts for the TCP routers' entry point: a connection routed without TLS, then by a
+/// ClientHello (passthrough and termination) sent in two pieces, half-closes, dial failures
+/// and the termination delay running out.
+#[test]
+fn worker_ops_tcp_scripts() {
+    for sni in ["pass.example", "term.example", "other.example"] {
+        let hello = client_hello(sni);
+        let (a, b) = hello.split_at(20);
+        let mut script = vec![0, 1, 1, a.len() as u8];
+        script.extend_from_slice(a);
+        script.extend_from_slice(&[1, b.len() as u8]);
+        script.extend_from_slice(b);
+        // Connected, server bytes, client EOF, server EOF, time.
+        script.extend_from_slice(&[
+            5, 0, 2, 5, b'h', b'e', b'l', b'l', b'o', 3, 0, 9, 0, 7, 0, 10, 3,
+        ]);
+        worker_ops_check::check(&script);
+    }
+    // Plain bytes to the catch-all, a refused dial, then another with its delay running out.
+    let mut plain = vec![
+        0, 1, 1, 4, b'P', b'I', b'N', b'G', 6, 1, 0, 1, 1, 2, b'h', b'i', 5, 0,
+    ];
+    plain.extend_from_slice(&[3, 0, 11, 200, 10, 2]);
+    worker_ops_check::check(&plain);
+}
+
 #[test]
 fn worker_ops_corpus_is_replayed() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/worker_ops");

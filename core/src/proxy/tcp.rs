@@ -586,10 +586,12 @@ impl Worker {
         self.tcp_send_waiting(id);
     }
 
-    /// The server's connection could not be established (or its dial timed out): the client's
-    /// is closed.
+    /// The server's connection could not be established: the client's is closed (the failed
+    /// one is the adapter's already, no `Close` for it).
     pub(super) fn tcp_connect_failed(&mut self, id: ConnId) {
-        self.tcp_close(id);
+        if let Some(end) = super::io::remove_shrinking(&mut self.tcp.ends, &id) {
+            self.tcp_close(end.peer);
+        }
     }
 
     /// `id` finished sending (EOF or `close_notify`): its peer is half-closed and has the
