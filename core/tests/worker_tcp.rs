@@ -273,51 +273,18 @@ tcp:
     dialled(&out);
 }
 
+#[path = "support/test_pki.rs"]
+mod test_pki;
+
 /// A ClientHello for `sni` as a client sends it.
 fn client_hello(sni: &str) -> Vec<u8> {
-    #[derive(Debug)]
-    struct NoVerify;
-    impl rustls::client::danger::ServerCertVerifier for NoVerify {
-        fn verify_server_cert(
-            &self,
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &[rustls::pki_types::CertificateDer<'_>],
-            _: &rustls::pki_types::ServerName<'_>,
-            _: &[u8],
-            _: rustls::pki_types::UnixTime,
-        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn verify_tls13_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            vec![rustls::SignatureScheme::ECDSA_NISTP256_SHA256]
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(NoVerify))
-    .with_no_client_auth();
+    let config = test_pki::client_config(
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        &[],
+        None,
+    );
     let name = rustls::pki_types::ServerName::try_from(sni.to_string()).unwrap();
-    let mut c = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut c = rustls::ClientConnection::new(config, name).unwrap();
     let mut hello = Vec::new();
     c.write_tls(&mut hello).unwrap();
     hello

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::htpasswd::{check_secret, Scheme};
-use super::users::{basic_user, load_users};
+use super::users::{basic_user, load_users, pass_user};
 use super::{FileReader, Middleware, RequestAction, RequestContext};
 use crate::config::dynamic;
 use crate::http::{HeaderName, LocalResponse, RequestHead};
@@ -134,14 +134,7 @@ impl Middleware for BasicAuth {
         if !self.check(&user, &password) {
             return RequestAction::Respond(self.challenge());
         }
-        if let Some(field) = &self.header_field {
-            // Traefik deletes the canonical name, then sets the name as configured.
-            head.headers.remove(field);
-            head.headers.append_named(field, user.into());
-        }
-        if self.remove_header {
-            head.headers.remove("Authorization");
-        }
+        pass_user(head, self.header_field.as_ref(), self.remove_header, user);
         RequestAction::Continue
     }
 }

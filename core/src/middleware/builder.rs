@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn errors_as_traefik() {
         let h = http(
-            "http:\n  middlewares:\n    e: {addPrefix: {prefix: ''}}\n    loop: {chain: {middlewares: [loop]}}\n    z: {digestAuth: {users: ['a:b']}}\n",
+            "http:\n  middlewares:\n    e: {addPrefix: {prefix: ''}}\n    loop: {chain: {middlewares: [loop]}}\n    z: {digestAuth: {users: ['a:b']}}\n    w: {grpcWeb: {allowOrigins: ['*']}}\n",
         );
         let err = |n: &[&str]| build_chain(&names(n), &h, "file").err().unwrap();
         assert_eq!(err(&["nope"]), "middleware \"nope@file\" does not exist");
@@ -316,7 +316,8 @@ mod tests {
             err(&["loop"]),
             "could not instantiate middleware loop@file: recursion detected in middleware:loop@file->middleware:loop@file"
         );
-        assert!(err(&["z"]).contains("digestAuth middleware is not supported yet by TrafficCop"));
+        assert_eq!(err(&["z"]), "error parsing DigestUser: a:b");
+        assert!(err(&["w"]).contains("grpcWeb middleware is not supported yet by TrafficCop"));
         // The last one is built first.
         assert_eq!(
             err(&["e", "nope"]),

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use md5::{Digest, Md5};
 
-use super::users::load_users;
+use super::users::{load_users, pass_user};
 use super::{FileReader, Middleware, RequestAction, RequestContext};
 use crate::config::dynamic;
 use crate::http::{HeaderName, LocalResponse, RequestHead};
@@ -299,13 +299,7 @@ impl Middleware for DigestAuth {
             Checked::Refused => return RequestAction::Respond(self.challenge(cx.now, false)),
             Checked::Stale => return RequestAction::Respond(self.challenge(cx.now, true)),
         };
-        if let Some(field) = &self.header_field {
-            head.headers.remove(field);
-            head.headers.append_named(field, user.into());
-        }
-        if self.remove_header {
-            head.headers.remove("Authorization");
-        }
+        pass_user(head, self.header_field.as_ref(), self.remove_header, user);
         RequestAction::Continue
     }
 }

@@ -33,6 +33,24 @@ pub fn load_users(
     Ok(users)
 }
 
+/// What `basicAuth` and `digestAuth` do to a request they let through: the user name in
+/// `headerField` (the canonical name deleted, then the name set as configured), and
+/// `Authorization` removed with `removeHeader`.
+pub fn pass_user(
+    head: &mut crate::http::RequestHead,
+    header_field: Option<&crate::http::HeaderName>,
+    remove_header: bool,
+    user: String,
+) {
+    if let Some(field) = header_field {
+        head.headers.remove(field);
+        head.headers.append_named(field, user.into());
+    }
+    if remove_header {
+        head.headers.remove("Authorization");
+    }
+}
+
 /// Go's `strings.TrimSpace` for the ASCII white space a users file holds.
 fn go_trim_space(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace())

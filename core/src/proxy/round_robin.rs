@@ -90,6 +90,24 @@ impl<S: Clone> Balancer<S> {
     }
 }
 
+/// The members of a `weighted` service: its children (name, weight; shuffled by the caller)
+/// built in turn with `build` (given the qualified name), weight 1 when unset; the first
+/// child that fails fails the service.
+pub fn weighted_members<S: Clone>(
+    children: Vec<(&str, Option<i64>)>,
+    mut build: impl FnMut(&str) -> Result<Arc<Balancer<S>>, String>,
+) -> Result<Vec<(Member<S>, i64)>, String> {
+    children
+        .into_iter()
+        .map(|(name, weight)| {
+            Ok((
+                Member::Service(build(&qualified(name))?),
+                weight.unwrap_or(1),
+            ))
+        })
+        .collect()
+}
+
 /// Splits `host:port` as Go's `net.SplitHostPort` (brackets for IPv6); `None` when it fails.
 pub fn split_host_port(address: &str) -> Option<(&str, &str)> {
     if let Some(rest) = address.strip_prefix('[') {
@@ -160,7 +178,7 @@ mod tests {
     fn nested_services_take_their_own_turns() {
         let inner = Arc::new(balancer(&[1, 1]));
         let outer = Balancer::new(vec![(Member::Service(inner), 1), (Member::Server(7), 1)]);
-        assert_eq!(sequence(&outer, 6), "070170");
+        assert_eq!(sequence(&outer, 6), "071707");
     }
 
     #[test]

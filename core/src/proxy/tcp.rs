@@ -199,50 +199,51 @@ impl Worker {
         let buf = d.input.bytes();
         let peer_ip = d.peer.ip();
         let postgres = matches!(d.transport, Transport::PostgresHello);
+        // The ClientHello's name and protocols, once it is here whole.
+        let hello = |buf: &[u8]| match client_hello(buf) {
+            Hello::NeedMore if buf.len() <= MAX_HELLO => Err(Sniffed::NeedMore),
+            Hello::NeedMore | Hello::Broken => Err(Sniffed::Close),
+            Hello::Read { sni, alpn } => Ok((sni, alpn)),
+        };
+        let tls_route = |sni: &str, alpn: &[Vec<u8>]| {
+            let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
+            let view = TcpConnView {
+                sni,
+                client_ip: Some(peer_ip),
+                alpn: &alpn,
+            };
+            routes
+                .find_tls(&view)
+                .map(|(h, catch_all)| (Arc::clone(h), catch_all))
+        };
+        let tls_start = |b: &[u8]| b.first() == Some(&0x16) || b.first() == Some(&0x80);
         let decided = if postgres {
             // After a Postgres `SSLRequest`, only a ClientHello for a TLS router goes on.
-            match client_hello(buf) {
+            match hello(buf) {
                 _ if buf.is_empty() => Sniffed::NeedMore,
-                _ if buf[0] != 0x16 && buf[0] != 0x80 => Sniffed::Close,
-                Hello::NeedMore if buf.len() <= MAX_HELLO => Sniffed::NeedMore,
-                Hello::NeedMore | Hello::Broken => Sniffed::Close,
-                Hello::Read { sni, alpn } => {
-                    let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
-                    let view = TcpConnView {
-                        sni: &sni,
-                        client_ip: Some(peer_ip),
-                        alpn: &alpn,
-                    };
-                    match routes.find_tls(&view) {
-                        Some((h, _)) => Sniffed::Tcp(Arc::clone(h)),
-                        None => Sniffed::Close,
-                    }
-                }
+                _ if !tls_start(buf) => Sniffed::Close,
+                Err(s) => s,
+                Ok((sni, alpn)) => match tls_route(&sni, &alpn) {
+                    Some((h, _)) => Sniffed::Tcp(h),
+                    None => Sniffed::Close,
+                },
             }
         } else if buf.len() < POSTGRES_SSL_REQUEST.len() && POSTGRES_SSL_REQUEST.starts_with(buf) {
             Sniffed::NeedMore
         } else if buf.starts_with(&POSTGRES_SSL_REQUEST) {
             Sniffed::Postgres
-        } else if buf.first() == Some(&0x16) || buf.first() == Some(&0x80) {
-            match client_hello(buf) {
-                Hello::NeedMore if buf.len() <= MAX_HELLO => Sniffed::NeedMore,
-                Hello::NeedMore | Hello::Broken => Sniffed::Close,
-                Hello::Read { sni, alpn } => {
-                    let alpn: Vec<&[u8]> = alpn.iter().map(Vec::as_slice).collect();
-                    let view = TcpConnView {
-                        sni: &sni,
-                        client_ip: Some(peer_ip),
-                        alpn: &alpn,
-                    };
+        } else if tls_start(buf) {
+            match hello(buf) {
+                Err(s) => s,
+                Ok((sni, alpn)) => {
                     let canonical = crate::rule::host::canonical_sni(&sni);
                     let https_host = ep_tls.is_some_and(|t| t.host(&canonical).is_some());
                     let https_any = ep_tls.is_some_and(|t| t.https_catch_all);
-                    let tcp = routes.find_tls(&view);
-                    match tcp {
+                    match tls_route(&sni, &alpn) {
                         _ if https_host => Sniffed::Https,
-                        Some((h, false)) => Sniffed::Tcp(Arc::clone(h)),
+                        Some((h, false)) => Sniffed::Tcp(h),
                         _ if https_any => Sniffed::Https,
-                        Some((h, true)) => Sniffed::Tcp(Arc::clone(h)),
+                        Some((h, true)) => Sniffed::Tcp(h),
                         None => Sniffed::Https,
                     }
                 }

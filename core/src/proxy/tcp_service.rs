@@ -13,7 +13,7 @@ use crate::tls::client::UpstreamTls;
 
 use super::compile::RootsLoader;
 use super::lb::SplitMix;
-use super::round_robin::{qualified, split_host_port, Balancer, Member};
+use super::round_robin::{qualified, split_host_port, weighted_members, Balancer, Member};
 
 /// A TCP service's balancer.
 pub type TcpBalancer = Balancer<TcpServer>;
@@ -100,23 +100,14 @@ impl TcpServices<'_> {
             (Some(_), Some(_)) => Err("cannot create service: multi-types service not supported, consider declaring two different pieces of service instead".to_string()),
             (Some(lb), None) => self.load_balancer(&path, lb),
             (None, Some(w)) => {
-                let mut children: Vec<_> = w.services.iter().collect();
+                let mut children: Vec<_> = (w.services.iter())
+                    .map(|c| (c.name.as_str(), c.weight))
+                    .collect();
                 self.rng.shuffle(&mut children);
-                let mut members = Vec::new();
-                let mut failed = None;
-                for c in children {
-                    match self.build(&qualified(&c.name)) {
-                        Ok(b) => members.push((Member::Service(b), c.weight.unwrap_or(1))),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                match (failed, &w.health_check) {
-                    (Some(e), _) => Err(e),
-                    (None, Some(_)) => Err("health checks of TCP services are not built in TrafficCop: this service is not served".into()),
-                    (None, None) => Ok(Arc::new(Balancer::new(members))),
+                match (weighted_members(children, |n| self.build(n)), &w.health_check) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(_)) => Err("health checks of TCP services are not built in TrafficCop: this service is not served".into()),
+                    (Ok(members), None) => Ok(Arc::new(Balancer::new(members))),
                 }
             }
             (None, None) => Err(format!(

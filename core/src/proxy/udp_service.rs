@@ -15,7 +15,7 @@ use crate::config::static_config::StaticConfiguration;
 use crate::config::{Duration, Severity};
 
 use super::lb::SplitMix;
-use super::round_robin::{qualified, split_host_port, Balancer, Member};
+use super::round_robin::{qualified, split_host_port, weighted_members, Balancer, Member};
 
 /// Traefik's UDP round robin over servers or services.
 pub type UdpBalancer = Balancer<UdpServer>;
@@ -96,23 +96,12 @@ impl Builder<'_> {
                 Ok(Arc::new(UdpBalancer::new(members)))
             }
             (None, Some(w)) => {
-                let mut children: Vec<_> = w.services.iter().collect();
+                let mut children: Vec<_> = (w.services.iter())
+                    .map(|c| (c.name.as_str(), c.weight))
+                    .collect();
                 self.rng.shuffle(&mut children);
-                let mut members = Vec::new();
-                let mut failed = None;
-                for c in children {
-                    match self.build(&qualified(&c.name)) {
-                        Ok(b) => members.push((Member::Service(b), c.weight.unwrap_or(1))),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                match failed {
-                    Some(e) => Err(e),
-                    None => Ok(Arc::new(UdpBalancer::new(members))),
-                }
+                weighted_members(children, |n| self.build(n))
+                    .map(|members| Arc::new(UdpBalancer::new(members)))
             }
             (None, None) => {
                 let e = format!("the UDP service \"{name}\" does not have any type defined");

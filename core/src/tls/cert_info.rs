@@ -71,7 +71,7 @@ pub fn parse(der: &[u8]) -> Option<CertInfo> {
     let (_, _signature, rest) = tlv(rest)?;
     let (_, issuer, rest) = tlv(rest)?;
     let (_, validity, rest) = tlv(rest)?;
-    let (_, subject, rest) = tlv(rest)?;
+    let (_, subject, _) = tlv(rest)?;
     let (t1, a, after) = tlv(validity)?;
     let (t2, b, _) = tlv(after)?;
     let mut info = CertInfo {
@@ -83,7 +83,7 @@ pub fn parse(der: &[u8]) -> Option<CertInfo> {
         sans: Vec::new(),
     };
     let mut by_kind: [Vec<String>; 4] = Default::default();
-    for (tag, value) in alt_names(rest) {
+    for (tag, value) in super::names::alt_names(der) {
         match tag {
             0x82 => by_kind[0].push(String::from_utf8_lossy(value).into_owned()),
             0x81 => by_kind[1].push(String::from_utf8_lossy(value).into_owned()),
@@ -108,45 +108,6 @@ pub fn parse(der: &[u8]) -> Option<CertInfo> {
     }
     info.sans = by_kind.into_iter().flatten().collect();
     Some(info)
-}
-
-/// The subject alternative names among the TBSCertificate fields after the subject.
-fn alt_names(mut rest: &[u8]) -> Vec<(u8, &[u8])> {
-    const SAN_OID: &[u8] = &[0x55, 0x1d, 0x11];
-    let mut out = Vec::new();
-    let mut extensions = None;
-    while let Some((tag, content, more)) = tlv(rest) {
-        rest = more;
-        if tag == 0xa3 {
-            extensions = tlv(content).map(|(_, list, _)| list);
-        }
-    }
-    let Some(mut list) = extensions else {
-        return out;
-    };
-    while let Some((_, ext, more)) = tlv(list) {
-        list = more;
-        let Some((0x06, oid, mut after)) = tlv(ext) else {
-            continue;
-        };
-        if oid != SAN_OID {
-            continue;
-        }
-        while let Some((tag, value, more)) = tlv(after) {
-            after = more;
-            if tag != 0x04 {
-                continue;
-            }
-            let Some((_, mut names, _)) = tlv(value) else {
-                break;
-            };
-            while let Some((tag, name, more)) = tlv(names) {
-                names = more;
-                out.push((tag, name));
-            }
-        }
-    }
-    out
 }
 
 /// A Name (RDN sequence content) as Go's `pkix.Name.FillFromRDNSequence` reads it: string

@@ -54,7 +54,7 @@ pub fn uri_names(der: &[u8]) -> Vec<String> {
 }
 
 /// The subject alternative names of a DER certificate as (context tag, value) pairs.
-fn alt_names(der: &[u8]) -> Vec<(u8, &[u8])> {
+pub(super) fn alt_names(der: &[u8]) -> Vec<(u8, &[u8])> {
     const SAN_OID: &[u8] = &[0x55, 0x1d, 0x11];
     let mut out = Vec::new();
     let Some((_, cert, _)) = tlv(der) else {
