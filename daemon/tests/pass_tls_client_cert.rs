@@ -1,7 +1,8 @@
 //! `passTLSClientCert` end to end, TrafficCop and real Traefik 3.7.15 on one configuration: a
 //! client certificate with a full subject and every kind of alternative name, issued by a CA
-//! with its own names, presented over TLS (`clientAuth: RequestClientCert`); the backend must
-//! see the same `X-Forwarded-Tls-Client-Cert` and `X-Forwarded-Tls-Client-Cert-Info` lines.
+//! with its own names, presented over TLS 1.2, 1.3 and HTTP/2 (`clientAuth: RequestClientCert`);
+//! the backend must see the same `X-Forwarded-Tls-Client-Cert` and
+//! `X-Forwarded-Tls-Client-Cert-Info` lines.
 //! Without a certificate nothing is set (and the entry point drops a line the client sent
 //! itself, since it does not trust its forwarded headers).
 
@@ -149,6 +150,33 @@ tls:
         Some((&client.0, &client.1)),
     )
     .unwrap();
+    // Over HTTP/2 (a stream reads the certificates of the connection below), with curl.
+    let curl = std::process::Command::new("curl")
+        .args([
+            "-sk",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "--cert",
+            &client.0,
+            "--key",
+            &client.1,
+        ])
+        .arg("--resolve")
+        .arg(format!("mtls.example:{port}:127.0.0.1"))
+        .arg(format!("https://mtls.example:{port}/h2"))
+        .status();
+    if !curl.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED the HTTP/2 request: curl is not installed or failed");
+        tls_get(
+            port,
+            "mtls.example",
+            "mtls.example",
+            false,
+            Some((&client.0, &client.1)),
+        )
+        .unwrap();
+    }
     tls_raw(
         port,
         "mtls.example",
@@ -172,8 +200,9 @@ fn client_certificates_reach_the_backend_as_traefik_passes_them() {
     std::fs::create_dir_all(&dir).unwrap();
     let client = certificates(&dir);
     let ours = outcomes(env!("CARGO_BIN_EXE_trafficcop").as_ref(), &dir, &client);
-    assert_eq!(ours.len(), 3, "{ours:#?}");
+    assert_eq!(ours.len(), 4, "{ours:#?}");
     assert_eq!(ours[0], ours[1], "the same over TLS 1.2 and 1.3");
+    assert_eq!(ours[0], ours[2], "the same over HTTP/2");
     let info = ours[0]
         .lines()
         .find_map(|l| l.strip_prefix("X-Forwarded-Tls-Client-Cert-Info: "))
@@ -189,7 +218,7 @@ fn client_certificates_reach_the_backend_as_traefik_passes_them() {
         "{info}"
     );
     // The entry point removes the client's own line (it does not trust forwarded headers).
-    assert_eq!(ours[2], "");
+    assert_eq!(ours[3], "");
     let Some(traefik) = traefik_bin() else {
         eprintln!("skipped the comparison: no Traefik binary (scripts/fetch-traefik.sh)");
         return;
