@@ -393,3 +393,60 @@ tcp:
     let out = h.recv(ms(22), client, b"\x00\x00\x00\x10plain");
     assert_eq!(out, vec![Output::Close { conn: client }]);
 }
+
+#[test]
+fn broken_tcp_routers_are_left_out_with_traefiks_errors() {
+    let st = load_static(STATIC, Format::Yaml, None);
+    let dy = load_dynamic(
+        r#"
+tcp:
+  routers:
+    sni-without-tls: {rule: "HostSNI(`a.example`)", service: db}
+    no-transport: {rule: "HostSNI(`*`)", service: lost}
+    bad-proxy: {rule: "HostSNI(`b.example`)", service: odd, tls: {passthrough: true}}
+    empty-range: {rule: "HostSNI(`c.example`)", service: db, middlewares: [none], tls: {}}
+    ok: {rule: "HostSNI(`d.example`)", service: db, tls: {options: missing}}
+  middlewares:
+    none: {ipAllowList: {sourceRange: []}}
+  services:
+    db: {loadBalancer: {servers: [{address: "db:1"}]}}
+    lost: {loadBalancer: {servers: [{address: "db:1"}], serversTransport: nowhere}}
+    odd: {loadBalancer: {servers: [{address: "db:1"}], proxyProtocol: {version: 3}}}
+"#,
+        Format::Yaml,
+        None,
+    );
+    assert!(!dy.is_fatal(), "{:?}", dy.diagnostics);
+    let c = compile(&st.config, &dy.config, 1);
+    let said = |path: &str, text: &str| {
+        assert!(
+            c.errors
+                .iter()
+                .any(|e| e.path == path && e.message.contains(text)),
+            "{path}: {text:?} not in {:#?}",
+            c.errors
+        )
+    };
+    said(
+        "tcp.routers.sni-without-tls",
+        "has HostSNI matcher, but no TLS on router",
+    );
+    said(
+        "tcp.routers.no-transport",
+        "no transport configuration found for \"nowhere@file\"",
+    );
+    said("tcp.routers.bad-proxy", "unknown proxyProtocol version: 3");
+    said(
+        "tcp.routers.empty-range",
+        "sourceRange is empty, IPAllowLister not created",
+    );
+    said("tcp.routers.ok", "unknown TLS options: missing@file");
+    // The broken ones are not served; the one with broken options closes its handshakes.
+    let routes = c.entry_points[0].tcp.as_ref().expect("TCP routes");
+    let names: Vec<&str> = (routes.tls_handlers.iter())
+        .chain(&routes.plain_handlers)
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(names, ["ok@file"]);
+    assert!(routes.tls_handlers[0].service.is_none());
+}

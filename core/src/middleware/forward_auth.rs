@@ -162,11 +162,6 @@ impl ForwardAuth {
                 } else {
                     vec![(cert.as_str(), key.as_str())]
                 };
-                let system = if cas.is_empty() && !insecure {
-                    roots()
-                } else {
-                    Arc::new(Vec::new())
-                };
                 let settings = crate::tls::client::TransportTls {
                     insecure_skip_verify: insecure,
                     root_cas: &cas,
@@ -175,7 +170,7 @@ impl ForwardAuth {
                     ..Default::default()
                 };
                 Some(
-                    crate::tls::client::client_config(&settings, &system, tls_id)
+                    crate::tls::client::client_config_from(&settings, roots, tls_id)
                         .map_err(|e| format!("unable to create client TLS configuration: {e}"))?,
                 )
             }

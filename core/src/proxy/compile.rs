@@ -731,6 +731,7 @@ fn transport(
                 .map(|c| (c.cert_file.as_str(), c.key_file.as_str()))
                 .collect(),
             disable_http2: t.disable_http2,
+            no_alpn: false,
             peer_cert_uri: &t.peer_cert_uri,
             protocols: protocols.clone().unwrap_or_default(),
         };
@@ -755,13 +756,11 @@ fn build_tls(
     system_roots: RootsLoader,
 ) -> Result<TransportSettings, String> {
     if let Some(id) = tls_id {
-        // The system's roots are read only for a transport that verifies with them.
-        let roots = if tls.root_cas.is_empty() && !tls.insecure_skip_verify {
-            system_roots()
-        } else {
-            Arc::default()
-        };
-        settings.tls = Some(crate::tls::client::client_config(tls, &roots, id)?);
+        settings.tls = Some(crate::tls::client::client_config_from(
+            tls,
+            system_roots,
+            id,
+        )?);
     }
     Ok(settings)
 }

@@ -234,22 +234,12 @@ impl TcpServices<'_> {
                 .map(|c| (c.cert_file.as_str(), c.key_file.as_str()))
                 .collect(),
             disable_http2: true,
+            no_alpn: true,
             peer_cert_uri: &t.peer_cert_uri,
             protocols: Default::default(),
         };
-        let roots = if t.root_cas.is_empty() && !t.insecure_skip_verify {
-            (self.system_roots)()
-        } else {
-            Arc::default()
-        };
         self.next_tls_id += 1;
-        let mut up = crate::tls::client::client_config(&tls, &roots, self.next_tls_id)?;
-        // Go's TCP dialer offers no ALPN.
-        let mut config = (*up.config_h1).clone();
-        config.alpn_protocols.clear();
-        up.config = Arc::new(config);
-        up.config_h1 = Arc::clone(&up.config);
-        up.http2 = false;
+        let up = crate::tls::client::client_config_from(&tls, self.system_roots, self.next_tls_id)?;
         Ok(Some(up))
     }
 }

@@ -73,6 +73,8 @@ pub struct TransportTls<'a> {
     pub certificates: Vec<(&'a str, &'a str)>,
     /// `disableHTTP2`.
     pub disable_http2: bool,
+    /// No ALPN at all (Go's TCP dialer offers none); implies `disable_http2`.
+    pub no_alpn: bool,
     /// `peerCertURI`: a URI SAN the backend's certificate must have.
     pub peer_cert_uri: &'a str,
     /// `cipherSuites`, `minVersion`, `maxVersion` (see [`super::backend_protocols`]).
@@ -156,9 +158,13 @@ pub fn client_config(
                 .map_err(|e| format!("client certificate: {e}"))?
         }
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if t.no_alpn {
+        Vec::new()
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     let config_h1 = Arc::new(config.clone());
-    let config = if t.disable_http2 {
+    let config = if t.disable_http2 || t.no_alpn {
         Arc::clone(&config_h1)
     } else {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -168,9 +174,25 @@ pub fn client_config(
         id,
         config,
         config_h1,
-        http2: !t.disable_http2,
+        http2: !(t.disable_http2 || t.no_alpn),
         server_name: (!t.server_name.is_empty()).then(|| Arc::from(t.server_name)),
     })
+}
+
+/// [`client_config`] reading the system's roots with `system_roots` only when the
+/// configuration verifies with them (no `rootCAs`, no `insecureSkipVerify`): reading them
+/// costs milliseconds, and most transports never need them.
+pub fn client_config_from(
+    t: &TransportTls<'_>,
+    system_roots: impl FnOnce() -> Arc<Vec<CertificateDer<'static>>>,
+    id: u32,
+) -> Result<UpstreamTls, String> {
+    let roots = if t.root_cas.is_empty() && !t.insecure_skip_verify {
+        system_roots()
+    } else {
+        Arc::default()
+    };
+    client_config(t, &roots, id)
 }
 
 /// `peerCertURI`, as Traefik's `VerifyPeerCertificate`: after the usual verification (none
