@@ -32,6 +32,7 @@ const IMPLEMENTED: &[&str] = &[
     "ipAllowList",
     "ipWhiteList",
     "basicAuth",
+    "circuitBreaker",
     "passTLSClientCert",
     "digestAuth",
 ];
@@ -475,6 +476,7 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
         entry_point: "web",
         absolute_target: r.absolute_target.as_deref(),
         now: 0,
+        started: 0,
         peer_certificates: &certs,
     };
     if let Some(Value::Seq(pair)) = req.get("digest_auth").map(|n| &n.value) {

@@ -258,6 +258,9 @@ fn construct(
             cfg.rate_limit.as_deref().expect("set"),
         )),
         "retry" => arc(Retry::new(cfg.retry.as_deref().expect("set"))),
+        "circuitBreaker" => arc(super::CircuitBreaker::new(
+            cfg.circuit_breaker.as_deref().expect("set"),
+        )),
         "compress" => arc(Compress::new(cfg.compress.as_deref().expect("set"))),
         "inFlightReq" => arc(InFlightReq::new(cfg.in_flight_req.as_deref().expect("set"))),
         "headers" => arc(HeadersMiddleware::new(cfg.headers.as_deref().expect("set"))),

@@ -23,6 +23,7 @@
 //! | `basic_auth.rs` | `basicAuth` |
 //! | `digest_auth.rs` | `digestAuth` (nonces issued and counted per middleware) |
 //! | `pass_tls_client_cert.rs` | `passTLSClientCert` (the certificates' details: `tls::cert_info`) |
+//! | `circuit_breaker.rs`, `circuit_expression.rs`, `circuit_metrics.rs` | `circuitBreaker` (its states; the expression; the counts and latencies it watches) |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `forward_auth.rs` | `forwardAuth` (the auth request and what its answer decides; sent by the worker, `proxy::forward_auth`) |
@@ -42,6 +43,9 @@ use crate::http::{LocalResponse, RequestHead, ResponseHead};
 mod add_prefix;
 mod basic_auth;
 mod builder;
+mod circuit_breaker;
+mod circuit_expression;
+mod circuit_metrics;
 mod compress;
 mod cors;
 mod digest_auth;
@@ -75,6 +79,7 @@ pub use basic_auth::{basic_credentials, BasicAuth};
 pub use builder::{
     build_chain, build_chain_reading, build_chain_with, build_middleware, no_roots, RootsReader,
 };
+pub use circuit_breaker::CircuitBreaker;
 pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
 pub use digest_auth::DigestAuth;
 pub use encoded_characters::EncodedCharacters;
@@ -139,8 +144,12 @@ pub struct RequestContext<'a> {
     /// middlewares read the scheme, host and port from it; it is ignored once a middleware has
     /// rewritten the path or query.
     pub absolute_target: Option<&'a str>,
-    /// The worker's clock (nanoseconds), for middlewares that count time (`rateLimit`).
+    /// The worker's clock (nanoseconds), for middlewares that count time (`rateLimit`); on
+    /// the response side, when the answer's head came.
     pub now: u64,
+    /// When the request was routed (the worker's clock), for middlewares that time answers
+    /// (`circuitBreaker`).
+    pub started: u64,
     /// The certificates the client presented over TLS, leaf first (empty without; filled
     /// only for chains with a middleware that reads them, see
     /// [`Middleware::wants_peer_certificates`]).
@@ -245,6 +254,7 @@ pub(crate) mod tests_support {
             entry_point: "web",
             absolute_target: None,
             now: 0,
+            started: 0,
             peer_certificates: &[],
         }
     }

@@ -673,6 +673,7 @@ impl Worker {
             suppress_xff: false,
             held: Vec::new(),
             extra: None,
+            started: now,
         };
         self.run_chain(now, id, req, routed, 0);
     }
@@ -724,6 +725,7 @@ impl Worker {
                 entry_point: &ep.name,
                 absolute_target: absolute_target.as_deref(),
                 now: now.0,
+                started: routed.started.0,
                 peer_certificates: certs.as_deref().unwrap_or(&[]),
             };
             for (i, m) in chain.iter().enumerate().skip(from) {
@@ -783,6 +785,7 @@ impl Worker {
             entry_point: &ep.name,
             absolute_target: absolute_target.as_deref(),
             now: now.0,
+            started: routed.started.0,
             peer_certificates: &[],
         };
         // The sticky cookies the client gets with the answer (Go's `http.SetCookie` before
@@ -1051,6 +1054,7 @@ impl Worker {
             middlewares: chain,
             mw_request,
             client_ip,
+            started: routed.started.0,
             absolute_target: absolute_target.clone(),
             tls,
             requested_gzip,
@@ -1315,6 +1319,8 @@ pub(super) struct Routed {
     /// What `retry`, `compress`, `errors` and `forwardAuth` middlewares left with the
     /// request (most requests meet none: one pointer to carry).
     pub extra: Option<Box<RoutedExtra>>,
+    /// When it was routed.
+    pub started: Timestamp,
 }
 
 /// What some middlewares leave with a routed request (see [`Routed::extra`]).
@@ -1363,6 +1369,7 @@ impl Routed {
                     auth_cookies: e.auth_cookies.clone(),
                 })
             }),
+            started: self.started,
         }
     }
 

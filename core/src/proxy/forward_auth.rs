@@ -104,6 +104,7 @@ impl Worker {
             middlewares: crate::middleware::Chain::new(Vec::new()),
             mw_request: None,
             client_ip,
+            started: wait.routed.started.0,
             absolute_target: None,
             tls,
             requested_gzip,
@@ -303,6 +304,7 @@ impl Worker {
             entry_point: &ep.name,
             absolute_target: routed.absolute_target.as_deref(),
             now: self.now.0,
+            started: routed.started.0,
             peer_certificates: &[],
         };
         let chain = &routed.chain[..wait.at.min(routed.chain.len())];

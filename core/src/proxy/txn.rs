@@ -67,6 +67,8 @@ pub(super) struct Txn {
     /// response side (only kept when some middleware has one).
     pub mw_request: Option<(crate::http::RequestHead, std::sync::Arc<str>)>,
     pub client_ip: Option<std::net::IpAddr>,
+    /// When the request was routed (the worker's clock), for the response side.
+    pub started: u64,
     pub absolute_target: Option<String>,
     /// The client connection is TLS.
     pub tls: bool,
@@ -155,7 +157,11 @@ impl Txn {
     /// Puts the sticky cookies in `head`, before its own `Set-Cookie` lines (the order Go's
     /// proxy gives: the balancer's `SetCookie`, then the backend's lines added), then runs
     /// the response side of the middlewares.
-    pub fn finish_response_head(&self, head: &mut crate::http::ResponseHead) {
+    pub fn finish_response_head(
+        &self,
+        head: &mut crate::http::ResponseHead,
+        now: super::io::Timestamp,
+    ) {
         if !self.sticky_cookies.is_empty() {
             head.headers
                 .prepend_shared("Set-Cookie", &self.sticky_cookies);
@@ -165,7 +171,7 @@ impl Txn {
                 policy.merge_cookies(&mut head.headers, cookies);
             }
         }
-        self.apply_response_middlewares(head);
+        self.apply_response_middlewares(head, now);
     }
 
     /// Reports a final answer of `status` (or Traefik's own 502/504 for a backend that gave
@@ -179,7 +185,11 @@ impl Txn {
     }
 
     /// Runs the response side of the middlewares over `head`.
-    pub fn apply_response_middlewares(&self, head: &mut crate::http::ResponseHead) {
+    pub fn apply_response_middlewares(
+        &self,
+        head: &mut crate::http::ResponseHead,
+        now: super::io::Timestamp,
+    ) {
         let Some((request, entry_point)) = &self.mw_request else {
             return;
         };
@@ -188,8 +198,8 @@ impl Txn {
             tls: self.tls,
             entry_point,
             absolute_target: self.absolute_target.as_deref(),
-            // No response side counts time.
-            now: 0,
+            now: now.0,
+            started: self.started,
             peer_certificates: &[],
         };
         for m in self.middlewares.iter().rev() {

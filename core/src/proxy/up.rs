@@ -180,7 +180,7 @@ impl Worker {
                 version: crate::http::Version::Http11,
                 headers: std::mem::take(&mut resp.headers),
             };
-            txn.finish_response_head(&mut head);
+            txn.finish_response_head(&mut head, self.now);
             resp.status = head.status;
             resp.headers = head.headers;
         }
@@ -442,7 +442,7 @@ impl Worker {
                             // An `errors` page goes with the caught status.
                             head.status = code;
                         }
-                        txn.finish_response_head(&mut head);
+                        txn.finish_response_head(&mut head, now);
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         // A decompressed or compressed body's length is unknown, as a chunked
                         // one's (unless it was compressed whole).
