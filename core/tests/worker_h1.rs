@@ -787,19 +787,37 @@ fn unsolicited_101_and_interim_floods_are_500() {
 
 #[test]
 fn access_records_when_enabled_and_none_otherwise() {
-    use trafficcop_core::proxy::{AccessRecord, Event};
-    let record =
-        |method: &str, target: &str, status, router: Option<&str>, server: Option<&str>| {
-            Event::Access(AccessRecord {
-                client: "10.1.2.3:5555".parse().unwrap(),
-                method: trafficcop_core::http::method(method),
-                target: target.into(),
-                status,
-                router: router.map(|r| r.to_string()),
-                server: server.map(|s| s.to_string()),
-            })
-        };
+    use trafficcop_core::proxy::Event;
+    let line = |e: &Event| {
+        let Event::Access(r) = e;
+        format!(
+            "{} {} {} {:?} {} {} {} {} {:?} {:?} {:?} {:?}",
+            r.method,
+            r.path,
+            r.protocol,
+            r.query,
+            r.host,
+            r.status,
+            r.size,
+            r.request_size,
+            r.router,
+            r.service,
+            r.server,
+            r.origin_status
+        )
+    };
+    // Without `accessLog`, nothing even when records are on.
     let mut h = Harness::new();
+    h.w.set_access_records(true);
+    let c = h.accept();
+    let out = h.recv(c, "GET /off HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(h.w.poll_event(), None, "no accessLog, no records");
+
+    let st = "entryPoints: {web: {address: ':8000'}}\nping: {entryPoint: web}\naccessLog: {}\n";
+    let mut h = Harness::with(worker_with(st));
     let c = h.accept();
     let out = h.recv(c, "GET /off HTTP/1.1\r\nHost: app.example\r\n\r\n");
     let (up, ..) = connect(&out).unwrap();
@@ -808,25 +826,45 @@ fn access_records_when_enabled_and_none_otherwise() {
     assert_eq!(h.w.poll_event(), None, "records are off by default");
 
     h.w.set_access_records(true);
-    // Proxied, Traefik's own answer, and a backend failure.
+    // Proxied, Traefik's own answer, the internal ping (not logged), and a backend failure.
     h.recv(c, "GET /a?b=1 HTTP/1.1\r\nHost: app.example\r\n\r\n");
-    h.recv(up, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    h.recv(
+        up,
+        "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
     h.recv(c, "HEAD /nope HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+    h.recv(c, "GET /ping HTTP/1.1\r\nHost: nowhere\r\n\r\n");
     h.recv(
         c,
-        "POST /x HTTP/1.1\r\nHost: app.example\r\nContent-Length: 0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: app.example\r\nContent-Length: 4\r\n\r\nbody",
     );
     h.input(Input::Eof { conn: up });
+    // A client that leaves before the answer.
+    let c2 = h.accept();
+    let out = h.recv(c2, "GET /gone HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up2, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up2 });
+    h.input(Input::Eof { conn: c2 });
     let events: Vec<Event> = std::iter::from_fn(|| h.w.poll_event()).collect();
-    let server = Some("http://backend:9000");
+    let lines: Vec<String> = events.iter().map(line).collect();
+    let server = "Some(\"app@file\") Some(\"http://backend:9000\")";
     assert_eq!(
-        events,
+        lines,
         vec![
-            record("GET", "/a?b=1", 201, Some("app@file"), server),
-            record("HEAD", "/nope", 404, None, None),
-            record("POST", "/x", 502, Some("app@file"), server),
+            format!("GET /a HTTP/1.1 Some(\"b=1\") app.example 201 5 0 Some(\"app@file\") {server} Some(201)"),
+            "HEAD /nope HTTP/1.1 None nowhere 404 19 0 None None None None".to_string(),
+            format!("POST /x HTTP/1.1 None app.example 502 11 4 Some(\"app@file\") {server} Some(502)"),
+            format!("GET /gone HTTP/1.1 None app.example 499 0 0 Some(\"app@file\") {server} None"),
         ]
     );
+    let counts: Vec<u64> = events
+        .iter()
+        .map(|e| {
+            let Event::Access(r) = e;
+            r.count
+        })
+        .collect();
+    assert!(counts.windows(2).all(|w| w[1] == w[0] + 1), "{counts:?}");
 }
 
 #[test]

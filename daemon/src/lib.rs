@@ -2,6 +2,7 @@
 //! watch, the health check, the `check` command, and returning freed heap to the system. The
 //! binary is `src/main.rs`.
 
+pub mod access_log;
 pub mod check;
 pub mod file_provider;
 pub mod health_probes;

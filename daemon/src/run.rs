@@ -145,6 +145,7 @@ pub fn run(args: &[String]) -> i32 {
             crate::runtime::Runtime::Mio => "mio",
         }
     ));
+    let access = st.access_log.as_ref().and_then(start_access_log);
     let workers = match Workers::start(
         runtime,
         worker_count,
@@ -152,6 +153,7 @@ pub fn run(args: &[String]) -> i32 {
         udp_listeners,
         hostname(),
         compiled.clone(),
+        access,
     ) {
         Ok(w) => w,
         Err(e) => {
@@ -311,4 +313,26 @@ fn resolve_listeners(
         return None;
     }
     Some(listeners)
+}
+
+/// Starts the access log `cfg` describes: the sink for the workers, or `None` when it cannot
+/// be opened (Traefik goes on without one) or writes nowhere (OTLP only, not built).
+fn start_access_log(
+    cfg: &trafficcop_core::config::static_config::AccessLog,
+) -> Option<trafficcop_core::proxy::AccessSink> {
+    if cfg.otlp.is_some() && !cfg.dual_output {
+        return None;
+    }
+    match crate::access_log::start(cfg) {
+        Ok(a) => {
+            for w in &a.warnings {
+                log::error(w);
+            }
+            Some(a.sink)
+        }
+        Err(e) => {
+            log::warn(&format!("Unable to create access logger: {e}"));
+            None
+        }
+    }
 }

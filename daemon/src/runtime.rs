@@ -196,6 +196,7 @@ impl Workers {
         udp_addresses: Vec<(usize, SocketAddr)>,
         hostname: String,
         config: Arc<CompiledConfig>,
+        access: Option<trafficcop_core::proxy::AccessSink>,
     ) -> std::io::Result<Workers> {
         let mut listeners = Vec::new();
         for _ in 0..workers.max(1) {
@@ -213,12 +214,13 @@ impl Workers {
             Runtime::Tokio => {
                 let (config_tx, config_rx) = watch::channel(config);
                 let (control_tx, control_rx) = watch::channel(trafficcop_tokio::Control::Run);
-                let threads = trafficcop_tokio::start(listeners, &hostname, config_rx, control_rx)?;
+                let threads =
+                    trafficcop_tokio::start(listeners, &hostname, config_rx, control_rx, access)?;
                 (Handle::Tokio(config_tx, control_tx), threads)
             }
             Runtime::Mio => {
                 let shared = trafficcop_mio::Shared::new(config);
-                let threads = trafficcop_mio::start(listeners, &hostname, shared.clone())?;
+                let threads = trafficcop_mio::start(listeners, &hostname, shared.clone(), access)?;
                 (Handle::Mio(shared), threads)
             }
         };

@@ -400,7 +400,7 @@ fn check_says_what_is_not_built() {
     let d = tmpdir("not-built");
     std::fs::write(
         d.join("traefik.yml"),
-        "entryPoints: {web: {address: ':8000'}}\napi: {dashboard: true}\nmetrics: {prometheus: {}}\naccessLog: {}\ntracing: {}\nproviders:\n  file: {filename: dyn.yml}\n  http: {endpoint: 'http://127.0.0.1:9/c'}\n",
+        "entryPoints: {web: {address: ':8000'}}\napi: {dashboard: true}\nmetrics: {prometheus: {}}\nexperimental: {otlpLogs: true}\naccessLog: {otlp: {}}\ntracing: {}\nproviders:\n  file: {filename: dyn.yml}\n  http: {endpoint: 'http://127.0.0.1:9/c'}\n",
     )
     .unwrap();
     std::fs::write(
@@ -414,7 +414,7 @@ fn check_says_what_is_not_built() {
         &[
             "api: warning: the API and dashboard are not built in TrafficCop yet",
             "metrics: warning: metrics are not built",
-            "accessLog: warning: access logs are not built",
+            "accessLog.otlp: warning: sending access logs with OTLP is not built",
             "tracing: warning: tracing is not built",
             "providers.http: warning: the HTTP provider is not built",
             "tcp.services.db: health checks of TCP services are not built in TrafficCop: this service is not served",

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use trafficcop_core::proxy::{
-    heap, remove_shrinking, ConnId, ConnectError, IdMap, Input, Output, ReadBuffer, Timestamp,
-    Worker,
+    heap, remove_shrinking, AccessSink, ConnId, ConnectError, Event, IdMap, Input, Output,
+    ReadBuffer, Timestamp, Worker,
 };
 
 use crate::conn::{Conn, Flush};
@@ -55,6 +55,17 @@ struct Loop {
 }
 
 impl Loop {
+    /// Hands the worker's access records to `sink` (the worker makes none without one).
+    fn hand_access_records(&mut self, sink: Option<&AccessSink>) {
+        let Some(sink) = sink else {
+            return;
+        };
+        let (clock, wall) = (self.tick(), SystemTime::now());
+        while let Some(Event::Access(record)) = self.worker.poll_event() {
+            sink(record, clock, wall);
+        }
+    }
+
     fn now(&self) -> Timestamp {
         self.clock
     }
@@ -176,7 +187,6 @@ impl Loop {
                 Output::Connect { conn, host, port } => self.connect(conn, &host, port),
             }
         }
-        while self.worker.poll_event().is_some() {}
     }
 
     fn connect(&mut self, conn: ConnId, host: &str, port: u16) {
@@ -375,6 +385,7 @@ pub fn run(
     (listeners, udp_sockets): Sockets,
     shared: Arc<Shared>,
     hostname: String,
+    access: Option<AccessSink>,
 ) -> std::io::Result<()> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -383,6 +394,7 @@ pub fn run(
     }
     let mut generation = shared.generation.load(Ordering::SeqCst);
     let mut lp = Loop::new(poll, Worker::new(shared.config(), &hostname));
+    lp.worker.set_access_records(access.is_some());
     let mut listeners: Vec<(usize, TcpListener)> = listeners
         .into_iter()
         .map(|(ep, l)| {
@@ -517,6 +529,7 @@ pub fn run(
             _ => {}
         }
         lp.flush_dirty();
+        lp.hand_access_records(access.as_ref());
         if draining
             && lp.worker.connection_counts() == (0, 0)
             && lp.conns.is_empty()

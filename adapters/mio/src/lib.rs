@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use trafficcop_core::proxy::CompiledConfig;
+use trafficcop_core::proxy::{AccessSink, CompiledConfig};
 
 /// What the workers serve, and what the daemon asks of them.
 pub struct Shared {
@@ -78,20 +78,23 @@ impl Shared {
 /// Starts one worker thread per entry of `listeners` (each worker's listening sockets, TCP and
 /// UDP, bound by the daemon with `SO_REUSEPORT`, with their entry point index); `hostname` is sent as `X-Forwarded-Server` and
 /// `shared` carries configuration snapshots and shutdown requests. The threads end when every
-/// connection is closed after a drain or stop.
+/// connection is closed after a drain or stop. With `access`, the workers make access records
+/// and hand them there.
 pub fn start(
     listeners: Vec<Sockets>,
     hostname: &str,
     shared: Arc<Shared>,
+    access: Option<AccessSink>,
 ) -> std::io::Result<Vec<JoinHandle<std::io::Result<()>>>> {
     let mut threads = Vec::new();
     for (i, listeners) in listeners.into_iter().enumerate() {
         let shared = shared.clone();
         let hostname = hostname.to_string();
+        let access = access.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("trafficcop-mio-{i}"))
-                .spawn(move || driver::run(listeners, shared, hostname))?,
+                .spawn(move || driver::run(listeners, shared, hostname, access))?,
         );
     }
     Ok(threads)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use trafficcop_core::proxy::{
-    heap, remove_shrinking, CompiledConfig, ConnId, ConnectError, IdMap, Input, Output, Timestamp,
-    Worker,
+    heap, remove_shrinking, AccessSink, CompiledConfig, ConnId, ConnectError, Event, IdMap, Input,
+    Output, Timestamp, Worker,
 };
 
 use crate::conn::{self, ConnHandle, ReadyList};
@@ -38,18 +38,33 @@ pub type Sockets = (
     Vec<(usize, std::net::UdpSocket)>,
 );
 
+/// Hands the worker's access records to `sink` (dropped without one: the worker makes none
+/// then).
+fn hand_access_records(worker: &mut Worker, sink: Option<&AccessSink>, origin: Instant) {
+    let Some(sink) = sink else {
+        while worker.poll_event().is_some() {}
+        return;
+    };
+    let (clock, wall) = (now(origin), std::time::SystemTime::now());
+    while let Some(Event::Access(record)) = worker.poll_event() {
+        sink(record, clock, wall);
+    }
+}
+
 /// Runs one worker until stopped.
 pub async fn run(
     (listeners, udp_sockets): Sockets,
     mut config: watch::Receiver<Arc<CompiledConfig>>,
     control: watch::Receiver<Control>,
     hostname: String,
+    access: Option<AccessSink>,
 ) -> std::io::Result<()> {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async move {
             let origin = Instant::now();
             let mut worker = Worker::new(config.borrow_and_update().clone(), &hostname);
+            worker.set_access_records(access.is_some());
             let (events_tx, mut events) = mpsc::unbounded_channel::<Input>();
             // Accepted: entry point, socket, peer, and the local address when the listener is
             // bound to one (then every connection has it: no `getsockname` per connection).
@@ -258,8 +273,7 @@ pub async fn run(
                 if !ready.is_empty() {
                     tokio::task::yield_now().await;
                 }
-                // Access records are not written yet (accessLog is not built): drain them.
-                while worker.poll_event().is_some() {}
+                hand_access_records(&mut worker, access.as_ref(), origin);
                 if closing.len() > 64 {
                     closing.retain(|w| !w.is_finished());
                 }

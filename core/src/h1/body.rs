@@ -49,6 +49,8 @@ pub struct BodyDecoder {
     /// The trailer section read so far (`name: value` lines, CRLF-terminated).
     trailers: Vec<u8>,
     done: bool,
+    /// Body bytes decoded so far.
+    decoded: u64,
 }
 
 const MAX_CHUNK_LINE: usize = 4096;
@@ -67,6 +69,7 @@ impl BodyDecoder {
             trailer_bytes: 0,
             trailers: Vec::new(),
             done: matches!(framing, Framing::Empty | Framing::Length(0)),
+            decoded: 0,
         }
     }
 
@@ -122,6 +125,19 @@ impl BodyDecoder {
 
     /// Decodes from `input`; returns how many bytes were consumed and what they were.
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Decoded), FramingError> {
+        let step = self.step(input)?;
+        if let Decoded::Data(range) = &step.1 {
+            self.decoded += range.len() as u64;
+        }
+        Ok(step)
+    }
+
+    /// Body bytes decoded so far (what the body's data came to).
+    pub fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    fn step(&mut self, input: &[u8]) -> Result<(usize, Decoded), FramingError> {
         if self.done {
             return Ok((0, Decoded::Done));
         }

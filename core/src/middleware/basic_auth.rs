@@ -123,6 +123,11 @@ pub fn basic_credentials(head: &RequestHead) -> Option<(String, Vec<u8>)> {
 }
 
 impl Middleware for BasicAuth {
+    /// Traefik logs the user of the credentials given, right or wrong.
+    fn client_username(&self, head: &RequestHead) -> Option<String> {
+        basic_credentials(head).map(|(user, _)| user)
+    }
+
     fn has_response_side(&self) -> bool {
         false
     }

@@ -289,6 +289,15 @@ fn ring_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Middleware for DigestAuth {
+    /// The `username` of the digest answer, right or wrong (Traefik reads a refused answer's
+    /// from `headerField` when set, where this reads `Authorization`).
+    fn client_username(&self, head: &RequestHead) -> Option<String> {
+        let value = head.headers.get("Authorization")?;
+        params(&String::from_utf8_lossy(value))?
+            .remove("username")
+            .filter(|u| !u.is_empty())
+    }
+
     fn has_response_side(&self) -> bool {
         false
     }

@@ -95,7 +95,7 @@ pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
 pub use replace_path_regex::ReplacePathRegex;
-pub use retry::{BackOff, Retry, RetryPolicy};
+pub use retry::{http_code_ranges, BackOff, Retry, RetryPolicy};
 pub use strip_prefix::StripPrefix;
 pub use strip_prefix_regex::StripPrefixRegex;
 
@@ -233,6 +233,12 @@ pub trait Middleware: Debug + Send + Sync {
     /// nil header value, which Go's reverse proxy reads as "do not set X-Forwarded-For").
     fn suppresses_x_forwarded_for(&self) -> bool {
         false
+    }
+
+    /// The user name this middleware reads from `head` (before it runs), for access logs'
+    /// `ClientUsername` (`basicAuth`, `digestAuth`).
+    fn client_username(&self, _head: &RequestHead) -> Option<String> {
+        None
     }
 
     /// The service this middleware sends requests of its own to (`errors`), qualified.

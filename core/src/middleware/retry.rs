@@ -156,7 +156,7 @@ impl BackOff {
 }
 
 /// Traefik's `types.NewHTTPCodeRanges`: `"500"` or `"500-599"` per entry.
-pub(super) fn http_code_ranges(blocks: &[String]) -> Result<Vec<(i64, i64)>, String> {
+pub fn http_code_ranges(blocks: &[String]) -> Result<Vec<(i64, i64)>, String> {
     blocks
         .iter()
         .map(|block| {

@@ -39,6 +39,9 @@ pub struct CompiledRouter {
     pub target: Target,
     /// Its middlewares, in order (chains flattened).
     pub middlewares: crate::middleware::Chain,
+    /// `observability.accessLogs` when the router has an `observability` section (Traefik's
+    /// default there: on); else its entry points decide.
+    pub access_log: Option<bool>,
 }
 
 /// One backend server of a load balancer.
@@ -512,6 +515,8 @@ pub struct CompiledEntryPoint {
     pub underscore_headers: UnderscoreHeaders,
     /// The TCP routers on this entry point, when it has any.
     pub tcp: Option<Arc<super::tcp_router::TcpEntryRoutes>>,
+    /// `observability.accessLogs` (default on).
+    pub access_log: bool,
 }
 
 /// Everything a worker needs to serve one configuration generation.
@@ -535,6 +540,12 @@ pub struct CompiledConfig {
     pub errors: Vec<ConfigError>,
     /// Every usable service by qualified name, for middlewares that name one (`errors`).
     pub service_targets: std::collections::HashMap<String, Target>,
+    /// `accessLog` is configured.
+    pub access_log: bool,
+    /// `accessLog.addInternals`: requests routed to internal services are logged too.
+    pub access_log_internals: bool,
+    /// `accessLog.fields.headers` may log some request header: records carry them.
+    pub access_log_headers: bool,
 }
 
 impl CompiledEntryPoint {
@@ -594,6 +605,10 @@ impl CompiledEntryPoint {
                 not_append_xff: fh.not_append_x_forwarded_for,
             },
             sanitize_path: ep.http.sanitize_path.unwrap_or(true),
+            access_log: ep
+                .observability
+                .as_ref()
+                .is_none_or(|o| o.access_logs != Some(false)),
             encode_query_semicolons: ep.http.encode_query_semicolons,
             max_header_bytes: ep.http.max_header_bytes.max(0) as usize,
             read_timeout: rt.read_timeout,
@@ -635,7 +650,34 @@ fn denied_encodings(ep: &crate::config::static_config::EntryPoint) -> Vec<&'stat
     .collect()
 }
 
+/// Whether `accessLog.fields.headers` keeps or redacts some header (Traefik's `KeepHeader`:
+/// by default, or by name).
+fn logs_headers(cfg: &crate::config::static_config::AccessLog) -> bool {
+    let Some(h) = cfg.fields.as_ref().and_then(|f| f.headers.as_ref()) else {
+        return false;
+    };
+    // Any value but `drop` may log (an unknown one falls back to keeping).
+    h.default_mode != "drop" || h.names.values().any(|m| m != "drop")
+}
+
 impl CompiledConfig {
+    /// Whether requests of `router` (`None`: those no router matched) on `ep` are logged:
+    /// `accessLog` configured, the router's `observability.accessLogs`, else the entry
+    /// point's, and requests to internal services (`ping@internal`, `noop@internal`) only with
+    /// `addInternals` (Traefik's `shouldAccessLog`).
+    pub fn logs_access(&self, ep: &CompiledEntryPoint, router: Option<&CompiledRouter>) -> bool {
+        if !self.access_log {
+            return false;
+        }
+        let Some(r) = router else {
+            return ep.access_log;
+        };
+        if matches!(r.target, Target::Ping | Target::Noop) && !self.access_log_internals {
+            return false;
+        }
+        r.access_log.unwrap_or(ep.access_log)
+    }
+
     /// The entry point index for `name`.
     pub fn entry_point(&self, name: &str) -> Option<usize> {
         self.entry_points.iter().position(|e| &*e.name == name)
@@ -1205,6 +1247,10 @@ pub fn compile_serving(
             name: format!("{name}@file"),
             target,
             middlewares: crate::middleware::Chain::new(middlewares),
+            access_log: r
+                .observability
+                .as_ref()
+                .map(|o| o.access_logs.unwrap_or(true)),
         });
         placed.push(Placed {
             idx: routers.len() - 1,
@@ -1231,6 +1277,7 @@ pub fn compile_serving(
                 name: "ping@internal".into(),
                 target: Target::Ping,
                 middlewares: crate::middleware::Chain::new(Vec::new()),
+                access_log: None,
             });
             placed.push(Placed {
                 idx: routers.len() - 1,
@@ -1357,5 +1404,8 @@ pub fn compile_serving(
             .map_or(503, |p| p.terminating_status_code as u16),
         errors,
         service_targets,
+        access_log: st.access_log.is_some(),
+        access_log_internals: st.access_log.as_ref().is_some_and(|a| a.add_internals),
+        access_log_headers: st.access_log.as_ref().is_some_and(logs_headers),
     })
 }

@@ -376,20 +376,21 @@ impl Worker {
         id: ConnId,
         resp: LocalResponse,
         req: &ParsedRequest,
-        router: Option<String>,
+        access: Option<Box<AccessRecord>>,
     ) {
-        let Some(d) = self.down.get(&id) else { return };
-        let record = self.access_records.then(|| AccessRecord {
-            client: d.peer,
-            method: req.head.method.clone(),
-            target: req.head.target(),
-            status: resp.status,
-            router,
-            server: None,
-        });
+        if !self.down.contains_key(&id) {
+            return;
+        }
+        // What the handler wrote (Go's server drops a HEAD answer's body after counting it).
+        let size = if matches!(resp.status, 100..=199 | 204 | 304) {
+            0
+        } else {
+            resp.body.len() as u64
+        };
         self.answer_locally(id, &resp, req);
-        if let Some(record) = record {
-            self.record(Event::Access(record));
+        if let Some(a) = access {
+            let now = self.now;
+            self.record(Event::Access(*a.end(resp.status, size, now)));
         }
     }
 
@@ -487,6 +488,7 @@ impl Worker {
             return;
         };
         let peer: SocketAddr = d.peer;
+        let stream = matches!(d.transport, Transport::Stream(_));
         let (tls, tls_options) = match &d.transport {
             Transport::Tls(t) => (true, t.options_name().cloned()),
             Transport::Stream(st) => (st.tls, st.tls_options.clone()),
@@ -640,23 +642,41 @@ impl Worker {
                 })
             }
         };
+        // Access logs take the request as the entry point left it, before the router's
+        // middlewares.
+        let begin_access = |router: Option<&super::compile::CompiledRouter>| {
+            (self.access_records && config.logs_access(ep, router)).then(|| {
+                let mut a = AccessRecord::begin(&req.head, peer, &ep.name, tls, stream, now);
+                a.router = router.map(|r| r.name.clone());
+                if config.access_log_headers {
+                    a.take_headers(&req.head.headers);
+                }
+                if let Some((version, cipher)) = self.tls_negotiated(id) {
+                    a.tls_version = Some(version.to_string());
+                    a.tls_cipher = Some(cipher);
+                }
+                a
+            })
+        };
         let Some((router_idx, router_tls, chain)) = route else {
+            let access = begin_access(None);
             return self.local_response(
                 id,
                 LocalResponse::go_error(404, "404 page not found"),
                 &req,
-                None,
+                access,
             );
         };
         let router = &config.routers[router_idx];
         // Domain fronting: the handshake's options must be the router's (Traefik's snicheck).
         if let Some(wanted) = router_tls {
             if tls_options.as_ref() != Some(wanted) {
+                // Refused before the router's handler: no access log line.
                 return self.local_response(
                     id,
                     LocalResponse::go_error(421, "Misdirected Request"),
                     &req,
-                    Some(router.name.clone()),
+                    None,
                 );
             }
         }
@@ -674,8 +694,22 @@ impl Worker {
             held: Vec::new(),
             extra: None,
             started: now,
+            access: begin_access(Some(router)),
         };
         self.run_chain(now, id, req, routed, 0);
+    }
+
+    /// The TLS version and cipher suite of the client connection of `id` (the connection
+    /// below, for an HTTP/2 stream).
+    fn tls_negotiated(&self, id: ConnId) -> Option<(&'static str, String)> {
+        let parent = match &self.down.get(&id)?.transport {
+            Transport::Stream(s) => s.parent,
+            _ => id,
+        };
+        match &self.down.get(&parent)?.transport {
+            Transport::Tls(tls) => tls.negotiated(),
+            _ => None,
+        }
     }
 
     /// The certificates the client of `id` presented over TLS (the connection below, for an
@@ -729,6 +763,11 @@ impl Worker {
                 peer_certificates: certs.as_deref().unwrap_or(&[]),
             };
             for (i, m) in chain.iter().enumerate().skip(from) {
+                if let Some(a) = routed.access.as_mut() {
+                    if let Some(user) = m.client_username(&req.head) {
+                        a.username = Some(user);
+                    }
+                }
                 match m.on_request(&mut req.head, &cx) {
                     RequestAction::Continue => {
                         routed.suppress_xff |= m.suppresses_x_forwarded_for();
@@ -771,10 +810,17 @@ impl Worker {
                     }
                     RequestAction::Respond(resp) => {
                         let resp = respond_through(&chain[..i], resp, &req.head, &cx);
-                        return self.local_response(id, resp, &req, Some(router.name.clone()));
+                        let access = routed.access.take().map(|mut a| {
+                            a.headers_after_middlewares(&req.head.headers);
+                            a
+                        });
+                        return self.local_response(id, resp, &req, access);
                     }
                 }
             }
+        }
+        if let Some(a) = &mut routed.access {
+            a.headers_after_middlewares(&req.head.headers);
         }
         let suppress_xff = routed.suppress_xff;
         let held = std::mem::take(&mut routed.held);
@@ -810,7 +856,7 @@ impl Worker {
                     id,
                     with_status(resp, status),
                     &req,
-                    Some(router.name.clone()),
+                    routed.access.take(),
                 );
             }
             Target::Noop => {
@@ -820,7 +866,7 @@ impl Worker {
                     id,
                     with_status(resp, status),
                     &req,
-                    Some(router.name.clone()),
+                    routed.access.take(),
                 );
             }
             Target::Service(i) => Ok(i),
@@ -852,18 +898,13 @@ impl Worker {
                     id,
                     with_status(resp, status),
                     &req,
-                    Some(router.name.clone()),
+                    routed.access.take(),
                 );
             }
         };
         let server = &service.servers[server_idx];
 
         // The request as the backend sees it.
-        let target_for_log = if self.access_records {
-            req.head.target()
-        } else {
-            String::new()
-        };
         // The request head and the chain are kept for the response only when some middleware
         // acts on responses (most act on requests only).
         let response_side = chain.has_response_side();
@@ -1040,17 +1081,12 @@ impl Worker {
             resp: None,
             response_header_timeout,
             method,
-            target: target_for_log,
-            router: if self.access_records {
-                router.name.clone()
-            } else {
-                String::new()
-            },
-            server: if self.access_records {
-                server.url.clone()
-            } else {
-                String::new()
-            },
+            access: routed.access.take().map(|mut a| {
+                a.service = Some(service.name.clone());
+                a.server = Some(server.url.clone());
+                a.origin_started = Some(now);
+                a
+            }),
             middlewares: chain,
             mw_request,
             client_ip,
@@ -1321,6 +1357,8 @@ pub(super) struct Routed {
     pub extra: Option<Box<RoutedExtra>>,
     /// When it was routed.
     pub started: Timestamp,
+    /// Its access-log record, while it has one to be written.
+    pub access: Option<Box<AccessRecord>>,
 }
 
 /// What some middlewares leave with a routed request (see [`Routed::extra`]).
@@ -1370,6 +1408,9 @@ impl Routed {
                 })
             }),
             started: self.started,
+            // The record stays with the request (a retry or an error page takes it from the
+            // exchange).
+            access: None,
         }
     }
 

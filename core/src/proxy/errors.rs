@@ -66,6 +66,7 @@ impl Worker {
         extra.status = Some(code);
         routed.client_ip = None;
         routed.held = held;
+        routed.access = txn.access.take();
         let req = ParsedRequest {
             head,
             body: RequestBody::None,

@@ -98,9 +98,7 @@ impl Worker {
             resp: None,
             response_header_timeout: transport.response_header_timeout,
             method,
-            target: String::new(),
-            router: String::new(),
-            server: String::new(),
+            access: None,
             middlewares: crate::middleware::Chain::new(Vec::new()),
             mw_request: None,
             client_ip,
@@ -164,6 +162,7 @@ impl Worker {
                             status: head.status,
                             gunzip: gunzip.then(Box::default),
                             compress: None,
+                            recoded: None,
                         });
                         continue;
                     }
@@ -309,7 +308,8 @@ impl Worker {
         };
         let chain = &routed.chain[..wait.at.min(routed.chain.len())];
         let resp = respond_through(chain, resp, &wait.req.head, &cx);
-        let router = config.routers.get(routed.router).map(|r| r.name.clone());
-        self.local_response(down, resp, &wait.req, router);
+        let mut wait = wait;
+        let access = wait.routed.access.take();
+        self.local_response(down, resp, &wait.req, access);
     }
 }

@@ -344,22 +344,7 @@ pub enum Event {
     Access(AccessRecord),
 }
 
-/// One access-log record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessRecord {
-    /// Client address.
-    pub client: SocketAddr,
-    /// Method.
-    pub method: crate::http::Method,
-    /// Request target.
-    pub target: String,
-    /// Status sent.
-    pub status: u16,
-    /// Router name, when one matched.
-    pub router: Option<String>,
-    /// Server URL, when proxied.
-    pub server: Option<String>,
-}
+pub use super::access::AccessRecord;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The reverse proxy: compiled configuration, load balancing, and the worker state machine
 //! that turns connection events into bytes to send.
 
+mod access;
 pub mod compile;
 mod compress;
 mod discard;
@@ -32,6 +33,7 @@ mod up;
 pub mod weighted;
 mod worker;
 
+pub use access::AccessSink;
 pub use compile::{
     compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
     CompiledRouter, CompiledService, RootsLoader, Target,

@@ -87,6 +87,7 @@ pub(super) fn place(
             name: rname.clone(),
             target: Target::Noop,
             middlewares: crate::middleware::Chain::new(vec![Arc::new(middleware)]),
+            access_log: None,
         });
         placed.push(Placed {
             idx: routers.len() - 1,

@@ -227,6 +227,7 @@ impl Worker {
         };
         let mut held = std::mem::take(&mut txn.held);
         held.truncate(point.held);
+        let access = txn.access.take();
         if let Some(up) = txn.up.take() {
             self.close_up(up);
         }
@@ -235,6 +236,10 @@ impl Worker {
         let next = point.next;
         let mut routed = point.routed.snapshot();
         routed.held = held;
+        routed.access = access.map(|mut a| {
+            a.retry_attempts += 1;
+            a
+        });
         routed.extra().carried = Some(Box::new(carried));
         if point.attempt < point.policy.attempts {
             routed.extra().retry = Some(point);

@@ -17,6 +17,23 @@ pub(super) struct Resp {
     pub gunzip: Option<Box<crate::http::gunzip::Gunzip>>,
     /// A `compress` middleware compresses the body on its way out.
     pub compress: Option<Box<crate::http::compress::Compressor>>,
+    /// Body bytes sent to the client when they are not the backend's as decoded (the body
+    /// was decompressed or compressed on the way), for access logs.
+    pub recoded: Option<u64>,
+}
+
+impl Resp {
+    /// Body bytes sent to the client so far.
+    pub fn sent_body(&self) -> u64 {
+        self.recoded.unwrap_or_else(|| self.decoder.decoded())
+    }
+
+    /// Counts `n` body bytes sent after decompressing or compressing.
+    pub fn sent_recoded(&mut self, n: usize) {
+        if let Some(r) = &mut self.recoded {
+            *r += n as u64;
+        }
+    }
 }
 
 /// A request being proxied.
@@ -57,9 +74,8 @@ pub(super) struct Txn {
     pub resp: Option<Resp>,
     pub response_header_timeout: crate::config::Duration,
     pub method: crate::http::Method,
-    pub target: String,
-    pub router: String,
-    pub server: String,
+    /// Its access-log record (see `proxy::access`), when it has one.
+    pub access: Option<Box<super::access::AccessRecord>>,
     /// The middlewares the request went through, for the response side (run only when one of
     /// them has one: see `mw_request`).
     pub middlewares: crate::middleware::Chain,

@@ -15,7 +15,7 @@ use super::discard::After;
 use super::forward;
 use super::h2up::Mux;
 use super::inbox::{detached, SLICE_AT_LEAST};
-use super::io::{AccessRecord, ConnId, ConnectError, Event, Timestamp};
+use super::io::{ConnId, ConnectError, Event, Timestamp};
 use super::txn::Resp;
 use super::worker::{DState, Transport, UState, Worker, HIGH_WATER};
 
@@ -157,13 +157,11 @@ impl Worker {
         } else {
             crate::http::Version::Http11
         };
-        let record = self.access_records.then(|| AccessRecord {
-            client: d.peer,
-            method: txn.method.clone(),
-            target: txn.target.clone(),
-            status,
-            router: Some(txn.router.clone()),
-            server: Some(txn.server.clone()),
+        let access = txn.access.take().map(|mut a| {
+            a.origin_status = Some(status);
+            a.origin_size = crate::http::status_text(status).len() as u64;
+            a.request_size = txn.req_body.decoded();
+            a
         });
         txn.report_outcome(status, self.now);
         // An `errors` page request failing still answers the caught status.
@@ -186,8 +184,10 @@ impl Worker {
         }
         d.state = DState::Head;
         self.write_local_answer(down, &resp, head_request, version, after);
-        if let Some(record) = record {
-            self.record(Event::Access(record));
+        if let Some(a) = access {
+            let size = resp.body.len() as u64;
+            let now = self.now;
+            self.record(Event::Access(*a.end(resp.status, size, now)));
         }
         if after == After::Keep {
             // Requests pipelined behind the failed one are answered next.
@@ -538,6 +538,8 @@ impl Worker {
                             upstream_keep_alive: parsed.keep_alive && !txn.body_refused,
                             status: head.status,
                             gunzip: gunzip.then(Box::default),
+                            recoded: (gunzip || compress.is_some() || whole.is_some())
+                                .then(|| whole.as_ref().map_or(0, |w| w.bytes.len() as u64)),
                             compress: compress.map(|c| Box::new(Compressor::new(c))),
                         });
                         if stream {
@@ -580,6 +582,7 @@ impl Worker {
                         _ => out,
                     };
                     if !out.is_empty() {
+                        resp.sent_recoded(out.len());
                         self.send(down, frame_body(&out, chunked));
                         if self.down.get(&down).is_some_and(|d| d.unacked > HIGH_WATER) {
                             // Decoding goes on when the client has read (see `writable`);
@@ -625,6 +628,7 @@ impl Worker {
                         let out = c.write(&u.input.bytes()[range]);
                         u.input.consume(n);
                         if !out.is_empty() {
+                            resp.sent_recoded(out.len());
                             self.send(down, frame_body(&out, chunked));
                             self.backpressure(id, down);
                         }
@@ -649,6 +653,7 @@ impl Worker {
                     // What was compressed of this read goes now (Go's proxy flushes).
                     if let Some(out) = resp.compress.as_mut().and_then(|c| c.flush()) {
                         let chunked = resp.chunked_out;
+                        resp.sent_recoded(out.len());
                         self.send(down, frame_body(&out, chunked));
                     }
                     return;
@@ -682,14 +687,15 @@ impl Worker {
         let (status, chunked_out, upstream_keep_alive) =
             (resp.status, resp.chunked_out, resp.upstream_keep_alive);
         let compressed_end = resp.compress.take().map(|c| c.finish());
-        let record = self.access_records.then_some(AccessRecord {
-            client: d.peer,
-            status,
-            method: txn.method,
-            target: txn.target,
-            router: Some(txn.router),
-            server: Some(txn.server),
+        let mut access = txn.access.take().map(|mut a| {
+            a.origin_status = Some(status);
+            a.origin_size = resp.decoder.decoded();
+            a.request_size = txn.req_body.decoded();
+            a
         });
+        if let Some(a) = &mut access {
+            a.size = resp.sent_body() + compressed_end.as_ref().map_or(0, |e| e.len() as u64);
+        }
         self.arm_idle(down);
         if let Some(end) = compressed_end.filter(|e| !e.is_empty()) {
             self.send(down, frame_body(&end, chunked_out));
@@ -700,8 +706,9 @@ impl Worker {
         if let Some(up) = txn.up {
             self.release_up(now, up, upstream_keep_alive && txn.request_done);
         }
-        if let Some(record) = record {
-            self.record(Event::Access(record));
+        if let Some(a) = access {
+            let size = a.size;
+            self.record(Event::Access(*a.end(status, size, now)));
         }
         if txn.keep_alive {
             self.resume(down);

@@ -701,6 +701,18 @@ impl Worker {
 
     pub(super) fn close_down(&mut self, id: ConnId) {
         if let Some(mut d) = super::io::remove_shrinking(&mut self.down, &id) {
+            if let DState::Active(txn) = &mut d.state {
+                // An exchange cut off: logged with what the client got (Traefik's 499 when
+                // it left before the answer).
+                if let Some(a) = txn.access.take() {
+                    let (status, size) = txn
+                        .resp
+                        .as_ref()
+                        .map_or((499, 0), |r| (r.status, r.sent_body()));
+                    let now = self.now;
+                    self.record(Event::Access(*a.end(status, size, now)));
+                }
+            }
             if let Transport::Stream(_) = &d.transport {
                 return self.stream_closed(&d);
             }

@@ -99,6 +99,25 @@ impl ServerTls {
         self.peer_certificates.clone()
     }
 
+    /// The negotiated version as Traefik logs it (`1.2`, `1.3`) and the cipher suite by Go's
+    /// name (`TLS_AES_128_GCM_SHA256`), once the handshake finished.
+    pub fn negotiated(&self) -> Option<(&'static str, String)> {
+        let State::Serving(c) = &self.state else {
+            return None;
+        };
+        let version = match c.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => "1.3",
+            rustls::ProtocolVersion::TLSv1_2 => "1.2",
+            _ => "unknown",
+        };
+        let suite = format!("{:?}", c.negotiated_cipher_suite()?.suite());
+        let suite = match suite.strip_prefix("TLS13_") {
+            Some(rest) => format!("TLS_{rest}"),
+            None => suite,
+        };
+        Some((version, suite))
+    }
+
     /// Whether the handshake finished.
     pub fn is_established(&self) -> bool {
         matches!(&self.state, State::Serving(c) if !c.is_handshaking())

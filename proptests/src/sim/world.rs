@@ -284,8 +284,15 @@ impl Sim {
         }
         while let Some(Event::Access(r)) = self.worker.poll_event() {
             self.note(format!(
-                "access {} {} {} via {:?} {:?}",
-                r.method, r.target, r.status, r.router, r.server
+                "access {} {}{} {} via {:?} {:?}",
+                r.method,
+                r.path,
+                r.query
+                    .as_deref()
+                    .map_or(String::new(), |q| format!("?{q}")),
+                r.status,
+                r.router,
+                r.server
             ));
         }
     }

@@ -194,7 +194,10 @@ pub fn load_static_node(root: &Node, config: &mut StaticConfiguration, cx: &mut 
 const NOT_BUILT: &[(&[&str], &str)] = &[
     (&["api"], "the API and dashboard are not built in TrafficCop yet and are ignored"),
     (&["metrics"], "metrics are not built in TrafficCop yet and are ignored"),
-    (&["accessLog"], "access logs are not built in TrafficCop yet and are ignored"),
+    (
+        &["accessLog", "otlp"],
+        "sending access logs with OTLP is not built in TrafficCop yet: without dualOutput no access log line is written",
+    ),
     (&["tracing"], "tracing is not built in TrafficCop yet and is ignored"),
     (
         &["certificatesResolvers"],
