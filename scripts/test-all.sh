@@ -11,7 +11,7 @@ cargo test --workspace
 TC_SIM_RANDOM=2000 cargo test -p trafficcop-proptests --test simulation --test simulation_udp random -- --nocapture
 # The black-box proxy tests again on the tokio adapter (the default is mio; both runtimes must
 # pass them).
-TRAFFICCOP_RUNTIME=tokio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e --test grpc_e2e --test udp_e2e --test tcp_routers --test h2_streams_pool
+TRAFFICCOP_RUNTIME=tokio cargo test -p trafficcop --test proxy_e2e --test differential_proxy --test chaos --test tls_e2e --test grpc_e2e --test udp_e2e --test tcp_routers --test h2_streams_pool --test access_log
 
 cargo build --release -p trafficcop
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/trafficcop"

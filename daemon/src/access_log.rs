@@ -197,14 +197,13 @@ impl Formatter {
         })
     }
 
-    /// A request header's logged value: its lines joined with `,`, or `REDACTED`.
-    fn header_value(&self, r: &AccessRecord, name: &str) -> Option<String> {
+    /// A header's logged value in `lines`: its lines joined with `,`, or `REDACTED`.
+    fn header_value(&self, lines: &[(String, String)], name: &str) -> Option<String> {
         let mode = self.fields.header(name);
         if mode == HeaderMode::Drop {
             return None;
         }
-        let values: Vec<&str> = r
-            .request_headers
+        let values: Vec<&str> = lines
             .iter()
             .filter(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
@@ -259,8 +258,8 @@ impl Formatter {
             plain("RequestProtocol", r.protocol.to_string()),
             numeric("DownstreamStatus", u64::from(r.status)),
             numeric("DownstreamContentSize", r.size),
-            quoted(self.header_value(r, "Referer")),
-            quoted(self.header_value(r, "User-Agent")),
+            quoted(self.header_value(&r.request_headers, "Referer")),
+            quoted(self.header_value(&r.request_headers, "User-Agent")),
         );
         if self.format == Format::Common {
             let millis = if keep("Duration") {
@@ -344,6 +343,13 @@ impl Formatter {
                 fields.insert(k, v);
             }
         }
+        // Traefik's ratio of the service's bytes to the client's, when they differ.
+        if r.size != r.origin_size && r.size != 0 && self.fields.keep("GzipRatio") {
+            fields.insert(
+                "GzipRatio",
+                Json::Float(r.origin_size as f64 / r.size as f64),
+            );
+        }
         let optional = [
             ("RouterName", r.router.clone()),
             ("ServiceName", r.service.clone()),
@@ -358,9 +364,15 @@ impl Formatter {
             }
         }
         let mut headers: BTreeMap<String, Json> = BTreeMap::new();
-        for (name, _) in &r.request_headers {
-            if let Some(v) = self.header_value(r, name) {
-                headers.insert(format!("request_{name}"), Json::Str(v));
+        for (prefix, lines) in [
+            ("request_", &r.request_headers),
+            ("origin_", &r.origin_headers),
+            ("downstream_", &r.downstream_headers),
+        ] {
+            for (name, _) in lines.iter() {
+                if let Some(v) = self.header_value(lines, name) {
+                    headers.insert(format!("{prefix}{name}"), Json::Str(v));
+                }
             }
         }
         let mut out = String::from("{");
@@ -375,6 +387,7 @@ impl Formatter {
             match v {
                 Json::Str(s) => json_string(&mut out, s),
                 Json::Int(i) => out.push_str(&i.to_string()),
+                Json::Float(f) => out.push_str(&f.to_string()),
             }
         };
         // logrus sorts every key together.
@@ -398,6 +411,7 @@ impl Formatter {
 enum Json {
     Str(String),
     Int(i64),
+    Float(f64),
 }
 
 /// Go's `encoding/json` string: `<`, `>`, `&`, U+2028 and U+2029 escaped too.
@@ -520,10 +534,19 @@ fn open(path: &str) -> Result<Output, String> {
         .map_err(|e| format!("error opening file {path}: {e}"))
 }
 
+/// What the writer thread is sent.
+enum Message {
+    Record(Box<AccessRecord>, Timestamp, SystemTime),
+    /// Open `filePath` again (after `SIGUSR1`, when a log rotation moved the file).
+    Reopen,
+}
+
 /// A started access log: the sink the workers hand records to.
 pub struct AccessLog {
     /// Give this to the workers.
     pub sink: AccessSink,
+    /// Opens the file again (Traefik does on `SIGUSR1`).
+    pub reopen: std::sync::Arc<dyn Fn() + Send + Sync>,
     /// Problems with the configuration (logged, not fatal, as in Traefik).
     pub warnings: Vec<String>,
 }
@@ -534,17 +557,32 @@ pub fn start(cfg: &AccessLogConfig) -> Result<AccessLog, String> {
     let (formatter, warnings) = Formatter::new(cfg);
     let mut output =
         open(&cfg.file_path).map_err(|e| format!("error opening access log file: {e}"))?;
-    let (tx, rx) = mpsc::channel::<(AccessRecord, Timestamp, SystemTime)>();
-
+    let (tx, rx) = mpsc::channel::<Message>();
+    let path = cfg.file_path.clone();
     std::thread::Builder::new()
         .name("trafficcop-access-log".into())
         .spawn(move || {
             let mut buf = Vec::new();
             while let Ok(first) = rx.recv() {
                 let mut next = Some(first);
-                while let Some((r, clock, wall)) = next.take() {
-                    if let Some(line) = formatter.line(&r, clock, wall) {
-                        buf.extend_from_slice(line.as_bytes());
+                while let Some(message) = next.take() {
+                    match message {
+                        Message::Record(r, clock, wall) => {
+                            if let Some(line) = formatter.line(&r, clock, wall) {
+                                buf.extend_from_slice(line.as_bytes());
+                            }
+                        }
+                        Message::Reopen if !path.is_empty() => {
+                            if let Output::File(f) = &mut output {
+                                let _ = f.write_all(&buf);
+                                buf.clear();
+                            }
+                            match open(&path) {
+                                Ok(o) => output = o,
+                                Err(e) => crate::log::error(&e),
+                            }
+                        }
+                        Message::Reopen => {}
                     }
                     next = rx.try_recv().ok();
                 }
@@ -562,13 +600,23 @@ pub fn start(cfg: &AccessLogConfig) -> Result<AccessLog, String> {
             }
         })
         .map_err(|e| format!("starting the access log writer: {e}"))?;
+    let reopen_tx = std::sync::Mutex::new(tx.clone());
     let tx = std::sync::Mutex::new(tx);
     let sink: AccessSink = std::sync::Arc::new(move |r, clock, wall| {
         if let Ok(tx) = tx.lock() {
-            let _ = tx.send((r, clock, wall));
+            let _ = tx.send(Message::Record(Box::new(r), clock, wall));
         }
     });
-    Ok(AccessLog { sink, warnings })
+    let reopen = std::sync::Arc::new(move || {
+        if let Ok(tx) = reopen_tx.lock() {
+            let _ = tx.send(Message::Reopen);
+        }
+    });
+    Ok(AccessLog {
+        sink,
+        reopen,
+        warnings,
+    })
 }
 
 #[cfg(test)]

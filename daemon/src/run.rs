@@ -146,6 +146,8 @@ pub fn run(args: &[String]) -> i32 {
         }
     ));
     let access = st.access_log.as_ref().and_then(start_access_log);
+    let reopen_access = access.as_ref().map(|a| a.reopen.clone());
+    let access = access.map(|a| a.sink);
     let workers = match Workers::start(
         runtime,
         worker_count,
@@ -232,9 +234,24 @@ pub fn run(args: &[String]) -> i32 {
         ) else {
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        // `SIGUSR1` opens the access log file again (log rotation), as Traefik does.
+        let mut usr1 = signal(SignalKind::user_defined1()).ok();
+        loop {
+            let rotated = async {
+                match usr1.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = rotated => {
+                    if let Some(reopen) = &reopen_access {
+                        reopen();
+                    }
+                }
+            }
         }
         log::info("I have to go...");
         if !accept_grace.is_zero() {
@@ -315,11 +332,11 @@ fn resolve_listeners(
     Some(listeners)
 }
 
-/// Starts the access log `cfg` describes: the sink for the workers, or `None` when it cannot
-/// be opened (Traefik goes on without one) or writes nowhere (OTLP only, not built).
+/// Starts the access log `cfg` describes, or `None` when it cannot be opened (Traefik goes on
+/// without one) or writes nowhere (OTLP only, not built).
 fn start_access_log(
     cfg: &trafficcop_core::config::static_config::AccessLog,
-) -> Option<trafficcop_core::proxy::AccessSink> {
+) -> Option<crate::access_log::AccessLog> {
     if cfg.otlp.is_some() && !cfg.dual_output {
         return None;
     }
@@ -328,7 +345,7 @@ fn start_access_log(
             for w in &a.warnings {
                 log::error(w);
             }
-            Some(a.sink)
+            Some(a)
         }
         Err(e) => {
             log::warn(&format!("Unable to create access logger: {e}"));

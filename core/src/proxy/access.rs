@@ -62,6 +62,13 @@ pub struct AccessRecord {
     /// The request's header lines (canonical names) as the router's middlewares left them,
     /// when `accessLog.fields.headers` may log some.
     pub request_headers: Vec<(String, String)>,
+    /// The answer's header lines as the service gave them (its handler's header map: an
+    /// absent `Content-Type` is an empty one, Traefik's map holding it unset), when logged.
+    pub origin_headers: Vec<(String, String)>,
+    /// The answer's header lines as sent (same form), when logged.
+    pub downstream_headers: Vec<(String, String)>,
+    /// Headers are logged: the three lists above are filled.
+    pub with_headers: bool,
     /// The TLS version (`1.3`) and cipher suite (Go's name) of a TLS client connection.
     pub tls_version: Option<String>,
     /// See `tls_version`.
@@ -121,6 +128,9 @@ impl AccessRecord {
             origin_started: None,
             origin_duration: None,
             request_headers: Vec::new(),
+            origin_headers: Vec::new(),
+            downstream_headers: Vec::new(),
+            with_headers: false,
             tls_version: None,
             tls_cipher: None,
             size: 0,
@@ -144,21 +154,50 @@ impl AccessRecord {
     /// Copies the request's header lines again once the router's middlewares ran (Traefik
     /// logs the request's header map as they left it), when they are logged.
     pub(super) fn headers_after_middlewares(&mut self, headers: &crate::http::Headers) {
-        if !self.request_headers.is_empty() {
-            self.take_headers(headers);
+        if self.with_headers {
+            self.request_headers = lines(headers);
         }
     }
 
-    /// Copies the request's header lines (when headers are logged).
+    /// Copies the request's header lines and logs headers from now on.
     pub(super) fn take_headers(&mut self, headers: &crate::http::Headers) {
-        self.request_headers = headers
-            .iter()
-            .map(|h| {
-                (
-                    crate::http::headers::canonical_name(&h.name),
-                    String::from_utf8_lossy(&h.value).into_owned(),
-                )
-            })
-            .collect();
+        self.with_headers = true;
+        self.request_headers = lines(headers);
     }
+
+    /// Copies an answer's header lines as the service gave them (when headers are logged).
+    pub(super) fn origin_answer(&mut self, headers: &crate::http::Headers) {
+        if self.with_headers {
+            self.origin_headers = answer_lines(headers);
+        }
+    }
+
+    /// Copies an answer's header lines as sent (when headers are logged).
+    pub(super) fn downstream_answer(&mut self, headers: &crate::http::Headers) {
+        if self.with_headers {
+            self.downstream_headers = answer_lines(headers);
+        }
+    }
+}
+
+fn lines(headers: &crate::http::Headers) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| {
+            (
+                crate::http::headers::canonical_name(&h.name),
+                String::from_utf8_lossy(&h.value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An answer's lines; without `Content-Type`, an empty one (Traefik's entry point leaves the
+/// name in the handler's map, unset, so that Go's server does not guess a type).
+fn answer_lines(headers: &crate::http::Headers) -> Vec<(String, String)> {
+    let mut out = lines(headers);
+    if !headers.contains("Content-Type") {
+        out.push(("Content-Type".into(), String::new()));
+    }
+    out
 }

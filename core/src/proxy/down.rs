@@ -388,7 +388,8 @@ impl Worker {
             resp.body.len() as u64
         };
         self.answer_locally(id, &resp, req);
-        if let Some(a) = access {
+        if let Some(mut a) = access {
+            a.downstream_answer(&resp.headers);
             let now = self.now;
             self.record(Event::Access(*a.end(resp.status, size, now)));
         }

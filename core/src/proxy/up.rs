@@ -157,7 +157,7 @@ impl Worker {
         } else {
             crate::http::Version::Http11
         };
-        let access = txn.access.take().map(|mut a| {
+        let mut access = txn.access.take().map(|mut a| {
             a.origin_status = Some(status);
             a.origin_size = crate::http::status_text(status).len() as u64;
             a.request_size = txn.req_body.decoded();
@@ -183,6 +183,10 @@ impl Worker {
             resp.headers = head.headers;
         }
         d.state = DState::Head;
+        if let Some(a) = &mut access {
+            a.origin_answer(&resp.headers);
+            a.downstream_answer(&resp.headers);
+        }
         self.write_local_answer(down, &resp, head_request, version, after);
         if let Some(a) = access {
             let size = resp.body.len() as u64;
@@ -442,7 +446,13 @@ impl Worker {
                             // An `errors` page goes with the caught status.
                             head.status = code;
                         }
+                        if let Some(a) = &mut txn.access {
+                            a.origin_answer(&head.headers);
+                        }
                         txn.finish_response_head(&mut head, now);
+                        if let Some(a) = &mut txn.access {
+                            a.downstream_answer(&head.headers);
+                        }
                         // HTTP/1.0 clients cannot take chunked: they get the body until close.
                         // A decompressed or compressed body's length is unknown, as a chunked
                         // one's (unless it was compressed whole).
