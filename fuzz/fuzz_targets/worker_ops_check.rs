@@ -16,18 +16,23 @@ use trafficcop_core::config::dynamic::load_dynamic;
 use trafficcop_core::config::static_config::load_static;
 use trafficcop_core::config::Format;
 use trafficcop_core::proxy::{
-    compile, CompiledConfig, ConnId, ConnectError, Input, Output, Timestamp, Worker,
+    compile, CompiledConfig, ConnId, ConnectError, Event, Input, Output, Timestamp, Worker,
 };
 
 fn config() -> Arc<CompiledConfig> {
     let st = load_static(
-        "entryPoints: {web: {address: ':8000', transport: {respondingTimeouts: {readTimeout: 5s, idleTimeout: 10s}}}, tcp: {address: ':8001'}}\n",
+        "entryPoints: {web: {address: ':8000', transport: {respondingTimeouts: {readTimeout: 5s, idleTimeout: 10s}}}, tcp: {address: ':8001'}}\naccessLog: {fields: {headers: {defaultMode: keep}}}\n",
         Format::Yaml,
         None,
     );
     let dy = load_dynamic(
         concat!(
-            "http:\n  routers:\n    h1: {rule: \"PathPrefix(`/`)\", service: h1}\n    h2: {rule: \"PathPrefix(`/g`)\", service: h2}\n  services:\n    h1: {loadBalancer: {servers: [{url: \"http://one:9000\"}, {url: \"http://two:9000\"}]}}\n    h2: {loadBalancer: {servers: [{url: \"h2c://grpc:9001\"}]}}\n",
+            "http:\n  routers:\n    h1: {rule: \"PathPrefix(`/`)\", service: h1}\n    h2: {rule: \"PathPrefix(`/g`)\", service: h2}\n",
+            "    cb: {rule: \"PathPrefix(`/c`)\", service: h1, middlewares: [cb, auth]}\n",
+            "  middlewares:\n",
+            "    cb: {circuitBreaker: {expression: \"NetworkErrorRatio() > 0.3 || LatencyAtQuantileMS(50.0) > 100\", checkPeriod: 1ms, fallbackDuration: 2s, recoveryDuration: 2s}}\n",
+            "    auth: {basicAuth: {users: [\"test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/\"]}}\n",
+            "  services:\n    h1: {loadBalancer: {servers: [{url: \"http://one:9000\"}, {url: \"http://two:9000\"}]}}\n    h2: {loadBalancer: {servers: [{url: \"h2c://grpc:9001\"}]}}\n",
             "tcp:\n  routers:\n",
             "    any: {entryPoints: [tcp], rule: \"HostSNI(`*`)\", service: db}\n",
             "    pass: {entryPoints: [tcp], rule: \"HostSNI(`pass.example`)\", service: db, tls: {passthrough: true}}\n",
@@ -69,6 +74,10 @@ fn pick(list: &[ConnId], b: u8) -> Option<ConnId> {
 }
 
 fn drain(w: &mut Worker, open: &mut Open) {
+    while let Some(Event::Access(r)) = w.poll_event() {
+        assert!(r.finished >= r.started, "answered before routed: {r:?}");
+        assert!((100..=999).contains(&r.status), "status: {r:?}");
+    }
     while let Some(o) = w.poll_output() {
         match o {
             Output::Connect { conn, .. } => {
@@ -101,6 +110,7 @@ pub fn check(data: &[u8]) {
         static CONFIG: Arc<CompiledConfig> = config();
     }
     let mut w = Worker::new(CONFIG.with(Arc::clone), "fuzz");
+    w.set_access_records(true);
     let mut open = Open::default();
     let mut now: u64 = 1;
     let mut i = 0;

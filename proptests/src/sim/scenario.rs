@@ -230,15 +230,17 @@ fn render(routers: &[RouterSpec], services: &[ServiceSpec]) -> String {
 }
 
 /// Renders the static configuration: one `web` entry point, sometimes with short
-/// `respondingTimeouts`.
+/// `respondingTimeouts`, and an access log with every header (records are made for every
+/// request and noted in the trace).
 pub fn static_yaml(rng: &mut Rng) -> String {
+    const ACCESS_LOG: &str = "accessLog: {fields: {headers: {defaultMode: keep}}}\n";
     if rng.chance(400) {
         format!(
-            "entryPoints:\n  web:\n    address: ':8000'\n    transport:\n      respondingTimeouts:\n        readTimeout: {}s\n        idleTimeout: {}s\n",
+            "entryPoints:\n  web:\n    address: ':8000'\n    transport:\n      respondingTimeouts:\n        readTimeout: {}s\n        idleTimeout: {}s\n{ACCESS_LOG}",
             rng.range(5, 60),
             rng.range(2, 30)
         )
     } else {
-        "entryPoints:\n  web:\n    address: ':8000'\n".to_string()
+        format!("entryPoints:\n  web:\n    address: ':8000'\n{ACCESS_LOG}")
     }
 }

@@ -126,6 +126,7 @@ impl Sim {
     pub fn with_options(seed: u64, options: Options) -> Self {
         let scenario = Scenario::generate(seed);
         let mut worker = Worker::new(scenario.configs[0].compiled.clone(), "sim-proxy");
+        worker.set_access_records(true);
         worker.set_date(trafficcop_core::http::http_date(1_700_000_000));
         let clients = scenario.clients.iter().map(Client::new).collect();
         let backends = scenario
