@@ -472,9 +472,7 @@ fn url_host(url: &str) -> String {
 /// `02/Jan/2006:15:04:05 +0000`.
 fn clf_date(unix_secs: u64) -> String {
     let c = trafficcop_core::http::date::civil(unix_secs);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(c.month - 1) as usize];
+    let month = c.month_name();
     let (h, m, s) = c.hms;
     format!(
         "{:02}/{month}/{:04}:{h:02}:{m:02}:{s:02} +0000",
@@ -534,6 +532,9 @@ fn open(path: &str) -> Result<Output, String> {
         .map_err(|e| format!("error opening file {path}: {e}"))
 }
 
+/// Records waiting for the writer at most.
+const QUEUED: usize = 16_384;
+
 /// What the writer thread is sent.
 enum Message {
     Record(Box<AccessRecord>, Timestamp, SystemTime),
@@ -549,6 +550,9 @@ pub struct AccessLog {
     pub reopen: std::sync::Arc<dyn Fn() + Send + Sync>,
     /// Problems with the configuration (logged, not fatal, as in Traefik).
     pub warnings: Vec<String>,
+    /// The writer thread: it ends once every sink and `reopen` are dropped, after writing
+    /// what was queued.
+    pub writer: std::thread::JoinHandle<()>,
 }
 
 /// Opens the access log `cfg` describes and starts its writer thread, which ends when every
@@ -557,9 +561,12 @@ pub fn start(cfg: &AccessLogConfig) -> Result<AccessLog, String> {
     let (formatter, warnings) = Formatter::new(cfg);
     let mut output =
         open(&cfg.file_path).map_err(|e| format!("error opening access log file: {e}"))?;
-    let (tx, rx) = mpsc::channel::<Message>();
+    // Bounded: a writer that cannot keep up (a stalled disk) costs records, not memory.
+    let (tx, rx) = mpsc::sync_channel::<Message>(QUEUED);
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let dropped_seen = dropped.clone();
     let path = cfg.file_path.clone();
-    std::thread::Builder::new()
+    let writer = std::thread::Builder::new()
         .name("trafficcop-access-log".into())
         .spawn(move || {
             let mut buf = Vec::new();
@@ -597,25 +604,32 @@ pub fn start(cfg: &AccessLogConfig) -> Result<AccessLog, String> {
                     crate::log::error(&format!("writing the access log: {e}"));
                 }
                 buf.clear();
+                let lost = dropped_seen.swap(0, std::sync::atomic::Ordering::Relaxed);
+                if lost > 0 {
+                    crate::log::error(&format!(
+                        "the access log could not keep up: {lost} lines were not written"
+                    ));
+                }
             }
         })
         .map_err(|e| format!("starting the access log writer: {e}"))?;
-    let reopen_tx = std::sync::Mutex::new(tx.clone());
-    let tx = std::sync::Mutex::new(tx);
+    let reopen_tx = tx.clone();
     let sink: AccessSink = std::sync::Arc::new(move |r, clock, wall| {
-        if let Ok(tx) = tx.lock() {
-            let _ = tx.send(Message::Record(Box::new(r), clock, wall));
+        if tx
+            .try_send(Message::Record(Box::new(r), clock, wall))
+            .is_err()
+        {
+            dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     });
     let reopen = std::sync::Arc::new(move || {
-        if let Ok(tx) = reopen_tx.lock() {
-            let _ = tx.send(Message::Reopen);
-        }
+        let _ = reopen_tx.send(Message::Reopen);
     });
     Ok(AccessLog {
         sink,
         reopen,
         warnings,
+        writer,
     })
 }
 

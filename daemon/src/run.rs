@@ -146,8 +146,10 @@ pub fn run(args: &[String]) -> i32 {
         }
     ));
     let access = st.access_log.as_ref().and_then(start_access_log);
-    let reopen_access = access.as_ref().map(|a| a.reopen.clone());
-    let access = access.map(|a| a.sink);
+    let (access, reopen_access, access_writer) = match access {
+        Some(a) => (Some(a.sink), Some(a.reopen), Some(a.writer)),
+        None => (None, None, None),
+    };
     let workers = match Workers::start(
         runtime,
         worker_count,
@@ -265,7 +267,13 @@ pub fn run(args: &[String]) -> i32 {
             stop.stop();
         });
     });
-    match workers.join() {
+    let joined = workers.join();
+    // The workers' sinks are gone with them: the last lines are written, then the writer ends.
+    drop(reopen_access);
+    if let Some(w) = access_writer {
+        let _ = w.join();
+    }
+    match joined {
         Ok(()) => {
             log::info("Shutting down");
             0

@@ -346,3 +346,24 @@ fn sigusr1_reopens_the_file() {
         assert_eq!((before, after), rotated_lines(&traefik, servers));
     }
 }
+
+/// A graceful stop writes the lines of the last requests before the process exits.
+#[test]
+fn the_last_lines_are_written_before_exit() {
+    let servers = (recording_backend(answer).0, free_port());
+    let port = free_port();
+    let bin: &std::path::Path = env!("CARGO_BIN_EXE_trafficcop").as_ref();
+    let (mut p, log, skip) = start("exit", bin, port, servers, "", "");
+    request(port, "GET /last HTTP/1.1\r\nHost: app.example");
+    let pid = p.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let _ = p.0.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let last: Vec<&str> = text.lines().skip(skip).collect();
+    assert_eq!(last.len(), 1, "{text}");
+    assert!(last[0].contains("\"GET /last HTTP/1.1\" 200 3"), "{text}");
+}

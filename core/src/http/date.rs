@@ -42,13 +42,20 @@ pub fn civil(unix_secs: u64) -> Civil {
     }
 }
 
+impl Civil {
+    /// The month's three-letter English name (`Jan`).
+    pub fn month_name(&self) -> &'static str {
+        [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ][(self.month.clamp(1, 12) - 1) as usize]
+    }
+}
+
 /// Formats `unix_secs` as `Wed, 25 Nov 2026 19:54:00 GMT`.
 pub fn http_date(unix_secs: u64) -> String {
     let c = civil(unix_secs);
     let weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][c.weekday as usize];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(c.month - 1) as usize];
+    let month = c.month_name();
     let (h, m, s) = c.hms;
     format!(
         "{weekday}, {:02} {month} {:04} {h:02}:{m:02}:{s:02} GMT",
