@@ -303,12 +303,8 @@ impl Formatter {
             ("ClientPort", Json::Str(r.client.port().to_string())),
             (
                 "ClientUsername",
-                Json::Str(
-                    r.username
-                        .clone()
-                        .filter(|u| !u.is_empty())
-                        .unwrap_or_else(|| "-".into()),
-                ),
+                // Set by an auth middleware (empty when it read none), else `-`.
+                Json::Str(r.username.clone().unwrap_or_else(|| "-".into())),
             ),
             ("DownstreamContentSize", Json::Int(r.size as i64)),
             ("DownstreamStatus", Json::Int(i64::from(r.status))),

@@ -256,8 +256,9 @@ fn json_lines(bin: &std::path::Path, servers: (u16, u16)) -> Vec<String> {
         "GET /kept?a=1&b=%20 HTTP/1.1\r\nHost: app.example:99\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8",
     );
     get_("GET /in HTTP/1.1\r\nHost: auth.example\r\nAuthorization: Basic dGVzdDpub3Bl");
+    get_("GET /in HTTP/1.1\r\nHost: auth.example");
     get_("GET /nothing HTTP/1.1\r\nHost: nowhere.example\r\nUser-Agent: probe");
-    let counted: Vec<(u64, String)> = lines(&log, skip, 2)
+    let counted: Vec<(u64, String)> = lines(&log, skip, 3)
         .iter()
         .map(|l| {
             let blank = blank_json(l);
@@ -293,7 +294,7 @@ fn access_log_lines_as_traefik() {
         "{ours:#?}"
     );
     let json = json_lines(env!("CARGO_BIN_EXE_trafficcop").as_ref(), servers);
-    assert_eq!(json.len(), 2, "{json:#?}");
+    assert_eq!(json.len(), 3, "{json:#?}");
     assert!(json[0].contains("DownstreamStatus=401"), "{json:#?}");
     let Some(traefik) = common::traefik_bin() else {
         eprintln!("skipped the comparison: no Traefik binary (scripts/fetch-traefik.sh)");

@@ -52,15 +52,17 @@ struct Loop {
     /// Connections with bytes (or a close) queued since the last flush: written once the
     /// events of a poll are handled, so outputs of several events leave in one write.
     dirty: VecDeque<usize>,
+    /// Where access records go.
+    access: Option<AccessSink>,
 }
 
 impl Loop {
-    /// Hands the worker's access records to `sink` (the worker makes none without one).
-    fn hand_access_records(&mut self, sink: Option<&AccessSink>) {
-        let Some(sink) = sink else {
+    /// Hands the worker's access records to the sink (the worker makes none without one).
+    fn hand_access_records(&mut self) {
+        let Some(sink) = &self.access else {
             return;
         };
-        let (clock, wall) = (self.tick(), SystemTime::now());
+        let (clock, wall) = (self.clock, SystemTime::now());
         while let Some(Event::Access(record)) = self.worker.poll_event() {
             sink(record, clock, wall);
         }
@@ -111,6 +113,9 @@ impl Loop {
 
     /// Carries out every pending output of the core.
     fn carry_out(&mut self) {
+        // Records go before the answers they describe (a write may reach the client at
+        // once): a client that saw its answer finds its line queued.
+        self.hand_access_records();
         while let Some(out) = self.worker.poll_output() {
             match out {
                 Output::Send { conn, data } if self.udp.has(conn) => {
@@ -362,6 +367,7 @@ impl Loop {
             pending_reads: Vec::new(),
             udp: Udp::default(),
             dirty: VecDeque::new(),
+            access: None,
         }
     }
 }
@@ -395,6 +401,7 @@ pub fn run(
     let mut generation = shared.generation.load(Ordering::SeqCst);
     let mut lp = Loop::new(poll, Worker::new(shared.config(), &hostname));
     lp.worker.set_access_records(access.is_some());
+    lp.access = access;
     let mut listeners: Vec<(usize, TcpListener)> = listeners
         .into_iter()
         .map(|(ep, l)| {
@@ -529,7 +536,6 @@ pub fn run(
             _ => {}
         }
         lp.flush_dirty();
-        lp.hand_access_records(access.as_ref());
         if draining
             && lp.worker.connection_counts() == (0, 0)
             && lp.conns.is_empty()

@@ -217,6 +217,9 @@ pub async fn run(
                 let mut batch = 0;
                 ready.take(&mut readable);
                 loop {
+                    // Records go before the answers they describe (a write may reach the
+                    // client at once): a client that saw its answer finds its line queued.
+                    hand_access_records(&mut worker, access.as_ref(), origin);
                     while let Some(out) = worker.poll_output() {
                         let mut io = Io { conns: &mut conns, ready: &ready, udp: &mut udp, events: &events_tx, connected: &connected_tx, udp_connected: &udp_tx };
                         if let Some(w) = carry_out(out, &mut io, &mut dirty) {
@@ -273,7 +276,6 @@ pub async fn run(
                 if !ready.is_empty() {
                     tokio::task::yield_now().await;
                 }
-                hand_access_records(&mut worker, access.as_ref(), origin);
                 if closing.len() > 64 {
                     closing.retain(|w| !w.is_finished());
                 }

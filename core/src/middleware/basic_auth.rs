@@ -123,9 +123,13 @@ pub fn basic_credentials(head: &RequestHead) -> Option<(String, Vec<u8>)> {
 }
 
 impl Middleware for BasicAuth {
-    /// Traefik logs the user of the credentials given, right or wrong.
+    /// Traefik logs the user of the credentials given, right or wrong (an empty one without).
     fn client_username(&self, head: &RequestHead) -> Option<String> {
-        basic_credentials(head).map(|(user, _)| user)
+        Some(
+            basic_credentials(head)
+                .map(|(user, _)| user)
+                .unwrap_or_default(),
+        )
     }
 
     fn has_response_side(&self) -> bool {
