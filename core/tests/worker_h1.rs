@@ -854,7 +854,7 @@ fn access_records_when_enabled_and_none_otherwise() {
             format!("GET /a HTTP/1.1 Some(\"b=1\") app.example 201 5 0 Some(\"app@file\") {server} Some(201)"),
             "HEAD /nope HTTP/1.1 None nowhere 404 19 0 None None None None".to_string(),
             format!("POST /x HTTP/1.1 None app.example 502 11 4 Some(\"app@file\") {server} Some(502)"),
-            format!("GET /gone HTTP/1.1 None app.example 499 0 0 Some(\"app@file\") {server} None"),
+            format!("GET /gone HTTP/1.1 None app.example 499 21 0 Some(\"app@file\") {server} None"),
         ]
     );
     let counts: Vec<u64> = events

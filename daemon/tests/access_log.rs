@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use common::{assert_same, free_port, get, raw_exchange, recording_backend, wait_port, Kill};
 
 fn answer(first: &str, _: &str) -> String {
+    if first.starts_with("GET /slow") {
+        std::thread::sleep(Duration::from_secs(1));
+    }
     if first.starts_with("GET /chunked") {
         return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n world!\r\n0\r\n\r\n".into();
     }
@@ -40,10 +43,22 @@ http:
     dead:
       rule: "Host(`dead.example`)"
       service: dead
+    limited:
+      rule: "Host(`limited.example`)"
+      service: app
+      middlewares: [limit]
+    checked:
+      rule: "Host(`checked.example`)"
+      service: app
+      middlewares: [check]
   middlewares:
     auth:
       basicAuth:
         users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"]
+    limit:
+      rateLimit: {average: 1, burst: 1}
+    check:
+      forwardAuth: {address: "http://127.0.0.1:BACKEND/slow-auth"}
   services:
     app:
       loadBalancer:
@@ -367,4 +382,51 @@ fn the_last_lines_are_written_before_exit() {
     let last: Vec<&str> = text.lines().skip(skip).collect();
     assert_eq!(last.len(), 1, "{text}");
     assert!(last[0].contains("\"GET /last HTTP/1.1\" 200 3"), "{text}");
+}
+
+/// Sends `head` and leaves after `after`, before the answer.
+fn leave(port: u16, head: &str, after: Duration) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = s.write_all(format!("{head}\r\n\r\n").as_bytes());
+    std::thread::sleep(after);
+}
+
+/// Clients that leave before their answer: while proxied (a slow server), while waiting for
+/// `forwardAuth` (a slow auth server), while delayed by `rateLimit`.
+fn left_lines(bin: &std::path::Path, servers: (u16, u16)) -> Vec<String> {
+    let port = free_port();
+    let (_p, log, skip) = start("left", bin, port, servers, "", "");
+    let gone = Duration::from_millis(200);
+    leave(port, "GET /slow HTTP/1.1\r\nHost: app.example", gone);
+    leave(port, "GET /in HTTP/1.1\r\nHost: checked.example", gone);
+    request(port, "GET /first HTTP/1.1\r\nHost: limited.example");
+    std::thread::sleep(Duration::from_millis(600));
+    // The bucket's next token is 0.4 s away: delayed, and the client leaves meanwhile.
+    leave(
+        port,
+        "GET /second HTTP/1.1\r\nHost: limited.example",
+        Duration::from_millis(100),
+    );
+    let counted: Vec<(u64, String)> = lines(&log, skip, 4)
+        .iter()
+        .map(|l| clf_count(&blank_clf(l)))
+        .collect();
+    relative_counts(&counted)
+}
+
+#[test]
+fn clients_that_leave_are_logged_as_traefik() {
+    let servers = (recording_backend(answer).0, free_port());
+    let ours = left_lines(env!("CARGO_BIN_EXE_trafficcop").as_ref(), servers);
+    assert_eq!(ours.len(), 4, "{ours:#?}");
+    assert!(
+        ours[0].contains("\"GET /slow HTTP/1.1\" 499 21"),
+        "{ours:#?}"
+    );
+    let Some(traefik) = common::traefik_bin() else {
+        eprintln!("skipped the comparison: no Traefik binary (scripts/fetch-traefik.sh)");
+        return;
+    };
+    assert_same(&ours, &left_lines(&traefik, servers));
 }

@@ -701,17 +701,38 @@ impl Worker {
 
     pub(super) fn close_down(&mut self, id: ConnId) {
         if let Some(mut d) = super::io::remove_shrinking(&mut self.down, &id) {
-            if let DState::Active(txn) = &mut d.state {
-                // An exchange cut off: logged with what the client got (Traefik's 499 when
-                // it left before the answer).
-                if let Some(a) = txn.access.take() {
-                    let (status, size) = txn
-                        .resp
-                        .as_ref()
-                        .map_or((499, 0), |r| (r.status, r.sent_body()));
-                    let now = self.now;
-                    self.record(Event::Access(*a.end(status, size, now)));
-                }
+            // An exchange cut off is logged with what the client got. A client that left
+            // before the answer is logged as Traefik's handlers answer a canceled request
+            // (checked with Traefik 3.7.15): the proxy's 499 with its status text, the
+            // `forwardAuth` wait's bodiless 499, the `rateLimit` delay's 500 with
+            // `context canceled`.
+            let cut = match &mut d.state {
+                DState::Active(txn) => match txn.access.take() {
+                    Some(a) => Some((
+                        a,
+                        txn.resp
+                            .as_ref()
+                            .map_or((499, crate::http::status_text(499).len() as u64), |r| {
+                                (r.status, r.sent_body())
+                            }),
+                    )),
+                    None => txn
+                        .extra
+                        .as_mut()
+                        .and_then(|x| x.auth.as_mut())
+                        .and_then(|w| w.routed.access.take())
+                        .map(|a| (a, (499, 0))),
+                },
+                DState::Delayed(delayed) => delayed
+                    .routed
+                    .access
+                    .take()
+                    .map(|a| (a, (500, "context canceled\n".len() as u64))),
+                _ => None,
+            };
+            if let Some((a, (status, size))) = cut {
+                let now = self.now;
+                self.record(Event::Access(*a.end(status, size, now)));
             }
             if let Transport::Stream(_) = &d.transport {
                 return self.stream_closed(&d);
