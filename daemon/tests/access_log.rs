@@ -161,6 +161,16 @@ fn blank_clf(line: &str) -> String {
     }
 }
 
+/// The `common` lines after the first `skip` (once `n` are there), blanked, their counts
+/// from the first line's.
+fn clf_lines(log: &std::path::Path, skip: usize, n: usize) -> Vec<String> {
+    let counted: Vec<(u64, String)> = lines(log, skip, n)
+        .iter()
+        .map(|l| clf_count(&blank_clf(l)))
+        .collect();
+    relative_counts(&counted)
+}
+
 /// A `common` line's `RequestCount` (the field before the router and service) and the line
 /// with it replaced by `<count>`.
 fn clf_count(line: &str) -> (u64, String) {
@@ -197,11 +207,7 @@ fn common_lines(bin: &std::path::Path, servers: (u16, u16)) -> Vec<String> {
     get_("GET / HTTP/1.1\r\nHost: dead.example");
     get_("GET /xff HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-For: 1.2.3.4");
     get_("GET /old HTTP/1.0\r\nHost: app.example");
-    let counted: Vec<(u64, String)> = lines(&log, skip, 9)
-        .iter()
-        .map(|l| clf_count(&blank_clf(l)))
-        .collect();
-    relative_counts(&counted)
+    clf_lines(&log, skip, 9)
 }
 
 /// The members of a flat JSON object line (`"key":value`), split outside strings.
@@ -408,11 +414,7 @@ fn left_lines(bin: &std::path::Path, servers: (u16, u16)) -> Vec<String> {
         "GET /second HTTP/1.1\r\nHost: limited.example",
         Duration::from_millis(100),
     );
-    let counted: Vec<(u64, String)> = lines(&log, skip, 4)
-        .iter()
-        .map(|l| clf_count(&blank_clf(l)))
-        .collect();
-    relative_counts(&counted)
+    clf_lines(&log, skip, 4)
 }
 
 #[test]
