@@ -25,7 +25,7 @@ if [ -d "$SHARED/conformance/blackbox" ] && python3 -c 'import yaml' 2>/dev/null
   python3 "$SHARED/conformance/blackbox/middlewares_blackbox.py" --bin "$BIN" \
     --cases "$SHARED/conformance/middlewares.yaml" \
     --known-divergences "$SHARED/conformance/blackbox/known_divergences.yaml" --tls-mode https \
-    --filter '^(?!rateLimit\.TestNewRateLimiter\.06$|forwardAuth\.TestForwardAuthForwardBody)(chain|stripPrefix|stripPrefixRegex|addPrefix|replacePath|replacePathRegex|redirectScheme|redirectRegex|headers|ipAllowList|ipWhiteList|ipStrategy|forwardedHeaders|basicAuth|digestAuth|passTLSClientCert|circuitBreaker|compress|retry|errors|rateLimit|forwardAuth)\.' \
+    --filter '^(?!rateLimit\.TestNewRateLimiter\.06$|forwardAuth\.TestForwardAuthForwardBody)(chain|stripPrefix|stripPrefixRegex|addPrefix|replacePath|replacePathRegex|redirectScheme|redirectRegex|headers|ipAllowList|ipWhiteList|ipStrategy|forwardedHeaders|basicAuth|digestAuth|passTLSClientCert|circuitBreaker|contentType|compress|retry|errors|rateLimit|forwardAuth)\.' \
     --max-time 600
   bash scripts/h1-corpus-probe.sh "$BIN" "$SHARED"
 else

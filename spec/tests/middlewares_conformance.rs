@@ -33,6 +33,7 @@ const IMPLEMENTED: &[&str] = &[
     "ipWhiteList",
     "basicAuth",
     "circuitBreaker",
+    "contentType",
     "passTLSClientCert",
     "digestAuth",
 ];
@@ -460,6 +461,12 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
         }
         Err(e) => return Outcome::Fail(format!("build failed: {e}")),
     };
+    // Cases of Traefik's behaviour without the middleware (`contentType`'s defaults).
+    let chain = if s(case, "chain_note").is_some_and(|n| n.contains("NOT in the chain")) {
+        Vec::new()
+    } else {
+        chain
+    };
     let Some(req) = case.get("request") else {
         return Outcome::Pass; // a constructor-only case: building succeeded
     };
@@ -548,6 +555,15 @@ fn run_case(case: &Node, mw: &str) -> Outcome {
             }
             for m in chain.iter().rev() {
                 m.on_response(&mut head, &r.head, &cx);
+            }
+            // The worker's guess for `contentType` (the case's body, which came whole).
+            let body = up.and_then(|u| s(u, "body")).unwrap_or("");
+            if chain.iter().any(|m| m.sniffs_content_type())
+                && !head.headers.contains("Content-Type")
+                && !body.is_empty()
+            {
+                let guess = trafficcop_core::http::sniff::detect_content_type(body.as_bytes());
+                head.headers.append("Content-Type", guess);
             }
             if let Some(exp) = resp_exp {
                 if let Some(st) = s(exp, "status") {

@@ -66,6 +66,7 @@ fn write_server_lines(
     headers: &crate::http::Headers,
     date: &[u8],
     content_length: Option<usize>,
+    content_type: Option<&str>,
     out: &mut Vec<u8>,
 ) {
     if !date.is_empty() && !headers.contains("Date") {
@@ -73,6 +74,10 @@ fn write_server_lines(
     }
     if let Some(n) = content_length {
         write_line("Content-Length", n.to_string().as_bytes(), out);
+    }
+    // A guessed type (`contentType`) goes where Go's server writes the type it sniffed.
+    if let Some(t) = content_type {
+        write_line("Content-Type", t.as_bytes(), out);
     }
     for name in ["Connection", "Transfer-Encoding"] {
         for v in headers.get_all(name) {
@@ -179,7 +184,7 @@ fn write_status_line(version: &str, status: u16, reason: &str, out: &mut Vec<u8>
 /// sorted, then `Date` when the backend sent none, then `Connection` and `Transfer-Encoding`
 /// (which only the proxy sets; a `101`'s `Connection: Upgrade` stays among the sorted ones).
 pub fn encode_response_head(head: &ResponseHead, http10: bool, date: &[u8], out: &mut Vec<u8>) {
-    encode_response_head_sized(head, http10, date, None, out);
+    encode_response_head_sized(head, http10, date, None, None, out);
 }
 
 /// [`encode_response_head`] with the server's own `Content-Length` (a length Go's server
@@ -189,6 +194,7 @@ pub fn encode_response_head_sized(
     http10: bool,
     date: &[u8],
     server_length: Option<usize>,
+    sniffed: Option<&str>,
     out: &mut Vec<u8>,
 ) {
     let reason = reason_phrase(head.status);
@@ -215,7 +221,7 @@ pub fn encode_response_head_sized(
         _ => write_headers(&head.headers, is_server_line, out),
     }
     if head.status >= 200 {
-        write_server_lines(&head.headers, date, server_length, out);
+        write_server_lines(&head.headers, date, server_length, sniffed, out);
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -254,8 +260,12 @@ pub fn encode_local_response(
     }
     let no_body = resp.status == 204 || resp.status == 304 || (100..200).contains(&resp.status);
     let length = (!no_body && !headers.contains("Content-Length")).then_some(resp.body.len());
+    // Go's server guesses from what the handler wrote, a HEAD answer's body included.
+    let sniffed =
+        (resp.sniff && !no_body && !resp.body.is_empty() && !headers.contains("Content-Type"))
+            .then(|| crate::http::sniff::detect_content_type(&resp.body));
     write_headers(&headers, is_server_line, out);
-    write_server_lines(&headers, date, length, out);
+    write_server_lines(&headers, date, length, sniffed, out);
     out.extend_from_slice(b"\r\n");
     if !head_request && !no_body {
         out.extend_from_slice(&resp.body);

@@ -175,6 +175,9 @@ pub struct LocalResponse {
     pub headers: Headers,
     /// The body.
     pub body: Vec<u8>,
+    /// Without a `Content-Type`, the body's guessed type is sent (a `contentType` middleware
+    /// was before whatever answered), where Go's server writes it.
+    pub sniff: bool,
 }
 
 impl LocalResponse {
@@ -184,6 +187,7 @@ impl LocalResponse {
             status,
             headers: Headers::new(),
             body: body.into(),
+            sniff: false,
         }
     }
 

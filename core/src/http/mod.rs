@@ -7,6 +7,7 @@ pub mod head;
 pub mod head_copy;
 pub mod headers;
 pub mod percent;
+pub mod sniff;
 
 pub use date::http_date;
 pub use head::{

@@ -258,6 +258,9 @@ fn construct(
             cfg.rate_limit.as_deref().expect("set"),
         )),
         "retry" => arc(Retry::new(cfg.retry.as_deref().expect("set"))),
+        "contentType" => Ok(Arc::new(super::ContentType::new(
+            cfg.content_type.as_deref().expect("set"),
+        )) as Arc<dyn Middleware>),
         "circuitBreaker" => arc(super::CircuitBreaker::new(
             cfg.circuit_breaker.as_deref().expect("set"),
         )),

@@ -417,6 +417,7 @@ impl ForwardAuthPolicy {
                 status,
                 headers: out,
                 body,
+                sniff: false,
             });
         }
         let mut set = Vec::new();
@@ -554,6 +555,7 @@ fn go_redirect(url: &str) -> LocalResponse {
         status: 302,
         headers,
         body: Vec::new(),
+        sniff: false,
     }
 }
 

@@ -24,6 +24,7 @@
 //! | `digest_auth.rs` | `digestAuth` (nonces issued and counted per middleware) |
 //! | `pass_tls_client_cert.rs` | `passTLSClientCert` (the certificates' details: `tls::cert_info`) |
 //! | `circuit_breaker.rs`, `circuit_expression.rs`, `circuit_metrics.rs` | `circuitBreaker` (its states; the expression; the counts and latencies it watches) |
+//! | `content_type.rs` | `contentType` (whether answers get a guessed type; the guess is `http::sniff`, applied by the worker) |
 //! | `compress.rs` | `compress` (the coding picked, and whether a response is compressed; the body is the worker's, `proxy::compress`) |
 //! | `encoded_characters.rs` | `encodedCharacters` |
 //! | `forward_auth.rs` | `forwardAuth` (the auth request and what its answer decides; sent by the worker, `proxy::forward_auth`) |
@@ -47,6 +48,7 @@ mod circuit_breaker;
 mod circuit_expression;
 mod circuit_metrics;
 mod compress;
+mod content_type;
 mod cors;
 mod digest_auth;
 mod encoded_characters;
@@ -81,6 +83,7 @@ pub use builder::{
 };
 pub use circuit_breaker::CircuitBreaker;
 pub use compress::{media_type_of, BodyLength, Compress, CompressChoice};
+pub use content_type::ContentType;
 pub use digest_auth::DigestAuth;
 pub use encoded_characters::EncodedCharacters;
 pub use errors::{Errors, ErrorsMark};
@@ -163,6 +166,7 @@ pub struct Chain {
     list: std::sync::Arc<[std::sync::Arc<dyn Middleware>]>,
     response_side: bool,
     peer_certificates: bool,
+    sniff: bool,
 }
 
 impl Chain {
@@ -170,10 +174,12 @@ impl Chain {
     pub fn new(list: Vec<std::sync::Arc<dyn Middleware>>) -> Self {
         let response_side = list.iter().any(|m| m.has_response_side());
         let peer_certificates = list.iter().any(|m| m.wants_peer_certificates());
+        let sniff = list.iter().any(|m| m.sniffs_content_type());
         Chain {
             list: list.into(),
             response_side,
             peer_certificates,
+            sniff,
         }
     }
 
@@ -193,6 +199,20 @@ impl Chain {
     /// Whether a middleware of the chain reads the client's TLS certificates.
     pub fn wants_peer_certificates(&self) -> bool {
         self.peer_certificates
+    }
+
+    /// Whether answers get a guessed `Content-Type` (a `contentType` middleware among the
+    /// first `upto` middlewares; `None`: the whole chain).
+    pub fn sniffs_content_type(&self, upto: Option<usize>) -> bool {
+        match upto {
+            None => self.sniff,
+            Some(n) => {
+                self.sniff
+                    && self.list[..n.min(self.list.len())]
+                        .iter()
+                        .any(|m| m.sniffs_content_type())
+            }
+        }
     }
 }
 
@@ -225,6 +245,12 @@ pub trait Middleware: Debug + Send + Sync {
     /// Whether it reads the client's TLS certificates ([`RequestContext::peer_certificates`],
     /// which the worker fills only then).
     fn wants_peer_certificates(&self) -> bool {
+        false
+    }
+
+    /// Whether answers from after it without a `Content-Type` get a guessed one
+    /// (`contentType`).
+    fn sniffs_content_type(&self) -> bool {
         false
     }
 

@@ -1437,7 +1437,8 @@ fn with_status(mut resp: LocalResponse, status: Option<u16>) -> LocalResponse {
     resp
 }
 
-/// Runs the response side of `chain` (in reverse) over a response TrafficCop produced itself.
+/// Runs the response side of `chain` (in reverse) over a response TrafficCop produced itself;
+/// its type is guessed when a `contentType` middleware of `chain` asks.
 pub(super) fn respond_through(
     chain: &[Arc<dyn Middleware>],
     resp: LocalResponse,
@@ -1459,5 +1460,6 @@ pub(super) fn respond_through(
         status: head.status,
         headers: head.headers,
         body: resp.body,
+        sniff: resp.sniff || chain.iter().any(|m| m.sniffs_content_type()),
     }
 }

@@ -100,11 +100,12 @@ pub(super) fn header_map(lines: &[u8]) -> http::HeaderMap {
     map
 }
 
-/// Where a field goes in an HTTP/2 response head: `content-length`, then `date` last.
+/// Where a field goes in an HTTP/2 response head: a guessed `content-type` (rank 1, see
+/// [`response_head`]), `content-length`, then `date` last.
 fn field_rank(name: &str) -> u8 {
     match name.len() {
-        14 if name.eq_ignore_ascii_case("content-length") => 1,
-        4 if name.eq_ignore_ascii_case("date") => 2,
+        14 if name.eq_ignore_ascii_case("content-length") => 2,
+        4 if name.eq_ignore_ascii_case("date") => 3,
         _ => 0,
     }
 }
@@ -118,18 +119,28 @@ fn response_head(
     head: &crate::http::ResponseHead,
     date: &Bytes,
     own_date_sorted: bool,
+    sniffed: Option<&str>,
 ) -> http::Response<()> {
     let lines = &head.headers;
     let with_date = !date.is_empty() && !lines.contains("Date");
+    // Go's HTTP/2 server writes a type it guessed after the handler's fields.
+    let sniffed_line = sniffed.map(|t| ("Content-Type", Bytes::copy_from_slice(t.as_bytes())));
     // Sorted as keys (rank, the name's first sixteen bytes as one integer, line index; the
-    // index after the last line is the added `Date`), the whole names compared on a tie;
-    // stable, so lines of one name keep their order.
-    let name = |i: usize| lines.line(i).map_or("Date", |h| &*h.name);
-    let mut order: Vec<(u8, u128, usize)> = (0..lines.len() + usize::from(with_date))
+    // indexes after the last line are the added `Date`, then the guessed type), the whole
+    // names compared on a tie; stable, so lines of one name keep their order.
+    let added_date = lines.len() + usize::from(with_date);
+    let name = |i: usize| match lines.line(i) {
+        Some(h) => &*h.name,
+        None if i < added_date => "Date",
+        None => "Content-Type",
+    };
+    let count = added_date + usize::from(sniffed_line.is_some());
+    let mut order: Vec<(u8, u128, usize)> = (0..count)
         .map(|i| {
             let n = name(i);
             let rank = match field_rank(n) {
-                2 if own_date_sorted && i < lines.len() => 0,
+                _ if i >= added_date => 1,
+                3 if own_date_sorted && i < lines.len() => 0,
                 r => r,
             };
             (rank, crate::h1::name_prefix(n), i)
@@ -144,7 +155,10 @@ fn response_head(
         head.status,
         order.iter().map(|&(_, _, i)| match lines.line(i) {
             Some(h) => (&*h.name, h.value.clone()),
-            None => ("Date", date.clone()),
+            None if i < added_date => ("Date", date.clone()),
+            None => sniffed_line
+                .clone()
+                .unwrap_or(("Content-Type", Bytes::new())),
         }),
     )
 }
@@ -433,12 +447,12 @@ impl Worker {
                             // Interim responses (103 Early Hints, ...) go out as they come,
                             // as Go's reverse proxy relays them.
                             if resp.head.status != 101 {
-                                interim.push(response_head(&resp.head, &Bytes::new(), false));
+                                interim.push(response_head(&resp.head, &Bytes::new(), false, None));
                             }
                             continue;
                         }
                         let empty = matches!(resp.framing, crate::h1::Framing::Empty);
-                        heads.push((response_head(&resp.head, &Bytes::new(), false), empty));
+                        heads.push((response_head(&resp.head, &Bytes::new(), false, None), empty));
                         st.resp = if empty {
                             RespState::Done
                         } else {
@@ -501,13 +515,14 @@ impl Worker {
         vid: ConnId,
         head: &crate::http::ResponseHead,
         framing: crate::h1::Framing,
+        sniffed: Option<&str>,
     ) {
         let Some(Transport::Stream(st)) = self.down.get_mut(&vid).map(|d| &mut d.transport) else {
             return;
         };
         if !matches!(st.resp, RespState::Head) || !st.resp_buf.is_empty() {
             let mut out = Vec::new();
-            crate::h1::encode_response_head(head, false, &self.date, &mut out);
+            crate::h1::encode_response_head_sized(head, false, &self.date, None, sniffed, &mut out);
             return self.stream_send(vid, &out);
         }
         let empty = matches!(framing, crate::h1::Framing::Empty);
@@ -517,7 +532,7 @@ impl Worker {
             RespState::Body(BodyDecoder::new(framing))
         };
         let (parent, key) = (st.parent, st.key);
-        let h2head = response_head(head, &self.date, true);
+        let h2head = response_head(head, &self.date, true, sniffed);
         let Some(h2) = self.down.get_mut(&parent).and_then(|d| d.h2.as_mut()) else {
             return;
         };
@@ -660,7 +675,7 @@ mod tests {
             version: crate::http::Version::Http11,
             headers,
         };
-        let r = response_head(&head, &Bytes::new(), false);
+        let r = response_head(&head, &Bytes::new(), false, None);
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()["x-b"], "1");
@@ -695,11 +710,11 @@ mod tests {
         let names = |r: &http::Response<()>| -> Vec<String> {
             r.headers().keys().map(|k| k.to_string()).collect()
         };
-        let r = response_head(&head, &now, true);
+        let r = response_head(&head, &now, true, None);
         assert_eq!(names(&r), ["date", "server", "x-latin", "content-length"]);
         assert_eq!(r.headers()["date"], "Mon, 01 Jan 2024 00:00:00 GMT");
         head.headers.remove("Date");
-        let r = response_head(&head, &now, true);
+        let r = response_head(&head, &now, true, None);
         assert_eq!(names(&r), ["server", "x-latin", "content-length", "date"]);
     }
 
@@ -744,8 +759,8 @@ mod tests {
             let mut bytes = Vec::new();
             crate::h1::encode_response_head(&head, false, date, &mut bytes);
             let (parsed, _) = parse_response(&bytes, false).unwrap().unwrap();
-            let via_bytes = response_head(&parsed.head, &Bytes::new(), false);
-            let direct = response_head(&head, &Bytes::from_static(date), true);
+            let via_bytes = response_head(&parsed.head, &Bytes::new(), false, None);
+            let direct = response_head(&head, &Bytes::from_static(date), true, None);
             assert_eq!(direct.status(), via_bytes.status(), "case {i}");
             assert_eq!(fields(&direct), fields(&via_bytes), "case {i}");
         }

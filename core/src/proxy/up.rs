@@ -172,6 +172,7 @@ impl Worker {
                 .unwrap_or(status),
             crate::http::status_text(status),
         );
+        resp.sniff = txn.middlewares.sniffs_content_type(None);
         if txn.mw_request.is_some() || !txn.sticky_cookies.is_empty() {
             let mut head = crate::http::ResponseHead {
                 status,
@@ -435,6 +436,22 @@ impl Worker {
                                 stream,
                             )
                         };
+                        // `contentType`: an answer of known length without a type gets the
+                        // type of the body bytes that came with its head. Go sniffs what is
+                        // buffered when the head is written: a body that comes later leaves
+                        // it without, and a body of unknown length is streamed, its head
+                        // flushed at once (checked with Traefik 3.7.15).
+                        let sniffed = (matches!(framing, Framing::Length(_))
+                            && compress.is_none()
+                            && whole.is_none()
+                            && !gunzip
+                            && !txn.head_request
+                            && !matches!(head.status, 100..=199 | 204 | 304)
+                            && txn.middlewares.sniffs_content_type(None)
+                            && !head.headers.contains("Content-Type"))
+                        .then(|| first_body_bytes(framing, u.input.bytes()))
+                        .filter(|b| !b.is_empty())
+                        .map(crate::http::sniff::detect_content_type);
                         // A body compressed whole and small enough: its length is the server's.
                         let server_length =
                             whole.as_ref().filter(|w| !w.chunked).map(|w| w.bytes.len());
@@ -508,6 +525,7 @@ impl Worker {
                                 txn.http10,
                                 &self.date,
                                 server_length,
+                                sniffed,
                                 &mut self.head_scratch,
                             );
                             let small =
@@ -560,7 +578,7 @@ impl Worker {
                             } else {
                                 out_framing
                             };
-                            self.stream_respond(down, &head, written);
+                            self.stream_respond(down, &head, written, sniffed);
                             if let Some(w) = whole {
                                 self.send(down, frame_body(&w.bytes, chunked_out));
                             }
@@ -944,5 +962,13 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+/// Up to 512 bytes of a length-delimited body at the start of `input`, for guessing its type.
+fn first_body_bytes(framing: Framing, input: &[u8]) -> &[u8] {
+    match framing {
+        Framing::Length(n) => &input[..input.len().min(n as usize).min(512)],
+        _ => &[],
     }
 }
