@@ -1764,3 +1764,48 @@ fn retry_stops_after_its_timeout_and_without_network_retries() {
     assert!(connect(&out).is_none());
     assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
 }
+
+#[test]
+fn content_type_waits_for_a_body_that_comes_soon() {
+    let dynamic = r#"
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      service: app
+      middlewares: [ct]
+  middlewares:
+    ct:
+      contentType: {}
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://backend:9000"}]
+"#;
+    let mut h = Harness::with(worker_from(STATIC, dynamic));
+    let c = h.accept();
+    let out = h.recv(c, "GET /x HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    assert_eq!(sent_to(&out, c), "", "the head waits for its body");
+    let out = h.recv(up, "<html>");
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.contains("Content-Type: text/html; charset=utf-8\r\n"),
+        "{resp}"
+    );
+    // A body that does not come within 100 ms: the head goes without a type.
+    let out = h.recv(c, "GET /y HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    assert!(connect(&out).is_none(), "the connection is reused");
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    assert_eq!(sent_to(&out, c), "");
+    h.now = t(200);
+    h.w.handle_timeout(h.now);
+    let out: Vec<Output> = std::iter::from_fn(|| h.w.poll_output()).collect();
+    let resp = sent_to(&out, c);
+    assert!(
+        resp.starts_with("HTTP/1.1 200 OK\r\n") && !resp.contains("Content-Type"),
+        "{resp}"
+    );
+}

@@ -1098,6 +1098,7 @@ impl Worker {
             awaiting_continue,
             body_refused: false,
             sticky_cookies,
+            sniff_wait: None,
             held,
             passive: service
                 .passive

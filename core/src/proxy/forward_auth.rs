@@ -109,6 +109,7 @@ impl Worker {
             awaiting_continue: false,
             body_refused: false,
             sticky_cookies: Vec::new(),
+            sniff_wait: None,
             held: Vec::new(),
             passive: None,
             extra: Some(Box::new(super::txn::TxnExtra {

@@ -99,6 +99,8 @@ pub(super) struct Txn {
     pub body_refused: bool,
     /// `Set-Cookie` values of sticky services, for the answer (before the backend's own).
     pub sticky_cookies: Vec<bytes::Bytes>,
+    /// Until when the answer's head waits for its body's first bytes (`contentType`).
+    pub sniff_wait: Option<super::io::Timestamp>,
     /// Places held by `inFlightReq` middlewares, given back when the transaction is dropped
     /// (kept for that alone).
     #[allow(dead_code)]

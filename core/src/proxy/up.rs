@@ -305,6 +305,15 @@ impl Worker {
                     }
                     Ok(None) => return u.input.keep_rest(),
                     Ok(Some((parsed, n))) => {
+                        if txn.middlewares.sniffs_content_type(None) {
+                            let body_here = u.input.bytes().len().saturating_sub(n);
+                            if let Some(until) = sniff_hold(txn, &parsed, body_here, now) {
+                                // Read again when more comes or the wait is over.
+                                u.deadline = Some(until);
+                                u.input.keep_rest();
+                                return self.note_deadline(Some(until));
+                            }
+                        }
                         if let Some(f) = txn.extra.as_mut().and_then(|x| x.inflight.as_mut()) {
                             // `leasttime`: the time to the answer's first byte.
                             f.first_byte(now);
@@ -950,6 +959,14 @@ impl Worker {
         match u.state {
             UState::Idle => self.close_up(id),
             UState::Connecting | UState::Busy => {
+                let sniffing = down.is_some_and(|d| {
+                    matches!(self.down.get(&d).map(|x| &x.state),
+                        Some(DState::Active(t)) if t.sniff_wait.is_some() && t.resp.is_none())
+                });
+                if sniffing && u.state == UState::Busy {
+                    // A head held for `contentType` (see `sniff_hold`): its wait is over.
+                    return self.drive_up(now, id);
+                }
                 self.close_up(id);
                 if let Some(d) = down {
                     self.upstream_failed(now, d, 504);
@@ -963,6 +980,35 @@ impl Worker {
             }
         }
     }
+}
+
+/// How long an answer's head may wait for its body's first bytes to guess its type (Go's proxy
+/// flushes a head of known length with what its body wrote within `flushInterval`, 100 ms).
+const SNIFF_WAIT: crate::config::Duration = crate::config::Duration(100_000_000);
+
+/// Whether the head `parsed` waits (until the returned time) for more of its body before its
+/// type is guessed (`contentType`): an answer of known length without a type, whose first
+/// 512 bytes (or whole body) are not here yet, for at most [`SNIFF_WAIT`] after it came.
+fn sniff_hold(
+    txn: &mut super::txn::Txn,
+    parsed: &crate::h1::ParsedResponse,
+    body_here: usize,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let Framing::Length(len) = parsed.framing else {
+        return None;
+    };
+    let guessed = !txn.head_request
+        // A body the proxy asked gzip for and got is decompressed: not guessed.
+        && (!txn.requested_gzip || !parsed.head.headers.contains("Content-Encoding"))
+        && !matches!(parsed.head.status, 100..=199 | 204 | 304)
+        && !parsed.head.headers.contains("Content-Type")
+        && txn.extra.as_ref().is_none_or(|x| x.compress.is_empty());
+    if !guessed || body_here >= (len as usize).min(512) {
+        return None;
+    }
+    let until = *txn.sniff_wait.get_or_insert(now.after(SNIFF_WAIT));
+    (now < until).then_some(until)
 }
 
 /// Up to 512 bytes of a length-delimited body at the start of `input`, for guessing its type.
