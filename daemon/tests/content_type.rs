@@ -93,6 +93,14 @@ http:
     ready:
       rule: "Host(`ready.example`)"
       service: app
+    never:
+      rule: "Host(`never.example`)"
+      service: app-never
+      middlewares: [ct]
+    at-once:
+      rule: "Host(`at-once.example`)"
+      service: app-at-once
+      middlewares: [ct]
   middlewares:
     ct:
       contentType: {{}}
@@ -105,6 +113,14 @@ http:
     dead:
       loadBalancer:
         servers: [{{url: "http://127.0.0.1:{dead}"}}]
+    app-never:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{app}"}}]
+        responseForwarding: {{flushInterval: 0s}}
+    app-at-once:
+      loadBalancer:
+        servers: [{{url: "http://127.0.0.1:{app}"}}]
+        responseForwarding: {{flushInterval: -1ms}}
 "#
     );
     let _p = start_with_dynamic("content-type", bin, port, &dynamic);
@@ -134,6 +150,9 @@ http:
     out.push(get("GET", "/html", "off.example"));
     out.push(get("GET", "/", "dead.example"));
     out.push(get("HEAD", "/", "dead.example"));
+    // `flushInterval: 0`: the head waits for the body however late; negative: never guessed.
+    out.push(get("GET", "/late", "never.example"));
+    out.push(get("GET", "/html", "at-once.example"));
     for (host, path) in [
         ("ct.example", "/html"),
         ("ct.example", "/other"),

@@ -3,8 +3,8 @@
 //! of what comes after it (the next middlewares and the service). An answer without a
 //! `Content-Type` and with a body then gets the type of its first bytes
 //! ([`crate::http::sniff`]): for a backend's answer of known length, what of its body came
-//! within 100 ms of its head (Go sniffs what is buffered when the head is flushed); for
-//! TrafficCop's own answers, their body.
+//! within the service's `responseForwarding.flushInterval` of its head (Go sniffs what is
+//! buffered when the head is flushed); for TrafficCop's own answers, their body.
 //! `autoDetect: false` (deprecated) makes it do nothing, as in Traefik.
 
 use super::{Middleware, RequestAction, RequestContext};

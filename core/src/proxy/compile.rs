@@ -82,6 +82,10 @@ pub struct TransportSettings {
     pub max_idle_per_host: usize,
     /// TLS to `https://` servers (built only for services that have some).
     pub tls: Option<crate::tls::UpstreamTls>,
+    /// The service's `responseForwarding.flushInterval` (negative: at once; 0: never by time).
+    /// Here it bounds how long a head of known length waits for its body when `contentType`
+    /// guesses its type, as Go's proxy writes such a head with what came before a flush.
+    pub flush_interval: Duration,
 }
 
 /// A load-balanced service.
@@ -822,6 +826,7 @@ fn settings(ft: Option<(Duration, Duration, Duration)>, max_idle: i64) -> Transp
         idle_conn_timeout: idle,
         max_idle_per_host: idle_count(max_idle),
         tls: None,
+        flush_interval: Duration::from_millis(100),
     }
 }
 
@@ -1116,7 +1121,13 @@ pub fn compile_serving(
             name: format!("{name}@file"),
             servers,
             pass_host_header: lb.pass_host_header.unwrap_or(true),
-            transport,
+            transport: TransportSettings {
+                flush_interval: lb
+                    .response_forwarding
+                    .as_ref()
+                    .map_or(Duration::from_millis(100), |f| f.flush_interval),
+                ..transport
+            },
             wrr: std::sync::Mutex::new(super::lb::Wrr::new(&weights)),
             balancing,
         });

@@ -67,6 +67,7 @@ impl Worker {
             idle_conn_timeout: crate::middleware::AUTH_TIMEOUT,
             max_idle_per_host: 0,
             tls: call.policy.tls.clone(),
+            flush_interval: crate::config::Duration::from_millis(100),
         };
         let head_bytes = bytes::Bytes::from(crate::h1::upstream_request_head(
             &call.head,

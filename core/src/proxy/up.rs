@@ -451,6 +451,7 @@ impl Worker {
                         // it without, and a body of unknown length is streamed, its head
                         // flushed at once (checked with Traefik 3.7.15).
                         let sniffed = (matches!(framing, Framing::Length(_))
+                            && txn.transport.flush_interval.0 >= 0
                             && compress.is_none()
                             && whole.is_none()
                             && !gunzip
@@ -982,13 +983,12 @@ impl Worker {
     }
 }
 
-/// How long an answer's head may wait for its body's first bytes to guess its type (Go's proxy
-/// flushes a head of known length with what its body wrote within `flushInterval`, 100 ms).
-const SNIFF_WAIT: crate::config::Duration = crate::config::Duration(100_000_000);
-
 /// Whether the head `parsed` waits (until the returned time) for more of its body before its
 /// type is guessed (`contentType`): an answer of known length without a type, whose first
-/// 512 bytes (or whole body) are not here yet, for at most [`SNIFF_WAIT`] after it came.
+/// 512 bytes (or whole body) are not here yet, for at most the service's
+/// `responseForwarding.flushInterval` after it came (Go's proxy writes such a head with what
+/// its body wrote before a flush; with 0, when its buffer fills or the body ends: no time
+/// limit here either; a negative one flushes at once and nothing is guessed).
 fn sniff_hold(
     txn: &mut super::txn::Txn,
     parsed: &crate::h1::ParsedResponse,
@@ -1007,7 +1007,16 @@ fn sniff_hold(
     if !guessed || body_here >= (len as usize).min(512) {
         return None;
     }
-    let until = *txn.sniff_wait.get_or_insert(now.after(SNIFF_WAIT));
+    let wait = txn.transport.flush_interval;
+    if wait.0 < 0 {
+        return None;
+    }
+    let wait = if wait.0 == 0 {
+        crate::config::Duration::from_secs(365 * 86_400)
+    } else {
+        wait
+    };
+    let until = *txn.sniff_wait.get_or_insert(now.after(wait));
     (now < until).then_some(until)
 }
 
