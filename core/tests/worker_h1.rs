@@ -1809,3 +1809,40 @@ http:
         "{resp}"
     );
 }
+
+#[test]
+fn content_type_sends_a_held_head_when_the_backend_closes() {
+    let dynamic = r#"
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      service: app
+      middlewares: [ct]
+  middlewares:
+    ct:
+      contentType: {}
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://backend:9000"}]
+"#;
+    let mut h = Harness::with(worker_from(STATIC, dynamic));
+    let c = h.accept();
+    let out = h.recv(c, "GET /x HTTP/1.1\r\nHost: app.example\r\n\r\n");
+    let (up, ..) = connect(&out).unwrap();
+    h.input(Input::Connected { conn: up });
+    let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n<htm");
+    assert_eq!(sent_to(&out, c), "", "the head waits for its body");
+    // The backend ends before its body: the head goes with what came, then the client's
+    // connection is cut (a truncated answer), not a 502 or a retry.
+    let out = h.input(Input::Eof { conn: up });
+    let resp = sent_to(&out, c);
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\n<htm"), "{resp}");
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Close { conn } if *conn == c)),
+        "{out:?}"
+    );
+}

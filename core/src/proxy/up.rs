@@ -845,6 +845,26 @@ impl Worker {
     }
 
     pub(super) fn up_eof(&mut self, now: Timestamp, id: ConnId, reset: bool) {
+        // A head held for `contentType` (see `sniff_hold`) goes now: the body it waited for
+        // will not come whole. The end is then that of an answer under way.
+        let holder = self
+            .up
+            .get(&id)
+            .filter(|u| u.state == UState::Busy && !matches!(u.mux, Mux::Session(_)))
+            .and_then(|u| u.down);
+        let held =
+            holder.is_some_and(
+                |down| match self.down.get_mut(&down).map(|d| &mut d.state) {
+                    Some(DState::Active(t)) if t.resp.is_none() && t.sniff_wait.is_some() => {
+                        t.sniff_wait = Some(now);
+                        true
+                    }
+                    _ => false,
+                },
+            );
+        if held {
+            self.drive_up(now, id);
+        }
         let Some(u) = self.up.get_mut(&id) else {
             return;
         };
