@@ -1765,8 +1765,9 @@ fn retry_stops_after_its_timeout_and_without_network_retries() {
     assert!(sent_to(&out, c).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
 }
 
-#[test]
-fn content_type_waits_for_a_body_that_comes_soon() {
+/// A worker whose router `app.example` has `contentType`, a client that asked `GET /x` and
+/// the backend it reached: (harness, client, backend).
+fn content_type_exchange() -> (Harness, ConnId, ConnId) {
     let dynamic = r#"
 http:
   routers:
@@ -1787,6 +1788,12 @@ http:
     let out = h.recv(c, "GET /x HTTP/1.1\r\nHost: app.example\r\n\r\n");
     let (up, ..) = connect(&out).unwrap();
     h.input(Input::Connected { conn: up });
+    (h, c, up)
+}
+
+#[test]
+fn content_type_waits_for_a_body_that_comes_soon() {
+    let (mut h, c, up) = content_type_exchange();
     let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
     assert_eq!(sent_to(&out, c), "", "the head waits for its body");
     let out = h.recv(up, "<html>");
@@ -1812,26 +1819,7 @@ http:
 
 #[test]
 fn content_type_sends_a_held_head_when_the_backend_closes() {
-    let dynamic = r#"
-http:
-  routers:
-    app:
-      rule: "Host(`app.example`)"
-      service: app
-      middlewares: [ct]
-  middlewares:
-    ct:
-      contentType: {}
-  services:
-    app:
-      loadBalancer:
-        servers: [{url: "http://backend:9000"}]
-"#;
-    let mut h = Harness::with(worker_from(STATIC, dynamic));
-    let c = h.accept();
-    let out = h.recv(c, "GET /x HTTP/1.1\r\nHost: app.example\r\n\r\n");
-    let (up, ..) = connect(&out).unwrap();
-    h.input(Input::Connected { conn: up });
+    let (mut h, c, up) = content_type_exchange();
     let out = h.recv(up, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n<htm");
     assert_eq!(sent_to(&out, c), "", "the head waits for its body");
     // The backend ends before its body: the head goes with what came, then the client's

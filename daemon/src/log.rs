@@ -85,12 +85,7 @@ pub fn rfc3339_now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let c = trafficcop_core::http::date::civil(secs);
-    let (h, m, s) = c.hms;
-    format!(
-        "{:04}-{:02}-{:02}T{h:02}:{m:02}:{s:02}Z",
-        c.year, c.month, c.day
-    )
+    trafficcop_core::http::date::rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// Writes one log line at `level`.

@@ -63,8 +63,52 @@ pub fn http_date(unix_secs: u64) -> String {
     )
 }
 
+/// `02/Jan/2006:15:04:05 +0000` (the common log format's time, in UTC).
+pub fn clf_date(unix_secs: u64) -> String {
+    let c = civil(unix_secs);
+    let (h, m, s) = c.hms;
+    format!(
+        "{:02}/{}/{:04}:{h:02}:{m:02}:{s:02} +0000",
+        c.day,
+        c.month_name(),
+        c.year
+    )
+}
+
+/// Go's `RFC3339Nano` in UTC (`2026-11-25T19:54:00.38899812Z`): the fraction's trailing zeros
+/// dropped, none for a whole second.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let c = civil(d.as_secs());
+    let (h, m, s) = c.hms;
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{h:02}:{m:02}:{s:02}",
+        c.year, c.month, c.day
+    );
+    let nanos = d.subsec_nanos();
+    if nanos > 0 {
+        let fraction = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(fraction.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_dates_as_go_writes_them() {
+        use std::time::{Duration, UNIX_EPOCH};
+        assert_eq!(super::clf_date(1_795_636_440), "25/Nov/2026:19:54:00 +0000");
+        let t = UNIX_EPOCH + Duration::new(1_795_636_440, 388_998_120);
+        assert_eq!(super::rfc3339(t), "2026-11-25T19:54:00.38899812Z");
+        assert_eq!(
+            super::rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_636_440)),
+            "2026-11-25T19:54:00Z"
+        );
+    }
+
     #[test]
     fn known_dates() {
         assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");

@@ -175,8 +175,7 @@ impl Middleware for CircuitBreaker {
         if s.mode == Mode::Tripped {
             return;
         }
-        let State { metrics, .. } = &mut *s;
-        if !self.condition.holds(metrics, now) {
+        if !self.condition.holds(&mut s.metrics, now) {
             return;
         }
         s.mode = Mode::Tripped;

@@ -49,6 +49,8 @@ pub struct AccessRecord {
     pub service: Option<String>,
     /// The server's URL, when the request was sent to one.
     pub server: Option<String>,
+    /// Its `host:port` as written in the URL (`ServiceAddr`).
+    pub server_addr: Option<String>,
     /// The status sent to the client (499 when the client left before the answer).
     pub status: u16,
     /// The status the server answered (`None`: no server answered).
@@ -69,10 +71,10 @@ pub struct AccessRecord {
     pub downstream_headers: Vec<(String, String)>,
     /// Headers are logged: the three lists above are filled.
     pub with_headers: bool,
-    /// The TLS version (`1.3`) and cipher suite (Go's name) of a TLS client connection.
-    pub tls_version: Option<String>,
-    /// See `tls_version`.
-    pub tls_cipher: Option<String>,
+    /// The TLS version (`1.3`) of a TLS client connection.
+    pub tls_version: Option<&'static str>,
+    /// Its cipher suite, by rustls' name (the line gives Go's).
+    pub tls_cipher: Option<&'static str>,
     /// Body bytes sent to the client.
     pub size: u64,
     /// Body bytes read from the client.
@@ -122,6 +124,7 @@ impl AccessRecord {
             router: None,
             service: None,
             server: None,
+            server_addr: None,
             status: 0,
             origin_status: None,
             origin_size: 0,
@@ -185,7 +188,8 @@ fn lines(headers: &crate::http::Headers) -> Vec<(String, String)> {
         .iter()
         .map(|h| {
             (
-                crate::http::headers::canonical_name(&h.name),
+                // Names are kept canonical (Go's map keys).
+                h.name.to_string(),
                 String::from_utf8_lossy(&h.value).into_owned(),
             )
         })

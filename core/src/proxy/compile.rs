@@ -654,16 +654,6 @@ fn denied_encodings(ep: &crate::config::static_config::EntryPoint) -> Vec<&'stat
     .collect()
 }
 
-/// Whether `accessLog.fields.headers` keeps or redacts some header (Traefik's `KeepHeader`:
-/// by default, or by name).
-fn logs_headers(cfg: &crate::config::static_config::AccessLog) -> bool {
-    let Some(h) = cfg.fields.as_ref().and_then(|f| f.headers.as_ref()) else {
-        return false;
-    };
-    // Any value but `drop` may log (an unknown one falls back to keeping).
-    h.default_mode != "drop" || h.names.values().any(|m| m != "drop")
-}
-
 impl CompiledConfig {
     /// Whether requests of `router` (`None`: those no router matched) on `ep` are logged:
     /// `accessLog` configured, the router's `observability.accessLogs`, else the entry
@@ -1417,6 +1407,9 @@ pub fn compile_serving(
         service_targets,
         access_log: st.access_log.is_some(),
         access_log_internals: st.access_log.as_ref().is_some_and(|a| a.add_internals),
-        access_log_headers: st.access_log.as_ref().is_some_and(logs_headers),
+        access_log_headers: st
+            .access_log
+            .as_ref()
+            .is_some_and(super::access_log::logs_headers),
     })
 }

@@ -653,7 +653,7 @@ impl Worker {
                     a.take_headers(&req.head.headers);
                 }
                 if let Some((version, cipher)) = self.tls_negotiated(id) {
-                    a.tls_version = Some(version.to_string());
+                    a.tls_version = Some(version);
                     a.tls_cipher = Some(cipher);
                 }
                 a
@@ -702,7 +702,7 @@ impl Worker {
 
     /// The TLS version and cipher suite of the client connection of `id` (the connection
     /// below, for an HTTP/2 stream).
-    fn tls_negotiated(&self, id: ConnId) -> Option<(&'static str, String)> {
+    fn tls_negotiated(&self, id: ConnId) -> Option<(&'static str, &'static str)> {
         let parent = match &self.down.get(&id)?.transport {
             Transport::Stream(s) => s.parent,
             _ => id,
@@ -1085,6 +1085,7 @@ impl Worker {
             access: routed.access.take().map(|mut a| {
                 a.service = Some(service.name.clone());
                 a.server = Some(server.url.clone());
+                a.server_addr = Some(server.authority.clone());
                 a.origin_started = Some(now);
                 a
             }),

@@ -2,6 +2,7 @@
 //! that turns connection events into bytes to send.
 
 mod access;
+mod access_log;
 pub mod compile;
 mod compress;
 mod discard;
@@ -34,6 +35,7 @@ pub mod weighted;
 mod worker;
 
 pub use access::AccessSink;
+pub use access_log::Formatter;
 pub use compile::{
     compile, compile_serving, compile_with, CompileInputs, CompiledConfig, CompiledEntryPoint,
     CompiledRouter, CompiledService, RootsLoader, Target,

@@ -99,9 +99,9 @@ impl ServerTls {
         self.peer_certificates.clone()
     }
 
-    /// The negotiated version as Traefik logs it (`1.2`, `1.3`) and the cipher suite by Go's
-    /// name (`TLS_AES_128_GCM_SHA256`), once the handshake finished.
-    pub fn negotiated(&self) -> Option<(&'static str, String)> {
+    /// The negotiated version as Traefik logs it (`1.2`, `1.3`) and the cipher suite by rustls'
+    /// name (`TLS13_AES_128_GCM_SHA256`), once the handshake finished.
+    pub fn negotiated(&self) -> Option<(&'static str, &'static str)> {
         let State::Serving(c) = &self.state else {
             return None;
         };
@@ -110,12 +110,7 @@ impl ServerTls {
             rustls::ProtocolVersion::TLSv1_2 => "1.2",
             _ => "unknown",
         };
-        let suite = format!("{:?}", c.negotiated_cipher_suite()?.suite());
-        let suite = match suite.strip_prefix("TLS13_") {
-            Some(rest) => format!("TLS_{rest}"),
-            None => suite,
-        };
-        Some((version, suite))
+        Some((version, c.negotiated_cipher_suite()?.suite().as_str()?))
     }
 
     /// Whether the handshake finished.
